@@ -1,0 +1,58 @@
+# RefundDesk — `make help` lists what you can do.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://refunddesk:refunddesk@127.0.0.1:5432/refunddesk
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test test-sqlite test-pg lint messages bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Create .venv and install RefundDesk with its development tools
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+run: setup ## Migrate, load demo data and serve http://127.0.0.1:8000 with the worker
+	$(BIN)/refunddesk demo
+
+test: setup ## The whole suite: SQLite, then PostgreSQL (required when CI=true)
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
+	    "$(PG_TEST_URL)" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory test-pg; \
+	elif [ "$(CI)" = "true" ]; then \
+	  echo "PostgreSQL is not reachable at PG_TEST_URL; CI must run the suite on it." >&2; exit 1; \
+	else \
+	  echo "PostgreSQL is not reachable at PG_TEST_URL: the PostgreSQL run was skipped" \
+	       "(see docs/development.md)."; \
+	fi
+
+test-sqlite: setup ## The suite on SQLite
+	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+
+test-pg: setup ## The suite on PostgreSQL (PG_TEST_URL, default a local refunddesk database)
+	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff on everything, mypy on the policy engine
+	$(BIN)/ruff check .
+	$(BIN)/mypy src/refunddesk/policy
+
+messages: setup ## Extract new strings into the .po catalogues (needs GNU gettext), then compile them
+	cd src/refunddesk && ../../$(BIN)/refunddesk makemessages -l zh_Hans --no-location --no-obsolete
+	$(BIN)/pybabel compile --domain django --directory src/refunddesk/locale --statistics
+
+bench: setup ## Benchmarks; each prints `name: value` lines
+	@for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
+
+clean: ## Remove the virtual environment and local data (var/)
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,0 +1,90 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.billing.models import (
+    Account,
+    BalanceEntry,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Subscription,
+    Usage,
+)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["line_id", "sku", "product", "billing", "service_start", "service_end",
+              "list_price_minor", "amount_paid_minor", "flags"]
+    raw_id_fields = ["product", "subscription"]
+    show_change_link = True
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ["payment_id", "method", "funding", "amount_minor", "paid_at", "gateway", "reference"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "email", "created_at"]
+    search_fields = ["external_id", "name", "email", "phone"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "category", "policy_id"]
+    list_filter = ["category", "policy_id"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "account", "kind", "channel", "placed_at", "currency",
+                    "is_invoiced"]
+    list_filter = ["kind", "channel", "currency", "is_invoiced"]
+    search_fields = ["external_id", "account__external_id", "account__email"]
+    raw_id_fields = ["account"]
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, PaymentInline]
+    list_select_related = ["account"]
+
+
+@admin.register(Usage)
+class UsageAdmin(admin.ModelAdmin):
+    list_display = ["line", "metric", "quantity", "unit", "period_start", "period_end"]
+    raw_id_fields = ["line"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "account", "product", "current_period_end", "is_auto_renew"]
+    list_filter = ["is_auto_renew", "product"]
+    search_fields = ["external_id", "account__external_id", "account__email"]
+    raw_id_fields = ["account"]
+    list_select_related = ["account", "product"]
+
+
+@admin.register(BalanceEntry)
+class BalanceEntryAdmin(admin.ModelAdmin):
+    """Read-only: the ledger is append-only, corrections are new entries."""
+
+    list_display = ["account", "created_at", "kind", "currency", "amount_minor", "reference"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["account__external_id", "reference"]
+    list_select_related = ["account"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+admin.site.site_header = _("RefundDesk administration")
+admin.site.site_title = _("RefundDesk")

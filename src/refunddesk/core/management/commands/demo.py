@@ -1,0 +1,115 @@
+"""`refunddesk demo` — what `make run` runs: a working RefundDesk with demo data.
+
+Migrates, loads the demo data into an empty database, creates one staff user per role,
+then runs the web server (gunicorn) and the background worker side by side until
+interrupted.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from refunddesk.billing.models import Account, Order
+from refunddesk.core.management.commands.serve import gunicorn_command
+from refunddesk.core.staff import ensure_demo_staff
+
+READY_TIMEOUT_SECONDS = 60
+
+
+class Command(BaseCommand):
+    help = ("Migrate, load demo data when the database is empty, and serve the portal and "
+            "console with the background worker. Ctrl-C stops everything.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--seed", type=int, default=2026, help="seed of the demo data")
+        parser.add_argument("--no-serve", action="store_true",
+                            help="prepare the database and stop (for scripts and tests)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self._load_data_once(options["seed"])
+        logins = ensure_demo_staff()
+        connection.close()  # the children open their own connections
+        if options["no_serve"]:
+            self._print_logins(logins, None)
+            return
+        self._serve(options["host"], options["port"], logins)
+
+    def _load_data_once(self, seed: int) -> None:
+        if Order.objects.exists() or Account.objects.exists():
+            self.stdout.write("The database already has data; demo data not loaded again.")
+            return
+        from refunddesk.billing.demo import load_demo_data
+
+        started = time.monotonic()
+        summary = load_demo_data(seed=seed, now=timezone.now())
+        self.stdout.write(
+            f"Loaded demo data in {time.monotonic() - started:.1f} s: {summary.accounts} "
+            f"accounts, {summary.orders} orders, {summary.subscriptions} subscriptions."
+        )
+
+    def _serve(self, host: str, port: int, logins: list[Any]) -> None:
+        url = f"http://{host}:{port}/"
+        processes = [
+            subprocess.Popen(gunicorn_command(host, port, workers=2)),
+            subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "db_worker"]),
+        ]
+
+        def stop(*_: Any) -> None:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            self._wait_until_ready(url, processes[0])
+            self._print_logins(logins, url)
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        finally:
+            stop()
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        stopped_on_request = (0, -signal.SIGTERM, -signal.SIGINT)
+        failed = [p.args for p in processes if p.returncode not in stopped_on_request]
+        if failed:
+            raise CommandError(f"stopped because a process failed: {failed[0]}")
+
+    def _wait_until_ready(self, url: str, server: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(f"the web server exited with status {server.returncode}")
+            try:
+                with urllib.request.urlopen(url + "healthz", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"the web server did not answer at {url} within "
+                           f"{READY_TIMEOUT_SECONDS} s")
+
+    def _print_logins(self, logins: list[Any], url: str | None) -> None:
+        lines = ["", "RefundDesk demo" + (f" is running at {url}" if url else " is ready."), ""]
+        lines.append("Staff logins (admin: /admin/):")
+        for login in logins:
+            note = "" if login.is_new else "  (unless changed since the first start)"
+            lines.append(f"  {login.role:<9} {login.username:<16} {login.password}{note}")
+        if url:
+            lines += ["", "Press Ctrl-C to stop."]
+        self.stdout.write("\n".join(lines))

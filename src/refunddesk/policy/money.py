@@ -1,0 +1,105 @@
+"""Money as integer minor units plus an ISO 4217 code.
+
+Amounts arrive as decimal strings ("960.00") and are stored as integers in the currency's
+minor unit (96000 fen). Nothing here rounds silently: an input with more decimal places
+than the currency has is an error, because guessing would move money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
+
+from babel.numbers import get_currency_precision, list_currencies
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be taken as money."""
+
+
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_known_currency(code: str) -> bool:
+    return code in _known_currencies()
+
+
+def check_currency(code: object) -> str:
+    """Return `code` if it is an ISO 4217 currency Babel knows, else raise MoneyError."""
+    if not isinstance(code, str) or not is_known_currency(code):
+        raise MoneyError(f"not an ISO 4217 currency code: {code!r}")
+    return code
+
+
+@cache
+def minor_digits(currency: str) -> int:
+    """How many decimal places the currency's minor unit has (CNY 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(check_currency(currency)))
+
+
+def parse_amount(text: object, currency: str) -> int:
+    """Turn a decimal string in `currency` into integer minor units.
+
+    Accepts "960", "960.0", "960.00" for CNY; refuses floats (they have already lost
+    cents), negative numbers, exponents, and more decimal places than the currency has.
+    """
+    if not isinstance(text, str):
+        raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
+    stripped = text.strip()
+    try:
+        value = Decimal(stripped)
+    except InvalidOperation:
+        raise MoneyError("not a decimal amount") from None
+    if not value.is_finite() or "e" in stripped.lower():
+        raise MoneyError("not a decimal amount")
+    if value < 0:
+        raise MoneyError("must not be negative")
+    digits = minor_digits(currency)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite decimals have an integer exponent
+    if -exponent > digits:
+        raise MoneyError(f"more decimal places than {currency} has ({digits})")
+    return int(value.scaleb(digits))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Integer minor units back to the decimal string of the order-facts format."""
+    digits = minor_digits(currency)
+    return str(Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount: `minor` units of `currency`'s minor unit."""
+
+    minor: int
+    currency: str
+
+    @classmethod
+    def parse(cls, text: object, currency: str) -> Money:
+        return cls(parse_amount(text, currency), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    def __add__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def to_decimal(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-minor_digits(self.currency))
+
+    def __str__(self) -> str:
+        return format_amount(self.minor, self.currency)
+
+    def _check_same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} and {other.currency}")

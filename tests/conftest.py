@@ -1,0 +1,38 @@
+import copy
+from typing import Any
+
+import pytest
+
+# The example order of DESIGN.md ("The order facts"), the starting point of most tests:
+# each test copies it and changes what it is about.
+EXAMPLE_ORDER: dict[str, Any] = {
+    "id": "TC-20260301-0001",
+    "account": {"id": "acct-1001", "email": "li.lei@example.com", "name": "李雷",
+                "created_at": "2025-06-01T09:00:00+08:00"},
+    "kind": "new",
+    "channel": "direct",
+    "placed_at": "2026-03-01T10:00:00+08:00",
+    "currency": "CNY",
+    "invoiced": False,
+    "lines": [{
+        "id": "1", "sku": "cvm.s5.medium", "product": "cvm", "category": "cloud_server",
+        "billing": "prepaid",
+        "term": {"unit": "month", "count": 12},
+        "service_start": "2026-03-01T10:05:00+08:00",
+        "service_end": "2027-03-01T10:05:00+08:00",
+        "list_price": "1200.00",
+        "amount_paid": "960.00",
+        "flags": [],
+    }],
+    "payments": [
+        {"id": "P1", "method": "alipay", "funding": "cash", "amount": "900.00",
+         "paid_at": "2026-03-01T10:00:03+08:00", "gateway": "sandbox",
+         "reference": "2026030122001"},
+        {"id": "P2", "method": "voucher", "funding": "voucher", "amount": "60.00"},
+    ],
+}
+
+
+@pytest.fixture
+def example_order() -> dict[str, Any]:
+    return copy.deepcopy(EXAMPLE_ORDER)

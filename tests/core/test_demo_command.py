@@ -1,0 +1,66 @@
+"""`refunddesk demo` (what `make run` runs) serves the site with demo data and staff logins."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.db import connection
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(connection.vendor != "sqlite",
+                       reason="the demo runs on its own SQLite file; once per suite is enough"),
+]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_line(process, pattern, timeout):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if re.search(pattern, line):
+            return "".join(seen)
+    raise AssertionError(f"never printed {pattern!r}; output was:\n{''.join(seen)}")
+
+
+def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_path):
+    port = free_port()
+    env = dict(os.environ, REFUNDDESK_VAR_DIR=str(tmp_path / "var"), DATABASE_URL="",
+               PYTHONUNBUFFERED="1")
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "refunddesk.cli", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        output = wait_for_line(demo, r"Press Ctrl-C to stop", timeout=120)
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200
+            assert "RefundDesk" in response.read().decode()
+        assert re.search(r"Loaded demo data in .*: \d+ accounts, \d+ orders", output)
+        for role in ("agent", "reviewer", "finance", "admin"):
+            assert f"demo-{role}" in output
+        assert f"http://127.0.0.1:{port}/" in output
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            raise
+    assert demo.returncode == 0
