@@ -134,6 +134,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Site-wide assets (the stylesheet, later vendored htmx) live beside the apps' own.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
 # WhiteNoise warns on every start when the directory is missing.
 with contextlib.suppress(OSError):

@@ -52,6 +52,9 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
             assert "RefundDesk" in response.read().decode()
+        css = f"http://127.0.0.1:{port}/static/refunddesk/site.css"
+        with urllib.request.urlopen(css, timeout=10) as response:
+            assert response.status == 200
         assert re.search(r"Loaded demo data in .*: \d+ accounts, \d+ orders", output)
         for role in ("agent", "reviewer", "finance", "admin"):
             assert f"demo-{role}" in output

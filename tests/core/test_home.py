@@ -1,5 +1,7 @@
 """The home page says what RefundDesk is, in Chinese by default and in English on request."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -29,6 +31,16 @@ def test_the_language_switch_remembers_english(client):
 
 def test_the_home_page_links_to_the_administration(client):
     assert reverse("admin:index") in client.get("/").content.decode()
+
+
+def test_the_stylesheet_the_home_page_links_is_served(client):
+    page = client.get("/").content.decode()
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+
+    response = client.get(stylesheet)
+
+    assert response.status_code == 200
+    assert "".join(chunk.decode() for chunk in response.streaming_content).strip()
 
 
 def test_the_home_page_refuses_a_post(client):
