@@ -59,6 +59,9 @@ class Command(BaseCommand):
             f"Loaded demo data in {time.monotonic() - started:.1f} s: {summary.accounts} "
             f"accounts, {summary.orders} orders, {summary.subscriptions} subscriptions."
         )
+        if summary.refundable_examples:
+            self.stdout.write("Orders inside a money-back window today, to try a refund on: "
+                              + ", ".join(summary.refundable_examples))
 
     def _serve(self, host: str, port: int, logins: list[Any]) -> None:
         url = f"http://{host}:{port}/"
