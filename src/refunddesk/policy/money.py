@@ -103,3 +103,42 @@ class Money:
     def _check_same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise MoneyError(f"cannot combine {self.currency} and {other.currency}")
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """Round the exact fraction numerator/denominator (in minor units) half-up.
+
+    The policy engine computes in exact integer fractions and rounds once, here: no
+    binary floating point and no intermediate Decimal precision to reason about.
+    Half-up means away from zero for the non-negative amounts the engine produces.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    if numerator < 0:
+        return -round_half_up(-numerator, denominator)
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` minor units in proportion to `weights`, losing no unit.
+
+    Largest-remainder method: everyone gets the floor of their exact share, and the units
+    left over go one each to the largest remainders (ties to the earlier weight, so the
+    result is deterministic). Shares always add up to `total` exactly.
+    """
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocate takes a non-negative total and weights")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if total == 0:
+            return [0] * len(weights)
+        raise ValueError("cannot allocate a non-zero total over zero weights")
+    shares = []
+    remainders = []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append((-remainder, index))
+    for _, index in sorted(remainders)[: total - sum(shares)]:
+        shares[index] += 1
+    return shares

@@ -1,0 +1,167 @@
+"""How much of a line the customer has consumed, as an exact fraction of minor units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from refunddesk.policy.assessment import Step
+from refunddesk.policy.calendar import add_months
+from refunddesk.policy.durations import SECONDS, Duration
+from refunddesk.policy.facts import LineFacts
+from refunddesk.policy.money import round_half_up
+from refunddesk.policy.schema import Consumption, Rule
+
+MICROSECONDS = {"second": 10**6, "hour": 3600 * 10**6, "day": 86400 * 10**6}
+ONE_MICROSECOND = timedelta(microseconds=1)
+HOURS_PER_MONTH = 720  # the hourly price of a monthly plan when none is given: 30 × 24 h
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    numerator: int
+    denominator: int
+    cap: int | None = None  # the most the line can return (the lower-price base)
+
+    @classmethod
+    def nothing(cls) -> Consumed:
+        return cls(0, 1)
+
+
+def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime, tz: ZoneInfo,
+                    steps: list[Step], money: Callable[[int], str]) -> Consumed:
+    settings = rule.consumption
+    if settings.method == "none":
+        return Consumed.nothing()
+    base, cap = _base(settings, line, eligible)
+    if settings.method == "usage":
+        return _usage(settings, line, as_of, steps, money)
+    assert line.start is not None  # a started line has a start
+    if settings.method == "months_and_hours":
+        return _months_and_hours(settings, line, base, as_of, steps, money, cap)
+    if line.end is None:
+        steps.append(Step("line.no_period", {"line": line.id}))
+        return Consumed(base, 1, cap)
+    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
+    unit_us = MICROSECONDS[settings.unit]
+    numerator, denominator = base * used * unit_us, total_us
+    factor_text = ""
+    penalty = rule.penalty
+    if penalty is not None and _used_under(penalty.while_used_under, line.start, as_of, tz):
+        numerator *= penalty.factor.numerator
+        denominator *= penalty.factor.denominator
+        factor_text = str(float(penalty.factor)).removesuffix(".0")
+    total_units = total_us / unit_us
+    steps.append(Step("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
+        "line": line.id, "used": used, "total": _number(total_units), "unit": settings.unit,
+        "base": money(base), "factor": factor_text, "under": str(penalty.while_used_under)
+        if penalty else "", "consumed": money(round_half_up(numerator, denominator))}))
+    return Consumed(numerator, denominator, cap)
+
+
+def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
+    if settings.base == "refundable":
+        return eligible, None
+    if settings.base == "lower_of_paid_and_current_price":
+        base = line.amount_paid if line.current_price is None else min(line.amount_paid,
+                                                                      line.current_price)
+        return base, base
+    return line.amount_paid, None
+
+
+def _used_units(settings: Consumption, start: datetime, end: datetime, as_of: datetime,
+                tz: ZoneInfo) -> tuple[int, int]:
+    """(units used, total length in microseconds) under the rule's rounding."""
+    unit_us = MICROSECONDS[settings.unit]
+    if settings.rounding == "clock":
+        first = _floor(start, settings.unit, tz)
+        last = _floor(as_of, settings.unit, tz)
+        finish = _floor(end, settings.unit, tz)
+        if finish < end:
+            finish = _floor(end + timedelta(microseconds=unit_us), settings.unit, tz)
+        used = (last - first) // ONE_MICROSECOND // unit_us
+        return max(used, settings.minimum), (finish - first) // ONE_MICROSECOND
+    elapsed = (as_of - start) // ONE_MICROSECOND
+    used = -(-elapsed // unit_us)  # rounded up: a started day counts as a day
+    return max(used, settings.minimum), (end - start) // ONE_MICROSECOND
+
+
+def _floor(moment: datetime, unit: str, tz: ZoneInfo) -> datetime:
+    local = moment.astimezone(tz)
+    if unit == "day":
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "hour":
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(microsecond=0)
+
+
+def _used_under(limit: Duration, start: datetime, as_of: datetime, tz: ZoneInfo) -> bool:
+    if limit.is_exact:
+        unit_us = SECONDS[limit.unit] * 10**6
+        used = -(-((as_of - start) // ONE_MICROSECOND) // unit_us)
+        return used < limit.count
+    return as_of < add_months(start.astimezone(tz), limit.months)
+
+
+def _usage(settings: Consumption, line: LineFacts, as_of: datetime, steps: list[Step],
+           money: Callable[[int], str]) -> Consumed:
+    currency_prices = settings.unit_price or {}
+    quantity_n, quantity_d = 0, 1
+    for record in line.usage:
+        if record.metric == settings.metric and record.period_start < as_of:
+            n, d = record.quantity.as_integer_ratio()
+            quantity_n, quantity_d = quantity_n * d + n * quantity_d, quantity_d * d
+    price = _price_for(currency_prices, money)
+    numerator, denominator = quantity_n * price, quantity_d
+    steps.append(Step("consumed.usage", {
+        "line": line.id, "metric": settings.metric or "",
+        "quantity": _number(quantity_n / quantity_d), "price": money(price),
+        "consumed": money(round_half_up(numerator, denominator))}))
+    return Consumed(numerator, denominator)
+
+
+def _price_for(prices: dict[str, int], money: Callable[[int], str]) -> int:
+    currency = money(0).rsplit(" ", 1)[-1]
+    if currency not in prices:
+        raise ValueError(f"the policy has no price in {currency}")
+    return prices[currency]
+
+
+def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: datetime,
+                      steps: list[Step], money: Callable[[int], str],
+                      cap: int | None) -> Consumed:
+    assert line.start is not None
+    term_months = line.term_months or 1
+    months = 0
+    while add_months(line.start, months + 1) <= as_of:
+        months += 1
+    rest_us = (as_of - add_months(line.start, months)) // ONE_MICROSECOND
+    hours = -(-rest_us // MICROSECONDS["hour"])
+    # Monthly price = base / term_months; everything is kept over that denominator.
+    numerator, denominator = base * months, term_months
+    hourly_n: int
+    if settings.hourly_tiers:
+        hourly_n, remaining, counted = 0, hours, 0
+        for tier in settings.hourly_tiers:
+            take = remaining if tier.up_to_hours is None else min(
+                remaining, max(0, tier.up_to_hours - counted))
+            hourly_n += take * _price_for(tier.price, money)
+            remaining -= take
+            counted += take
+        numerator += hourly_n * term_months
+    elif settings.hourly_price:
+        numerator += hours * _price_for(settings.hourly_price, money) * term_months
+    else:
+        numerator, denominator = numerator * HOURS_PER_MONTH + base * hours, (
+            denominator * HOURS_PER_MONTH)
+    steps.append(Step("consumed.months_and_hours", {
+        "line": line.id, "months": months, "hours": hours,
+        "consumed": money(round_half_up(numerator, denominator))}))
+    return Consumed(numerator, denominator, cap)
+
+
+def _number(value: float) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
