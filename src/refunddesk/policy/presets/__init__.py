@@ -6,7 +6,7 @@ merchant's data. Everything else in the package is computation on values passed 
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
