@@ -2,30 +2,76 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
 
-from refunddesk.policy.money import format_amount
+from refunddesk.policy.money import format_amount, minor_digits
 
 if TYPE_CHECKING:
     from refunddesk.policy.schema import Policy
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class AssessmentError(ValueError):
+    """The request cannot be assessed as asked (unknown line, naive time, bad facts, a
+    policy without a price in the order's currency)."""
+
+
+class Minor(int):
+    """An amount in minor units inside a step's parameters, formatted with the currency
+    only when the step is rendered (most assessments are never read as text)."""
+
+    __slots__ = ()
+
+
+class Exact(NamedTuple):
+    """An unrounded amount, numerator / denominator minor units, shown to two more places
+    than the currency has, so a reader can follow the arithmetic before its one rounding."""
+
+    numerator: int
+    denominator: int
+
+
+def exact_text(value: Exact, currency: str) -> str:
+    digits = minor_digits(currency)
+    shown = (Decimal(value.numerator) / Decimal(value.denominator)).scaleb(-digits)
+    rounded = shown.quantize(Decimal(1).scaleb(-(digits + 2)), rounding=ROUND_HALF_UP)
+    text = format(rounded, "f")
+    if "." in text:
+        whole, fraction = text.split(".")
+        fraction = fraction.rstrip("0").ljust(digits, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return ("" if rounded == shown else "≈") + text
+
+
+class Step(NamedTuple):
     """One traceable step of the reasoning: a message code and its parameters.
 
-    Parameters are already-formatted numbers, times and codes, so the same step reads
-    with the same figures in every language (explain.py renders it).
+    Parameters are numbers, amounts (Minor), moments and codes; rendering formats them the
+    same way in every language, so both read with the same figures (explain.py).
     """
 
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class LineResult:
+def plain_params(params: dict[str, Any], currency: str, tz: tzinfo) -> dict[str, Any]:
+    """A step's parameters as JSON-ready text: "900.00 CNY", "2026-03-06 10:05:00 +0800"."""
+    plain: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Minor):
+            value = f"{format_amount(value, currency)} {currency}"
+        elif isinstance(value, Exact):
+            value = f"{exact_text(value, currency)} {currency}"
+        elif isinstance(value, datetime):
+            value = value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+        plain[key] = value
+    return plain
+
+
+class LineResult(NamedTuple):
     id: str
     rule: str | None
     handling: str
@@ -43,8 +89,7 @@ class LineResult:
         return cls(line_id, None, "reject", 0, 0, 0, 0, reason, False, [])
 
 
-@dataclass(frozen=True, slots=True)
-class AllocationEntry:
+class AllocationEntry(NamedTuple):
     payment: str
     method: str
     funding: str
@@ -72,10 +117,16 @@ class Assessment:
     def needs_review(self) -> bool:
         return self.handling in ("review", "suggest")
 
+    def plain_steps(self) -> list[tuple[str, dict[str, Any]]]:
+        tz = ZoneInfo(self.policy.time_zone)
+        return [(step.code, plain_params(step.params, self.currency, tz))
+                for step in self.steps]
+
     def explanation(self, locale: str = "en") -> list[str]:
         from refunddesk.policy.explain import render
 
-        return [render(step, locale, self.policy) for step in self.steps]
+        return [render(code, params, locale, self.policy) for code, params in
+                self.plain_steps()]
 
     def to_dict(self, locale: str = "en") -> dict[str, Any]:
         def amount(minor: int) -> str:
@@ -104,6 +155,6 @@ class Assessment:
                 for e in self.allocation
             ],
             "documents_required": self.documents_required,
-            "steps": [{"code": s.code, "params": s.params} for s in self.steps],
+            "steps": [{"code": code, "params": params} for code, params in self.plain_steps()],
             "explanation": self.explanation(locale),
         }

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from refunddesk.policy.assessment import Step
+from refunddesk.policy.assessment import AssessmentError, Exact, Minor, Step
 from refunddesk.policy.calendar import add_months
 from refunddesk.policy.durations import SECONDS, Duration
 from refunddesk.policy.facts import LineFacts
-from refunddesk.policy.money import round_half_up
 from refunddesk.policy.schema import Consumption, Rule
 
 MICROSECONDS = {"second": 10**6, "hour": 3600 * 10**6, "day": 86400 * 10**6}
@@ -19,28 +17,27 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 HOURS_PER_MONTH = 720  # the hourly price of a monthly plan when none is given: 30 × 24 h
 
 
-@dataclass(frozen=True, slots=True)
-class Consumed:
+class Consumed(NamedTuple):
     numerator: int
     denominator: int
     cap: int | None = None  # the most the line can return (the lower-price base)
 
     @classmethod
     def nothing(cls) -> Consumed:
-        return cls(0, 1)
+        return NOTHING
 
 
 def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime, tz: ZoneInfo,
-                    steps: list[Step], money: Callable[[int], str]) -> Consumed:
+                    currency: str, steps: list[Step]) -> Consumed:
     settings = rule.consumption
     if settings.method == "none":
         return Consumed.nothing()
     base, cap = _base(settings, line, eligible)
     if settings.method == "usage":
-        return _usage(settings, line, as_of, steps, money)
+        return _usage(settings, line, as_of, currency, steps)
     assert line.start is not None  # a started line has a start
     if settings.method == "months_and_hours":
-        return _months_and_hours(settings, line, base, as_of, steps, money, cap)
+        return _months_and_hours(settings, line, base, as_of, currency, steps, cap)
     if line.end is None:
         steps.append(Step("line.no_period", {"line": line.id}))
         return Consumed(base, 1, cap)
@@ -53,16 +50,17 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
         numerator *= penalty.factor.numerator
         denominator *= penalty.factor.denominator
         factor_text = str(float(penalty.factor)).removesuffix(".0")
-    total_units = total_us / unit_us
+    whole_units, rest = divmod(total_us, unit_us)
+    total_units = str(whole_units) if not rest else "≈" + _number(total_us / unit_us)
     steps.append(Step("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
-        "line": line.id, "used": used, "total": _number(total_units), "unit": settings.unit,
-        "base": money(base), "factor": factor_text, "under": str(penalty.while_used_under)
-        if penalty else "", "consumed": money(round_half_up(numerator, denominator))}))
+        "line": line.id, "used": used, "total": total_units, "unit": settings.unit,
+        "base": Minor(base), "factor": factor_text, "under": str(penalty.while_used_under)
+        if penalty else "", "consumed": Exact(numerator, denominator)}))
     return Consumed(numerator, denominator, cap)
 
 
 def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
-    if settings.base == "refundable":
+    if settings.base == "eligible":
         return eligible, None
     if settings.base == "lower_of_paid_and_current_price":
         base = line.amount_paid if line.current_price is None else min(line.amount_paid,
@@ -105,33 +103,32 @@ def _used_under(limit: Duration, start: datetime, as_of: datetime, tz: ZoneInfo)
     return as_of < add_months(start.astimezone(tz), limit.months)
 
 
-def _usage(settings: Consumption, line: LineFacts, as_of: datetime, steps: list[Step],
-           money: Callable[[int], str]) -> Consumed:
+def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: str,
+           steps: list[Step]) -> Consumed:
     currency_prices = settings.unit_price or {}
     quantity_n, quantity_d = 0, 1
     for record in line.usage:
         if record.metric == settings.metric and record.period_start < as_of:
             n, d = record.quantity.as_integer_ratio()
             quantity_n, quantity_d = quantity_n * d + n * quantity_d, quantity_d * d
-    price = _price_for(currency_prices, money)
+    price = _price_for(currency_prices, currency)
     numerator, denominator = quantity_n * price, quantity_d
     steps.append(Step("consumed.usage", {
         "line": line.id, "metric": settings.metric or "",
-        "quantity": _number(quantity_n / quantity_d), "price": money(price),
-        "consumed": money(round_half_up(numerator, denominator))}))
+        "quantity": _number(quantity_n / quantity_d), "price": Minor(price),
+        "consumed": Exact(numerator, denominator)}))
     return Consumed(numerator, denominator)
 
 
-def _price_for(prices: dict[str, int], money: Callable[[int], str]) -> int:
-    currency = money(0).rsplit(" ", 1)[-1]
+def _price_for(prices: dict[str, int], currency: str) -> int:
     if currency not in prices:
-        raise ValueError(f"the policy has no price in {currency}")
+        raise AssessmentError(f"the policy has no price in {currency}, the order's currency "
+                              f"(it has {', '.join(sorted(prices))})")
     return prices[currency]
 
 
 def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: datetime,
-                      steps: list[Step], money: Callable[[int], str],
-                      cap: int | None) -> Consumed:
+                      currency: str, steps: list[Step], cap: int | None) -> Consumed:
     assert line.start is not None
     term_months = line.term_months or 1
     months = 0
@@ -147,21 +144,24 @@ def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: 
         for tier in settings.hourly_tiers:
             take = remaining if tier.up_to_hours is None else min(
                 remaining, max(0, tier.up_to_hours - counted))
-            hourly_n += take * _price_for(tier.price, money)
+            hourly_n += take * _price_for(tier.price, currency)
             remaining -= take
             counted += take
         numerator += hourly_n * term_months
     elif settings.hourly_price:
-        numerator += hours * _price_for(settings.hourly_price, money) * term_months
+        numerator += hours * _price_for(settings.hourly_price, currency) * term_months
     else:
         numerator, denominator = numerator * HOURS_PER_MONTH + base * hours, (
             denominator * HOURS_PER_MONTH)
     steps.append(Step("consumed.months_and_hours", {
         "line": line.id, "months": months, "hours": hours,
-        "consumed": money(round_half_up(numerator, denominator))}))
+        "consumed": Exact(numerator, denominator)}))
     return Consumed(numerator, denominator, cap)
 
 
 def _number(value: float) -> str:
     text = f"{value:.4f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+NOTHING = Consumed(0, 1)

@@ -18,23 +18,27 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from refunddesk.policy.assessment import AllocationEntry, Assessment, LineResult, Step
+from refunddesk.policy.assessment import (
+    AllocationEntry,
+    Assessment,
+    AssessmentError,
+    Exact,
+    LineResult,
+    Minor,
+    Step,
+)
 from refunddesk.policy.calendar import (
     add_months,
     calendar_year_bounds,
     same_calendar_month,
     window_end,
 )
-from refunddesk.policy.consumption import Consumed, consumed_amount
+from refunddesk.policy.consumption import NOTHING, consumed_amount
 from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, read_facts
 from refunddesk.policy.money import allocate, format_amount, round_half_up
 from refunddesk.policy.schema import Conditions, Policy, Rule
 
 HANDLING_ORDER = {"approve": 0, "review": 1, "suggest": 2}
-
-
-class AssessmentError(ValueError):
-    """The request cannot be assessed as asked (unknown line, naive time, bad facts)."""
 
 
 @lru_cache(maxsize=64)
@@ -89,67 +93,80 @@ class _Run:
         self.tz = _zone(policy.time_zone)
         self.currency = order.currency
         self.steps: list[Step] = [Step("order", {
-            "order": order.id, "as_of": self.when(as_of), "policy": policy.ref})]
+            "order": order.id, "as_of": as_of, "policy": policy.ref})]
         self.granted: dict[tuple[str, str], int] = {}
+        self.cap_granted: dict[str, int] = {}
         self.funded = self._spread_payments()
         self.allocation: dict[int, int] = {}
 
-    def money(self, minor: int) -> str:
-        return f"{format_amount(minor, self.currency)} {self.currency}"
-
-    def when(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S %z")
-
     def _spread_payments(self) -> dict[str, list[_Funded]]:
-        # Each payment is spread over all the order's lines in proportion to what each line
-        # cost, largest remainder first, so every cent of every payment sits on one line.
-        weights = [line.amount_paid for line in self.order.lines]
-        funded: dict[str, list[_Funded]] = {line.id: [] for line in self.order.lines}
+        """Each payment spread over the order's lines in proportion to what they cost.
+
+        Payments are taken in order, each split by largest remainder in proportion to what
+        the lines still have unfunded. The first split is proportional to the lines' cost,
+        the later ones stay within a cent of it, and every line ends up funded by exactly
+        what it cost: a line can never be credited with more than it was paid.
+        """
+        lines = self.order.lines
+        remaining = [line.amount_paid for line in lines]
+        paid = sum(p.amount for p in self.order.payments)
+        if paid != sum(remaining):
+            raise AssessmentError(
+                f"payments: add up to {format_amount(paid, self.currency)} but the lines' "
+                f"amount_paid add up to {format_amount(sum(remaining), self.currency)}")
+        funded: dict[str, list[_Funded]] = {line.id: [] for line in lines}
         for index, payment in enumerate(self.order.payments):
-            if not any(weights):
-                break
-            shares = allocate(payment.amount, weights)
-            for line, share in zip(self.order.lines, shares, strict=True):
+            shares = allocate(payment.amount, remaining)
+            for position, share in enumerate(shares):
                 if share:
-                    funded[line.id].append(_Funded(index, payment.funding, share))
+                    remaining[position] -= share
+                    funded[lines[position].id].append(_Funded(index, payment.funding, share))
         return funded
 
     # -- one line -------------------------------------------------------------------------
 
     def line(self, line: LineFacts) -> LineResult:
         for exclusion in self.policy.exclusions:
-            if self.holds(exclusion.when, line):
+            if self.unmet(exclusion.when, line) is None:
                 self.steps.append(Step("line.excluded", {"line": line.id,
                                                          "reason": exclusion.reason}))
                 return LineResult.refused(line.id, exclusion.reason)
         for rule in self.policy.rules:
-            if self.holds(rule.when, line) and self.in_window(rule, line) and self.has_quota(
-                    rule, line):
+            condition = self.unmet(rule.when, line)
+            if condition is not None:
+                self.steps.append(Step("rule.condition", {
+                    "line": line.id, "rule": rule.id, "condition": condition,
+                    "values": _condition_values(rule.when, condition)}))
+            elif self.in_window(rule, line) and self.has_quota(rule, line):
                 return self.apply(rule, line)
         self.steps.append(Step("line.excluded", {"line": line.id, "reason": "no_rule"}))
         return LineResult.refused(line.id, "no_rule")
 
-    def holds(self, when: Conditions, line: LineFacts) -> bool:
+    def unmet(self, when: Conditions, line: LineFacts) -> str | None:
+        """The first condition of `when` the line does not meet, or None when all hold."""
         order = self.order
         if when.kind is not None and order.kind not in when.kind:
-            return False
+            return "kind"
         if when.channel is not None and order.channel not in when.channel:
-            return False
+            return "channel"
         if when.billing is not None and line.billing not in when.billing:
-            return False
+            return "billing"
         if when.category is not None and line.category not in when.category:
-            return False
+            return "category"
         if when.product is not None and line.product not in when.product:
-            return False
+            return "product"
         if when.flags_any is not None and not line.flags.intersection(when.flags_any):
-            return False
+            return "flags_any"
         if when.flags_none is not None and line.flags.intersection(when.flags_none):
-            return False
+            return "flags_none"
         if when.invoiced is not None and order.invoiced != when.invoiced:
-            return False
+            return "invoiced"
         if when.started is not None and self.has_started(line) != when.started:
-            return False
-        return when.first_purchase is None or self.is_first_purchase(line) == when.first_purchase
+            return "started"
+        if (when.first_purchase is not None
+                and self.is_first_purchase(line) != when.first_purchase):
+            return "first_purchase"
+        return None
 
     def has_started(self, line: LineFacts) -> bool:
         return line.start is not None and self.as_of >= line.start
@@ -181,12 +198,12 @@ class _Run:
         if inside and window.same_calendar_month and not same_calendar_month(
                 start, self.as_of, self.tz):
             self.steps.append(Step("rule.month_passed", {"line": line.id, "rule": rule.id,
-                                                         "start": self.when(start)}))
+                                                         "start": start}))
             return False
         if not inside:
             self.steps.append(Step("rule.window_closed", {
                 "line": line.id, "rule": rule.id, "from": window.start,
-                "length": str(length), "end": self.when(end)}))
+                "length": str(length), "end": end}))
         return inside
 
     def has_quota(self, rule: Rule, line: LineFacts) -> bool:
@@ -220,46 +237,90 @@ class _Run:
 
     def apply(self, rule: Rule, line: LineFacts) -> LineResult:
         self.steps.append(Step("rule.applies", {"line": line.id, "rule": rule.id}))
-        shares = [f for f in self.funded[line.id] if f.funding in rule.funding]
+        line_funding = self.funded[line.id]
+        shares = [f for f in line_funding if f.funding in rule.funding]
         eligible = sum(f.amount for f in shares)
-        kept = sum(f.amount for f in self.funded[line.id]) - eligible
         self.steps.append(Step("line.eligible", {
-            "line": line.id, "eligible": self.money(eligible), "kept": self.money(kept),
+            "line": line.id, "eligible": Minor(eligible),
+            "kept": Minor(sum(f.amount for f in line_funding) - eligible),
             "funding": ", ".join(rule.funding)}))
-        started = self.has_started(line)
-        consumed = Consumed.nothing()
+        consumed = NOTHING
         fee_n, fee_d = 0, 1
-        if not started:
+        if not self.has_started(line):
             self.steps.append(Step("line.not_started", {"line": line.id}))
         else:
-            consumed = consumed_amount(rule, line, eligible, self.as_of, self.tz, self.steps,
-                                       self.money)
-            if consumed.cap is not None:
-                eligible = min(eligible, consumed.cap)
+            consumed = consumed_amount(rule, line, eligible, self.as_of, self.tz,
+                                       self.currency, self.steps)
+            if consumed.cap is not None and consumed.cap < eligible:
+                self.steps.append(Step("line.lower_price", {
+                    "line": line.id, "eligible": Minor(consumed.cap)}))
+                eligible = consumed.cap
             fee_n, fee_d = self.fee(rule, line, eligible)
-        # Exact: eligible − consumed − fee, over a common denominator; rounded once.
+        # Exact: eligible − consumed − fee over a common denominator, rounded once.
         denominator = consumed.denominator * fee_d
         exact = (eligible * denominator - consumed.numerator * fee_d
                  - fee_n * consumed.denominator)
         refund = max(0, round_half_up(exact, denominator))
-        fee = round_half_up(fee_n, fee_d)
-        shown_consumed = (eligible - fee - refund if refund
-                          else round_half_up(consumed.numerator, consumed.denominator))
-        self.steps.append(Step("line.refund" if exact > 0 else "line.refund_floored", {
-            "line": line.id, "eligible": self.money(eligible),
-            "consumed": self.money(shown_consumed), "fee": self.money(fee),
-            "refund": self.money(refund)}))
-        for share, amount in zip(shares, allocate(refund, [f.amount for f in shares]) if shares
-                                 else [], strict=True):
-            self.allocation[share.payment] = self.allocation.get(share.payment, 0) + amount
-        return LineResult(line.id, rule.id, rule.outcome, refund, eligible, shown_consumed,
-                          fee, None, shown_consumed == 0 and fee == 0, rule.documents)
+        if exact <= 0:
+            code = "line.refund_floored"
+        elif exact == refund * denominator:
+            code = "line.refund"
+        else:
+            code = "line.refund_rounded"
+        self.steps.append(Step(code, {
+            "line": line.id, "eligible": Minor(eligible),
+            "consumed": Exact(consumed.numerator, consumed.denominator),
+            "fee": Exact(fee_n, fee_d), "exact": Exact(exact, denominator),
+            "refund": Minor(refund)}))
+        # What the JSON shows per line adds up to the cent: eligible = refund + consumed +
+        # fee. The fee is its own rounding, never more than the refund leaves; consumed is
+        # the rest.
+        fee = min(round_half_up(fee_n, fee_d), eligible - refund)
+        shown_consumed = eligible - refund - fee
+        uncapped = refund
+        if rule.cap is not None:
+            refund = self.capped(rule, line, refund)
+        if shares:
+            for share, amount in zip(shares, allocate(refund, [f.amount for f in shares]),
+                                     strict=True):
+                self.allocation[share.payment] = self.allocation.get(share.payment, 0) + amount
+        is_whole = shown_consumed == 0 and fee == 0 and refund == uncapped
+        return LineResult(line.id, rule.id, rule.handling, refund, eligible, shown_consumed,
+                          fee, None, is_whole, rule.documents)
+
+    def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
+        """The refund limited by the rule's amount cap over its period (earlier refunds under
+        the counted rules, in this currency, plus what this request already granted)."""
+        cap = rule.cap
+        assert cap is not None
+        limit = cap.amount.get(self.currency)
+        if limit is None:
+            return refund
+        counted = set(cap.rules or [rule.id])
+        if cap.period == "calendar_year":
+            start, end = calendar_year_bounds(self.as_of, self.tz)
+            earlier = [r for r in self.order.refunds if start <= r.at < end]
+        else:
+            since = add_months(self.as_of, -(cap.months or 0))
+            earlier = [r for r in self.order.refunds if since < r.at <= self.as_of]
+        used = sum(r.amount or 0 for r in earlier
+                   if r.rule in counted and r.currency == self.currency)
+        used += self.cap_granted.get(rule.id, 0)
+        allowed = min(refund, max(0, limit - used))
+        self.cap_granted[rule.id] = self.cap_granted.get(rule.id, 0) + allowed
+        if allowed < refund:
+            self.steps.append(Step("line.capped", {
+                "line": line.id, "refund": Minor(allowed), "cap": Minor(limit),
+                "used": Minor(used),
+                "period": "calendar_year" if cap.period == "calendar_year"
+                else f"{cap.months}mo"}))
+        return allowed
 
     def fee(self, rule: Rule, line: LineFacts, eligible: int) -> tuple[int, int]:
         fee = rule.fee
         if fee is None:
             return 0, 1
-        base = eligible if fee.base == "refundable" else line.amount_paid
+        base = eligible if fee.base == "eligible" else line.amount_paid
         percent = fee.percent
         for band in fee.bands:
             if band.term is not None and not _term_matches(band.term.months if not
@@ -278,8 +339,8 @@ class _Run:
             return 0, 1
         numerator, denominator = base * percent.numerator, percent.denominator * 100
         self.steps.append(Step("line.fee", {
-            "line": line.id, "percent": _percent(percent), "base": self.money(base),
-            "fee": self.money(round_half_up(numerator, denominator))}))
+            "line": line.id, "percent": _percent(percent), "base": Minor(base),
+            "fee": Exact(numerator, denominator)}))
         return numerator, denominator
 
     # -- the whole request ----------------------------------------------------------------
@@ -290,7 +351,7 @@ class _Run:
         handling = max((r.handling for r in granted), key=HANDLING_ORDER.__getitem__,
                        default="approve")
         if total == 0:
-            outcome, handling = "none", ("reject" if not granted else handling)
+            outcome, handling = "none", "reject"
         elif all(r.is_whole for r in results):
             outcome = "full"
         else:
@@ -298,14 +359,20 @@ class _Run:
         entries = self.allocate(total)
         documents = list(dict.fromkeys(d for r in granted for d in r.documents))
         threshold = (self.policy.four_eyes_above or {}).get(self.currency)
-        self.steps.append(Step("total", {"total": self.money(total)}))
+        needs_four_eyes = threshold is not None and total > threshold
+        self.steps.append(Step("total", {"total": Minor(total)}))
+        if needs_four_eyes:
+            # Never approved at once: a second staff member confirms large refunds.
+            self.steps.append(Step("four_eyes", {"threshold": Minor(threshold or 0)}))
+            if handling == "approve":
+                handling = "review"
         self.steps.append(Step(f"handling.{handling}", {}))
         return Assessment(
             policy=self.policy, as_of=self.as_of, outcome=outcome,
             rule=granted[0].rule if granted else None, handling=handling,
             currency=self.currency, total=total, lines=results, allocation=entries,
             documents_required=documents,
-            needs_four_eyes=threshold is not None and total > threshold,
+            needs_four_eyes=needs_four_eyes,
             steps=self.steps,
         )
 
@@ -332,8 +399,13 @@ class _Run:
                                            amount, fallback))
             self.steps.append(Step("allocation", {
                 "payment": payment.id, "method": payment.method,
-                "destination": route, "amount": self.money(amount)}))
+                "destination": route, "amount": Minor(amount)}))
         return entries
+
+
+def _condition_values(when: Conditions, condition: str) -> str:
+    value = getattr(when, condition)
+    return ",".join(value) if isinstance(value, list) else str(value).lower()
 
 
 def _term_matches(months: int | None, line: LineFacts) -> bool:

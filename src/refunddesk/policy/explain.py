@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from refunddesk.policy.assessment import Step
-
 if TYPE_CHECKING:
     from refunddesk.policy.schema import Policy
 
@@ -42,9 +40,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hans": "明细 {line}：{rule}不适用：申请不在 {start} 所在的自然月内。",
     },
     "rule.quota_used": {
-        "en": "Line {line}: {rule} does not apply: {used} of {count} allowed {scope} "
-              "{period} already used.",
-        "zh-Hans": "明细 {line}：{rule}不适用：{scope}{period}可用 {count} 次，已用 {used} 次。",
+        "en": "Line {line}: {rule} does not apply: it may be used {count} {times} {scope} "
+              "{period}, and that is used up ({used} used{lifetime}).",
+        "zh-Hans": "明细 {line}：{rule}不适用：{scope}{period}限 {count} 次，已用 {used} 次"
+                   "{lifetime}。",
+    },
+    "rule.condition": {
+        "en": "Line {line}: {rule} does not apply: {condition}.",
+        "zh-Hans": "明细 {line}：{rule}不适用：{condition}。",
     },
     "rule.applies": {
         "en": "Line {line}: {rule} applies.",
@@ -93,6 +96,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Line {line}: refund = {eligible} − {consumed} consumed − {fee} fee = {refund}.",
         "zh-Hans": "明细 {line}：退款 = {eligible} − 已消耗 {consumed} − 手续费 {fee} = {refund}。",
     },
+    "line.refund_rounded": {
+        "en": "Line {line}: refund = {eligible} − {consumed} consumed − {fee} fee = {exact}, "
+              "rounded half-up to {refund}.",
+        "zh-Hans": "明细 {line}：退款 = {eligible} − 已消耗 {consumed} − 手续费 {fee} = {exact}，"
+                   "四舍五入为 {refund}。",
+    },
+    "line.lower_price": {
+        "en": "Line {line}: today's price is lower than the price paid, so at most {eligible} "
+              "can come back.",
+        "zh-Hans": "明细 {line}：当前价格低于购买价格，最多可退 {eligible}。",
+    },
+    "four_eyes": {
+        "en": "The refund is above {threshold}: a second staff member must confirm it.",
+        "zh-Hans": "退款金额超过 {threshold}，需由第二位工作人员复核确认。",
+    },
     "line.refund_floored": {
         "en": "Line {line}: {consumed} consumed and {fee} fee use up {eligible}; refund "
               "{refund}.",
@@ -102,7 +120,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "line.capped": {
         "en": "Line {line}: limited to {refund} by the cap of {cap} per {period}, of which "
               "{used} was used.",
-        "zh-Hans": "明细 {line}：受{period}上限 {cap} 约束（已用 {used}），退款为 {refund}。",
+        "zh-Hans": "明细 {line}：受{period}内 {cap} 的上限约束（已用 {used}），退款为 {refund}。",
     },
     "allocation": {
         "en": "{amount} of payment {payment} ({method}) goes back to {destination}.",
@@ -133,7 +151,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 RULE_NAMES = {
     "five_day_no_reason": ("the five-day no-reason refund", "五天无理由退款"),
     "normal_refund": ("the self-service refund of unused time", "普通自助退款"),
-    "partial_refund": ("the partial refund of unused time", "非五天无理由退订"),
+    "partial_refund": ("the partial refund of unused time", "按未使用时长部分退款"),
     "renewal_not_started": ("the refund of a renewal not yet started", "未开始续费周期退订"),
     "money_back": ("the 30-day money-back guarantee", "30 天无理由退款保证"),
     "after_window": ("the prorated refund after the guarantee", "保证期后按比例退款"),
@@ -188,11 +206,12 @@ def _name(table: dict[str, tuple[str, str]], code: str, locale: str) -> str:
     return names[1] if locale == "zh-Hans" else names[0]
 
 
-def render(step: Step, locale: str, policy: Policy | None = None) -> str:
+def render(code: str, plain: dict[str, Any], locale: str, policy: Policy | None = None) -> str:
+    """One step as a sentence; `plain` are its parameters as Assessment.plain_steps gives."""
     if locale not in LOCALES:
         raise ValueError(f"locale: expected one of {', '.join(LOCALES)}")
-    template = MESSAGES[step.code][locale]
-    params: dict[str, Any] = dict(step.params)
+    template = MESSAGES[code][locale]
+    params: dict[str, Any] = dict(plain)
     zh = locale == "zh-Hans"
     if "rule" in params:
         params["rule"] = rule_name(params["rule"], locale, policy)
@@ -205,10 +224,74 @@ def render(step: Step, locale: str, policy: Policy | None = None) -> str:
     if "funding" in params:
         params["funding"] = ("、" if zh else ", ").join(
             _name(FUNDINGS, f.strip(), locale) for f in params["funding"].split(","))
-    if step.code == "rule.quota_used":
+    if code == "line.capped":
+        period = params["period"]
+        if period == "calendar_year":
+            params["period"] = "本自然年" if zh else "calendar year"
+        else:
+            months = period.removesuffix("mo")
+            params["period"] = f"近 {months} 个月" if zh else f"{months} months"
+    for key in ("length", "under"):
+        if params.get(key):
+            params[key] = duration_text(params[key], locale)
+    if code == "rule.condition":
+        params["condition"] = condition_text(params["condition"], params["values"], locale)
+    if code == "rule.quota_used":
         params["scope"] = params["per"]
         params["period"] = _period(params, zh)
+        params["times"] = "time" if params["count"] == 1 else "times"
+        params["lifetime"] = _lifetime(params, zh)
     return template.format(**params)
+
+
+DURATION_UNITS = {"s": ("second", "秒"), "h": ("hour", "小时"), "d": ("day", "天"),
+                  "mo": ("month", "个月"), "y": ("year", "年"), "bd": ("business day", "个工作日")}
+
+
+def duration_text(text: str, locale: str) -> str:
+    """ "5d" → "5 days" / "5 天"."""
+    count = int("".join(ch for ch in text if ch.isdigit()))
+    unit = text[len(str(count)):]
+    english, chinese = DURATION_UNITS[unit]
+    if locale == "zh-Hans":
+        return f"{count} {chinese}"
+    return f"{count} {english}{'' if count == 1 else 's'}"
+
+
+KINDS = {"new": ("new purchases", "新购"), "renewal": ("renewals", "续费"),
+         "upgrade": ("upgrades", "升级")}
+BILLINGS = {"prepaid": ("prepaid", "包年包月"), "payg": ("pay-as-you-go", "按量计费"),
+            "one_time": ("one-time", "一次性")}
+
+
+def condition_text(condition: str, values: str, locale: str) -> str:
+    zh = locale == "zh-Hans"
+    items = values.split(",")
+
+    def names(table: dict[str, tuple[str, str]]) -> str:
+        return ("、" if zh else ", ").join(_name(table, item, locale) for item in items)
+
+    texts = {
+        "kind": ("it is for " + names(KINDS) + " only", "仅适用于" + names(KINDS) + "订单"),
+        "channel": (f"it is for orders through {values} only", f"仅适用于 {values} 渠道的订单"),
+        "billing": ("it is for " + names(BILLINGS) + " lines only",
+                    "仅适用于" + names(BILLINGS) + "的明细"),
+        "category": (f"it is for {values} only", f"仅适用于 {values} 类产品"),
+        "product": (f"it is for {values} only", f"仅适用于 {values}"),
+        "flags_any": (f"it is for lines marked {values} only", f"仅适用于标记为 {values} 的明细"),
+        "flags_none": (f"it is not for lines marked {values}", f"不适用于标记为 {values} 的明细"),
+        "invoiced": (("it is for invoiced orders only", "仅适用于已开票订单") if values == "true"
+                     else ("it is not for invoiced orders", "不适用于已开票订单")),
+        "started": (("it is for services that have started", "仅适用于已开始的服务")
+                    if values == "true" else
+                    ("it is for services that have not started yet", "仅适用于尚未开始的服务")),
+        "first_purchase": (
+            ("it is for the account's first purchase of this product only",
+             "仅适用于该账户首次购买此产品") if values == "true" else
+            ("it is not for a first purchase", "不适用于首次购买")),
+    }
+    english, chinese = texts[condition]
+    return chinese if zh else english
 
 
 def _period(params: dict[str, Any], zh: bool) -> str:
@@ -219,10 +302,15 @@ def _period(params: dict[str, Any], zh: bool) -> str:
         "rolling_months": (f"in the last {params['months']} months",
                            f"近 {params['months']} 个月"),
     }[period][1 if zh else 0]
-    if params.get("lifetime_max"):
-        text += (f"（累计最多 {params['lifetime_max']} 次，已用 {params['lifetime']} 次）" if zh
-                 else f" (at most {params['lifetime_max']} ever; {params['lifetime']} used)")
     return text
+
+
+def _lifetime(params: dict[str, Any], zh: bool) -> str:
+    if not params.get("lifetime_max"):
+        return ""
+    if zh:
+        return f"；累计最多 {params['lifetime_max']} 次，已用 {params['lifetime']} 次"
+    return f"; at most {params['lifetime_max']} in all, {params['lifetime']} used"
 
 
 def rule_name(code: str, locale: str, policy: Policy | None = None) -> str:

@@ -48,6 +48,14 @@ def parse_amount(text: object, currency: str) -> int:
     """
     if not isinstance(text, str):
         raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
+    digits = minor_digits(currency)
+    # The common shape, "960.00", without Decimal: this runs for every amount of every
+    # assessment. Anything else takes the careful path below.
+    whole, dot, fraction = text.partition(".")
+    if (whole.isascii() and whole.isdigit() and len(fraction) <= digits
+            and (not dot or (fraction.isascii() and fraction.isdigit()))):
+        return int(whole) * 10**digits + (int(fraction) * 10 ** (digits - len(fraction))
+                                          if fraction else 0)
     stripped = text.strip()
     try:
         value = Decimal(stripped)
@@ -57,7 +65,6 @@ def parse_amount(text: object, currency: str) -> int:
         raise MoneyError("not a decimal amount")
     if value < 0:
         raise MoneyError("must not be negative")
-    digits = minor_digits(currency)
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite decimals have an integer exponent
     if -exponent > digits:
@@ -68,7 +75,11 @@ def parse_amount(text: object, currency: str) -> int:
 def format_amount(minor: int, currency: str) -> str:
     """Integer minor units back to the decimal string of the order-facts format."""
     digits = minor_digits(currency)
-    return str(Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**digits)
+    if not digits:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:0{digits}d}"
 
 
 @dataclass(frozen=True, slots=True)

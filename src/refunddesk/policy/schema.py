@@ -13,6 +13,7 @@ import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -20,10 +21,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from refunddesk.policy.business_days import business_calendar
 from refunddesk.policy.durations import Duration, DurationError, Unit
 from refunddesk.policy.money import MoneyError, check_currency, parse_amount
 
@@ -158,8 +161,15 @@ class Quota(Strict):
 class AmountCap(Strict):
     amount: AmountsByCurrency
     period: Literal["calendar_year", "rolling_months"] = "rolling_months"
-    months: Annotated[int, Field(ge=1)] | None = 12
+    months: Annotated[int, Field(ge=1)] | None = None
     rules: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _months_go_with_rolling(self) -> AmountCap:
+        if (self.period == "rolling_months") != (self.months is not None):
+            raise PydanticCustomError("cap", 'months is set exactly when period is '
+                                      '"rolling_months"')
+        return self
 
 
 class HourlyTier(Strict):
@@ -176,7 +186,10 @@ class Consumption(Strict):
     # truncated to the unit's boundary and the service end rounded up to one, then whole
     # units counted (Huawei's published method: "按小时向前取整").
     rounding: Literal["exact", "clock"] = "exact"
-    base: Literal["amount_paid", "refundable", "lower_of_paid_and_current_price"] = (
+    # What the time ratio applies to: the line's amount paid (vouchers included), the
+    # eligible amount (the refundable funding), or the lower of the amount paid and the
+    # line's `current_price` (which then also caps what can come back).
+    base: Literal["amount_paid", "eligible", "lower_of_paid_and_current_price"] = (
         "amount_paid")
     # usage: quantity of `metric` × unit_price.
     metric: str | None = None
@@ -191,7 +204,23 @@ class Consumption(Strict):
         if self.method == "usage" and (self.metric is None or self.unit_price is None):
             raise PydanticCustomError("consumption", "usage consumption needs metric and "
                                       "unit_price")
+        # A setting the chosen method ignores is a mistake in the file, not a no-op.
+        given = self.model_fields_set
+        for method, keys in METHOD_SETTINGS.items():
+            misplaced = sorted(k for k in keys & given if method != self.method
+                               and k not in METHOD_SETTINGS.get(self.method, set()))
+            if misplaced:
+                raise PydanticCustomError(
+                    "consumption", f"{', '.join(misplaced)} only applies to method "
+                    f'"{method}", not "{self.method}"')
         return self
+
+
+METHOD_SETTINGS = {
+    "time_ratio": {"unit", "minimum", "rounding"},
+    "usage": {"metric", "unit_price"},
+    "months_and_hours": {"hourly_price", "hourly_tiers"},
+}
 
 
 class Penalty(Strict):
@@ -200,13 +229,13 @@ class Penalty(Strict):
 
 
 class FeeBand(Strict):
-    term: WindowLength | None = None
+    term: Annotated[Duration, _duration("mo", "y")] | None = None
     used_up_to: WindowLength | None = None
     percent: Ratio
 
 
 class Fee(Strict):
-    base: Literal["refundable", "amount_paid"] = "refundable"
+    base: Literal["eligible", "amount_paid"] = "eligible"
     percent: Ratio | None = None
     bands: list[FeeBand] = []
 
@@ -232,7 +261,8 @@ class Rule(Strict):
     consumption: Consumption = Consumption()
     penalty: Penalty | None = None
     fee: Fee | None = None
-    outcome: Literal["approve", "review", "suggest"] = "review"
+    # approve: at once · review: an agent decides · suggest: the amount is only a suggestion
+    handling: Literal["approve", "review", "suggest"] = "review"
     documents: list[str] = []
     explain: Texts | None = None
 
@@ -263,28 +293,37 @@ class Policy(Strict):
     appeal_window: WindowLength | None = None
     sla: Sla = Sla()
 
-    @model_validator(mode="after")
-    def _rule_ids_unique(self) -> Policy:
+    @field_validator("rules")
+    @classmethod
+    def _rule_ids_unique(cls, rules: list[Rule]) -> list[Rule]:
         seen: set[str] = set()
-        for rule in self.rules:
+        for rule in rules:
             if rule.id in seen:
-                raise PydanticCustomError("rules", f"rule id {rule.id!r} appears twice")
+                raise PydanticCustomError("rules", f'rule id "{rule.id}" appears twice')
             seen.add(rule.id)
-        return self
+        return rules
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("time_zone", f'unknown time zone "{name}"') from None
+        return name
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, code: str) -> str:
+        try:
+            business_calendar(code)
+        except ValueError as error:
+            raise PydanticCustomError("calendar", str(error)) from None
+        return code
 
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
-
-
-def _check_time_zone(policy: Policy) -> Policy:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(policy.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PolicyError([f"time_zone: unknown time zone {policy.time_zone!r}"]) from None
-    return policy
 
 
 def _path(location: tuple[int | str, ...]) -> str:
@@ -296,6 +335,12 @@ def _path(location: tuple[int | str, ...]) -> str:
             path += f".{part}" if path else part
     return path
 
+
+BOUNDS = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+}
 
 MESSAGES = {
     "missing": "required",
@@ -317,7 +362,9 @@ def _problems(error: ValidationError) -> list[str]:
         kind = item["type"]
         if kind == "literal_error":
             allowed = item.get("ctx", {}).get("expected", "")
-            message = f"expected one of {allowed.replace(' or ', ', ')}"
+            message = "expected one of " + allowed.replace(" or ", ", ").replace("'", '"')
+        elif kind in BOUNDS:
+            message = BOUNDS[kind].format(**item.get("ctx", {}))
         elif kind == "string_pattern_mismatch":
             message = "use lower-case letters, digits and _ (ids) or - (policy ids)"
         else:
@@ -329,10 +376,9 @@ def _problems(error: ValidationError) -> list[str]:
 
 def policy_from_dict(data: dict[str, Any]) -> Policy:
     try:
-        policy = Policy.model_validate(data)
+        return Policy.model_validate(data)
     except ValidationError as error:
         raise PolicyError(_problems(error)) from None
-    return _check_time_zone(policy)
 
 
 def policy_from_toml(text: str) -> Policy:
