@@ -363,8 +363,8 @@ def test_alibaba_cloud_refunds_more_on_day_30_than_on_day_29_because_the_penalty
     assert day_29.total == round_half_up(90000 * 365 * 2 - 96000 * 29 * 3, 365 * 2)  # 785.59
     assert day_30.total == round_half_up(90000 * 365 - 96000 * 30, 365)  # 821.10
     assert day_30.total > day_29.total
-    assert "consumed.time_ratio_penalty" in [s.code for s in day_29.steps]
-    assert "consumed.time_ratio_penalty" not in [s.code for s in day_30.steps]
+    assert "consumed.time_ratio_penalty" in [code for code, _ in day_29.steps]
+    assert "consumed.time_ratio_penalty" not in [code for code, _ in day_30.steps]
 
 
 @pytest.mark.parametrize(("years", "used_months", "before", "after"), [

@@ -26,12 +26,23 @@ class Minor(int):
     __slots__ = ()
 
 
-class Exact(NamedTuple):
+class Exact(tuple[int, int]):
     """An unrounded amount, numerator / denominator minor units, shown to two more places
-    than the currency has, so a reader can follow the arithmetic before its one rounding."""
+    than the currency has, so a reader can follow the arithmetic before its one rounding.
+    (A bare tuple subclass: made several times per line, it has to be cheap.)"""
 
-    numerator: int
-    denominator: int
+    __slots__ = ()
+
+    def __new__(cls, numerator: int, denominator: int) -> Exact:
+        return tuple.__new__(cls, (numerator, denominator))
+
+    @property
+    def numerator(self) -> int:
+        return self[0]
+
+    @property
+    def denominator(self) -> int:
+        return self[1]
 
 
 def exact_text(value: Exact, currency: str) -> str:
@@ -46,15 +57,11 @@ def exact_text(value: Exact, currency: str) -> str:
     return ("" if rounded == shown else "≈") + text
 
 
-class Step(NamedTuple):
-    """One traceable step of the reasoning: a message code and its parameters.
-
-    Parameters are numbers, amounts (Minor), moments and codes; rendering formats them the
-    same way in every language, so both read with the same figures (explain.py).
-    """
-
-    code: str
-    params: dict[str, Any]
+# One traceable step of the reasoning: a message code and its parameters. Parameters are
+# numbers, amounts (Minor, Exact), moments and codes; rendering formats them the same way
+# in every language, so both read with the same figures (explain.py). A plain tuple: an
+# assessment makes a dozen or more of them.
+Step = tuple[str, dict[str, Any]]
 
 
 def plain_params(params: dict[str, Any], currency: str, tz: tzinfo) -> dict[str, Any]:
@@ -119,8 +126,7 @@ class Assessment:
 
     def plain_steps(self) -> list[tuple[str, dict[str, Any]]]:
         tz = ZoneInfo(self.policy.time_zone)
-        return [(step.code, plain_params(step.params, self.currency, tz))
-                for step in self.steps]
+        return [(code, plain_params(params, self.currency, tz)) for code, params in self.steps]
 
     def explanation(self, locale: str = "en") -> list[str]:
         from refunddesk.policy.explain import render

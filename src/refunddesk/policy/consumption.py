@@ -37,9 +37,9 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
         return _usage(settings, line, as_of, currency, steps)
     assert line.start is not None  # a started line has a start
     if settings.method == "months_and_hours":
-        return _months_and_hours(settings, line, base, as_of, currency, steps, cap)
+        return _months_and_hours(settings, line, base, as_of, tz, currency, steps, cap)
     if line.end is None:
-        steps.append(Step("line.no_period", {"line": line.id}))
+        steps.append(("line.no_period", {"line": line.id}))
         return Consumed(base, 1, cap)
     used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
     unit_us = MICROSECONDS[settings.unit]
@@ -52,7 +52,7 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
         factor_text = str(float(penalty.factor)).removesuffix(".0")
     whole_units, rest = divmod(total_us, unit_us)
     total_units = str(whole_units) if not rest else "≈" + _number(total_us / unit_us)
-    steps.append(Step("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
+    steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
         "line": line.id, "used": used, "total": total_units, "unit": settings.unit,
         "base": Minor(base), "factor": factor_text, "under": str(penalty.while_used_under)
         if penalty else "", "consumed": Exact(numerator, denominator)}))
@@ -113,7 +113,7 @@ def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: st
             quantity_n, quantity_d = quantity_n * d + n * quantity_d, quantity_d * d
     price = _price_for(currency_prices, currency)
     numerator, denominator = quantity_n * price, quantity_d
-    steps.append(Step("consumed.usage", {
+    steps.append(("consumed.usage", {
         "line": line.id, "metric": settings.metric or "",
         "quantity": _number(quantity_n / quantity_d), "price": Minor(price),
         "consumed": Exact(numerator, denominator)}))
@@ -128,13 +128,15 @@ def _price_for(prices: dict[str, int], currency: str) -> int:
 
 
 def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: datetime,
-                      currency: str, steps: list[Step], cap: int | None) -> Consumed:
+                      tz: ZoneInfo, currency: str, steps: list[Step],
+                      cap: int | None) -> Consumed:
     assert line.start is not None
     term_months = line.term_months or 1
     months = 0
-    while add_months(line.start, months + 1) <= as_of:
+    start = line.start.astimezone(tz)  # calendar months on the policy's wall clock
+    while add_months(start, months + 1) <= as_of:
         months += 1
-    rest_us = (as_of - add_months(line.start, months)) // ONE_MICROSECOND
+    rest_us = (as_of - add_months(start, months)) // ONE_MICROSECOND
     hours = -(-rest_us // MICROSECONDS["hour"])
     # Monthly price = base / term_months; everything is kept over that denominator.
     numerator, denominator = base * months, term_months
@@ -153,7 +155,7 @@ def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: 
     else:
         numerator, denominator = numerator * HOURS_PER_MONTH + base * hours, (
             denominator * HOURS_PER_MONTH)
-    steps.append(Step("consumed.months_and_hours", {
+    steps.append(("consumed.months_and_hours", {
         "line": line.id, "months": months, "hours": hours,
         "consumed": Exact(numerator, denominator)}))
     return Consumed(numerator, denominator, cap)

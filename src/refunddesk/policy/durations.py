@@ -29,9 +29,9 @@ class Duration:
               ) -> Duration:
         match = _PATTERN.match(text) if isinstance(text, str) else None
         if not match or match.group(2) not in allowed:
-            examples = {"bd": '"3bd"', "mo": '"6mo"', "y": '"1y"'}
-            extra = "".join(f" or {examples[u]}" for u in allowed if u in examples)
-            raise DurationError(f'expected a duration like "5d" or "120h"{extra}')
+            examples = {"d": '"5d"', "h": '"120h"', "mo": '"6mo"', "y": '"1y"', "bd": '"3bd"'}
+            shown = [examples[u] for u in examples if u in allowed]
+            raise DurationError("expected a duration like " + " or ".join(shown))
         return cls(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
 
     @property

@@ -10,12 +10,11 @@ back over the payments that funded it, in proportion, losing no cent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from refunddesk.policy.assessment import (
@@ -46,8 +45,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@dataclass(slots=True)
-class _Funded:
+class _Funded(NamedTuple):
     """One payment's share of one line."""
 
     payment: int  # index into facts.payments
@@ -92,7 +90,7 @@ class _Run:
         self.as_of = as_of
         self.tz = _zone(policy.time_zone)
         self.currency = order.currency
-        self.steps: list[Step] = [Step("order", {
+        self.steps: list[Step] = [("order", {
             "order": order.id, "as_of": as_of, "policy": policy.ref})]
         self.granted: dict[tuple[str, str], int] = {}
         self.cap_granted: dict[str, int] = {}
@@ -128,18 +126,18 @@ class _Run:
     def line(self, line: LineFacts) -> LineResult:
         for exclusion in self.policy.exclusions:
             if self.unmet(exclusion.when, line) is None:
-                self.steps.append(Step("line.excluded", {"line": line.id,
+                self.steps.append(("line.excluded", {"line": line.id,
                                                          "reason": exclusion.reason}))
                 return LineResult.refused(line.id, exclusion.reason)
         for rule in self.policy.rules:
             condition = self.unmet(rule.when, line)
             if condition is not None:
-                self.steps.append(Step("rule.condition", {
+                self.steps.append(("rule.condition", {
                     "line": line.id, "rule": rule.id, "condition": condition,
                     "values": _condition_values(rule.when, condition)}))
             elif self.in_window(rule, line) and self.has_quota(rule, line):
                 return self.apply(rule, line)
-        self.steps.append(Step("line.excluded", {"line": line.id, "reason": "no_rule"}))
+        self.steps.append(("line.excluded", {"line": line.id, "reason": "no_rule"}))
         return LineResult.refused(line.id, "no_rule")
 
     def unmet(self, when: Conditions, line: LineFacts) -> str | None:
@@ -181,7 +179,7 @@ class _Run:
             return True
         start = self.order.placed_at if window.start == "placed_at" else line.start
         if start is None:
-            self.steps.append(Step("rule.no_start", {"line": line.id, "rule": rule.id}))
+            self.steps.append(("rule.no_start", {"line": line.id, "rule": rule.id}))
             return False
         length = window.length
         if length.is_exact:
@@ -197,11 +195,11 @@ class _Run:
         inside = self.as_of <= end if inclusive else self.as_of < end
         if inside and window.same_calendar_month and not same_calendar_month(
                 start, self.as_of, self.tz):
-            self.steps.append(Step("rule.month_passed", {"line": line.id, "rule": rule.id,
+            self.steps.append(("rule.month_passed", {"line": line.id, "rule": rule.id,
                                                          "start": start}))
             return False
         if not inside:
-            self.steps.append(Step("rule.window_closed", {
+            self.steps.append(("rule.window_closed", {
                 "line": line.id, "rule": rule.id, "from": window.start,
                 "length": str(length), "end": end}))
         return inside
@@ -212,47 +210,60 @@ class _Run:
             return True
         counted = set(quota.rules or [rule.id])
         scope = line.product if quota.per == "product" else "*"
-        earlier = [r for r in self.order.refunds if r.rule in counted
+        # Refunds recorded after the moment of the request do not count against it (a
+        # request re-assessed as of an earlier time sees the history of that time).
+        earlier = [r for r in self.order.refunds if r.rule in counted and r.at <= self.as_of
                    and (quota.per == "account" or r.product == line.product)]
         if quota.period == "calendar_year":
-            start, end = calendar_year_bounds(self.as_of, self.tz)
-            in_period = [r for r in earlier if start <= r.at < end]
+            start, _ = calendar_year_bounds(self.as_of, self.tz)
+            in_period = [r for r in earlier if start <= r.at]
         elif quota.period == "rolling_months":
-            since = add_months(self.as_of, -(quota.months or 0))
-            in_period = [r for r in earlier if since < r.at <= self.as_of]
+            since = add_months(self.as_of.astimezone(self.tz), -(quota.months or 0))
+            in_period = [r for r in earlier if since < r.at]
         else:
             in_period = earlier
-        granted = self.granted.get((rule.id, scope), 0)
+        # Lines granted earlier in this same request count too ("1 次 1 台").
+        granted = sum(self.granted.get((rule_id, scope), 0) for rule_id in counted)
         used = len(in_period) + granted
         lifetime = len(earlier) + granted
-        if used >= quota.count or (quota.lifetime_max is not None
-                                   and lifetime >= quota.lifetime_max):
-            self.steps.append(Step("rule.quota_used", {
-                "line": line.id, "rule": rule.id, "used": used, "count": quota.count,
-                "per": quota.per, "period": quota.period, "months": quota.months or 0,
-                "lifetime": lifetime, "lifetime_max": quota.lifetime_max or 0}))
+        lifetime_max = quota.lifetime_max
+        if lifetime_max is not None and lifetime >= lifetime_max:
+            self.steps.append(("rule.quota_lifetime_used", {
+                "line": line.id, "rule": rule.id, "lifetime": lifetime,
+                "lifetime_max": lifetime_max, "per": quota.per}))
             return False
-        self.granted[(rule.id, scope)] = granted + 1
+        if used >= quota.count:
+            self.steps.append(("rule.quota_used", {
+                "line": line.id, "rule": rule.id, "used": used, "count": quota.count,
+                "per": quota.per, "period": quota.period, "months": quota.months or 0}))
+            return False
+        self.granted[(rule.id, scope)] = self.granted.get((rule.id, scope), 0) + 1
         return True
 
     def apply(self, rule: Rule, line: LineFacts) -> LineResult:
-        self.steps.append(Step("rule.applies", {"line": line.id, "rule": rule.id}))
+        self.steps.append(("rule.applies", {"line": line.id, "rule": rule.id}))
         line_funding = self.funded[line.id]
-        shares = [f for f in line_funding if f.funding in rule.funding]
-        eligible = sum(f.amount for f in shares)
-        self.steps.append(Step("line.eligible", {
-            "line": line.id, "eligible": Minor(eligible),
-            "kept": Minor(sum(f.amount for f in line_funding) - eligible),
-            "funding": ", ".join(rule.funding)}))
+        refundable = rule.funding
+        shares = []
+        eligible = kept = 0
+        for funded in line_funding:
+            if funded.funding in refundable:
+                shares.append(funded)
+                eligible += funded.amount
+            else:
+                kept += funded.amount
+        self.steps.append(("line.eligible", {
+            "line": line.id, "eligible": Minor(eligible), "kept": Minor(kept),
+            "funding": ", ".join(refundable)}))
         consumed = NOTHING
         fee_n, fee_d = 0, 1
         if not self.has_started(line):
-            self.steps.append(Step("line.not_started", {"line": line.id}))
+            self.steps.append(("line.not_started", {"line": line.id}))
         else:
             consumed = consumed_amount(rule, line, eligible, self.as_of, self.tz,
                                        self.currency, self.steps)
             if consumed.cap is not None and consumed.cap < eligible:
-                self.steps.append(Step("line.lower_price", {
+                self.steps.append(("line.lower_price", {
                     "line": line.id, "eligible": Minor(consumed.cap)}))
                 eligible = consumed.cap
             fee_n, fee_d = self.fee(rule, line, eligible)
@@ -267,7 +278,7 @@ class _Run:
             code = "line.refund"
         else:
             code = "line.refund_rounded"
-        self.steps.append(Step(code, {
+        self.steps.append((code, {
             "line": line.id, "eligible": Minor(eligible),
             "consumed": Exact(consumed.numerator, consumed.denominator),
             "fee": Exact(fee_n, fee_d), "exact": Exact(exact, denominator),
@@ -298,18 +309,18 @@ class _Run:
             return refund
         counted = set(cap.rules or [rule.id])
         if cap.period == "calendar_year":
-            start, end = calendar_year_bounds(self.as_of, self.tz)
-            earlier = [r for r in self.order.refunds if start <= r.at < end]
+            start, _ = calendar_year_bounds(self.as_of, self.tz)
+            earlier = [r for r in self.order.refunds if start <= r.at <= self.as_of]
         else:
-            since = add_months(self.as_of, -(cap.months or 0))
+            since = add_months(self.as_of.astimezone(self.tz), -(cap.months or 0))
             earlier = [r for r in self.order.refunds if since < r.at <= self.as_of]
         used = sum(r.amount or 0 for r in earlier
                    if r.rule in counted and r.currency == self.currency)
-        used += self.cap_granted.get(rule.id, 0)
+        used += sum(self.cap_granted.get(rule_id, 0) for rule_id in counted)
         allowed = min(refund, max(0, limit - used))
         self.cap_granted[rule.id] = self.cap_granted.get(rule.id, 0) + allowed
         if allowed < refund:
-            self.steps.append(Step("line.capped", {
+            self.steps.append(("line.capped", {
                 "line": line.id, "refund": Minor(allowed), "cap": Minor(limit),
                 "used": Minor(used),
                 "period": "calendar_year" if cap.period == "calendar_year"
@@ -338,7 +349,7 @@ class _Run:
         if percent is None or percent == 0:
             return 0, 1
         numerator, denominator = base * percent.numerator, percent.denominator * 100
-        self.steps.append(Step("line.fee", {
+        self.steps.append(("line.fee", {
             "line": line.id, "percent": _percent(percent), "base": Minor(base),
             "fee": Exact(numerator, denominator)}))
         return numerator, denominator
@@ -357,16 +368,17 @@ class _Run:
         else:
             outcome = "partial"
         entries = self.allocate(total)
-        documents = list(dict.fromkeys(d for r in granted for d in r.documents))
+        documents = (list(dict.fromkeys(d for r in granted for d in r.documents)) if total
+                     else [])
         threshold = (self.policy.four_eyes_above or {}).get(self.currency)
         needs_four_eyes = threshold is not None and total > threshold
-        self.steps.append(Step("total", {"total": Minor(total)}))
+        self.steps.append(("total", {"total": Minor(total)}))
         if needs_four_eyes:
             # Never approved at once: a second staff member confirms large refunds.
-            self.steps.append(Step("four_eyes", {"threshold": Minor(threshold or 0)}))
+            self.steps.append(("four_eyes", {"threshold": Minor(threshold or 0)}))
             if handling == "approve":
                 handling = "review"
-        self.steps.append(Step(f"handling.{handling}", {}))
+        self.steps.append((f"handling.{handling}", {}))
         return Assessment(
             policy=self.policy, as_of=self.as_of, outcome=outcome,
             rule=granted[0].rule if granted else None, handling=handling,
@@ -397,7 +409,7 @@ class _Run:
                 route, fallback = payment.funding, None  # balance, gift, voucher: in kind
             entries.append(AllocationEntry(payment.id, payment.method, payment.funding, route,
                                            amount, fallback))
-            self.steps.append(Step("allocation", {
+            self.steps.append(("allocation", {
                 "payment": payment.id, "method": payment.method,
                 "destination": route, "amount": Minor(amount)}))
         return entries
@@ -405,7 +417,9 @@ class _Run:
 
 def _condition_values(when: Conditions, condition: str) -> str:
     value = getattr(when, condition)
-    return ",".join(value) if isinstance(value, list) else str(value).lower()
+    if isinstance(value, list):
+        return ",".join(value)
+    return "true" if value else "false"
 
 
 def _term_matches(months: int | None, line: LineFacts) -> bool:

@@ -1,7 +1,8 @@
 """Rendering assessment steps as sentences in Simplified Chinese or English.
 
-A step holds a message code and parameters; numbers, amounts and times are formatted once,
-when the step is made, so both languages carry exactly the same figures. Codes among the
+A step holds a message code and parameters; numbers, amounts and times are formatted by one
+language-independent function (Assessment.plain_steps), so both languages carry exactly
+the same figures. Codes among the
 parameters (rules, reasons, methods, destinations, units) are named in the reader's
 language here. This catalogue is part of the pure policy domain: it must not depend on
 Django's translation machinery, because assessments are rendered outside requests too.
@@ -41,9 +42,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "rule.quota_used": {
         "en": "Line {line}: {rule} does not apply: it may be used {count} {times} {scope} "
-              "{period}, and that is used up ({used} used{lifetime}).",
-        "zh-Hans": "明细 {line}：{rule}不适用：{scope}{period}限 {count} 次，已用 {used} 次"
-                   "{lifetime}。",
+              "{period}, and {used} used it up.",
+        "zh-Hans": "明细 {line}：{rule}不适用：{scope}{period}限 {count} 次，已用 {used} 次。",
+    },
+    "rule.quota_lifetime_used": {
+        "en": "Line {line}: {rule} does not apply: it may be used at most {lifetime_max} "
+              "{times} {scope} in all, and {lifetime} used it up.",
+        "zh-Hans": "明细 {line}：{rule}不适用：{scope}累计最多 {lifetime_max} 次，"
+                   "已用 {lifetime} 次。",
     },
     "rule.condition": {
         "en": "Line {line}: {rule} does not apply: {condition}.",
@@ -240,7 +246,9 @@ def render(code: str, plain: dict[str, Any], locale: str, policy: Policy | None 
         params["scope"] = params["per"]
         params["period"] = _period(params, zh)
         params["times"] = "time" if params["count"] == 1 else "times"
-        params["lifetime"] = _lifetime(params, zh)
+    if code == "rule.quota_lifetime_used":
+        params["scope"] = params["per"]
+        params["times"] = "time" if params["lifetime_max"] == 1 else "times"
     return template.format(**params)
 
 
@@ -303,14 +311,6 @@ def _period(params: dict[str, Any], zh: bool) -> str:
                            f"近 {params['months']} 个月"),
     }[period][1 if zh else 0]
     return text
-
-
-def _lifetime(params: dict[str, Any], zh: bool) -> str:
-    if not params.get("lifetime_max"):
-        return ""
-    if zh:
-        return f"；累计最多 {params['lifetime_max']} 次，已用 {params['lifetime']} 次"
-    return f"; at most {params['lifetime_max']} in all, {params['lifetime']} used"
 
 
 def rule_name(code: str, locale: str, policy: Policy | None = None) -> str:

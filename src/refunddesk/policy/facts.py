@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from refunddesk.policy.money import MoneyError, check_currency, minor_digits, parse_amount
+from refunddesk.policy.money import (
+    TEN_TO_THE,
+    MoneyError,
+    check_currency,
+    minor_digits,
+    parse_amount,
+)
 
 
 class FactsError(ValueError):
@@ -169,11 +175,15 @@ def _aware(text: str) -> datetime:
 
 def _minor(text: str, digits: int) -> int:
     # Only the plain shape "960.00" / "960"; anything else goes to the careful reader.
+    if digits and len(text) > digits + 1 and text[-digits - 1] == ".":
+        whole, fraction = text[:-digits - 1], text[-digits:]
+        if whole.isdigit() and fraction.isdigit() and text.isascii():
+            return int(whole) * TEN_TO_THE[digits] + int(fraction)
     whole, dot, fraction = text.partition(".")
     if not (whole.isdigit() and whole.isascii() and len(fraction) <= digits
             and (not dot or (fraction.isdigit() and fraction.isascii()))):
         raise ValueError("not plain")
-    return int(whole) * 10**digits + (int(fraction) * 10 ** (digits - len(fraction))
+    return int(whole) * TEN_TO_THE[digits] + (int(fraction) * TEN_TO_THE[digits - len(fraction)]
                                       if fraction else 0)
 
 

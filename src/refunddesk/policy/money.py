@@ -13,6 +13,9 @@ from functools import cache, lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
+# Integer powers of ten by exponent; no currency has more than four minor digits.
+TEN_TO_THE: tuple[int, ...] = tuple(10**n for n in range(8))
+
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be taken as money."""
@@ -54,7 +57,7 @@ def parse_amount(text: object, currency: str) -> int:
     whole, dot, fraction = text.partition(".")
     if (whole.isascii() and whole.isdigit() and len(fraction) <= digits
             and (not dot or (fraction.isascii() and fraction.isdigit()))):
-        return int(whole) * 10**digits + (int(fraction) * 10 ** (digits - len(fraction))
+        return int(whole) * TEN_TO_THE[digits] + (int(fraction) * TEN_TO_THE[digits - len(fraction)]
                                           if fraction else 0)
     stripped = text.strip()
     try:
@@ -76,7 +79,7 @@ def format_amount(minor: int, currency: str) -> str:
     """Integer minor units back to the decimal string of the order-facts format."""
     digits = minor_digits(currency)
     sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(minor), 10**digits)
+    whole, fraction = divmod(abs(minor), TEN_TO_THE[digits])
     if not digits:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{fraction:0{digits}d}"
@@ -144,12 +147,14 @@ def allocate(total: int, weights: list[int]) -> list[int]:
         if total == 0:
             return [0] * len(weights)
         raise ValueError("cannot allocate a non-zero total over zero weights")
-    shares = []
-    remainders = []
-    for index, weight in enumerate(weights):
-        share, remainder = divmod(total * weight, weight_sum)
-        shares.append(share)
-        remainders.append((-remainder, index))
-    for _, index in sorted(remainders)[: total - sum(shares)]:
-        shares[index] += 1
+    if len(weights) == 1:
+        return [total]
+    products = [total * weight for weight in weights]
+    shares = [product // weight_sum for product in products]
+    left_over = total - sum(shares)
+    if left_over:
+        # Largest remainder first; on a tie the earlier weight wins (sorted is stable).
+        remainders = [-(product % weight_sum) for product in products]
+        for index in sorted(range(len(weights)), key=remainders.__getitem__)[:left_over]:
+            shares[index] += 1
     return shares

@@ -1,7 +1,7 @@
 """The policy file format (TOML) and its validation.
 
 A policy is data: ordered rules with conditions, windows, quotas, refundable funding,
-consumption, penalties, fees, exclusions, destination and outcome. Every parameter of the
+consumption, penalties, fees, exclusions, destination and handling. Every parameter of the
 published provider policies is a setting here, so a merchant edits a file, not code.
 Errors name the key at fault: `rules[1].window.length: expected a duration like "5d"…`.
 docs/policies.md documents every key.
@@ -247,6 +247,9 @@ class Fee(Strict):
         return self
 
 
+BASE_METHODS = ("time_ratio", "months_and_hours")
+
+
 class Rule(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     when: Conditions = Conditions()
@@ -265,6 +268,17 @@ class Rule(Strict):
     handling: Literal["approve", "review", "suggest"] = "review"
     documents: list[str] = []
     explain: Texts | None = None
+
+    @model_validator(mode="after")
+    def _settings_the_method_uses(self) -> Rule:
+        method = self.consumption.method
+        if self.penalty is not None and method != "time_ratio":
+            raise PydanticCustomError("rule", f'penalty only applies to consumption method '
+                                      f'"time_ratio", not "{method}"')
+        if "base" in self.consumption.model_fields_set and method not in BASE_METHODS:
+            raise PydanticCustomError("rule", f'consumption.base only applies to methods '
+                                      f'"time_ratio" and "months_and_hours", not "{method}"')
+        return self
 
 
 class Destination(Strict):
@@ -317,8 +331,10 @@ class Policy(Strict):
     def _known_calendar(cls, code: str) -> str:
         try:
             business_calendar(code)
-        except ValueError as error:
-            raise PydanticCustomError("calendar", str(error)) from None
+        except ValueError:
+            raise PydanticCustomError(
+                "calendar", f'unknown business calendar "{code}": use "CN" (mainland China), '
+                '"none" (Monday to Friday) or an ISO 3166 country code such as "US"') from None
         return code
 
     @property
