@@ -113,8 +113,10 @@ class _Run:
                 f"payments: add up to {format_amount(paid, self.currency)} but the lines' "
                 f"amount_paid add up to {format_amount(sum(remaining), self.currency)}")
         funded: dict[str, list[_Funded]] = {line.id: [] for line in lines}
+        last = len(self.order.payments) - 1
         for index, payment in enumerate(self.order.payments):
-            shares = allocate(payment.amount, remaining)
+            # The last payment funds exactly what is left of every line.
+            shares = remaining[:] if index == last else allocate(payment.amount, remaining)
             for position, share in enumerate(shares):
                 if share:
                     remaining[position] -= share
