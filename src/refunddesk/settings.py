@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "refunddesk.core",
     "refunddesk.billing",
+    "refunddesk.cases",
+    "refunddesk.notifications",
+    "refunddesk.portal",
 ]
 
 MIDDLEWARE = [
@@ -151,10 +154,30 @@ WHITENOISE_USE_FINDERS = True
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "refunddesk_cache",
+    }
+}
+TRACK_LOOKUPS_PER_IP = int(os.environ.get("TRACK_LOOKUPS_PER_IP", "20"))  # per 10 minutes
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # used by the file backend the demo sets
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_flag("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RefundDesk <refunds@localhost>")
+
+# Where customers reach this site: links in e-mail are built on it.
+REFUNDDESK_BASE_URL = os.environ.get("REFUNDDESK_BASE_URL", "http://127.0.0.1:8000")
+REFUNDDESK_UPLOAD_MAX_BYTES = int(os.environ.get("REFUNDDESK_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,64 @@
+"""From an order in the billing mirror to an assessment: the facts with the account's refund
+history, and the policy of the product."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from refunddesk.billing.facts import load_order, order_facts
+from refunddesk.billing.models import Order, OrderLine
+from refunddesk.cases.models import CaseLine
+from refunddesk.cases.states import State
+from refunddesk.policy.assessment import Assessment
+from refunddesk.policy.engine import assess
+from refunddesk.policy.money import format_amount
+from refunddesk.policy.presets import load_preset
+from refunddesk.policy.schema import Policy
+
+# Refunds that count as "already refunded" for quotas and caps: decided in the customer's
+# favour, whether or not the money has arrived yet.
+GRANTED_STATES = (State.APPROVED, State.PAYING, State.PAYOUT_FAILED, State.REFUNDED)
+
+
+class NoPolicy(ValueError):
+    pass
+
+
+def policy_for(lines: Iterable[OrderLine]) -> Policy:
+    """The one refund policy of the lines' products; lines under different policies are
+    applied for separately."""
+    policy_ids = {line.product.policy_id for line in lines}
+    if len(policy_ids) != 1 or "" in policy_ids:
+        raise NoPolicy(sorted(policy_ids))
+    return load_preset(policy_ids.pop())
+
+
+def refund_history(order: Order) -> list[dict[str, Any]]:
+    rows = (
+        CaseLine.objects.filter(case__account_id=order.account_id,
+                                case__state__in=GRANTED_STATES)
+        .exclude(rule="")
+        .select_related("case", "order_line__product")
+        .order_by("case__decided_at", "id")
+    )
+    return [
+        {"at": timezone.localtime(row.case.decided_at or row.case.submitted_at).isoformat(),
+         "product": row.order_line.product.code, "rule": row.rule,
+         "amount": format_amount(row.approved_minor if row.approved_minor is not None
+                                 else row.assessed_minor, row.case.currency),
+         "currency": row.case.currency}
+        for row in rows
+    ]
+
+
+def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
+                 ) -> tuple[Policy, Assessment]:
+    order = load_order(order.external_id)
+    lines = [line for line in order.lines.all() if line.line_id in line_ids]
+    policy = policy_for(lines)
+    facts = order_facts(order, refunds=refund_history(order))
+    return policy, assess(policy, facts, as_of=as_of, lines=line_ids)

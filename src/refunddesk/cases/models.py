@@ -1,0 +1,226 @@
+"""Refund cases and their append-only history.
+
+A case's state only changes through cases/actions.py; every change writes one CaseEvent in
+the same transaction. Money is integer minor units in the case's currency (the order's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.billing.models import Account, Order, OrderLine
+from refunddesk.cases.states import State
+from refunddesk.policy.money import Money
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Customer portal")
+    AGENT = "agent", _("Agent on the customer's behalf")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+
+
+class ReasonCategory(models.Model):
+    """Why customers ask for refunds; staff edit the list in the administration."""
+
+    code = models.SlugField(_("code"), max_length=48, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("offered to customers"), default=True)
+
+    class Meta:
+        verbose_name = _("refund reason")
+        verbose_name_plural = _("refund reasons")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name_for(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class RefundCase(models.Model):
+    tracking_number = models.CharField(_("tracking number"), max_length=13, unique=True)
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
+                                related_name="refund_cases")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.PROTECT,
+                              related_name="refund_cases")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    reason_category = models.ForeignKey(
+        ReasonCategory, verbose_name=_("reason"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="cases")
+    reason_text = models.TextField(_("reason in the customer's words"), blank=True)
+    language = models.CharField(_("customer's language"), max_length=8, default="zh-hans")
+    state = models.CharField(_("state"), max_length=20, choices=State.choices,
+                             default=State.SUBMITTED)
+    # The assessment as the policy engine gave it when the case was submitted: the policy
+    # version, figures and explanation steps. Never recomputed: a case keeps the version
+    # it was assessed with.
+    policy_ref = models.CharField(_("policy"), max_length=80)
+    assessment = models.JSONField(_("assessment"))
+    currency = models.CharField(_("currency"), max_length=3)
+    assessed_total_minor = models.BigIntegerField(_("assessed refund"))
+    approved_total_minor = models.BigIntegerField(_("approved refund"), null=True, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"),
+                                 on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="assigned_cases")
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    review_due = models.DateTimeField(_("review due"), null=True, blank=True)
+    info_due = models.DateTimeField(_("information due"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="decided_cases")
+    decision_note = models.TextField(_("decision note"), blank=True)
+    appealed_at = models.DateTimeField(_("appealed"), null=True, blank=True)
+    appeal_text = models.TextField(_("appeal"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("refund case")
+        verbose_name_plural = _("refund cases")
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["state", "submitted_at"]),
+            models.Index(fields=["account", "submitted_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(assessed_total_minor__gte=0),
+                                   name="case_assessed_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(approved_total_minor__isnull=True)
+                | Q(approved_total_minor__gte=0),
+                name="case_approved_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def assessed_total(self) -> Money:
+        return Money(self.assessed_total_minor, self.currency)
+
+    @property
+    def approved_total(self) -> Money | None:
+        if self.approved_total_minor is None:
+            return None
+        return Money(self.approved_total_minor, self.currency)
+
+    @property
+    def state_label(self) -> str:
+        return str(State(self.state).label)
+
+
+class CaseLine(models.Model):
+    """One order line a case asks a refund for, with what the assessment gave it.
+
+    `holds_line` is true while the case keeps the line (every state but withdrawn and
+    closed); the partial unique index on it is what makes two simultaneous applications
+    for the same line end in one case and one refusal, on SQLite and PostgreSQL alike.
+    """
+
+    case = models.ForeignKey(RefundCase, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT,
+                                   related_name="case_lines")
+    rule = models.CharField(_("rule"), max_length=64, blank=True)
+    excluded_reason = models.CharField(_("not refundable because"), max_length=64, blank=True)
+    assessed_minor = models.BigIntegerField(_("assessed refund"))
+    approved_minor = models.BigIntegerField(_("approved refund"), null=True, blank=True)
+    holds_line = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("case line")
+        verbose_name_plural = _("case lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order_line"], condition=Q(holds_line=True),
+                                    name="one_open_case_per_order_line"),
+            models.UniqueConstraint(fields=["case", "order_line"], name="case_line_once"),
+            models.CheckConstraint(condition=Q(assessed_minor__gte=0),
+                                   name="case_line_assessed_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.order_line_id}"
+
+
+class CaseEvent(models.Model):
+    """Append-only audit: who did what to a case, when, and what changed."""
+
+    case = models.ForeignKey(RefundCase, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"),
+                              on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="case_events")
+    actor_kind = models.CharField(_("acting as"), max_length=12)  # customer | staff | system
+    action = models.CharField(_("what"), max_length=40)
+    from_state = models.CharField(_("state before"), max_length=20, blank=True)
+    to_state = models.CharField(_("state after"), max_length=20, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    is_customer_visible = models.BooleanField(_("shown to the customer"), default=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("case events are append-only")
+        super().save(*args, **kwargs)
+
+
+def keep_given_path(document: Document, path: str) -> str:
+    # actions.py passes the full storage path (cases/<case>/<uuid>-<sanitised name>); the
+    # upload's own name never becomes a path.
+    return path
+
+
+class Document(models.Model):
+    case = models.ForeignKey(RefundCase, on_delete=models.CASCADE, related_name="documents")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    uploaded_by_kind = models.CharField(max_length=12)  # customer | staff
+    file = models.FileField(upload_to=keep_given_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(models.Model):
+    case = models.ForeignKey(RefundCase, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                               null=True, blank=True, related_name="+")
+    author_kind = models.CharField(max_length=12)  # customer | staff | system
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note (staff only)"), default=False)
+    created_at = models.DateTimeField(_("written"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.author_kind}"

@@ -1,0 +1,81 @@
+"""The words of each e-mail, in the customer's language (HTML and plain text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from refunddesk.notifications.models import EmailDelivery
+from refunddesk.policy.money import format_amount
+
+
+def tracking_link(case: Any) -> str:
+    return settings.REFUNDDESK_BASE_URL.rstrip("/") + reverse("portal:track") + (
+        f"?number={case.tracking_number}")
+
+
+def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
+    case = delivery.case
+    number = case.tracking_number
+    amount = format_amount(case.approved_total_minor if case.approved_total_minor is not None
+                           else case.assessed_total_minor, case.currency)
+    money = f"{amount} {case.currency}"
+    kind = delivery.kind
+    if kind == "submitted":
+        return (_("We have received your refund request %(number)s") % {"number": number}, [
+            _("Thank you. We have received your request for a refund on order %(order)s.")
+            % {"order": case.order.external_id},
+            _("Your tracking number is %(number)s. Keep it: you can follow your request with "
+              "it at any time, without logging in.") % {"number": number},
+        ])
+    if kind == "info_requested":
+        due = timezone.localtime(case.info_due).strftime("%Y-%m-%d %H:%M") if case.info_due \
+            else ""
+        last_message = case.messages.filter(is_internal=False).order_by("-created_at").first()
+        lines = [_("To decide on your refund request %(number)s we need more information "
+                   "from you.") % {"number": number}]
+        if last_message:
+            lines.append(last_message.body)
+        if due:
+            lines.append(_("Please answer by %(due)s, or the request will be closed.")
+                         % {"due": due})
+        return (_("Your refund request %(number)s needs more information") % {"number": number},
+                lines)
+    if kind in ("decided", "appeal_decided"):
+        if case.approved_total_minor:
+            subject = _("Your refund of %(money)s is approved") % {"money": money}
+            lines = [_("Your refund request %(number)s is approved: %(money)s will be paid "
+                       "back.") % {"number": number, "money": money}]
+        else:
+            subject = _("Your refund request %(number)s was not approved") % {"number": number}
+            lines = [_("We have looked at your refund request %(number)s and cannot approve "
+                       "it.") % {"number": number}]
+            if case.decision_note:
+                lines.append(case.decision_note)
+            if kind == "decided":
+                lines.append(_("If you disagree, you can appeal from the request's page with "
+                               "new evidence."))
+        return subject, lines
+    if kind == "appeal_received":
+        return (_("We have received your appeal on %(number)s") % {"number": number}, [
+            _("A reviewer who did not make the first decision will look at your refund "
+              "request %(number)s again.") % {"number": number}])
+    return (_("Your refund of %(money)s has been paid") % {"money": money}, [
+        _("The refund of %(money)s for request %(number)s has been paid.")
+        % {"money": money, "number": number}])
+
+
+def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
+    """(subject, text, html) for a delivery, in the language the customer uses."""
+    with translation.override(delivery.language):
+        subject, paragraphs = _paragraphs(delivery)
+        context = {"subject": subject, "paragraphs": paragraphs, "case": delivery.case,
+                   "tracking_link": tracking_link(delivery.case)}
+        text = render_to_string("notifications/email.txt", context)
+        html = render_to_string("notifications/email.html", context)
+    return subject, text, html
