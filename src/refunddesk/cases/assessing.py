@@ -14,7 +14,7 @@ from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases.models import CaseLine
 from refunddesk.cases.states import State
 from refunddesk.policy.assessment import Assessment
-from refunddesk.policy.engine import assess
+from refunddesk.policy.engine import AssessmentError, assess
 from refunddesk.policy.money import format_amount
 from refunddesk.policy.presets import load_preset
 from refunddesk.policy.schema import Policy
@@ -59,6 +59,12 @@ def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
                  ) -> tuple[Policy, Assessment]:
     order = load_order(order.external_id)
     lines = [line for line in order.lines.all() if line.line_id in line_ids]
+    known = [line.line_id for line in order.lines.all()]
+    unknown = sorted(set(line_ids) - set(known))
+    if unknown or not line_ids:
+        raise AssessmentError(f"lines: no line {', '.join(unknown)} in order "
+                              f"{order.external_id} (it has {', '.join(known)})"
+                              if unknown else "lines: choose at least one line")
     policy = policy_for(lines)
     facts = order_facts(order, refunds=refund_history(order))
     return policy, assess(policy, facts, as_of=as_of, lines=line_ids)

@@ -2,9 +2,11 @@
 
 Ten random symbols and one check symbol, grouped 4-4-3: `K7QH-3M9T-XW4`. The alphabet has
 no 0/O, 1/I/L, so nothing is ambiguous when read aloud or handwritten; 31¹⁰ ≈ 2⁴⁹ numbers,
-drawn from the `secrets` module. The check symbol (Luhn mod 31) catches every single
-mistyped symbol and every swap of two neighbours, so a typo is reported as a typo instead
-of looking up someone else's case.
+drawn from the `secrets` module. The check symbol is a weighted sum modulo 31: because 31
+is prime and the weights differ from their neighbours', it catches every single mistyped
+symbol and every swap of two neighbours, so a typo is reported as a typo instead of
+looking up someone else's case. (Luhn's mod-N scheme would not do here: it needs an even
+alphabet size.)
 """
 
 from __future__ import annotations
@@ -18,13 +20,9 @@ _INDEX = {symbol: index for index, symbol in enumerate(ALPHABET)}
 
 
 def check_symbol(symbols: str) -> str:
-    """Luhn mod N over the alphabet: the symbol that makes the whole sequence check out."""
-    factor, total = 2, 0
-    for symbol in reversed(symbols):
-        addend = factor * _INDEX[symbol]
-        total += addend // BASE + addend % BASE
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(BASE - total % BASE) % BASE]
+    """The symbol c for which Σ (i+1)·symbol_i + c ≡ 0 (mod 31)."""
+    total = sum((position + 1) * _INDEX[symbol] for position, symbol in enumerate(symbols))
+    return ALPHABET[-total % BASE]
 
 
 def is_valid(symbols: str) -> bool:

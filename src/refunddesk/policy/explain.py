@@ -156,7 +156,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 RULE_NAMES = {
     "five_day_no_reason": ("the five-day no-reason refund", "五天无理由退款"),
-    "normal_refund": ("the self-service refund of unused time", "普通自助退款"),
+    "normal_refund": ("the standard refund of unused time", "普通自助退款"),
     "partial_refund": ("the partial refund of unused time", "按未使用时长部分退款"),
     "renewal_not_started": ("the refund of a renewal not yet started", "未开始续费周期退订"),
     "money_back": ("the 30-day money-back guarantee", "30 天无理由退款保证"),

@@ -1,0 +1,76 @@
+"""Administration of cases: reason categories are edited here; cases, their events,
+documents and messages are only looked at (every change goes through cases/actions.py)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from refunddesk.cases.models import (
+    CaseEvent,
+    CaseLine,
+    Document,
+    Message,
+    ReasonCategory,
+    RefundCase,
+)
+
+
+@admin.register(ReasonCategory)
+class ReasonCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CaseLineInline(ReadOnlyInline):
+    model = CaseLine
+    fields = ["order_line", "rule", "excluded_reason", "assessed_minor", "approved_minor",
+              "holds_line"]
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ["at", "actor", "actor_kind", "action", "from_state", "to_state", "data",
+              "is_customer_visible"]
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    fields = ["name", "content_type", "size", "uploaded_by_kind", "uploaded_at"]
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "author_kind", "is_internal", "body"]
+
+
+@admin.register(RefundCase)
+class RefundCaseAdmin(admin.ModelAdmin):
+    list_display = ["tracking_number", "account", "order", "state", "channel",
+                    "assessed_total_minor", "currency", "submitted_at"]
+    list_filter = ["state", "channel", "policy_ref"]
+    search_fields = ["tracking_number", "account__email", "account__external_id",
+                     "order__external_id"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["account", "order"]
+    inlines = [CaseLineInline, DocumentInline, MessageInline, CaseEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

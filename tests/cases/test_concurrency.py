@@ -1,0 +1,48 @@
+"""Two applications for the same order line at the same moment: one case, one refusal.
+
+Real concurrency needs real row locks and two connections, so this runs on PostgreSQL
+(CI runs the suite there too)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from refunddesk.cases import actions
+from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
+from tests.cases.conftest import AFTER_FIVE_DAYS
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_two_simultaneous_applications_for_one_line_give_one_case_and_one_refusal(order):
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def apply():
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait()
+            case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                                  actor=None, channel="portal", now=AFTER_FIVE_DAYS)
+            outcomes.append(("case", case.tracking_number))
+        except actions.LinesAlreadyInCase as refusal:
+            outcomes.append(("refused", str(refusal.message)))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=apply) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(kind for kind, _ in outcomes) == ["case", "refused"]
+    assert RefundCase.objects.count() == 1
+    assert CaseLine.objects.filter(holds_line=True).count() == 1
+    assert CaseEvent.objects.filter(action="submitted").count() == 1
