@@ -34,8 +34,9 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
               "it at any time, without logging in.") % {"number": number},
         ])
     if kind == "info_requested":
-        due = timezone.localtime(case.info_due).strftime("%Y-%m-%d %H:%M") if case.info_due \
-            else ""
+        # The customer's time zone is unknown: say which one the time is in.
+        due = (timezone.localtime(case.info_due).strftime("%Y-%m-%d %H:%M ")
+               + f"({timezone.get_current_timezone_name()})") if case.info_due else ""
         last_message = case.messages.filter(is_internal=False).order_by("-created_at").first()
         lines = [_("To decide on your refund request %(number)s we need more information "
                    "from you.") % {"number": number}]
@@ -65,9 +66,11 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
         return (_("We have received your appeal on %(number)s") % {"number": number}, [
             _("A reviewer who did not make the first decision will look at your refund "
               "request %(number)s again.") % {"number": number}])
-    return (_("Your refund of %(money)s has been paid") % {"money": money}, [
-        _("The refund of %(money)s for request %(number)s has been paid.")
-        % {"money": money, "number": number}])
+    if kind == "paid":
+        return (_("Your refund of %(money)s has been paid") % {"money": money}, [
+            _("The refund of %(money)s for request %(number)s has been paid.")
+            % {"money": money, "number": number}])
+    raise ValueError(f"no e-mail for {kind!r}")
 
 
 def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
@@ -75,7 +78,8 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
     with translation.override(delivery.language):
         subject, paragraphs = _paragraphs(delivery)
         context = {"subject": subject, "paragraphs": paragraphs, "case": delivery.case,
-                   "tracking_link": tracking_link(delivery.case)}
+                   "tracking_link": tracking_link(delivery.case),
+                   "language": translation.get_language()}
         text = render_to_string("notifications/email.txt", context)
         html = render_to_string("notifications/email.html", context)
     return subject, text, html

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from refunddesk.notifications.models import EmailDelivery
+from refunddesk.notifications.models import EmailDelivery, Kind, Status
 
 if TYPE_CHECKING:
     from refunddesk.cases.models import RefundCase
@@ -20,8 +20,16 @@ if TYPE_CHECKING:
 def notify(case: RefundCase, kind: str) -> EmailDelivery:
     from refunddesk.notifications.tasks import send_delivery
 
+    kind = Kind(kind)  # a misspelt kind fails the caller's transaction, not the mail
+    address = case.account.email
+    if not address:
+        # Kept in the log, so staff see that the customer was not told.
+        return EmailDelivery.objects.create(
+            case=case, kind=kind, to_address="", language=case.language,
+            status=Status.FAILED, last_error="the account has no e-mail address",
+            created_at=timezone.now())
     delivery = EmailDelivery.objects.create(
-        case=case, kind=kind, to_address=case.account.email, language=case.language,
+        case=case, kind=kind, to_address=address, language=case.language,
         created_at=timezone.now())
     send_delivery.enqueue(delivery.pk)
     return delivery

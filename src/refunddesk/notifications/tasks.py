@@ -1,11 +1,15 @@
-"""Sending queued e-mail. Idempotent: a delivery already sent is not sent again, and the row
-lock keeps two workers from sending the same one at once. Failures are retried with
-exponential backoff, then the delivery is marked failed."""
+"""Sending queued e-mail. Idempotent: a delivery already sent (or given up) is not sent
+again, and the row lock keeps two workers from sending the same one at once. Failures are
+retried with exponential backoff, then the delivery is marked failed.
+
+The lock is held while the SMTP server answers, so that "sent" is recorded in the same
+transaction that decided to send. On PostgreSQL that locks one row; on SQLite it holds the
+database's write lock, for at most EMAIL_TIMEOUT per SMTP step.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,7 +28,12 @@ FIRST_RETRY = timedelta(minutes=1)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return FIRST_RETRY * 2 ** (attempts - 1)  # 1, 2, 4, 8, 16 minutes
+    """How long to wait after the `attempts`-th failure: 1, 2, 4, 8, 16 minutes."""
+    return FIRST_RETRY * 2 ** (attempts - 1)
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 @task()
@@ -34,20 +43,33 @@ def send_delivery(delivery_id: int) -> str:
                     .select_related("case__account", "case__order").get(pk=delivery_id))
         if delivery.status != Status.QUEUED:
             return delivery.status
-        subject, text, html = compose(delivery)
-        delivery.subject = subject[:200]
         delivery.attempts += 1
+        try:
+            subject, text, html = compose(delivery)
+        except Exception as error:
+            # A fault in our templates or data: trying again later would give the same
+            # result, so the delivery fails now, visibly, instead of hanging in the queue.
+            delivery.status, delivery.last_error = Status.FAILED, _error_text(error)
+            delivery.save()
+            log.exception("e-mail %s could not be composed", delivery.pk)
+            return delivery.status
+        delivery.subject = subject[:200]
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL,
                                          [delivery.to_address])
         message.attach_alternative(html, "text/html")
         try:
             message.send()  # the SMTP backend times out after settings.EMAIL_TIMEOUT
-        except (smtplib.SMTPException, OSError) as error:
-            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+        except Exception as error:
+            # Refused, unreachable, timed out, or an answer we did not expect: all worth
+            # another try while attempts remain (SMTPException and OSError in practice).
+            delivery.last_error = _error_text(error)
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = Status.FAILED
-                log.error("e-mail %s failed for good: %s", delivery.pk, delivery.last_error)
+                log.error("e-mail %s failed for good after %s attempts: %s", delivery.pk,
+                          delivery.attempts, delivery.last_error)
             else:
+                # Queued in this transaction: the retry exists exactly when the attempt is
+                # recorded.
                 send_delivery.using(
                     run_after=timezone.now() + retry_delay(delivery.attempts)
                 ).enqueue(delivery.pk)

@@ -1,0 +1,45 @@
+"""The outbox for staff: every e-mail to a customer, what became of it, and what it says.
+
+Read-only: deliveries are written by `notify` in the case's transaction and by the worker;
+editing one by hand would falsify the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.notifications.compose import compose
+from refunddesk.notifications.models import EmailDelivery
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to_address", "case", "language", "status",
+                    "attempts", "sent_at", "subject"]
+    list_filter = ["status", "kind", "language", "created_at"]
+    search_fields = ["to_address", "case__tracking_number", "subject"]
+    date_hierarchy = "created_at"
+    list_select_related = ["case"]
+    fields = ["case", "kind", "to_address", "language", "status", "attempts", "created_at",
+              "sent_at", "last_error", "subject", "message_text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("message (plain text, as it reads now)"))
+    def message_text(self, delivery: EmailDelivery) -> str:
+        # Composed on demand from the case as it is now: the outbox stores no bodies.
+        _subject, text, _html = compose(delivery)
+        return format_html('<pre style="white-space: pre-wrap;">{}</pre>', text)

@@ -1,0 +1,124 @@
+"""E-mail to the customer reaches a real SMTP server through the worker, in the customer's
+language, with the tracking number and the tracking link; each delivery is logged and is
+sent once however often its task runs."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+
+from refunddesk.cases.states import State
+from refunddesk.notifications.models import EmailDelivery, Status
+from refunddesk.notifications.tasks import send_delivery
+from tests.notifications.conftest import BASE_URL, run_worker, submit_case
+
+# Run by a worker after the case has committed, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def expected_subjects(language: str, number: str) -> tuple[str, str]:
+    """The subjects through the same catalogue the mail uses: right before and after the
+    Chinese translations land."""
+    with translation.override(language):
+        return (gettext("We have received your refund request %(number)s") % {"number": number},
+                gettext("Your refund of %(money)s is approved") % {"money": "900.00 CNY"})
+
+
+def mails_by_subject(mailbox):
+    return {received.subject: received for received in mailbox.messages}
+
+
+def test_an_english_customer_gets_the_submitted_and_the_decided_mail_in_english(mailbox):
+    # given a case submitted in English inside the five days, approved at once
+    case = submit_case("en")
+    assert case.state == State.APPROVED
+    assert mailbox.messages == []  # nothing is sent before the worker runs
+
+    # when the worker runs the queue
+    run_worker()
+
+    # then the SMTP server has two mails for the customer, in English
+    link = f"{BASE_URL}/track?number={case.tracking_number}"
+    assert len(mailbox.messages) == 2
+    mails = mails_by_subject(mailbox)
+    submitted = mails[f"We have received your refund request {case.tracking_number}"]
+    decided = mails["Your refund of 900.00 CNY is approved"]
+    for received in (submitted, decided):
+        assert received.rcpt_tos == ["li.lei@example.com"]
+        assert received.message["To"] == "li.lei@example.com"
+        assert received.message.get_content_type() == "multipart/alternative"
+        text, html = received.body("text/plain"), received.body("text/html")
+        assert f"Tracking number: {case.tracking_number}" in text
+        assert link in text
+        assert f'href="{link}"' in html
+        assert case.tracking_number in html
+        assert '<html lang="en">' in html
+    assert "order TC-20260301-0001" in submitted.body("text/plain")
+    assert "900.00 CNY will be paid back" in decided.body("text/plain")
+
+
+def test_a_chinese_customer_gets_the_mails_in_simplified_chinese(mailbox):
+    # given a case submitted in Simplified Chinese
+    case = submit_case("zh-hans")
+
+    # when the worker runs the queue
+    run_worker()
+
+    # then both mails carry the Chinese subjects, the number, the amount and the link
+    submitted_subject, decided_subject = expected_subjects("zh-hans", case.tracking_number)
+    mails = mails_by_subject(mailbox)
+    assert set(mails) == {submitted_subject, decided_subject}
+    link = f"{BASE_URL}/track?number={case.tracking_number}"
+    for received in mails.values():
+        assert received.rcpt_tos == ["li.lei@example.com"]
+        assert received.message.get_content_type() == "multipart/alternative"
+        text, html = received.body("text/plain"), received.body("text/html")
+        assert case.tracking_number in text and link in text
+        assert f'href="{link}"' in html
+        assert '<html lang="zh-hans">' in html
+    assert "900.00" in mails[decided_subject].body("text/plain")
+    with translation.override("zh-hans"):
+        footer = gettext("RefundDesk — please do not reply to this message.")
+    assert footer in mails[submitted_subject].body("text/plain")
+
+
+def test_each_delivery_is_logged_as_sent_once_with_one_attempt(mailbox):
+    # given a case whose two mails the worker has sent
+    case = submit_case("en")
+    queued = list(EmailDelivery.objects.filter(case=case).values_list("kind", "status"))
+    assert sorted(queued) == [("decided", Status.QUEUED), ("submitted", Status.QUEUED)]
+    run_worker()
+
+    # then each delivery is logged: sent, one attempt, when, no error, the subject
+    deliveries = EmailDelivery.objects.filter(case=case).order_by("id")
+    assert [d.kind for d in deliveries] == ["submitted", "decided"]
+    for delivery in deliveries:
+        assert delivery.status == Status.SENT
+        assert delivery.attempts == 1
+        assert delivery.sent_at is not None
+        assert delivery.last_error == ""
+        assert delivery.to_address == "li.lei@example.com"
+        assert delivery.language == "en"
+    assert deliveries[1].subject == "Your refund of 900.00 CNY is approved"
+
+
+def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
+    # given a case whose mails have been sent
+    case = submit_case("en")
+    run_worker()
+    assert len(mailbox.messages) == 2
+    delivery = EmailDelivery.objects.get(case=case, kind="submitted")
+    sent_at = delivery.sent_at
+
+    # when the worker runs again, and the task is queued again and run twice more
+    run_worker()
+    send_delivery.enqueue(delivery.pk)
+    run_worker()
+    outcome = send_delivery.call(delivery.pk)
+
+    # then nothing more was sent and the log is unchanged
+    assert outcome == Status.SENT
+    assert len(mailbox.messages) == 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.sent_at) == (Status.SENT, 1, sent_at)

@@ -1,0 +1,175 @@
+"""When the SMTP server is down or refuses, the delivery stays queued, the error is logged
+and a retry is queued with exponential backoff; after MAX_ATTEMPTS the delivery is failed.
+A change that rolls back queues nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from refunddesk.cases.models import RefundCase
+from refunddesk.notifications.models import EmailDelivery, Status
+from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.tasks import MAX_ATTEMPTS, retry_delay
+from tests.notifications.conftest import free_port, point_django_at, run_worker, submit_case
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TASK_PATH = "refunddesk.notifications.tasks.send_delivery"
+
+
+def waiting_retries(delivery: EmailDelivery):
+    """The queued send_delivery tasks of one delivery that are not due yet."""
+    return [task for task in DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY")
+            if task.args_kwargs["args"] == [delivery.pk]]
+
+
+def let_the_retries_fall_due() -> None:
+    """Time passes: every waiting task is due now."""
+    DBTaskResult.objects.filter(status="READY").update(
+        run_after=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.fixture(params=["nothing listening", "451 on RCPT", "554 on DATA"])
+def broken_smtp(request, mailbox, settings):
+    """An SMTP server that cannot take the mail, three ways."""
+    if request.param == "nothing listening":
+        point_django_at(settings, free_port())
+    elif request.param == "451 on RCPT":
+        mailbox.refuse_rcpt = "451 4.3.0 Mailbox temporarily unavailable"
+    else:
+        mailbox.refuse_data = "554 5.7.1 Message refused"
+    return request.param
+
+
+def test_a_failed_send_stays_queued_with_the_error_and_a_retry_a_minute_later(broken_smtp):
+    # given a case submitted while the SMTP server cannot take mail
+    case = submit_case("en")
+    before = timezone.now()
+
+    # when the worker runs
+    run_worker()
+
+    # then each delivery is still queued after one attempt, with the error written down,
+    # and a retry waits about a minute
+    after = timezone.now()
+    for delivery in EmailDelivery.objects.filter(case=case):
+        assert delivery.status == Status.QUEUED
+        assert delivery.attempts == 1
+        assert delivery.sent_at is None
+        assert delivery.last_error
+        [retry] = waiting_retries(delivery)
+        assert before + timedelta(minutes=1) <= retry.run_after <= after + timedelta(minutes=1)
+    expected_error = {"nothing listening": "ConnectionRefusedError",
+                      "451 on RCPT": "451", "554 on DATA": "554"}[broken_smtp]
+    assert expected_error in EmailDelivery.objects.filter(case=case).first().last_error
+
+
+def test_the_backoff_doubles_from_one_minute():
+    assert [retry_delay(attempts) for attempts in range(1, MAX_ATTEMPTS)] == [
+        timedelta(minutes=minutes) for minutes in (1, 2, 4, 8, 16)]
+
+
+def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_last_attempt(mailbox):
+    # given an SMTP server that refuses every message
+    mailbox.refuse_data = "554 5.7.1 Message refused"
+    case = submit_case("en")
+
+    # when the worker has run the first attempt and every retry as it fell due
+    run_worker()
+    for _ in range(MAX_ATTEMPTS - 1):
+        let_the_retries_fall_due()
+        run_worker()
+
+    # then the deliveries are failed after MAX_ATTEMPTS, and no further retry waits
+    for delivery in EmailDelivery.objects.filter(case=case):
+        assert delivery.status == Status.FAILED
+        assert delivery.attempts == MAX_ATTEMPTS
+        assert "554" in delivery.last_error
+        assert delivery.sent_at is None
+        assert waiting_retries(delivery) == []
+    assert mailbox.messages == []
+
+
+def test_a_retry_that_succeeds_sends_the_mail_once(mailbox):
+    # given deliveries that failed once while the server refused
+    mailbox.refuse_rcpt = "451 4.3.0 Mailbox temporarily unavailable"
+    case = submit_case("en")
+    run_worker()
+
+    # when the server takes mail again and the retries fall due
+    mailbox.refuse_rcpt = ""
+    let_the_retries_fall_due()
+    run_worker()
+
+    # then each mail is sent once, on the second attempt, and the error is cleared
+    assert len(mailbox.messages) == 2
+    for delivery in EmailDelivery.objects.filter(case=case):
+        assert (delivery.status, delivery.attempts, delivery.last_error) == (Status.SENT, 2, "")
+        assert waiting_retries(delivery) == []
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_change_that_rolls_back_queues_no_mail_and_no_task(mailbox):
+    # given a case, and its own mails already sent
+    case = submit_case("en")
+    run_worker()
+    deliveries, tasks = EmailDelivery.objects.count(), DBTaskResult.objects.count()
+
+    # when a change notifies the customer and then fails
+    with pytest.raises(Boom), transaction.atomic():
+        notify(RefundCase.objects.get(pk=case.pk), "appeal_received")
+        assert EmailDelivery.objects.count() == deliveries + 1  # written in the transaction
+        raise Boom
+
+    # then neither the delivery nor its task exists, and the worker sends nothing
+    assert EmailDelivery.objects.count() == deliveries
+    assert DBTaskResult.objects.count() == tasks
+    run_worker()
+    assert len(mailbox.messages) == 2
+
+
+
+def test_a_customer_without_an_address_gets_a_failed_delivery_and_no_task(mailbox):
+    # given a case whose account has no e-mail address
+    case = submit_case("en")
+    run_worker()
+    case.account.email = ""
+    case.account.save()
+    tasks = DBTaskResult.objects.count()
+
+    # when the case notifies the customer
+    with transaction.atomic():
+        delivery = notify(RefundCase.objects.get(pk=case.pk), "appeal_received")
+
+    # then the log says the customer was not told, and nothing waits to be sent
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED
+    assert delivery.last_error == "the account has no e-mail address"
+    assert DBTaskResult.objects.count() == tasks
+
+
+def test_a_mail_that_cannot_be_composed_fails_at_once_without_retries(mailbox, monkeypatch):
+    # given a fault in composing the mail (a broken template, say)
+    def broken_compose(delivery):
+        raise KeyError("number")
+
+    monkeypatch.setattr("refunddesk.notifications.tasks.compose", broken_compose)
+    case = submit_case("en")
+
+    # when the worker runs
+    run_worker()
+
+    # then the deliveries are failed with the fault written down; nothing is retried
+    for delivery in EmailDelivery.objects.filter(case=case):
+        assert (delivery.status, delivery.attempts) == (Status.FAILED, 1)
+        assert delivery.last_error == "KeyError: 'number'"
+        assert waiting_retries(delivery) == []
+    assert mailbox.messages == []

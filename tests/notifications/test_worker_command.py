@@ -1,0 +1,90 @@
+"""`refunddesk worker`: the background worker, a thin layer over django-tasks-db's worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from refunddesk.notifications.models import EmailDelivery, Status
+from refunddesk.notifications.tasks import send_delivery
+from tests.notifications.conftest import BASE_URL, run_worker, submit_case
+
+
+def refunddesk(*arguments: str, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "refunddesk.cli", *arguments],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_worker_help_says_what_it_does_and_lists_the_worker_options():
+    # when an operator asks for help
+    result = refunddesk("worker", "--help")
+
+    # then it explains the command and offers db_worker's options
+    assert result.returncode == 0, result.stderr
+    assert "background worker" in result.stdout
+    for option in ("--batch", "--no-startup-delay", "--queue-name", "--interval",
+                   "--max-tasks", "--worker-id"):
+        assert option in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_in_batch_mode_runs_every_due_task_and_exits(mailbox):
+    # given a submitted case with two queued mails
+    case = submit_case("en")
+    assert DBTaskResult.objects.ready().count() == 2
+
+    # when `refunddesk worker --batch --no-startup-delay` runs
+    run_worker()
+
+    # then it returned with the queue empty and every task successful
+    assert DBTaskResult.objects.ready().count() == 0
+    assert DBTaskResult.objects.successful().count() == 2
+    assert EmailDelivery.objects.filter(case=case, status=Status.SENT).count() == 2
+
+
+def database_url_of_the_test_database() -> str:
+    db = connection.settings_dict
+    return (f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_sharing_the_queue_send_each_mail_once(mailbox, settings):
+    # given a case whose two mails are each queued three times over (a task run twice
+    # must not send twice)
+    case = submit_case("en")
+    for delivery in EmailDelivery.objects.filter(case=case):
+        send_delivery.enqueue(delivery.pk)
+        send_delivery.enqueue(delivery.pk)
+    assert DBTaskResult.objects.ready().count() == 6
+
+    # when two separate worker processes drain the queue at the same time
+    env = {"DATABASE_URL": database_url_of_the_test_database(),
+           "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(settings.EMAIL_PORT),
+           "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+           "REFUNDDESK_BASE_URL": BASE_URL}
+    command = [sys.executable, "-m", "refunddesk.cli", "worker", "--batch",
+               "--no-startup-delay", "--no-reload"]
+    workers = [subprocess.Popen(command, env={**os.environ, **env}, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+               for _ in range(2)]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+
+    # then both exited, every task ran, and each mail reached the server once
+    assert [worker.returncode for worker in workers] == [0, 0], outputs
+    assert DBTaskResult.objects.successful().count() == 6
+    assert sorted(received.subject for received in mailbox.messages) == sorted([
+        f"We have received your refund request {case.tracking_number}",
+        "Your refund of 900.00 CNY is approved"])
+    for delivery in EmailDelivery.objects.filter(case=case):
+        assert (delivery.status, delivery.attempts) == (Status.SENT, 1)
