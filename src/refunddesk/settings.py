@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "refunddesk.cases",
     "refunddesk.notifications",
     "refunddesk.portal",
+    # After the portal: its account/ templates override allauth's own.
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "refunddesk.urls"
@@ -135,6 +139,34 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # staff at /admin/ by user name
+    "allauth.account.auth_backends.AuthenticationBackend",  # customers by e-mail
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:account"
+
+# Customer login (django-allauth). Customers come from the merchant's billing system, which
+# vouches for their e-mail addresses: no sign-up, no verification round, no user names.
+ACCOUNT_ADAPTER = "refunddesk.portal.adapter.PortalAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+# Nobody can sign up, so a mail inviting an unknown address to do so would only confuse.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[RefundDesk] "
+ACCOUNT_RATE_LIMITS = {
+    # Per IP address, and per e-mail address tried: guessing a password is slowed down
+    # whether it comes from one machine or many.
+    "login_failed": "10/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
+    "reset_password": "20/m/ip,5/m/key",
+}
 
 STATIC_URL = "static/"
 # Site-wide assets (the stylesheet, later vendored htmx) live beside the apps' own.

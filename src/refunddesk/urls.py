@@ -8,5 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("", include("refunddesk.portal.urls")),
 ]

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from refunddesk.cases import actions
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, RefundCase
@@ -14,6 +15,13 @@ from refunddesk.notifications.models import EmailDelivery
 from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    # The messages these tests match are English source strings; zh-hans is the default.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

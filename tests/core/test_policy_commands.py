@@ -37,14 +37,15 @@ def test_assess_prints_the_assessment_of_the_design_example(order_file):
     result = json.loads(output)
     assert (result["policy"], result["outcome"], result["total"]) == (
         "tencent-cloud@1", "full", "900.00")
-    assert result["explanation"][-1] == "The refund is approved at once."
+    assert result["explanation"][-1] == (
+        "Under this policy the refund is approved at once, without waiting for an agent.")
 
 
 def test_assess_explains_in_chinese_by_default(order_file):
     result = json.loads(run("assess", "--policy", "tencent-cloud", "--order", str(order_file),
                             "--as-of", "2026-03-04T12:00:00+08:00"))
 
-    assert result["explanation"][-1] == "退款已自动批准。"
+    assert result["explanation"][-1] == "按此政策，退款即时批准，无需等待客服审核。"
 
 
 def test_assess_takes_a_policy_file(order_file, tmp_path):

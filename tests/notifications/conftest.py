@@ -37,7 +37,8 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        # A folded non-ASCII subject keeps a leading space.
+        return str(self.message["Subject"]).strip()
 
     def body(self, content_type: str) -> str:
         part = self.message.get_body(preferencelist=(content_type.split("/")[1],))

@@ -161,6 +161,8 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
                uploads: Sequence[UploadedFile] = (), now: datetime | None = None) -> RefundCase:
     """The customer answers a request for information; the case goes back to review."""
     now = now or timezone.now()
+    if not message.strip() and not uploads:
+        raise CaseError(_("Answer the question or attach a file."))
     checked = check_uploads(uploads)
     with transaction.atomic():
         case = _locked(case)

@@ -1,9 +1,11 @@
 """Staff roles. Each role is a Django group; what each may do is decided in later apps'
-permissions, never in templates. The demo creates one user per role."""
+permissions, never in templates. The demo creates one user per role, and a portal login
+for each demo customer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -45,3 +47,108 @@ def ensure_demo_staff() -> list[DemoLogin]:
         user.groups.add(groups[role])
         logins.append(DemoLogin(role, username, password, created))
     return logins
+
+
+# -- demo customers ---------------------------------------------------------------------------
+
+CUSTOMER_PASSWORD = "customer-demo-2026"
+
+# Why customers ask for refunds; staff edit the list in the administration.
+DEMO_REASONS = (
+    ("changed_mind", "不想要了", "Changed my mind"),
+    ("not_as_described", "与描述不符", "Not as described"),
+    ("service_problem", "服务故障", "The service did not work"),
+    ("bought_by_mistake", "误购", "Bought by mistake"),
+    ("other", "其他", "Other"),
+)
+
+
+@dataclass(frozen=True)
+class CustomerExample:
+    email: str
+    order_id: str
+    window: str  # "five_day" | "money_back"
+
+
+@transaction.atomic
+def ensure_demo_customers() -> int:
+    """A portal login for every billing account that has none: user name and e-mail are the
+    account's e-mail, the password is CUSTOMER_PASSWORD, the address counts as verified
+    (the billing system vouches for it). Also the refund reasons, when there are none.
+    Returns how many logins were created."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.hashers import make_password
+
+    from refunddesk.billing.models import Account
+    from refunddesk.cases.models import ReasonCategory
+
+    if not ReasonCategory.objects.exists():
+        ReasonCategory.objects.bulk_create(
+            ReasonCategory(code=code, name_zh=zh, name_en=en, position=position)
+            for position, (code, zh, en) in enumerate(DEMO_REASONS))
+
+    accounts = list(Account.objects.filter(user__isnull=True).order_by("pk"))
+    if not accounts:
+        return 0
+    user_model = get_user_model()
+    # One hash for all: hashing is deliberately slow, and hundreds of them take minutes.
+    password = make_password(CUSTOMER_PASSWORD)
+    emails = {account.email.lower() for account in accounts}
+    existing = {user.username: user for user in
+                user_model.objects.filter(username__in=emails)}
+    taken = set(Account.objects.filter(user__isnull=False).values_list("user_id", flat=True))
+    user_model.objects.bulk_create(
+        [user_model(username=email, email=email, password=password)
+         for email in sorted(emails - existing.keys())], batch_size=500)
+    users = {user.username: user for user in user_model.objects.filter(username__in=emails)}
+    linked = []
+    for account in accounts:
+        user = users[account.email.lower()]
+        if user.pk in taken:  # two accounts with one address: the first keeps the login
+            continue
+        account.user = user
+        taken.add(user.pk)
+        linked.append(account)
+    Account.objects.bulk_update(linked, ["user"], batch_size=500)
+    have_address = set(EmailAddress.objects.filter(user__in=[a.user for a in linked])
+                       .values_list("user_id", flat=True))
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=account.user, email=account.email.lower(), verified=True,
+                      primary=True)
+         for account in linked if account.user.pk not in have_address], batch_size=500)
+    return len(users.keys() - existing.keys())
+
+
+def demo_customer_examples(now: datetime, *, per_window: int = 2) -> list[CustomerExample]:
+    """Customers with an order inside a money-back window at `now`, newest first: new
+    server orders whose service started within five days (Tencent Cloud's five-day no-reason
+    refund) and first VPN orders bought directly within 30 days (the VPN guarantee)."""
+    from django.db.models import Exists, OuterRef
+
+    from refunddesk.billing.models import Order
+    from refunddesk.cases.models import CaseLine
+
+    open_case = CaseLine.objects.filter(order_line__order=OuterRef("pk"), holds_line=True)
+    linked = Order.objects.filter(account__user__isnull=False).exclude(Exists(open_case))
+    five_day = (linked.filter(kind="new", lines__product__code="cvm",
+                              lines__service_start__gt=now - timedelta(days=5),
+                              lines__service_start__lte=now)
+                .order_by("-placed_at"))
+    earlier_vpn = Order.objects.filter(account=OuterRef("account"), lines__product__code="vpn",
+                                       placed_at__lt=OuterRef("placed_at"))
+    money_back = (linked.filter(kind="new", channel="direct", lines__product__code="vpn",
+                                placed_at__gt=now - timedelta(days=30), placed_at__lte=now)
+                  .exclude(Exists(earlier_vpn)).order_by("-placed_at"))
+    examples: list[CustomerExample] = []
+    seen: set[str] = set()
+    for window, orders in (("five_day", five_day), ("money_back", money_back)):
+        found = 0
+        for order_id, email in orders.values_list("external_id", "account__email")[:50]:
+            if found == per_window:
+                break
+            if email in seen:
+                continue
+            seen.add(email)
+            examples.append(CustomerExample(email, order_id, window))
+            found += 1
+    return examples

@@ -137,8 +137,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-Hans": "退款合计：{total}。",
     },
     "handling.approve": {
-        "en": "The refund is approved at once.",
-        "zh-Hans": "退款已自动批准。",
+        "en": "Under this policy the refund is approved at once, without waiting for an agent.",
+        "zh-Hans": "按此政策，退款即时批准，无需等待客服审核。",
     },
     "handling.review": {
         "en": "An agent reviews this request before the refund is approved.",

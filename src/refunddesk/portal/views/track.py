@@ -21,6 +21,7 @@ WINDOW_SECONDS = 600
 
 
 class TrackForm(forms.Form):
+    label_suffix = ""  # like the portal's other forms: no colon after a label
     number = forms.CharField(label=_("Tracking number"), max_length=20,
                              widget=forms.TextInput(attrs={"autocomplete": "off",
                                                            "placeholder": "XXXX-XXXX-XXX"}))

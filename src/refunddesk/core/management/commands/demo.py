@@ -1,12 +1,13 @@
 """`refunddesk demo` — what `make run` runs: a working RefundDesk with demo data.
 
-Migrates, loads the demo data into an empty database, creates one staff user per role,
-then runs the web server (gunicorn) and the background worker side by side until
-interrupted.
+Migrates, loads the demo data into an empty database, creates one staff user per role and a
+portal login per customer, then runs the web server (gunicorn) and the background worker
+side by side until interrupted.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 import urllib.request
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -21,7 +23,13 @@ from django.utils import timezone
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.core.management.commands.serve import gunicorn_command
-from refunddesk.core.staff import ensure_demo_staff
+from refunddesk.core.staff import (
+    CUSTOMER_PASSWORD,
+    CustomerExample,
+    demo_customer_examples,
+    ensure_demo_customers,
+    ensure_demo_staff,
+)
 
 READY_TIMEOUT_SECONDS = 60
 
@@ -29,6 +37,7 @@ READY_TIMEOUT_SECONDS = 60
 class Command(BaseCommand):
     help = ("Migrate, load demo data when the database is empty, and serve the portal and "
             "console with the background worker. Ctrl-C stops everything.")
+    customers: tuple[CustomerExample, ...] = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -41,6 +50,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self._load_data_once(options["seed"])
         logins = ensure_demo_staff()
+        ensure_demo_customers()
+        self.customers = tuple(demo_customer_examples(timezone.now()))
         connection.close()  # the children open their own connections
         if options["no_serve"]:
             self._print_logins(logins, None)
@@ -65,9 +76,14 @@ class Command(BaseCommand):
 
     def _serve(self, host: str, port: int, logins: list[Any]) -> None:
         url = f"http://{host}:{port}/"
+        # The demo needs no mail server: unless EMAIL_BACKEND says otherwise, e-mail is
+        # written as files under var/mail/ for staff to read.
+        env = dict(os.environ)
+        env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+        env.setdefault("REFUNDDESK_BASE_URL", url)
         processes = [
-            subprocess.Popen(gunicorn_command(host, port, workers=2)),
-            subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "db_worker"]),
+            subprocess.Popen(gunicorn_command(host, port, workers=2), env=env),
+            subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "worker"], env=env),
         ]
 
         def stop(*_: Any) -> None:
@@ -113,6 +129,16 @@ class Command(BaseCommand):
         for login in logins:
             note = "" if login.is_new else "  (unless changed since the first start)"
             lines.append(f"  {login.role:<9} {login.username:<16} {login.password}{note}")
+        if self.customers:
+            lines += ["", f"Customer logins (password {CUSTOMER_PASSWORD}), each with an order "
+                          "inside a money-back window today (portal: /accounts/login/):"]
+            for example in self.customers:
+                window = ("five-day refund" if example.window == "five_day"
+                          else "30-day money-back")
+                lines.append(f"  {example.email:<36} {example.order_id}  ({window})")
         if url:
+            if "EMAIL_BACKEND" not in os.environ:
+                lines += ["", f"E-mail to customers is written to {settings.EMAIL_FILE_PATH}/ "
+                              "(set EMAIL_BACKEND and EMAIL_HOST to send it)."]
             lines += ["", "Press Ctrl-C to stop."]
         self.stdout.write("\n".join(lines))

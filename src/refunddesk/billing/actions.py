@@ -1,0 +1,39 @@
+"""Changes a customer may make to their billing records: one function each, keyword-only
+`actor`, one transaction, the row locked.
+
+The billing system of record is the merchant's; RefundDesk keeps the customer's wish here
+(and, later, passes it on through the integration).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from refunddesk.billing.models import Subscription
+
+log = logging.getLogger(__name__)
+
+
+def cancel_auto_renewal(subscription: Subscription, *, actor: AbstractBaseUser | None,
+                        now: datetime | None = None) -> Subscription:
+    """Stop a subscription from renewing at the end of its current period.
+
+    Idempotent: a subscription whose auto-renewal is already off is returned unchanged, so
+    a double click or a replayed request records nothing new.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if not subscription.is_auto_renew:
+            return subscription
+        subscription.is_auto_renew = False
+        subscription.auto_renew_cancelled_at = now
+        subscription.save(update_fields=["is_auto_renew", "auto_renew_cancelled_at"])
+    log.info("auto-renewal of subscription %s cancelled by user %s", subscription.external_id,
+             getattr(actor, "pk", None))
+    return subscription
