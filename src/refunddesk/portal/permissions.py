@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order, Subscription
@@ -46,31 +46,23 @@ def case_for_customer(user: User, tracking_number: str) -> RefundCase:
         number = normalise(tracking_number)
     except NotATrackingNumber:
         raise Http404("no such case") from None
-    try:
-        return (RefundCase.objects.select_related("account", "order", "reason_category")
-                .get(tracking_number=number, account=account))
-    except RefundCase.DoesNotExist:
-        raise Http404("no such case") from None
+    return get_object_or_404(
+        RefundCase.objects.select_related("account", "order", "reason_category"),
+        tracking_number=number, account=account)
 
 
 def order_for_customer(user: User, external_id: str) -> Order:
     """The customer's own order, or Http404."""
     account = customer_account(user)
-    try:
-        return Order.objects.select_related("account").get(external_id=external_id,
-                                                           account=account)
-    except Order.DoesNotExist:
-        raise Http404("no such order") from None
+    return get_object_or_404(Order.objects.select_related("account"),
+                             external_id=external_id, account=account)
 
 
 def subscription_for_customer(user: User, external_id: str) -> Subscription:
     """The customer's own subscription, or Http404."""
     account = customer_account(user)
-    try:
-        return Subscription.objects.select_related("product").get(external_id=external_id,
-                                                                  account=account)
-    except Subscription.DoesNotExist:
-        raise Http404("no such subscription") from None
+    return get_object_or_404(Subscription.objects.select_related("product"),
+                             external_id=external_id, account=account)
 
 
 def document_for_viewer(user: User, tracking_number: str, document_id: int) -> Document:
