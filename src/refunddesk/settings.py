@@ -66,10 +66,13 @@ INSTALLED_APPS = [
     "refunddesk.billing",
     "refunddesk.cases",
     "refunddesk.notifications",
+    "refunddesk.policies",
+    "refunddesk.console",
     "refunddesk.portal",
     # After the portal: its account/ templates override allauth's own.
     "allauth",
     "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [

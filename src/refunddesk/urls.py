@@ -9,5 +9,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("console/", include("refunddesk.console.urls")),
     path("", include("refunddesk.portal.urls")),
 ]

@@ -13,6 +13,7 @@ from refunddesk.cases.states import InvalidTransition
 from refunddesk.cases.uploads import UploadRefused
 from refunddesk.notifications.models import EmailDelivery
 from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
+from tests.staff import rejection_reason, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,18 @@ def customer(order):
     return user
 
 
+def reject(case, actor, message="No."):
+    return actions.reject(case, actor=actor, reason=rejection_reason(), message=message)
+
+
 @pytest.fixture
-def agent():
-    return get_user_model().objects.create_user("agent", is_staff=True)
+def agent(db):
+    return staff_member("agent", "agent")
+
+
+@pytest.fixture
+def reviewer(db):
+    return staff_member("reviewer", "reviewer")
 
 
 def pdf(name="receipt.pdf"):
@@ -155,7 +165,7 @@ def test_an_agent_asks_for_information_and_the_customer_supplements(order, custo
     case = submit(order, customer, AFTER_FIVE_DAYS)
 
     case = actions.request_info(case, actor=agent, questions="Please send the invoice.",
-                                due=AFTER_FIVE_DAYS + timedelta(days=7))
+                                due=AFTER_FIVE_DAYS + timedelta(days=7), now=AFTER_FIVE_DAYS)
     assert (case.state, case.info_due) == ("awaiting_customer", AFTER_FIVE_DAYS +
                                            timedelta(days=7))
     case = actions.supplement(case, actor=customer, message="Here it is.", uploads=[pdf()])
@@ -178,7 +188,7 @@ def test_a_rejected_customer_appeals_with_new_evidence(order, customer, agent, s
                                                         tmp_path):
     settings.MEDIA_ROOT = tmp_path
     case = submit(order, customer, AFTER_FIVE_DAYS)
-    case = actions.reject(case, actor=agent, reason="Used for 3 months.")
+    case = reject(case, agent, "Used for 3 months.")
 
     case = actions.appeal(case, actor=customer, text="The server never worked.",
                           uploads=[pdf("ticket.pdf")], now=case.decided_at + timedelta(days=1))
@@ -189,14 +199,14 @@ def test_a_rejected_customer_appeals_with_new_evidence(order, customer, agent, s
 
 
 def test_an_appeal_without_a_document_is_refused(order, customer, agent):
-    case = actions.reject(submit(order, customer, AFTER_FIVE_DAYS), actor=agent, reason="No.")
+    case = reject(submit(order, customer, AFTER_FIVE_DAYS), agent)
 
     with pytest.raises(actions.AppealNotAllowed, match="new evidence"):
         actions.appeal(case, actor=customer, text="Please.", uploads=[])
 
 
 def test_an_appeal_after_the_policys_window_is_refused(order, customer, agent):
-    case = actions.reject(submit(order, customer, AFTER_FIVE_DAYS), actor=agent, reason="No.")
+    case = reject(submit(order, customer, AFTER_FIVE_DAYS), agent)
 
     with pytest.raises(actions.AppealNotAllowed, match="has passed"):
         actions.appeal(case, actor=customer, text="Please.", uploads=[pdf()],
@@ -205,27 +215,29 @@ def test_an_appeal_after_the_policys_window_is_refused(order, customer, agent):
     assert RefundCase.objects.get(pk=case.pk).state == "rejected"
 
 
-def test_an_appeal_decided_in_favour_approves_the_case(order, customer, agent, settings,
-                                                         tmp_path):
+def test_an_appeal_decided_in_favour_approves_the_case(order, customer, agent, reviewer,
+                                                         settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    case = actions.reject(submit(order, customer, AFTER_FIVE_DAYS), actor=agent, reason="No.")
+    case = reject(submit(order, customer, AFTER_FIVE_DAYS), agent)
     case = actions.appeal(case, actor=customer, text="Please.", uploads=[pdf()],
                           now=case.decided_at)
 
-    case = actions.approve(case, actor=agent)
+    case = actions.approve(case, actor=reviewer)
 
     assert (case.state, case.approved_total_minor) == ("approved", case.assessed_total_minor)
     assert EmailDelivery.objects.filter(case=case, kind="appeal_decided").exists()
 
 
 def test_an_appeal_rejected_again_closes_the_case_and_frees_the_line(order, customer, agent,
-                                                                      settings, tmp_path):
+                                                                      reviewer, settings,
+                                                                      tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    case = actions.reject(submit(order, customer, AFTER_FIVE_DAYS), actor=agent, reason="No.")
+    case = reject(submit(order, customer, AFTER_FIVE_DAYS), agent)
     case = actions.appeal(case, actor=customer, text="Please.", uploads=[pdf()],
                           now=case.decided_at)
 
-    case = actions.reject(case, actor=agent, reason="Still no.")
+    case = actions.reject(case, actor=reviewer, reason=rejection_reason(),
+                          message="Still no.")
 
     assert case.state == "closed"
     assert not case.lines.filter(holds_line=True).exists()

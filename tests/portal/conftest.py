@@ -1,8 +1,8 @@
 import pytest
-from django.contrib.auth import get_user_model
 
 from refunddesk.billing.models import Account
 from tests.portal.builders import customer_for, server_order, vpn_order
+from tests.staff import staff_member
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +41,7 @@ def alice_client(client, alice):
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user(username="agent", email="agent@example.com",
-                                                password="agent-password-2026", is_staff=True)
+    return staff_member("agent", "agent", password="agent-password-2026")
 
 
 @pytest.fixture

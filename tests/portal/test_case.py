@@ -10,6 +10,7 @@ from django.utils import timezone
 from refunddesk.cases import actions
 from refunddesk.cases.models import CaseEvent, Document, Message, RefundCase
 from tests.portal.builders import customer_for, executable_named_pdf, pdf, vpn_order
+from tests.staff import rejection_reason
 
 pytestmark = pytest.mark.django_db
 EN = {"Accept-Language": "en"}
@@ -220,7 +221,7 @@ def test_supplementing_a_case_that_asked_for_nothing_is_refused_without_a_server
 
 
 def test_an_appeal_with_a_document_reopens_a_rejected_case(late_client, reviewed_case, staff):
-    actions.reject(reviewed_case, actor=staff, reason="使用时间过长")
+    actions.reject(reviewed_case, actor=staff, reason=rejection_reason(), message="使用时间过长")
     page = late_client.get(case_url(reviewed_case), headers=EN).content.decode()
     assert "Appeal the decision" in page and "Appeal possible until" in page
 
@@ -235,7 +236,7 @@ def test_an_appeal_with_a_document_reopens_a_rejected_case(late_client, reviewed
 
 
 def test_an_appeal_without_a_document_is_refused(late_client, reviewed_case, staff):
-    actions.reject(reviewed_case, actor=staff, reason="no")
+    actions.reject(reviewed_case, actor=staff, reason=rejection_reason(), message="no")
 
     response = late_client.post(case_url(reviewed_case, "portal:appeal"),
                                 {"text": "please"}, headers=EN)
@@ -247,7 +248,7 @@ def test_an_appeal_without_a_document_is_refused(late_client, reviewed_case, sta
 
 def test_an_appeal_after_the_window_is_refused(late_client, reviewed_case, staff):
     # vpn-30-day gives 30 days to appeal; this decision is 31 days old.
-    actions.reject(reviewed_case, actor=staff, reason="no",
+    actions.reject(reviewed_case, actor=staff, reason=rejection_reason(), message="no",
                    now=timezone.now() - timedelta(days=31))
     page = late_client.get(case_url(reviewed_case), headers=EN).content.decode()
 

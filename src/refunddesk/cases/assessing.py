@@ -13,10 +13,10 @@ from refunddesk.billing.facts import load_order, order_facts
 from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases.models import CaseLine
 from refunddesk.cases.states import State
+from refunddesk.policies.store import current_policy
 from refunddesk.policy.assessment import Assessment
 from refunddesk.policy.engine import AssessmentError, assess
 from refunddesk.policy.money import format_amount
-from refunddesk.policy.presets import load_preset
 from refunddesk.policy.schema import Policy
 
 # Refunds that count as "already refunded" for quotas and caps: decided in the customer's
@@ -34,7 +34,7 @@ def policy_for(lines: Iterable[OrderLine]) -> Policy:
     policy_ids = {line.product.policy_id for line in lines}
     if len(policy_ids) != 1 or "" in policy_ids:
         raise NoPolicy(sorted(policy_ids))
-    return load_preset(policy_ids.pop())
+    return current_policy(policy_ids.pop())
 
 
 def refund_history(order: Order) -> list[dict[str, Any]]:

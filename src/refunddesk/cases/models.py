@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,49 @@ class ReasonCategory(models.Model):
         return self.name_zh if language.startswith("zh") else self.name_en
 
 
+class RejectionReason(models.Model):
+    """Why a refund is refused: a list the admins keep, so rejections can be counted."""
+
+    code = models.SlugField(_("code"), max_length=48, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("offered to staff"), default=True)
+
+    class Meta:
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name_for(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class ApprovalLimit(models.Model):
+    """The largest refund a role may approve alone, per currency. A staff member's limit is
+    the highest of their roles'; a role with permission to approve any amount has none."""
+
+    group = models.ForeignKey(Group, verbose_name=_("role"), on_delete=models.CASCADE,
+                              related_name="approval_limits")
+    currency = models.CharField(_("currency"), max_length=3)
+    limit_minor = models.BigIntegerField(_("limit (minor units)"))
+
+    class Meta:
+        verbose_name = _("approval limit")
+        verbose_name_plural = _("approval limits")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "currency"], name="one_limit_per_currency"),
+            models.CheckConstraint(condition=Q(limit_minor__gte=0),
+                                   name="approval_limit_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.currency} {self.limit_minor}"
+
+
 class RefundCase(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=13, unique=True)
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
@@ -79,8 +123,34 @@ class RefundCase(models.Model):
                                    on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="decided_cases")
     decision_note = models.TextField(_("decision note"), blank=True)
+    rejection_reason = models.ForeignKey(
+        RejectionReason, verbose_name=_("rejection reason"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="cases")
     appealed_at = models.DateTimeField(_("appealed"), null=True, blank=True)
     appeal_text = models.TextField(_("appeal"), blank=True)
+    # The staff member whose decision an appeal contests: the appeal goes to someone else.
+    appeal_of_decision_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("appealed decision made by"),
+        on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Four eyes: an approval above the policy's threshold waits here for a second person.
+    proposal = models.JSONField(_("approval waiting for confirmation"), null=True, blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("proposed by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    requested_documents = models.JSONField(_("documents asked for"), default=list,
+                                           blank=True)
+    # SLA: the next moment the desk owes the customer something (first response, then the
+    # decision); empty while the clock is paused or once decided. Kept by the actions so
+    # the queue can filter and sort on one indexed column.
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    sla_due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("clock paused"), null=True, blank=True)
+    # Agent-assisted applications: who opened the case and how the caller was identified.
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"),
+                                  on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    identity_check = models.JSONField(_("identity check"), default=dict, blank=True)
     submitted_at = models.DateTimeField(_("submitted"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -91,6 +161,19 @@ class RefundCase(models.Model):
         indexes = [
             models.Index(fields=["state", "submitted_at"]),
             models.Index(fields=["account", "submitted_at"]),
+            models.Index(fields=["sla_due_at", "id"]),
+            models.Index(fields=["assignee", "state"]),
+        ]
+        # What each staff role may do; core/staff.py gives them to the role groups and
+        # cases/permissions.py checks them.
+        permissions = [
+            ("work_case", "Can work refund cases: claim, notes, questions, escalation"),
+            ("decide_case", "Can approve and reject refund cases up to an approval limit"),
+            ("approve_any_amount", "Can approve refunds above every approval limit"),
+            ("override_assessment", "Can approve more than the assessed refund"),
+            ("confirm_approval", "Can confirm another staff member's approval"),
+            ("hear_appeal", "Can decide appeals"),
+            ("open_case_for_customer", "Can open refund cases on a customer's behalf"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(assessed_total_minor__gte=0),

@@ -6,12 +6,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 ROLES = ("agent", "reviewer", "finance", "admin")
+
+# What each role may do, as Django permissions ("app_label.codename"). The checks live in
+# each app's permissions (cases/permissions.py, …); this table only hands them out.
+# A permission of an app that is not installed yet is skipped, so the table can name what
+# later apps add.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "agent": (
+        "cases.view_refundcase", "cases.work_case", "cases.decide_case",
+        "cases.open_case_for_customer",
+    ),
+    "reviewer": (
+        "cases.view_refundcase", "cases.work_case", "cases.decide_case",
+        "cases.approve_any_amount", "cases.override_assessment", "cases.confirm_approval",
+        "cases.hear_appeal", "cases.open_case_for_customer",
+    ),
+    "finance": (
+        "cases.view_refundcase",
+        "payouts.view_payout", "payouts.manage_payouts", "payouts.reconcile",
+    ),
+    "admin": (
+        "cases.view_refundcase", "cases.work_case",
+        "cases.add_reasoncategory", "cases.change_reasoncategory",
+        "cases.add_rejectionreason", "cases.change_rejectionreason",
+        "cases.add_approvallimit", "cases.change_approvallimit",
+        "cases.delete_approvallimit",
+        "policies.view_policyversion", "policies.add_policyversion",
+        "policies.publish_policyversion",
+        "billing.view_product", "billing.change_product",
+        "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+    ),
+}
+
+# Demo approval limits of agents; reviewers approve any amount.
+DEMO_AGENT_LIMITS = {"CNY": 200000, "USD": 30000, "EUR": 30000}
 
 
 @dataclass(frozen=True)
@@ -22,8 +57,68 @@ class DemoLogin:
     is_new: bool
 
 
+def sync_role_permissions(apps: Any = None) -> None:
+    """Create the role groups and give each its permissions. Idempotent; migrations call it
+    with their historical `apps`, the demo with the real ones."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    for app_config in apps.get_app_configs():
+        # Permissions are normally created after `migrate`; create them now so the grant
+        # below finds them in the same run.
+        # Migration state's app stubs have no models module, which create_permissions takes
+        # for "no models"; pretend for the call.
+        saved = getattr(app_config, "models_module", None)
+        app_config.models_module = saved or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = saved
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = [name.split(".", 1) for name in names]
+        found = permission_model.objects.none()
+        for app_label, codename in wanted:
+            found = found | permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*found)
+
+
 def ensure_role_groups() -> dict[str, Group]:
+    sync_role_permissions()
     return {role: Group.objects.get_or_create(name=role)[0] for role in ROLES}
+
+
+def ensure_demo_limits(groups: dict[str, Group]) -> None:
+    from refunddesk.cases.models import ApprovalLimit
+
+    for currency, limit in DEMO_AGENT_LIMITS.items():
+        ApprovalLimit.objects.get_or_create(group=groups["agent"], currency=currency,
+                                            defaults={"limit_minor": limit})
+
+
+DEMO_REJECTION_REASONS = (
+    ("outside_window", "超出退款期限", "Outside the refund window"),
+    ("not_eligible", "不符合退款条件", "Not eligible under the refund policy"),
+    ("service_consumed", "服务已使用", "The service has been used"),
+    ("promotion_non_refundable", "促销商品不可退", "Promotional purchase, not refundable"),
+    ("duplicate_request", "重复申请", "Duplicate request"),
+    ("insufficient_evidence", "材料不足", "Not enough evidence"),
+    ("abuse", "滥用退款", "Abuse of the refund policy"),
+    ("other", "其他", "Other"),
+)
+
+
+def ensure_demo_rejection_reasons() -> None:
+    from refunddesk.cases.models import RejectionReason
+
+    if not RejectionReason.objects.exists():
+        RejectionReason.objects.bulk_create(
+            RejectionReason(code=code, name_zh=zh, name_en=en, position=position)
+            for position, (code, zh, en) in enumerate(DEMO_REJECTION_REASONS))
 
 
 @transaction.atomic
@@ -31,6 +126,8 @@ def ensure_demo_staff() -> list[DemoLogin]:
     """One user per role. Passwords are set only when the user is created, so a password
     changed after the first start stays changed."""
     groups = ensure_role_groups()
+    ensure_demo_limits(groups)
+    ensure_demo_rejection_reasons()
     user_model = get_user_model()
     logins = []
     for role in ROLES:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.policy.money import format_amount
 
@@ -42,6 +43,9 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
                    "from you.") % {"number": number}]
         if last_message:
             lines.append(last_message.body)
+        if case.requested_documents:
+            lines.append(_("Please send: %(documents)s.") % {"documents": "; ".join(
+                document_label(code) for code in case.requested_documents)})
         if due:
             lines.append(_("Please answer by %(due)s, or the request will be closed.")
                          % {"due": due})
@@ -52,6 +56,8 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
             subject = _("Your refund of %(money)s is approved") % {"money": money}
             lines = [_("Your refund request %(number)s is approved: %(money)s will be paid "
                        "back.") % {"number": number, "money": money}]
+            if case.approved_total_minor < case.assessed_total_minor and case.decision_note:
+                lines.append(case.decision_note)
         else:
             subject = _("Your refund request %(number)s was not approved") % {"number": number}
             lines = [_("We have looked at your refund request %(number)s and cannot approve "
@@ -70,6 +76,11 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
         return (_("Your refund of %(money)s has been paid") % {"money": money}, [
             _("The refund of %(money)s for request %(number)s has been paid.")
             % {"money": money, "number": number}])
+    if kind == "closed":
+        return (_("Your refund request %(number)s is closed") % {"number": number}, [
+            _("We asked for more information on your refund request %(number)s and did not "
+              "receive it by the deadline, so the request is closed.") % {"number": number},
+            _("You can apply again at any time from your account.")])
     raise ValueError(f"no e-mail for {kind!r}")
 
 

@@ -11,6 +11,7 @@ class Kind(models.TextChoices):
     APPEAL_RECEIVED = "appeal_received", _("Appeal received")
     APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
     PAID = "paid", _("Refund paid")
+    CLOSED = "closed", _("Closed: information not received")
 
 
 class Status(models.TextChoices):

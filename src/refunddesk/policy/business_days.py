@@ -14,14 +14,14 @@ moment and zone is passed in.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import holidays
 
-from refunddesk.policy.calendar import at_wall_clock, require_aware
+from refunddesk.policy.calendar import at_wall_clock, require_aware, start_of_day
 
 __all__ = ["BusinessCalendar", "business_calendar"]
 
@@ -120,6 +120,48 @@ class BusinessCalendar(ABC):
             count += self.is_business_day(day)
             day += _ONE_DAY
         return count
+
+
+    # -- clocks that pause ---------------------------------------------------------------
+    # An SLA clock runs only on business days (all 24 hours of them, like the deadlines
+    # above) and stops while the desk waits for the customer. These two measure and spend
+    # such clock time, so a paused clock resumes with exactly what it had left.
+
+    def business_time_between(self, start: datetime, end: datetime, tz: ZoneInfo
+                              ) -> timedelta:
+        """The part of [start, end) that falls on business days of `tz`'s calendar."""
+        require_aware(start)
+        require_aware(end)
+        total = timedelta(0)
+        day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+        while day <= last:
+            if self.is_business_day(day):
+                # In UTC: datetimes sharing a tzinfo subtract on the wall clock.
+                opens = start_of_day(day, tz).astimezone(UTC)
+                closes = start_of_day(day + _ONE_DAY, tz).astimezone(UTC)
+                low, high = max(opens, start.astimezone(UTC)), min(closes, end.astimezone(UTC))
+                if high > low:
+                    total += high - low
+            day += _ONE_DAY
+        return total
+
+    def add_business_time(self, start: datetime, duration: timedelta, tz: ZoneInfo
+                          ) -> datetime:
+        """The moment `duration` of business-day time after `start` has passed."""
+        require_aware(start)
+        if duration < timedelta(0):
+            raise ValueError(f"business time must not be negative, got {duration}")
+        remaining = duration
+        day = start.astimezone(tz).date()
+        while True:
+            if self.is_business_day(day):
+                closes = start_of_day(day + _ONE_DAY, tz).astimezone(UTC)
+                low = max(start_of_day(day, tz).astimezone(UTC), start.astimezone(UTC))
+                available = closes - low
+                if remaining <= available:
+                    return (low + remaining).astimezone(tz)
+                remaining -= available
+            day += _ONE_DAY
 
 
 class WeekdayCalendar(BusinessCalendar):

@@ -1,0 +1,51 @@
+"""Every change of a refund case: one function each, keyword-only `actor`, one transaction,
+the case row locked, one CaseEvent, notifications enqueued in the same transaction.
+
+Views, the API, the CLI and tasks call these; they never save a case themselves.
+- customer.py: what customers do (apply, answer, add documents, appeal, withdraw);
+- assisted.py: an agent applying on a caller's behalf after checking who they are;
+- decisions.py: staff decisions (ask, approve in full or part, four eyes, reject);
+- routing.py: who works a case (claim, assign, escalate);
+- deadlines.py: what the system does when a clock runs out.
+"""
+
+from refunddesk.cases.actions._base import (
+    AppealNotAllowed,
+    CaseError,
+    LinesAlreadyInCase,
+    NotPermitted,
+    NotRefundable,
+    actor_kind,
+    check_uploads,
+)
+from refunddesk.cases.actions.assisted import IdentityCheck, IdentityNotConfirmed, open_for_customer
+from refunddesk.cases.actions.customer import (
+    add_documents,
+    appeal,
+    post_message,
+    submit,
+    supplement,
+    withdraw,
+)
+from refunddesk.cases.actions.deadlines import (
+    close_after_appeal_window,
+    close_after_info_deadline,
+    escalate_overdue,
+)
+from refunddesk.cases.actions.decisions import (
+    approve,
+    confirm_approval,
+    decline_approval,
+    reject,
+    request_info,
+)
+from refunddesk.cases.actions.routing import assign, claim, escalate
+
+__all__ = [
+    "AppealNotAllowed", "CaseError", "IdentityCheck", "IdentityNotConfirmed",
+    "LinesAlreadyInCase", "NotPermitted", "NotRefundable", "actor_kind", "add_documents",
+    "appeal", "approve", "assign", "check_uploads", "claim", "close_after_appeal_window",
+    "close_after_info_deadline", "confirm_approval", "decline_approval", "escalate",
+    "escalate_overdue", "open_for_customer", "post_message", "reject", "request_info",
+    "submit", "supplement", "withdraw",
+]

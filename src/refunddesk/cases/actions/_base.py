@@ -1,0 +1,76 @@
+"""What every case action shares: the errors, the row lock, the move through the state
+table and the one audit event each change writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+
+from refunddesk.cases.errors import (  # noqa: F401 (re-exported)
+    AppealNotAllowed,
+    CaseError,
+    LinesAlreadyInCase,
+    NotPermitted,
+    NotRefundable,
+)
+from refunddesk.cases.models import CaseEvent, Document, RefundCase
+from refunddesk.cases.states import holds_lines, next_state
+from refunddesk.cases.uploads import CheckedUpload, check_upload, storage_name
+from refunddesk.policy.money import format_amount
+
+Actor = AbstractBaseUser | None
+
+
+def actor_kind(actor: Actor) -> str:
+    if actor is None:
+        return "system"
+    return "staff" if getattr(actor, "is_staff", False) else "customer"
+
+
+def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
+           data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, at=now, actor=actor, actor_kind=actor_kind(actor), action=action,
+        from_state=before, to_state=case.state, data=data or {},
+        is_customer_visible=visible)
+
+
+def locked(case: RefundCase) -> RefundCase:
+    """The case row, locked until the transaction ends, as it is now (not as the caller
+    last saw it): every check after this sees what a concurrent action committed."""
+    return RefundCase.objects.select_for_update().get(pk=case.pk)
+
+
+def move(case: RefundCase, action: str) -> str:
+    """Apply the transition table; return the state before."""
+    before = case.state
+    case.state = next_state(before, action)
+    if not holds_lines(case.state):
+        case.lines.update(holds_line=False)
+    return before
+
+
+def money(minor: int, currency: str) -> str:
+    return format_amount(minor, currency)
+
+
+def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]], *,
+          actor: Actor, now: datetime) -> list[Document]:
+    documents = []
+    for uploaded, checked in uploads:
+        document = Document(case=case, uploaded_by=actor, uploaded_by_kind=actor_kind(actor),
+                            name=checked.name, content_type=checked.content_type,
+                            size=checked.size, sha256=checked.sha256, uploaded_at=now)
+        document.file.save(storage_name(case.tracking_number, checked), uploaded, save=False)
+        document.save()
+        documents.append(document)
+    return documents
+
+
+def check_uploads(uploads: Sequence[UploadedFile]) -> list[tuple[UploadedFile, CheckedUpload]]:
+    """Every upload checked before anything is written, so a refused one changes nothing."""
+    return [(uploaded, check_upload(uploaded)) for uploaded in uploads]

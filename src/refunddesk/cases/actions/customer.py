@@ -1,0 +1,196 @@
+"""What customers do to their cases (and what staff do on the same thread: messages)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.billing.models import Account, Order
+from refunddesk.cases import sla
+from refunddesk.cases.actions._base import (
+    Actor,
+    AppealNotAllowed,
+    CaseError,
+    LinesAlreadyInCase,
+    NotRefundable,
+    actor_kind,
+    check_uploads,
+    locked,
+    move,
+    record,
+    store,
+)
+from refunddesk.cases.actions.decisions import auto_approve, route_to_review
+from refunddesk.cases.assessing import NoPolicy, assess_order
+from refunddesk.cases.models import CaseLine, Document, Message, RefundCase
+from refunddesk.cases.states import State, holds_lines
+from refunddesk.cases.tracking import new_tracking_number
+from refunddesk.notifications.outbox import notify
+from refunddesk.policy.engine import AssessmentError
+
+
+def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Actor,
+           channel: str, reason_category: Any = None, reason_text: str = "",
+           uploads: Sequence[UploadedFile] = (), language: str = "zh-hans",
+           identity_check: dict[str, Any] | None = None,
+           now: datetime | None = None) -> RefundCase:
+    """Open a case for some lines of an order: assess it, and approve it at once where the
+    policy says so, or send it to review."""
+    now = now or timezone.now()
+    if order.account_id != account.pk:
+        raise CaseError(_("This order does not belong to this account."))
+    checked = check_uploads(uploads)
+    try:
+        policy, assessment = assess_order(order, list(line_ids), as_of=now)
+    except NoPolicy:
+        raise NotRefundable(_("These lines fall under different refund policies (or none); "
+                              "apply for them separately.")) from None
+    except AssessmentError as error:
+        raise CaseError(str(error)) from None
+    opened_by = actor if actor_kind(actor) == "staff" else None
+    try:
+        with transaction.atomic():
+            case = RefundCase.objects.create(
+                tracking_number=new_tracking_number(), account=account, order=order,
+                channel=channel, reason_category=reason_category, reason_text=reason_text,
+                language=language, policy_ref=policy.ref, assessment=assessment.to_dict("en"),
+                currency=assessment.currency, assessed_total_minor=assessment.total,
+                submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
+                **sla.due_times(policy, now))
+            order_lines = {line.line_id: line for line in order.lines.all()}
+            CaseLine.objects.bulk_create(
+                CaseLine(case=case, order_line=order_lines[result.id], rule=result.rule or "",
+                         excluded_reason=result.excluded or "", assessed_minor=result.refund)
+                for result in assessment.lines)
+            store(case, checked, actor=actor, now=now)
+            data: dict[str, Any] = {"lines": list(line_ids),
+                                    "total": assessment.to_dict()["total"],
+                                    "handling": assessment.handling, "channel": channel}
+            if identity_check:
+                data["identity_check"] = identity_check
+            record(case, "submitted", actor=actor, before="", now=now, data=data)
+            notify(case, "submitted")
+            if assessment.handling == "approve":
+                auto_approve(case, total=assessment.total, now=now)
+            else:
+                route_to_review(case, now=now)
+    except IntegrityError:
+        if CaseLine.objects.filter(order_line__order=order, holds_line=True,
+                                   order_line__line_id__in=line_ids).exists():
+            raise LinesAlreadyInCase(_("A refund case is already open for this order line; "
+                                       "follow that case instead.")) from None
+        raise
+    return case
+
+
+def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None) -> RefundCase:
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = locked(case)
+        before = move(case, "withdraw")
+        case.proposal, case.proposed_by = None, None
+        sla.refresh(case)
+        case.save()
+        record(case, "withdrawn", actor=actor, before=before, now=now)
+    return case
+
+
+def supplement(case: RefundCase, *, actor: Actor, message: str,
+               uploads: Sequence[UploadedFile] = (), now: datetime | None = None) -> RefundCase:
+    """The customer answers a request for information; the case goes back to review and
+    its clocks run again with the time they had left."""
+    now = now or timezone.now()
+    if not message.strip() and not uploads:
+        raise CaseError(_("Answer the question or attach a file."))
+    checked = check_uploads(uploads)
+    with transaction.atomic():
+        case = locked(case)
+        before = move(case, "supplement")
+        case.info_due = None
+        sla.resume(case, now)
+        case.save()
+        documents = store(case, checked, actor=actor, now=now)
+        if message.strip():
+            Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+                                   body=message.strip(), created_at=now)
+        record(case, "supplemented", actor=actor, before=before, now=now,
+               data={"documents": [d.name for d in documents]})
+    return case
+
+
+def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedFile],
+                  now: datetime | None = None) -> list[Document]:
+    """More material at any time while the case is open; the state does not change."""
+    now = now or timezone.now()
+    if not uploads:
+        raise CaseError(_("Choose at least one file."))
+    checked = check_uploads(uploads)
+    with transaction.atomic():
+        case = locked(case)
+        if not holds_lines(case.state) or case.state == State.REFUNDED:
+            raise CaseError(_("This case is finished; it takes no more documents."))
+        documents = store(case, checked, actor=actor, now=now)
+        record(case, "documents_added", actor=actor, before=case.state, now=now,
+               data={"documents": [d.name for d in documents]})
+    return documents
+
+
+def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool = False,
+                 now: datetime | None = None) -> Message:
+    """A message on the case's thread; staff may instead write an internal note, which the
+    customer never sees. A staff message the customer sees is a first response."""
+    from refunddesk.cases import permissions
+
+    now = now or timezone.now()
+    if not body.strip():
+        raise CaseError(_("Write a message first."))
+    is_staff = actor_kind(actor) == "staff"
+    if is_internal and not is_staff:
+        raise CaseError(_("Only staff write internal notes."))
+    if is_staff:
+        permissions.require_work(actor)
+    with transaction.atomic():
+        case = locked(case)
+        message = Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+                                         body=body.strip(), is_internal=is_internal,
+                                         created_at=now)
+        if is_staff and not is_internal:
+            sla.responded(case, now)
+            case.save(update_fields=["first_responded_at", "sla_due_at", "updated_at"])
+        record(case, "note_added" if is_internal else "message_posted", actor=actor,
+               before=case.state, now=now, visible=not is_internal)
+    return message
+
+
+def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[UploadedFile],
+           now: datetime | None = None) -> RefundCase:
+    """A rejected customer asks a different reviewer to decide again, with new evidence,
+    within the policy's appeal window."""
+    now = now or timezone.now()
+    if not text.strip():
+        raise AppealNotAllowed(_("Say why the decision should change."))
+    if not uploads:
+        raise AppealNotAllowed(_("An appeal needs new evidence: attach at least one document."))
+    checked = check_uploads(uploads)
+    with transaction.atomic():
+        case = locked(case)
+        closes = sla.appeal_closes(case)
+        if closes is not None and now > closes:
+            raise AppealNotAllowed(_("The time to appeal this decision has passed."))
+        before = move(case, "appeal")
+        case.appealed_at, case.appeal_text = now, text.strip()
+        case.appeal_of_decision_by = case.decided_by
+        case.assignee = None
+        sla.restart_for_appeal(case, now)
+        case.save()
+        documents = store(case, checked, actor=actor, now=now)
+        record(case, "appealed", actor=actor, before=before, now=now,
+               data={"documents": [d.name for d in documents]})
+        notify(case, "appeal_received")
+    return case

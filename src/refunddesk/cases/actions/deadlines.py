@@ -1,0 +1,64 @@
+"""What happens when a clock runs out, done by the system (actor None). Each function
+re-checks the case under its lock and does nothing if the deadline no longer applies, so
+the periodic sweep may run in several workers at once, or twice, safely."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from refunddesk.cases import sla
+from refunddesk.cases.actions._base import locked, move, record
+from refunddesk.cases.models import RefundCase
+from refunddesk.cases.states import State
+from refunddesk.notifications.outbox import notify
+
+
+def close_after_info_deadline(case: RefundCase, *, now: datetime) -> bool:
+    """The customer did not send what was asked by the deadline: close with a notice."""
+    with transaction.atomic():
+        case = locked(case)
+        if (case.state != State.AWAITING_CUSTOMER or case.info_due is None
+                or case.info_due > now):
+            return False
+        before = move(case, "info_deadline_passed")
+        missed = case.info_due
+        case.sla_paused_at = None
+        sla.refresh(case)
+        case.save()
+        record(case, "closed_info_deadline", actor=None, before=before, now=now,
+               data={"due": missed.isoformat()})
+        notify(case, "closed")
+    return True
+
+
+def close_after_appeal_window(case: RefundCase, *, now: datetime) -> bool:
+    """A rejection nobody appealed in time becomes final."""
+    with transaction.atomic():
+        case = locked(case)
+        if case.state != State.REJECTED:
+            return False
+        closes = sla.appeal_closes(case)
+        if closes is None or closes > now:
+            return False
+        before = move(case, "appeal_window_passed")
+        case.save()
+        record(case, "closed_appeal_window", actor=None, before=before, now=now,
+               data={"closed": closes.isoformat()})
+    return True
+
+
+def escalate_overdue(case: RefundCase, *, now: datetime) -> bool:
+    """A case in review past its due time goes to the reviewers' queue (once)."""
+    with transaction.atomic():
+        case = locked(case)
+        if (case.state != State.IN_REVIEW or case.escalated_at is not None
+                or not sla.is_overdue(case, now)):
+            return False
+        before = move(case, "escalate")
+        case.escalated_at = now
+        case.save()
+        record(case, "escalated", actor=None, before=before, now=now, visible=False,
+               data={"reason": "overdue", "due": case.sla_due_at.isoformat()})
+    return True

@@ -1,0 +1,248 @@
+"""Staff decisions on a case: ask the customer for material, approve (in full or per line,
+with four eyes above the policy's threshold), reject. Plus the system's own first move on
+a new case: approve at once or send to review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.cases import permissions, sla
+from refunddesk.cases.actions._base import (
+    Actor,
+    CaseError,
+    actor_kind,
+    locked,
+    money,
+    move,
+    record,
+)
+from refunddesk.cases.document_kinds import DocumentKind
+from refunddesk.cases.models import Message, RefundCase, RejectionReason
+from refunddesk.cases.states import State, next_state
+from refunddesk.notifications.outbox import notify
+
+DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
+
+
+# -- the system's first move --------------------------------------------------------------
+
+def auto_approve(case: RefundCase, *, total: int, now: datetime) -> None:
+    before = move(case, "auto_approve")
+    case.approved_total_minor, case.decided_at = total, now
+    sla.refresh(case)
+    case.save()
+    case.lines.update(approved_minor=F("assessed_minor"))
+    record(case, "approved", actor=None, before=before, now=now,
+           data={"approved": case.assessment["total"], "automatic": True})
+    notify(case, "decided")
+
+
+def route_to_review(case: RefundCase, *, now: datetime) -> None:
+    before = move(case, "route_to_review")
+    sla.refresh(case)
+    case.save()
+    record(case, "routed_to_review", actor=None, before=before, now=now)
+
+
+# -- asking -------------------------------------------------------------------------------
+
+def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetime,
+                 documents: Iterable[str] = (), now: datetime | None = None) -> RefundCase:
+    """Ask the customer for material by a deadline; the SLA clocks pause until they answer.
+    A customer who misses the deadline has their case closed (deadlines.py)."""
+    now = now or timezone.now()
+    documents = list(dict.fromkeys(documents))
+    unknown = [code for code in documents if code not in DocumentKind.values]
+    if unknown:
+        raise CaseError(_("Unknown kind of document: %(kinds)s.") % {"kinds": ", ".join(unknown)})
+    if not questions.strip() and not documents:
+        raise CaseError(_("Ask a question or pick the documents you need."))
+    if due <= now:
+        raise CaseError(_("The deadline for the customer must be in the future."))
+    if actor is not None:
+        permissions.require_work(actor)
+    with transaction.atomic():
+        case = locked(case)
+        before = move(case, "request_info")
+        case.info_due, case.requested_documents = due, documents
+        sla.responded(case, now)
+        sla.pause(case, now)
+        case.save()
+        Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+                               body=questions.strip(), created_at=now)
+        record(case, "information_requested", actor=actor, before=before, now=now,
+               data={"due": due.isoformat(), "documents": documents})
+        notify(case, "info_requested")
+    return case
+
+
+# -- approving ----------------------------------------------------------------------------
+
+def _line_amounts(case: RefundCase, amounts: Mapping[str, int] | None) -> dict[str, int]:
+    """What each line of the case gets: the assessment's figure unless `amounts` (by order
+    line id) says otherwise. Never negative, never more than the line cost."""
+    lines = {line.order_line.line_id: line
+             for line in case.lines.select_related("order_line")}
+    chosen = {line_id: line.assessed_minor for line_id, line in lines.items()}
+    for line_id, amount in (amounts or {}).items():
+        if line_id not in lines:
+            raise CaseError(_("Line %(line)s is not part of this case.") % {"line": line_id})
+        if not isinstance(amount, int) or amount < 0:
+            raise CaseError(_("Line %(line)s: the amount must be zero or more.")
+                            % {"line": line_id})
+        paid = lines[line_id].order_line.amount_paid_minor
+        if amount > paid:
+            raise CaseError(_("Line %(line)s: at most %(paid)s %(currency)s, what the line "
+                              "cost.") % {"line": line_id, "paid": money(paid, case.currency),
+                                          "currency": case.currency})
+        chosen[line_id] = amount
+    return chosen
+
+
+def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None = None,
+            note: str = "", justification: str = "", now: datetime | None = None
+            ) -> RefundCase:
+    """Approve the refund, in full (the assessed amounts) or in part (`amounts` per order
+    line, in minor units). More than the assessment only by a reviewer, with a written
+    justification. Above the policy's four-eyes threshold the approval waits for a second
+    person (`confirm_approval`); the case stays where it is until then."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = locked(case)
+        next_state(case.state, "approve")  # a clear refusal before anything else
+        if actor is not None:
+            permissions.require_decide(actor, case)
+        if case.proposal is not None:
+            raise CaseError(_("An approval of this case is waiting for a second person; "
+                              "confirm or decline it first."))
+        chosen = _line_amounts(case, amounts)
+        total = sum(chosen.values())
+        if total == 0:
+            raise CaseError(_("Approving nothing is a rejection: reject the case instead."))
+        assessed = {line.order_line.line_id: line.assessed_minor
+                    for line in case.lines.select_related("order_line")}
+        is_override = any(chosen[line_id] > assessed[line_id] for line_id in chosen)
+        if is_override:
+            if actor is not None:
+                permissions.require_override(actor)
+            if not justification.strip():
+                raise CaseError(_("Approving more than the assessed refund needs a written "
+                                  "justification."))
+        if actor is not None:
+            permissions.require_within_limit(actor, case, total)
+        proposal = {"amounts": chosen, "total": total, "note": note.strip(),
+                    "justification": justification.strip(), "is_override": is_override,
+                    "at": now.isoformat()}
+        threshold = sla.four_eyes_threshold(case)
+        if actor is not None and threshold is not None and total > threshold:
+            case.proposal, case.proposed_by = proposal, actor
+            case.save()
+            record(case, "approval_proposed", actor=actor, before=case.state, now=now,
+                   visible=False, data=_figures(case, proposal))
+            return case
+        _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now)
+    return case
+
+
+def confirm_approval(case: RefundCase, *, actor: Actor, now: datetime | None = None
+                     ) -> RefundCase:
+    """The second pair of eyes: someone other than the proposer confirms the approval."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = locked(case)
+        if case.proposal is None:
+            raise CaseError(_("No approval of this case is waiting for confirmation."))
+        next_state(case.state, "approve")
+        permissions.require_confirm(actor, case)
+        permissions.require_within_limit(actor, case, case.proposal["total"])
+        _decide_approved(case, case.proposal, decided_by=case.proposed_by, actor=actor,
+                         now=now)
+    return case
+
+
+def decline_approval(case: RefundCase, *, actor: Actor, note: str,
+                     now: datetime | None = None) -> RefundCase:
+    """The second person disagrees (or the proposer takes it back): the approval is
+    dropped and the case stays to be decided again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = locked(case)
+        if case.proposal is None:
+            raise CaseError(_("No approval of this case is waiting for confirmation."))
+        if actor is None or case.proposed_by_id != actor.pk:
+            permissions.require_confirm(actor, case)
+            if not note.strip():
+                raise CaseError(_("Say why you decline the approval."))
+        dropped = case.proposal
+        case.proposal, case.proposed_by = None, None
+        case.save()
+        record(case, "approval_declined", actor=actor, before=case.state, now=now,
+               visible=False, data={**_figures(case, dropped), "reason": note.strip()})
+    return case
+
+
+def _figures(case: RefundCase, proposal: Mapping[str, Any]) -> dict[str, Any]:
+    return {"approved": money(proposal["total"], case.currency),
+            "lines": {line_id: money(amount, case.currency)
+                      for line_id, amount in proposal["amounts"].items()},
+            "is_partial": proposal["total"] < case.assessed_total_minor,
+            "is_override": proposal["is_override"],
+            "justification": proposal["justification"]}
+
+
+def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_by: Actor,
+                     actor: Actor, now: datetime) -> None:
+    before = move(case, "approve")
+    data = _figures(case, proposal)
+    if case.proposed_by_id is not None:
+        data["proposed_by"] = case.proposed_by.get_username()
+    case.approved_total_minor = proposal["total"]
+    case.decided_at, case.decided_by, case.decision_note = now, decided_by, proposal["note"]
+    case.proposal, case.proposed_by = None, None
+    sla.responded(case, now)
+    case.save()
+    for line in case.lines.select_related("order_line"):
+        line.approved_minor = proposal["amounts"][line.order_line.line_id]
+        line.save(update_fields=["approved_minor"])
+    record(case, "approved", actor=actor, before=before, now=now, data=data)
+    notify(case, "appeal_decided" if before == State.APPEALED else "decided")
+
+
+# -- rejecting ----------------------------------------------------------------------------
+
+def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, message: str,
+           now: datetime | None = None) -> RefundCase:
+    """Refuse the refund with a reason from the managed list and a message the customer
+    reads. Rejecting an appeal closes the case."""
+    now = now or timezone.now()
+    if actor is not None and reason is None:
+        raise CaseError(_("Choose the reason for the rejection."))
+    if not message.strip():
+        raise CaseError(_("Write the customer a message explaining the rejection."))
+    with transaction.atomic():
+        case = locked(case)
+        next_state(case.state, "reject")
+        if actor is not None:
+            permissions.require_decide(actor, case)
+        if case.proposal is not None:
+            raise CaseError(_("An approval of this case is waiting for a second person; "
+                              "decline it before rejecting."))
+        before = move(case, "reject")
+        case.approved_total_minor = 0
+        case.decided_at, case.decided_by, case.decision_note = now, actor, message.strip()
+        case.rejection_reason = reason
+        sla.responded(case, now)
+        case.save()
+        Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+                               body=message.strip(), created_at=now)
+        record(case, "rejected", actor=actor, before=before, now=now,
+               data={"reason": reason.code if reason else "", "message": message.strip()})
+        notify(case, "appeal_decided" if before == State.APPEALED else "decided")
+    return case

