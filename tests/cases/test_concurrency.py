@@ -46,3 +46,42 @@ def test_two_simultaneous_applications_for_one_line_give_one_case_and_one_refusa
     assert RefundCase.objects.count() == 1
     assert CaseLine.objects.filter(holds_line=True).count() == 1
     assert CaseEvent.objects.filter(action="submitted").count() == 1
+
+
+def test_two_agents_approving_one_case_at_once_give_one_decision_and_a_clear_message(order):
+    # given a case in review and two agents, each allowed to approve it
+    from refunddesk.cases.states import InvalidTransition
+    from tests.cases.decision_builders import case_in_review
+    from tests.staff import approval_limit, staff_member
+
+    approval_limit("agent", "CNY", 100000)
+    case = case_in_review(order)
+    agents = [staff_member(f"agent-{n}", "agent") for n in (1, 2)]
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def approve(agent):
+        from django.db import connection as thread_connection
+
+        try:
+            start.wait()
+            actions.approve(case, actor=agent, now=AFTER_FIVE_DAYS)
+            outcomes.append(("approved", agent.username))
+        except InvalidTransition as refusal:
+            outcomes.append(("refused", str(refusal.message)))
+        finally:
+            thread_connection.close()
+
+    # when both approve at the same moment
+    threads = [threading.Thread(target=approve, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then one wins, the other is told the case is already approved, one decision recorded
+    assert sorted(kind for kind, _ in outcomes) == ["approved", "refused"]
+    refusal = next(text for kind, text in outcomes if kind == "refused")
+    assert "approved" in refusal.lower()
+    assert CaseEvent.objects.filter(case=case, action="approved").count() == 1
+    assert RefundCase.objects.get(pk=case.pk).state == "approved"

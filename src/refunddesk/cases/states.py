@@ -57,10 +57,34 @@ def holds_lines(state: str) -> bool:
     return state not in RELEASING_STATES
 
 
+# How an action reads in a refusal ("… cannot be approved"); others read "… cannot change
+# that way".
+ACTION_PHRASES = {
+    "approve": _("approved"), "reject": _("rejected"), "withdraw": _("withdrawn"),
+    "request_info": _("sent a request for information"), "escalate": _("escalated"),
+    "supplement": _("supplemented"), "appeal": _("appealed"),
+}
+
+
 class InvalidTransition(Exception):
+    """The case is not in a state that allows the action, usually because someone changed
+    it a moment ago; `message` tells the person so."""
+
+    code = "invalid_transition"
+
     def __init__(self, state: str, action: str):
         self.state, self.action = state, action
         super().__init__(f"a case that is {state} cannot {action.replace('_', ' ')}")
+
+    @property
+    def message(self) -> str:
+        phrase = ACTION_PHRASES.get(self.action)
+        label = State(self.state).label if self.state in State.values else self.state
+        if phrase is None:
+            return str(_("This case is now “%(state)s” and cannot change that way. Reload the "
+                          "page to see what changed.") % {"state": label})
+        return str(_("This case is now “%(state)s” and can no longer be %(action)s. Reload "
+                      "the page to see what changed.") % {"state": label, "action": phrase})
 
 
 def next_state(state: str, action: str) -> str:

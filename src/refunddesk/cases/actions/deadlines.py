@@ -20,7 +20,7 @@ def close_after_info_deadline(case: RefundCase, *, now: datetime) -> bool:
     with transaction.atomic():
         case = locked(case)
         if (case.state != State.AWAITING_CUSTOMER or case.info_due is None
-                or case.info_due > now):
+                or case.info_due >= now):
             return False
         before = move(case, "info_deadline_passed")
         missed = case.info_due
@@ -40,7 +40,7 @@ def close_after_appeal_window(case: RefundCase, *, now: datetime) -> bool:
         if case.state != State.REJECTED:
             return False
         closes = sla.appeal_closes(case)
-        if closes is None or closes > now:
+        if closes is None or closes >= now:
             return False
         before = move(case, "appeal_window_passed")
         case.save()

@@ -1,4 +1,5 @@
-"""`refunddesk worker` — the background worker: runs the tasks the web application queued.
+"""`refunddesk worker` — the background worker: runs the tasks the web application queued,
+and once a minute the deadline sweep (core/periodic.py).
 
 A thin layer over django-tasks-db's `db_worker`, so that operators run a RefundDesk command
 and every option of the worker stays available unchanged.
@@ -6,13 +7,40 @@ and every option of the worker stays available unchanged.
 
 from __future__ import annotations
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django_tasks_db.management.commands import db_worker
+
+from refunddesk.core.periodic import PeriodicThread, run_periodic
 
 
 class Command(db_worker.Command):
     help = (
         "Run RefundDesk's background worker: it takes tasks from the database queue (e-mail "
-        "to customers, payouts, …) and runs each once it is due (retries wait their turn). "
-        "Run one or more next to the web server; on PostgreSQL workers on many machines "
-        "share the queue. --batch runs what is due now and exits."
+        "to customers, payouts, …) and runs each once it is due (retries wait their turn), "
+        "and sweeps the case deadlines once a minute. Run one or more next to the web "
+        "server; on PostgreSQL workers on many machines share the queue. --batch runs what "
+        "is due now (after one sweep) and exits."
     )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--sweep-seconds", type=float, default=60.0,
+                            help="How often to sweep the case deadlines (default: 60; 0: "
+                                 "never).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seconds = options.pop("sweep_seconds")
+        if options.get("batch"):
+            if seconds:
+                run_periodic()
+            return super().handle(*args, **options)
+        sweeper = PeriodicThread(seconds) if seconds else None
+        if sweeper is not None:
+            sweeper.start()
+        try:
+            return super().handle(*args, **options)
+        finally:
+            if sweeper is not None:
+                sweeper.stop()
