@@ -36,3 +36,10 @@ EXAMPLE_ORDER: dict[str, Any] = {
 @pytest.fixture
 def example_order() -> dict[str, Any]:
     return copy.deepcopy(EXAMPLE_ORDER)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashers are slow on purpose; tests create many logins and prove nothing about
+    # hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -47,7 +47,7 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
-def _phone_matches(given: str, phone: str) -> bool:
+def phone_matches(given: str, phone: str) -> bool:
     # Callers say numbers with or without the country code (+86 …); compare the national
     # part, at least seven digits of it.
     given, phone = _digits(given), _digits(phone)
@@ -64,16 +64,20 @@ def verify_identity(account: Account, order: Order, check: IdentityCheck,
     if "@" in contact:
         matched_by = "email" if contact.lower() == account.email.lower() else ""
     else:
-        matched_by = "phone" if account.phone and _phone_matches(contact, account.phone) else ""
+        matched_by = "phone" if account.phone and phone_matches(contact, account.phone) else ""
     if not contact:
         problems["contact"] = _("Ask for the account's e-mail address or phone number.")
     elif not matched_by:
         problems["contact"] = _("This does not match the account's e-mail or phone.")
-    if check.order_number.strip().upper() != order.external_id.upper():
+    if not check.order_number.strip():
+        problems["order_number"] = _("Ask the caller for the order number.")
+    elif check.order_number.strip().upper() != order.external_id.upper():
         problems["order_number"] = _("The order number the caller gave is not this order's.")
     proof = ""
-    given = re.sub(r"\s", "", check.payment_reference)
-    references = [payment.reference for payment in order.payments.all() if payment.reference]
+    # References are compared on letters and digits only: callers do not read out dashes.
+    given = re.sub(r"[\W_]", "", check.payment_reference)
+    references = [re.sub(r"[\W_]", "", payment.reference)
+                  for payment in order.payments.all() if payment.reference]
     if given:
         if len(given) < REFERENCE_DIGITS:
             problems["payment_reference"] = _("Ask for at least the last %(n)d characters of "
