@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: it needs request.user and leaves a message.
+    "refunddesk.core.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -145,15 +147,19 @@ USE_TZ = True
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",  # staff at /admin/ by user name
-    "allauth.account.auth_backends.AuthenticationBackend",  # customers by e-mail
+    "allauth.account.auth_backends.AuthenticationBackend",  # the login page
 ]
 LOGIN_URL = "account_login"
+# Customers; staff go to the console (PortalAccountAdapter.get_login_redirect_url).
 LOGIN_REDIRECT_URL = "portal:account"
 
-# Customer login (django-allauth). Customers come from the merchant's billing system, which
-# vouches for their e-mail addresses: no sign-up, no verification round, no user names.
+# Login (django-allauth). Customers come from the merchant's billing system, which vouches
+# for their e-mail addresses: no sign-up, no verification round. They log in by e-mail (their
+# user name is their e-mail too); staff by user name or e-mail, on the same page.
 ACCOUNT_ADAPTER = "refunddesk.portal.adapter.PortalAccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+# Sign-up is closed (the adapter), so this only keeps allauth's checks content: the e-mail
+# is required, which is a login method.
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
@@ -170,6 +176,23 @@ ACCOUNT_RATE_LIMITS = {
     "request_login_code": "20/m/ip,3/m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+
+# Staff: a second factor (TOTP from an authenticator app, with recovery codes to fall back
+# on). allauth asks for the code at every login of a user who has one; the console sends
+# staff without one to set it up (console/access.py). Off only for development.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "RefundDesk"
+# Also accept the code of the 30 seconds before and after: phone clocks drift, and a code
+# typed just as it changes should not fail.
+MFA_TOTP_TOLERANCE = 1
+REFUNDDESK_STAFF_MFA = env_flag("REFUNDDESK_STAFF_MFA", default=True)
+# A staff session unused this long is logged out (core/middleware.py); customers' are not.
+_idle = os.environ.get("REFUNDDESK_STAFF_IDLE_MINUTES") or "30"
+if not _idle.isdigit() or int(_idle) < 1:
+    raise ImproperlyConfigured(
+        f"REFUNDDESK_STAFF_IDLE_MINUTES: expected a whole number of minutes, at least 1, "
+        f"got {_idle!r}")
+REFUNDDESK_STAFF_IDLE_MINUTES = int(_idle)
 
 STATIC_URL = "static/"
 # Site-wide assets (the stylesheet, later vendored htmx) live beside the apps' own.

@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.db import connection
 
 pytestmark = [
@@ -56,9 +57,22 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
         with urllib.request.urlopen(css, timeout=10) as response:
             assert response.status == 200
         assert re.search(r"Loaded demo data in .*: \d+ accounts, \d+ orders", output)
+        assert re.search(r"Opened \d+ demo refund cases, \d+ of them waiting", output)
         for role in ("agent", "reviewer", "finance", "admin"):
             assert f"demo-{role}" in output
         assert f"http://127.0.0.1:{port}/" in output
+
+        # Each staff login with the secret of its authenticator, and the command that
+        # prints the current code instead.
+        secret = re.search(r"demo-agent\s+agent-demo-2026\s+([A-Z2-7]{32})\b", output)
+        assert secret, output
+        assert "refunddesk totp-code USERNAME" in output
+        code = subprocess.run(
+            [sys.executable, "-m", "refunddesk.cli", "totp-code", "demo-agent"],
+            capture_output=True, text=True, env=env, timeout=60, check=True).stdout.strip()
+        counter = int(time.time()) // 30
+        assert code in {format_hotp_value(hotp_value(secret.group(1), counter + step))
+                        for step in (-1, 0, 1)}
     finally:
         demo.send_signal(signal.SIGINT)
         try:

@@ -13,10 +13,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions
@@ -24,11 +28,21 @@ from refunddesk.cases import permissions
 View = Callable[..., HttpResponse]
 
 NOT_STAFF = _("The console is for RefundDesk staff.")
+SECOND_FACTOR_NEEDED = _(
+    "The console requires two-factor login. Add RefundDesk to an authenticator app on your "
+    "phone and enter the code it shows to continue.")
 
 
 def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
     """A redirect to the TOTP set-up for staff who have no second factor yet, else None."""
-    return None
+    # allauth asks for the code at every login once TOTP is active; what remains to
+    # decide here is only whether it is set up. REFUNDDESK_STAFF_MFA off skips it (dev).
+    if not settings.REFUNDDESK_STAFF_MFA:
+        return None
+    if is_mfa_enabled(request.user, [Authenticator.Type.TOTP]):
+        return None
+    messages.warning(request, SECOND_FACTOR_NEEDED)
+    return redirect("mfa_activate_totp")
 
 
 def console_view(check: Callable[[Any], bool] = permissions.can_view,

@@ -4,6 +4,7 @@ for each demo customer."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +56,9 @@ class DemoLogin:
     username: str
     password: str
     is_new: bool
+    # The secret of the user's authenticator (TOTP), to add to an authenticator app;
+    # None when the user has none (turned off in the console).
+    totp_secret: str | None = None
 
 
 def sync_role_permissions(apps: Any = None) -> None:
@@ -121,17 +125,24 @@ def ensure_demo_rejection_reasons() -> None:
             for position, (code, zh, en) in enumerate(DEMO_REJECTION_REASONS))
 
 
+DEMO_STAFF_PREFIX = "demo-"
+
+
 @transaction.atomic
 def ensure_demo_staff() -> list[DemoLogin]:
-    """One user per role. Passwords are set only when the user is created, so a password
-    changed after the first start stays changed."""
+    """One user per role, each with a second factor (TOTP) since the console requires one.
+    Password and TOTP secret are set only when the user is created, so a password changed
+    after the first start stays changed; the secret is random, different on every
+    installation, and stays the same from one start to the next."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     groups = ensure_role_groups()
     ensure_demo_limits(groups)
     ensure_demo_rejection_reasons()
     user_model = get_user_model()
     logins = []
     for role in ROLES:
-        username = f"demo-{role}"
+        username = f"{DEMO_STAFF_PREFIX}{role}"
         password = f"{role}-demo-2026"
         user, created = user_model.objects.get_or_create(
             username=username,
@@ -141,9 +152,46 @@ def ensure_demo_staff() -> list[DemoLogin]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+            TOTP.activate(user, generate_totp_secret())
         user.groups.add(groups[role])
-        logins.append(DemoLogin(role, username, password, created))
+        logins.append(DemoLogin(role, username, password, created, totp_secret(user)))
     return logins
+
+
+def totp_secret(user: Any) -> str | None:
+    """The secret of `user`'s authenticator app, or None when TOTP is not set up."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP).first()
+    return decrypt(authenticator.data["secret"]) if authenticator else None
+
+
+class NoDemoCode(Exception):
+    """Why there is no code to show for this user (the message says it to a person)."""
+
+
+def demo_totp_code(username: str, *, at: float | None = None) -> str:
+    """The code a demo staff member's authenticator app shows at `at` (seconds since the
+    epoch; now by default), so the demo can be tried without a phone. Only for the demo
+    users: anyone else's code stays in their own app."""
+    from allauth.mfa import app_settings as mfa_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    if not username.startswith(DEMO_STAFF_PREFIX):
+        raise NoDemoCode(f"{username}: codes are shown only for the demo staff users "
+                         f"({', '.join(DEMO_STAFF_PREFIX + role for role in ROLES)}).")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NoDemoCode(f"{username}: no such user. `refunddesk demo` creates the demo "
+                         "staff users.")
+    secret = totp_secret(user)
+    if secret is None:
+        raise NoDemoCode(f"{username} has no authenticator (TOTP) set up; log in and set "
+                         "one up in the console.")
+    counter = int(time.time() if at is None else at) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 # -- demo customers ---------------------------------------------------------------------------

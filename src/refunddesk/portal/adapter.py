@@ -1,4 +1,5 @@
-"""django-allauth, fitted to customers the merchant's billing system brings along."""
+"""django-allauth, fitted to customers the merchant's billing system brings along, and to
+staff, who log in on the same page and work in the console."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from refunddesk.cases import permissions
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,12 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         # A customer login is created with the billing account it belongs to
         # (core/staff.py for the demo; the billing import later), never by a visitor.
         return False
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # Only when the login page had no ?next=: allauth prefers that.
+        if permissions.can_view(request.user):
+            return reverse("console:queue")
+        return super().get_login_redirect_url(request)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # allauth sends its mail (login codes, password resets) during the request. A mail

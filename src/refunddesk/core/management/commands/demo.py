@@ -1,8 +1,8 @@
 """`refunddesk demo` — what `make run` runs: a working RefundDesk with demo data.
 
-Migrates, loads the demo data into an empty database, creates one staff user per role and a
-portal login per customer, then runs the web server (gunicorn) and the background worker
-side by side until interrupted.
+Migrates, loads the demo data into an empty database, creates one staff user per role (with
+a second factor, TOTP) and a portal login per customer, then runs the web server (gunicorn)
+and the background worker side by side until interrupted.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Command(BaseCommand):
         logins = ensure_demo_staff()
         ensure_demo_customers()
         self.customers = tuple(demo_customer_examples(timezone.now()))
+        self._open_cases_once()
         connection.close()  # the children open their own connections
         if options["no_serve"]:
             self._print_logins(logins, None)
@@ -73,6 +74,15 @@ class Command(BaseCommand):
         if summary.refundable_examples:
             self.stdout.write("Orders inside a money-back window today, to try a refund on: "
                               + ", ".join(summary.refundable_examples))
+
+    def _open_cases_once(self) -> None:
+        """Refund requests for the console's queue, on the first start only."""
+        from refunddesk.cases.demo import open_demo_cases
+
+        opened = open_demo_cases(timezone.now())
+        if opened.opened:
+            self.stdout.write(f"Opened {opened.opened} demo refund cases, {opened.in_review} "
+                              "of them waiting in the console's queue.")
 
     def _serve(self, host: str, port: int, logins: list[Any]) -> None:
         url = f"http://{host}:{port}/"
@@ -125,10 +135,17 @@ class Command(BaseCommand):
 
     def _print_logins(self, logins: list[Any], url: str | None) -> None:
         lines = ["", "RefundDesk demo" + (f" is running at {url}" if url else " is ready."), ""]
-        lines.append("Staff logins (admin: /admin/):")
+        lines.append("Staff logins (console: /console/, admin: /admin/), with the secret of "
+                     "each one's second factor (TOTP):")
         for login in logins:
             note = "" if login.is_new else "  (unless changed since the first start)"
-            lines.append(f"  {login.role:<9} {login.username:<16} {login.password}{note}")
+            secret = login.totp_secret or "(no authenticator set up)"
+            lines.append(f"  {login.role:<9} {login.username:<16} {login.password:<20} "
+                         f"{secret}{note}")
+        lines += ["The login asks for a 6-digit code: add the secret to an authenticator app, "
+                  "or print the current code",
+                  "with `refunddesk totp-code USERNAME` (e.g. `refunddesk totp-code "
+                  "demo-agent`)."]
         if self.customers:
             lines += ["", f"Customer logins (password {CUSTOMER_PASSWORD}), each with an order "
                           "inside a money-back window today (portal: /accounts/login/):"]
