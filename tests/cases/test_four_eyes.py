@@ -117,3 +117,22 @@ def test_a_policy_without_a_threshold_never_waits(order, reviewers):
     case = actions.approve(case_in_review(order), actor=first, now=LATER)
 
     assert case.state == "approved"
+
+
+def test_nobody_asks_the_customer_while_an_approval_waits(large_case, reviewers):
+    first, second = reviewers
+    case = actions.approve(large_case, actor=first, now=LATER)
+
+    with pytest.raises(actions.CaseError, match="waiting for a second person"):
+        actions.request_info(case, actor=second, questions="Receipt?",
+                             due=LATER + timedelta(days=3), now=LATER)
+
+
+def test_the_proposer_may_take_back_their_own_approval_without_a_reason(large_case,
+                                                                       reviewers):
+    first, _ = reviewers
+    case = actions.approve(large_case, actor=first, now=LATER)
+
+    case = actions.decline_approval(case, actor=first, note="", now=LATER)
+
+    assert case.proposal is None

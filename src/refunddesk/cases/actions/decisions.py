@@ -70,6 +70,9 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         permissions.require_work(actor)
     with transaction.atomic():
         case = locked(case)
+        if case.proposal is not None:
+            raise CaseError(_("An approval of this case is waiting for a second person; "
+                              "confirm or decline it first."))
         before = move(case, "request_info")
         case.info_due, case.requested_documents = due, documents
         sla.responded(case, now)
@@ -176,7 +179,9 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str,
         case = locked(case)
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
-        if actor is None or case.proposed_by_id != actor.pk:
+        if actor is not None and case.proposed_by_id == actor.pk:
+            permissions.require_work(actor)  # taking back one's own proposal
+        else:
             permissions.require_confirm(actor, case)
             if not note.strip():
                 raise CaseError(_("Say why you decline the approval."))

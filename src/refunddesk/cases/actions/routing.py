@@ -20,8 +20,8 @@ def _name(user: Any) -> str:
     return user.get_username() if user is not None else ""
 
 
-def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | None = None
-           ) -> RefundCase:
+def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | None = None,
+           is_claim: bool = False) -> RefundCase:
     """Give the case to `assignee` (a staff member who works cases), or None to put it back
     in the open queue."""
     now = now or timezone.now()
@@ -34,6 +34,10 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
         if case.state in TERMINAL_STATES:
             raise CaseError(_("This case is finished; there is nothing to assign."))
         before = case.assignee
+        # Checked under the lock: of two agents claiming at once, the second is told.
+        if is_claim and before is not None and before.pk != assignee.pk:
+            raise CaseError(_("Someone else has taken this case; reassign it if you mean "
+                              "to."))
         if (before and before.pk) == (assignee and assignee.pk):
             return case
         case.assignee = assignee
@@ -45,10 +49,7 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
 
 def claim(case: RefundCase, *, actor: Actor, now: datetime | None = None) -> RefundCase:
     """Take the case for yourself. Someone else's case is not taken silently: reassign it."""
-    current = RefundCase.objects.filter(pk=case.pk).values_list("assignee", flat=True).first()
-    if current is not None and actor is not None and current != actor.pk:
-        raise CaseError(_("Someone else has taken this case; reassign it if you mean to."))
-    return assign(case, actor=actor, assignee=actor, now=now)
+    return assign(case, actor=actor, assignee=actor, now=now, is_claim=actor is not None)
 
 
 def escalate(case: RefundCase, *, actor: Actor, reason: str, assignee: Any = None,

@@ -1,15 +1,98 @@
-"""Placeholder until the console's case page lands."""
+"""The console's case page: everything about one refund case, and the forms of the actions
+the reader's role and the case's state allow (case_actions.py receives them). Also the
+inline preview of the case's documents."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_safe
 
+from refunddesk.cases.models import RefundCase
+from refunddesk.cases.tracking import NotATrackingNumber, normalise
+from refunddesk.console import case_forms
 from refunddesk.console.access import staff_required
+from refunddesk.console.case_presenting import case_view, preview_kind
+from refunddesk.console.views import case_actions
+
+# A staff member's browser shows what customers uploaded: keep it out of our origin
+# (sandbox: no scripts, no cookies, an opaque origin) and framable only by our own pages.
+# Chromium still renders PDFs under this policy.
+PREVIEW_POLICY = "sandbox; frame-ancestors 'self'"
 
 
+def load_case(tracking_number: str) -> RefundCase:
+    try:
+        number = normalise(tracking_number)
+    except NotATrackingNumber:
+        raise Http404("no such case") from None
+    return get_object_or_404(
+        RefundCase.objects.select_related("account", "order", "assignee", "decided_by",
+                                          "proposed_by", "opened_by", "rejection_reason",
+                                          "reason_category", "appeal_of_decision_by"),
+        tracking_number=number)
+
+
+def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
+                bound: dict[str, forms.Form] | None = None) -> HttpResponse:
+    """The page, with `bound` forms (by key) shown as submitted, with their errors. An
+    error of a form the page no longer offers (the case moved on) is shown at the top."""
+    bound = bound or {}
+    language = request.LANGUAGE_CODE
+    view = case_view(case, request.user, language=language, now=timezone.now())
+    shown = {key: bound.get(key) or case_forms.form_for(key, case, language=language)
+             for key in case_forms.offered(case, request.user)}
+    errors_elsewhere = [str(error) for key, form in bound.items() if key not in shown
+                        for error in form.non_field_errors()]
+    context: dict[str, Any] = {
+        "case": case, "view": view, "forms": shown, "errors_elsewhere": errors_elsewhere,
+        "open_form": next(iter(bound), ""),
+        "form_with_errors": next((key for key, form in bound.items()
+                                  if key in shown and form.errors), ""),
+    }
+    return render(request, "console/case/page.html", context, status=status)
+
+
+@require_safe
 @staff_required
 def case_page(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    return render(request, "console/base.html", {})
+    return render_case(request, load_case(tracking_number))
 
 
-urls = [path("cases/<str:tracking_number>", case_page, name="case")]
+@require_safe
+@xframe_options_sameorigin
+@staff_required
+def document(request: HttpRequest, tracking_number: str, document_id: int) -> HttpResponse:
+    """A document shown inline, for the previews; `?download` makes it an attachment.
+    Only the types the upload check let in, served as exactly that type."""
+    case = load_case(tracking_number)
+    found = case.documents.filter(pk=document_id).first()
+    if found is None or not preview_kind(found.content_type):
+        raise Http404("no such document")
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("the stored file is missing") from None
+    content_type = found.content_type
+    if content_type == "text/plain":
+        content_type += "; charset=utf-8"
+    response = FileResponse(handle, as_attachment="download" in request.GET,
+                            filename=found.name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = PREVIEW_POLICY
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+urls = [
+    path("cases/<str:tracking_number>", case_page, name="case"),
+    path("cases/<str:tracking_number>/documents/<int:document_id>", document,
+         name="case_document"),
+    *case_actions.urls,
+]

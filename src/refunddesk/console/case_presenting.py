@@ -1,0 +1,391 @@
+"""A refund case as staff read it: every fact the decision rests on, the full audit
+history, the clocks, and which actions the reader's role and the case's state allow.
+
+Works on the stored case only: the assessment is the snapshot taken at submission, shown
+in the reader's language, never recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from refunddesk.billing.models import TermUnit, Usage
+from refunddesk.cases import permissions, sla
+from refunddesk.cases.document_kinds import label as document_kind_label
+from refunddesk.cases.models import CaseEvent, Document, RefundCase
+from refunddesk.cases.states import State
+from refunddesk.cases.uploads import ALLOWED_TYPES
+from refunddesk.policy.explain import reason_text, rule_name
+from refunddesk.policy.money import format_amount
+from refunddesk.portal.presenting import Presented, engine_locale, method_name, present
+
+# How much of a text document the page shows inline; the rest is a download away.
+TEXT_PREVIEW_BYTES = 64 * 1024
+OTHER_CASES_SHOWN = 10
+
+
+def state_label(code: str) -> str:
+    # The customer reads "Waiting for you"; staff read whom the case waits for.
+    if code == State.AWAITING_CUSTOMER:
+        return _("Waiting for the customer")
+    try:
+        return str(State(code).label)
+    except ValueError:
+        return code
+
+
+def money(minor: int | None, currency: str) -> str:
+    return "" if minor is None else f"{format_amount(minor, currency)} {currency}"
+
+
+def user_name(user: Any) -> str:
+    return user.get_username() if user is not None else ""
+
+
+# -- lines, payments, usage ---------------------------------------------------------------
+
+@dataclass
+class LineRow:
+    line_id: str
+    sku: str
+    product: str
+    term: str
+    service_start: datetime | None
+    service_end: datetime | None
+    paid: int
+    assessed: int
+    approved: int | None
+    proposed: int | None
+    rule: str
+    excluded: str
+    consumed: str
+    fee: str
+
+
+def term_text(unit: str, count: int | None) -> str:
+    if not unit or not count:
+        return ""
+    try:
+        unit_name = str(TermUnit(unit).label)
+    except ValueError:
+        unit_name = unit
+    return f"{count} × {unit_name}"
+
+
+def line_rows(case: RefundCase, language: str) -> list[LineRow]:
+    locale = engine_locale(language)
+    policy = sla.policy_of(case)
+    figures = {line["id"]: line for line in case.assessment.get("lines", [])}
+    proposed = (case.proposal or {}).get("amounts", {})
+    rows = []
+    for line in case.lines.select_related("order_line__product").order_by(
+            "order_line__position", "order_line__line_id"):
+        order_line = line.order_line
+        figure = figures.get(order_line.line_id, {})
+        rows.append(LineRow(
+            line_id=order_line.line_id, sku=order_line.sku,
+            product=order_line.product.name_for(language),
+            term=term_text(order_line.term_unit, order_line.term_count),
+            service_start=order_line.service_start, service_end=order_line.service_end,
+            paid=order_line.amount_paid_minor, assessed=line.assessed_minor,
+            approved=line.approved_minor, proposed=proposed.get(order_line.line_id),
+            rule=rule_name(line.rule, locale, policy) if line.rule else "",
+            excluded=(reason_text(line.excluded_reason, locale, policy)
+                      if line.excluded_reason else ""),
+            consumed=figure.get("consumed", ""), fee=figure.get("fee", "")))
+    return rows
+
+
+def destinations(case: RefundCase) -> list[tuple[str, str]]:
+    """Where the assessed refund goes, payment by payment, as staff say it."""
+    currency = case.assessment["currency"]
+    rows = []
+    for entry in case.assessment.get("allocation", []):
+        method = method_name(entry["method"])
+        text = {
+            "original": _("back to %(method)s (payment %(payment)s)")
+            % {"method": method, "payment": entry["payment"]},
+            "balance": _("to the account balance (paid by %(method)s)") % {"method": method},
+            "gift": _("as gift credit"),
+            "voucher": _("as voucher credit"),
+        }.get(entry["destination"], entry["destination"])
+        if entry.get("fallback") == "balance":
+            text += " " + _("(to the account balance if %(method)s refuses it)") % {
+                "method": method}
+        rows.append((f"{entry['amount']} {currency}", text))
+    return rows
+
+
+def usage_of(case: RefundCase) -> list[Usage]:
+    return list(Usage.objects.filter(line__case_lines__case=case)
+                .select_related("line").order_by("line__position", "period_start", "metric"))
+
+
+# -- documents ------------------------------------------------------------------------------
+
+@dataclass
+class DocumentRow:
+    document: Document
+    preview: str  # image | pdf | text | "" (no preview)
+    text: str = ""
+    is_truncated: bool = False
+    is_missing: bool = False
+
+
+def preview_kind(content_type: str) -> str:
+    if content_type not in ALLOWED_TYPES:
+        return ""
+    if content_type.startswith("image/"):
+        return "image"
+    return {"application/pdf": "pdf", "text/plain": "text"}.get(content_type, "")
+
+
+def document_rows(case: RefundCase) -> list[DocumentRow]:
+    rows = []
+    for document in case.documents.select_related("uploaded_by"):
+        row = DocumentRow(document, preview_kind(document.content_type))
+        if row.preview == "text":
+            try:
+                with document.file.open("rb") as handle:
+                    head = handle.read(TEXT_PREVIEW_BYTES + 1)
+            except FileNotFoundError:
+                row.is_missing = True
+            else:
+                row.is_truncated = len(head) > TEXT_PREVIEW_BYTES
+                # A cut at the window's edge may split a character: replace, never fail.
+                row.text = head[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="replace")
+        rows.append(row)
+    return rows
+
+
+# -- the audit timeline ---------------------------------------------------------------------
+
+def event_labels() -> dict[str, str]:
+    return {
+        "submitted": _("Request received"),
+        "routed_to_review": _("Sent to review"),
+        "approved": _("Approved"),
+        "approval_proposed": _("Approval proposed (waits for a second person)"),
+        "approval_declined": _("Proposed approval declined"),
+        "information_requested": _("Information requested"),
+        "supplemented": _("Customer answered"),
+        "documents_added": _("Documents added"),
+        "message_posted": _("Message"),
+        "note_added": _("Internal note"),
+        "rejected": _("Rejected"),
+        "appealed": _("Appealed"),
+        "withdrawn": _("Withdrawn"),
+        "assigned": _("Assigned"),
+        "escalated": _("Escalated to a reviewer"),
+        "closed_info_deadline": _("Closed: information not received by the deadline"),
+        "closed_appeal_window": _("Closed: not appealed in time"),
+    }
+
+
+def detail_labels() -> dict[str, str]:
+    return {
+        "lines": _("lines"), "total": _("total"), "handling": _("handling"),
+        "channel": _("channel"), "identity_check": _("identity check"),
+        "approved": _("approved"), "automatic": _("automatic"), "due": _("due"),
+        "documents": _("documents"), "reason": _("reason"), "message": _("message"),
+        "from": _("from"), "to": _("to"), "is_partial": _("partial"),
+        "is_override": _("above the assessment"), "justification": _("justification"),
+        "proposed_by": _("proposed by"), "closed": _("closed"),
+    }
+
+
+def detail_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key == "documents" and isinstance(value, list):
+        return ", ".join(document_kind_label(str(item)) for item in value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {detail_value(k, v)}" for k, v in value.items())
+    if isinstance(value, str) and (moment := parse_iso(value)) is not None:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def parse_iso(text: str) -> datetime | None:
+    if len(text) < 19 or text[4:5] != "-" or "T" not in text:
+        return None
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
+
+
+@dataclass
+class EventRow:
+    event: CaseEvent
+    label: str
+    actor: str
+    from_state: str
+    to_state: str
+    details: list[tuple[str, str]]
+
+    @property
+    def is_internal(self) -> bool:
+        return not self.event.is_customer_visible
+
+
+def actor_text(event: CaseEvent) -> str:
+    if event.actor is not None:
+        kind = {"staff": _("staff"), "customer": _("customer")}.get(event.actor_kind, "")
+        return f"{event.actor.get_username()} ({kind})" if kind else event.actor.get_username()
+    return {"system": _("RefundDesk (automatic)"), "customer": _("customer")}.get(
+        event.actor_kind, event.actor_kind)
+
+
+def event_rows(case: RefundCase) -> list[EventRow]:
+    labels, keys = event_labels(), detail_labels()
+    return [EventRow(
+        event=event, label=labels.get(event.action, event.action.replace("_", " ")),
+        actor=actor_text(event),
+        from_state=state_label(event.from_state) if event.from_state else "",
+        to_state=state_label(event.to_state) if event.to_state else "",
+        details=[(keys.get(key, key.replace("_", " ")), detail_value(key, value))
+                 for key, value in (event.data or {}).items()])
+        for event in case.events.select_related("actor")]
+
+
+# -- SLA clocks -----------------------------------------------------------------------------
+
+@dataclass
+class Clock:
+    name: str
+    due: datetime | None
+    done_at: datetime | None = None
+    status: str = ""  # overdue | today | running | paused | done | late | stopped
+
+    @property
+    def css(self) -> str:
+        return {"overdue": "sla-overdue", "late": "sla-overdue", "today": "sla-today",
+                "paused": "sla-paused"}.get(self.status, "")
+
+    @property
+    def status_text(self) -> str:
+        return {"overdue": _("overdue"), "today": _("due today"), "running": _("running"),
+                "paused": _("paused"), "done": _("met"), "late": _("met late"),
+                "stopped": _("stopped")}.get(self.status, "")
+
+
+def running_status(due: datetime, now: datetime) -> str:
+    if due < now:
+        return "overdue"
+    return "today" if timezone.localdate(due) == timezone.localdate(now) else "running"
+
+
+def clocks(case: RefundCase, now: datetime) -> list[Clock]:
+    runs = case.state in sla.CLOCK_STATES
+    paused = case.sla_paused_at is not None
+    found = []
+    if case.first_response_due or case.first_responded_at:
+        clock = Clock(_("First response"), case.first_response_due, case.first_responded_at)
+        if case.first_responded_at is not None:
+            clock.status = ("late" if case.first_response_due
+                            and case.first_responded_at > case.first_response_due else "done")
+        elif paused:
+            clock.status = "paused"
+        elif runs and clock.due is not None:
+            clock.status = running_status(clock.due, now)
+        else:
+            clock.status = "stopped"
+        found.append(clock)
+    if case.review_due:
+        clock = Clock(_("Decision"), case.review_due)
+        if paused:
+            clock.status = "paused"
+        elif runs:
+            clock.status = running_status(case.review_due, now)
+        elif case.decided_at is not None:
+            clock.done_at = case.decided_at
+            clock.status = "late" if case.decided_at > case.review_due else "done"
+        else:
+            clock.status = "stopped"
+        found.append(clock)
+    if case.state == State.AWAITING_CUSTOMER and case.info_due is not None:
+        found.append(Clock(_("Customer's answer"), case.info_due,
+                           status=running_status(case.info_due, now)))
+    return found
+
+
+# -- the page -------------------------------------------------------------------------------
+
+@dataclass
+class CaseView:
+    case: RefundCase
+    lines: list[LineRow]
+    payments: list[Any]
+    usage: list[Usage]
+    assessment: Presented
+    destinations: list[tuple[str, str]]
+    documents: list[DocumentRow]
+    messages: list[Any]
+    events: list[EventRow]
+    clocks: list[Clock]
+    other_cases: list[RefundCase]
+    identity: list[tuple[str, str]]
+    requested_documents: list[str]
+    state_label: str
+    four_eyes_threshold: str
+    approval_limit: str
+    is_overdue: bool
+
+
+def identity_rows(case: RefundCase) -> list[tuple[str, str]]:
+    check = case.identity_check or {}
+    if not check:
+        return []
+    contact = {"email": _("the e-mail address matches the account"),
+               "phone": _("the phone number matches the account")}
+    payment = {"reference": _("the caller read out the end of a payment reference"),
+               "receipt": _("the caller sent a payment receipt (in the documents)")}
+    rows = [(_("Contact"), contact.get(check.get("contact", ""), _("not checked"))),
+            (_("Order number"), _("given correctly") if check.get("order_number")
+             else _("not checked")),
+            (_("Payment"), payment.get(check.get("payment", ""), _("not checked")))]
+    if check.get("checked_by"):
+        rows.append((_("Checked by"), check["checked_by"]))
+    if check.get("at"):
+        rows.append((_("Checked at"), detail_value("at", check["at"])))
+    return rows
+
+
+def case_view(case: RefundCase, user: Any, *, language: str,
+              now: datetime | None = None) -> CaseView:
+    now = now or timezone.now()
+    threshold = sla.four_eyes_threshold(case)
+    limit = permissions.approval_limit(user, case.currency) if permissions.can_work(user) \
+        else None
+    return CaseView(
+        case=case,
+        lines=line_rows(case, language),
+        payments=list(case.order.payments.all()),
+        usage=usage_of(case),
+        assessment=present(case.assessment, language=language, policy=sla.policy_of(case)),
+        destinations=destinations(case),
+        documents=document_rows(case),
+        messages=list(case.messages.select_related("author")),
+        events=event_rows(case),
+        clocks=clocks(case, now),
+        other_cases=list(case.account.refund_cases.exclude(pk=case.pk)
+                         .select_related("order").order_by("-submitted_at")
+                         [:OTHER_CASES_SHOWN]),
+        identity=identity_rows(case),
+        requested_documents=[document_kind_label(code) for code in case.requested_documents],
+        state_label=state_label(case.state),
+        four_eyes_threshold=money(threshold, case.currency),
+        approval_limit=(_("no limit") if limit is None and permissions.has(
+            user, "approve_any_amount") else money(limit, case.currency)),
+        is_overdue=sla.is_overdue(case, now),
+    )
