@@ -1,0 +1,148 @@
+"""Every change to refund policies: write a draft version, publish it, choose the policy of a
+product. Each is one function with a keyword-only `actor`, checks the actor's role first,
+validates everything before it writes, and runs in one transaction, so bad input changes
+nothing. The console, commands and tests all come through here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from refunddesk.billing.models import Product
+from refunddesk.policies import permissions
+from refunddesk.policies.models import PolicyVersion, VersionState
+from refunddesk.policies.store import known_policy_ids, next_version
+from refunddesk.policy.schema import PolicyError, policy_from_toml
+
+# The policy file's own rule for ids (schema.Policy.id).
+POLICY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+class PolicyStoreError(PolicyError):
+    """A version or an assignment refused; `problems` are "key: message" strings (or a
+    message alone when no key is at fault), in the actor's language where RefundDesk
+    wrote them, in English where the policy format did."""
+
+    code = "policy_store_error"
+
+
+def _refuse(*problems: str) -> PolicyStoreError:
+    return PolicyStoreError(list(problems))
+
+
+def _lock_versions(policy_id: str) -> list[PolicyVersion]:
+    """Every stored version of the policy, locked: saving and publishing versions of one
+    policy take turns (numbers are handed out and compared under this lock)."""
+    return list(PolicyVersion.objects.select_for_update().filter(policy_id=policy_id)
+                .order_by("version"))
+
+
+def save_draft(policy_id: str, toml_text: str, *, actor: Any, note: str = "",
+               draft: PolicyVersion | None = None,
+               now: datetime | None = None) -> PolicyVersion:
+    """Store a policy file as a draft: the next version of `policy_id` (a new id starts a
+    new policy at version 1), or, with `draft`, a revision of that unpublished draft."""
+    permissions.require_write(actor)
+    now = now or timezone.now()
+    # Browsers send text areas with CRLF line ends; store what a file on disk would hold.
+    text = toml_text.replace("\r\n", "\n").replace("\r", "\n")
+    if not POLICY_ID.fullmatch(policy_id):
+        raise _refuse("id: " + _("use lower-case letters, digits and -, like my-policy"))
+    try:
+        policy = policy_from_toml(text)
+    except PolicyError as error:
+        raise PolicyStoreError(error.problems) from None
+    if policy.id != policy_id:
+        raise _refuse("id: " + _('must be "%(expected)s", the policy this version belongs '
+                                 'to, not "%(given)s"')
+                      % {"expected": policy_id, "given": policy.id})
+    try:
+        with transaction.atomic():
+            _lock_versions(policy_id)
+            if draft is not None:
+                return _revise(draft, policy_id, policy.version, text, actor=actor,
+                               note=note, now=now)
+            expected = next_version(policy_id)
+            if policy.version != expected:
+                raise _refuse("version: " + _("must be %(expected)s, the next version of "
+                                              "%(policy)s, not %(given)s")
+                              % {"expected": expected, "policy": policy_id,
+                                 "given": policy.version})
+            return PolicyVersion.objects.create(
+                policy_id=policy_id, version=policy.version, source=text,
+                state=VersionState.DRAFT, created_by=actor, created_at=now, note=note)
+    except IntegrityError:
+        # Two admins saved the same number at once (SQLite does not lock rows).
+        raise _refuse("version: " + _("version %(version)s of %(policy)s was saved a moment "
+                                      "ago by someone else; start from it")
+                      % {"version": policy.version, "policy": policy_id}) from None
+
+
+def _revise(draft: PolicyVersion, policy_id: str, version: int, text: str, *, actor: Any,
+            note: str, now: datetime) -> PolicyVersion:
+    row = PolicyVersion.objects.get(pk=draft.pk)
+    if row.policy_id != policy_id:
+        raise _refuse("id: " + _('must be "%(expected)s", the policy of this draft')
+                      % {"expected": row.policy_id})
+    if row.is_published:
+        raise _refuse(_("%(ref)s is published and cannot change: save a new version.")
+                      % {"ref": row.ref})
+    if version != row.version:
+        raise _refuse("version: " + _("must stay %(expected)s, the version of this draft, "
+                                      "not %(given)s")
+                      % {"expected": row.version, "given": version})
+    row.source, row.note, row.created_by, row.created_at = text, note, actor, now
+    row.save(update_fields=["source", "note", "created_by", "created_at"])
+    return row
+
+
+def publish(version: PolicyVersion, *, actor: Any,
+            now: datetime | None = None) -> PolicyVersion:
+    """Make a draft the version new assessments of its policy use. Cases assessed before keep
+    the version they name."""
+    permissions.require_publish(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        versions = _lock_versions(version.policy_id)
+        row = next((v for v in versions if v.pk == version.pk), None)
+        if row is None:
+            raise _refuse(_("%(ref)s no longer exists.") % {"ref": version.ref})
+        if row.is_published:
+            raise _refuse(_("%(ref)s is already published.") % {"ref": row.ref})
+        later = [v for v in versions if v.is_published and v.version > row.version]
+        if later:
+            raise _refuse(_("%(later)s is published already and is newer than %(ref)s: save "
+                            "a new version instead.")
+                          % {"later": later[-1].ref, "ref": row.ref})
+        try:
+            # Checked again: the format may have changed since the draft was written.
+            row.policy()
+        except PolicyError as error:
+            raise PolicyStoreError(error.problems) from None
+        row.state, row.published_by, row.published_at = VersionState.PUBLISHED, actor, now
+        row.save(update_fields=["state", "published_by", "published_at"])
+    return row
+
+
+def assign_policy(product: Product, policy_id: str, *, actor: Any) -> Product:
+    """Choose the refund policy a product's new assessments use."""
+    permissions.require_assign(actor)
+    known = known_policy_ids()
+    if policy_id not in known:
+        if PolicyVersion.objects.filter(policy_id=policy_id).exists():
+            raise _refuse(_("%(policy)s has no published version yet: publish one before a "
+                            "product uses it.") % {"policy": policy_id})
+        raise _refuse(_("There is no refund policy %(policy)s (there are: %(known)s).")
+                      % {"policy": policy_id or '""', "known": ", ".join(known)})
+    with transaction.atomic():
+        row = Product.objects.select_for_update().get(pk=product.pk)
+        row.policy_id = policy_id
+        row.save(update_fields=["policy_id"])
+    product.policy_id = policy_id
+    return row

@@ -1,0 +1,106 @@
+"""Stored refund policy versions: the TOML an admin wrote in the console, as a draft or
+published.
+
+A published version is what cases are assessed with and what `RefundCase.policy_ref` names,
+so it never changes: saving or deleting one is refused here, not only in the console.
+Drafts may be revised until they are published.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.policy.schema import Policy, policy_from_toml
+
+
+class PublishedVersionIsImmutable(ValueError):
+    """Someone tried to change or delete a published policy version."""
+
+
+class VersionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class PolicyVersionQuerySet(models.QuerySet["PolicyVersion"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # The administration deletes through querysets, past the model's delete().
+        published = self.filter(state=VersionState.PUBLISHED).first()
+        if published is not None:
+            raise PublishedVersionIsImmutable(
+                f"{published.ref} is published and cannot be deleted: cases may name it")
+        return super().delete()
+
+
+class PolicyVersion(models.Model):
+    policy_id = models.SlugField(_("policy id"), max_length=64)
+    version = models.PositiveIntegerField(_("version"))
+    source = models.TextField(_("policy file (TOML)"))
+    state = models.CharField(_("state"), max_length=16, choices=VersionState.choices,
+                             default=VersionState.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("written by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("written"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"),
+                                     on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["policy_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy_id", "version"],
+                                    name="policy_version_unique"),
+            models.CheckConstraint(
+                condition=(Q(state="draft", published_at__isnull=True)
+                           | Q(state="published", published_at__isnull=False)),
+                name="policy_version_published_has_time"),
+        ]
+        # policies/permissions.py checks it; core/staff.py gives it to the admin role.
+        permissions = [("publish_policyversion", "Can publish policy versions")]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Checked against the row as stored, so the one save that publishes a draft passes
+        # and every later one is refused, whatever the instance in memory says.
+        if self._stored_state() == VersionState.PUBLISHED:
+            raise PublishedVersionIsImmutable(
+                f"{self.ref} is published and cannot be changed; save a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._stored_state() == VersionState.PUBLISHED:
+            raise PublishedVersionIsImmutable(
+                f"{self.ref} is published and cannot be deleted: cases may name it")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.policy_id}@{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == VersionState.PUBLISHED
+
+    def policy(self) -> Policy:
+        """The parsed policy (PolicyError when the text is not a valid policy)."""
+        return policy_from_toml(self.source)
+
+    def _stored_state(self) -> str | None:
+        if self.pk is None:
+            return None
+        return (PolicyVersion.objects.filter(pk=self.pk)
+                .values_list("state", flat=True).first())

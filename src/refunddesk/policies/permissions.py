@@ -1,0 +1,51 @@
+"""Who may look at, write, publish and assign refund policies: the one place that decides.
+
+The admin role holds these permissions (core/staff.py hands them out). The actions call
+`require_*` before they change anything; the console uses the `can_*` checks to decide
+which pages and buttons a staff member sees. The system itself (actor None: the demo,
+commands) is not a staff member and is not checked, as in cases/permissions.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.cases.errors import NotPermitted
+from refunddesk.cases.permissions import is_staff_member
+
+
+def _has(user: Any, permission: str) -> bool:
+    return is_staff_member(user) and user.has_perm(permission)
+
+
+def can_view(user: Any) -> bool:
+    return _has(user, "policies.view_policyversion")
+
+
+def can_write(user: Any) -> bool:
+    return _has(user, "policies.add_policyversion")
+
+
+def can_publish(user: Any) -> bool:
+    return _has(user, "policies.publish_policyversion")
+
+
+def can_assign(user: Any) -> bool:
+    return _has(user, "billing.change_product")
+
+
+def require_write(actor: Any) -> None:
+    if actor is not None and not can_write(actor):
+        raise NotPermitted(_("Only an admin writes refund policy versions."))
+
+
+def require_publish(actor: Any) -> None:
+    if actor is not None and not can_publish(actor):
+        raise NotPermitted(_("Only an admin publishes refund policy versions."))
+
+
+def require_assign(actor: Any) -> None:
+    if actor is not None and not can_assign(actor):
+        raise NotPermitted(_("Only an admin chooses the refund policy of a product."))
