@@ -159,10 +159,16 @@ class RefundCase(models.Model):
         verbose_name_plural = _("refund cases")
         ordering = ["-submitted_at"]
         indexes = [
-            models.Index(fields=["state", "submitted_at"]),
             models.Index(fields=["account", "submitted_at"]),
             models.Index(fields=["sla_due_at", "id"]),
             models.Index(fields=["assignee", "state"]),
+            # The queue reads one state at a time in its sort order, resuming after the
+            # last row seen (keyset pagination); the id makes the order total.
+            models.Index(fields=["state", "submitted_at", "id"],
+                         name="case_queue_state_submitted"),
+            models.Index(fields=["state", "sla_due_at", "id"], name="case_queue_state_due"),
+            models.Index(fields=["state", "assessed_total_minor", "id"],
+                         name="case_queue_state_amount"),
         ]
         # What each staff role may do; core/staff.py gives them to the role groups and
         # cases/permissions.py checks them.

@@ -45,7 +45,7 @@ class StaffIdleTimeoutMiddleware:
             idle_limit = settings.REFUNDDESK_STAFF_IDLE_MINUTES * 60
             if isinstance(last, int) and now - last > idle_limit:
                 return self._log_out(request)
-            is_background = bool(request.headers.get(BACKGROUND_HEADER))
+            is_background = request.headers.get(BACKGROUND_HEADER) == "1"
             if not isinstance(last, int) or (
                     not is_background and now - last >= WRITE_EVERY_SECONDS):
                 request.session[LAST_ACTIVITY_KEY] = now

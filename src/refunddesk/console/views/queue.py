@@ -1,15 +1,271 @@
-"""The queue (placeholder until the queue page lands)."""
+"""The queue at /console/: filters, counts per state, keyset pages of cases, claim and
+assign from the row. The rows and counts reload themselves every 30 s through htmx
+(`queue_rows`, the same filters); without JavaScript the page is a plain GET form.
 
+What a staff member may do is decided by the actions (cases/permissions.py); the page only
+hides the buttons of those who may not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
+from refunddesk.cases import actions, permissions
+from refunddesk.cases.actions import CaseError
+from refunddesk.cases.models import Channel, RefundCase
+from refunddesk.cases.states import TERMINAL_STATES, State
+from refunddesk.console import queueing
 from refunddesk.console.access import staff_required
+from refunddesk.console.queue_forms import QueueFilterForm, state_label
+from refunddesk.policy.money import format_amount
+from refunddesk.policy.presets import load_preset, preset_ids
+
+REFRESH_SECONDS = 30
+
+
+@dataclass
+class Flag:
+    label: str
+    css: str
+
+
+@dataclass
+class Row:
+    """One case as a queue row shows it."""
+
+    case: RefundCase
+    state: str
+    products: list[str]
+    assessed: str
+    approved: str | None
+    channel: str
+    sla: str  # overdue | today | paused | due | "" (no clock)
+    flags: list[Flag] = field(default_factory=list)
+    is_open: bool = True
+    can_claim: bool = False
+    can_assign: bool = False
+
+
+def money(minor: int, currency: str) -> str:
+    return f"{format_amount(minor, currency)} {currency}"
+
+
+def sla_kind(case: RefundCase, now: datetime, end_of_day: datetime) -> str:
+    if case.state == State.AWAITING_CUSTOMER and case.sla_paused_at is not None:
+        return "paused"
+    if case.sla_due_at is None:
+        return ""
+    if case.sla_due_at < now:
+        return "overdue"
+    return "today" if case.sla_due_at < end_of_day else "due"
+
+
+def present(case: RefundCase, products: list[queueing.ProductName], *, viewer: Any,
+            language: str, now: datetime) -> Row:
+    end_of_day = queueing.end_of_day(now, timezone.get_current_timezone())
+    flags = []
+    if case.escalated_at is not None:
+        flags.append(Flag(_("Escalated"), "badge-warn"))
+    if case.proposal is not None:
+        flags.append(Flag(_("Waiting for second approval"), "badge-info"))
+    if case.appealed_at is not None:
+        flags.append(Flag(_("Appeal"), "badge-bad" if case.state == State.APPEALED else ""))
+    is_open = case.state not in TERMINAL_STATES
+    can_work = permissions.can_work(viewer)
+    return Row(
+        case=case, state=str(state_label(case.state)),
+        products=[product.name_for(language) for product in products],
+        assessed=money(case.assessed_total_minor, case.currency),
+        approved=(money(case.approved_total_minor, case.currency)
+                  if case.approved_total_minor is not None else None),
+        channel=str(Channel(case.channel).label) if case.channel in Channel.values
+        else case.channel,
+        sla=sla_kind(case, now, end_of_day), flags=flags, is_open=is_open,
+        can_claim=can_work and is_open and case.assignee_id is None,
+        can_assign=can_work and is_open)
+
+
+def known_rules() -> list[str]:
+    """Rule ids of the shipped policies, offered as suggestions in the rule filter."""
+    return sorted({rule.id for preset in preset_ids() for rule in load_preset(preset).rules})
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    return [(user.pk, user.get_username()) for user in permissions.assignable_staff()]
+
+
+# -- the page and its refreshing region ---------------------------------------------------
+
+def _query(form: QueueFilterForm, **changes: Any) -> str:
+    query = form.filter_query()
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        elif isinstance(value, list | tuple):
+            query.setlist(name, list(value))
+        else:
+            query[name] = value
+    return query.urlencode()
+
+
+def _chips(form: QueueFilterForm, counts: dict[str, int], my_count: int
+           ) -> list[dict[str, Any]]:
+    chosen = set(form.cleaned_data["state"])
+    open_states = list(queueing.OPEN_STATES)
+    is_mine = form.cleaned_data["assignee"] == queueing.ME
+    chips = [
+        {"label": _("Open"), "count": sum(counts[s] for s in open_states),
+         "query": _query(form, state=open_states), "css": "",
+         "is_current": chosen == set(open_states)},
+        {"label": _("All states"), "count": sum(counts.values()),
+         "query": _query(form, state=[]), "css": "", "is_current": not chosen},
+    ]
+    chips += [{"label": state_label(value), "count": counts[value],
+               "query": _query(form, state=[value]), "css": f"state-{value}",
+               "is_current": chosen == {value}}
+              for value in State.values]
+    chips.append({"label": _("My cases"), "count": my_count, "css": "chip-mine",
+                  "query": _query(form, state=open_states, assignee=queueing.ME),
+                  "is_current": is_mine and chosen == set(open_states)})
+    return chips
+
+
+def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any]:
+    """The rows, counts and page links of the current filters (empty when they are bad)."""
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    base = reverse("console:queue")
+    context: dict[str, Any] = {
+        "form": form, "now": now, "can_work": permissions.can_work(request.user),
+        "rows": [], "chips": [], "refresh_seconds": REFRESH_SECONDS,
+    }
+    if not form.is_valid():
+        context["queue_url"] = base
+        return context
+    data = form.cleaned_data
+    filters = form.filters()
+    page = queueing.page(filters, data["sort"], viewer=request.user, now=now, tz=tz,
+                         after=data["after"], before=data["before"])
+    counts = queueing.state_counts(filters, viewer=request.user, now=now, tz=tz)
+    position = {name: data[name].encode() for name in ("after", "before") if data[name]}
+    here = _query(form, **position)
+    context.update(
+        page=page,
+        rows=[present(case, page.products[case.pk], viewer=request.user,
+                      language=request.LANGUAGE_CODE, now=now) for case in page.cases],
+        chips=_chips(form, counts, queueing.my_open_count(request.user)),
+        # Nothing in the states chosen, but a search or filter matches cases in others.
+        elsewhere_url=(f"{base}?{_query(form, state=[])}"
+                       if data["state"] and sum(counts.values()) else ""),
+        staff=([(user.pk, user.get_username()) for user in form.staff]
+               if context["can_work"] else []),
+        queue_url=f"{base}?{here}",
+        rows_url=f"{reverse('console:queue_rows')}?{here}",
+        first_url=f"{base}?{_query(form)}",
+        next_url=(f"{base}?{_query(form, after=page.next.encode())}" if page.next else ""),
+        previous_url=(f"{base}?{_query(form, before=page.previous.encode())}"
+                      if page.previous else ""),
+    )
+    return context
 
 
 @staff_required
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/base.html", {})
+    form = QueueFilterForm(request.GET)
+    return render(request, "console/queue/queue.html",
+                  {**region_context(request, form), "known_rules": known_rules()})
 
 
-urls = [path("", queue, name="queue")]
+@staff_required
+@require_safe
+def queue_rows(request: HttpRequest) -> HttpResponse:
+    """The region of counts, rows and page links alone: what htmx reloads."""
+    form = QueueFilterForm(request.GET)
+    return render(request, "console/queue/region.html", region_context(request, form))
+
+
+# -- claim and assign ---------------------------------------------------------------------
+
+def _back(request: HttpRequest) -> str:
+    """Where to return after an action: the queue address the row was shown on."""
+    target = request.POST.get("next", "")
+    base = reverse("console:queue")
+    parts = urlsplit(target)
+    if (parts.path == base and not parts.scheme and not parts.netloc
+            and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure())):
+        return target
+    return base
+
+
+def _answer(request: HttpRequest, case: RefundCase, notice: str, level: str) -> HttpResponse:
+    if request.headers.get("HX-Request") == "true":
+        now = timezone.now()
+        [fresh], products = queueing.rows_for([case.pk])
+        can_work = permissions.can_work(request.user)
+        return render(request, "console/queue/row.html", {
+            "row": present(fresh, products[fresh.pk], viewer=request.user,
+                           language=request.LANGUAGE_CODE, now=now),
+            "notice": notice, "notice_level": level, "can_work": can_work,
+            "staff": staff_choices() if can_work else [], "queue_url": _back(request),
+        })
+    getattr(messages, level)(request, notice)
+    return redirect(_back(request))
+
+
+@staff_required
+@require_POST
+def claim(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    case = get_object_or_404(RefundCase, tracking_number=tracking_number)
+    try:
+        actions.claim(case, actor=request.user)
+    except CaseError as error:
+        return _answer(request, case, str(error.message), "error")
+    return _answer(request, case, _("You have taken case %(tracking)s.")
+                   % {"tracking": case.tracking_number}, "success")
+
+
+@staff_required
+@require_POST
+def assign(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    case = get_object_or_404(RefundCase, tracking_number=tracking_number)
+    chosen = request.POST.get("assignee", "").strip()
+    assignee = None
+    if chosen:
+        assignee = (permissions.assignable_staff().filter(pk=chosen).first()
+                    if chosen.isdigit() else None)
+        if assignee is None:
+            return _answer(request, case, _("Choose a staff member who works refund cases."),
+                           "error")
+    try:
+        actions.assign(case, actor=request.user, assignee=assignee)
+    except CaseError as error:
+        return _answer(request, case, str(error.message), "error")
+    if assignee is None:
+        notice = _("Case %(tracking)s is back in the open queue.")
+    else:
+        notice = _("Case %(tracking)s is now assigned to %(name)s.")
+    return _answer(request, case, notice % {"tracking": case.tracking_number,
+                                            "name": assignee and assignee.get_username()},
+                   "success")
+
+
+urls = [
+    path("", queue, name="queue"),
+    path("queue/rows", queue_rows, name="queue_rows"),
+    path("queue/<str:tracking_number>/claim", claim, name="queue_claim"),
+    path("queue/<str:tracking_number>/assign", assign, name="queue_assign"),
+]
+

@@ -1,0 +1,415 @@
+"""The console queue as queries: which cases match the filters, one page of them in a sort
+order, the counts per state. No HTTP here; the view turns a form into `Filters`.
+
+Pages are keyset pages: a page starts after (or ends before) the sort key and id of a row,
+so the database reads an index range from there instead of counting past every earlier row
+(OFFSET), and a case added meanwhile never shifts a row onto a second page. Each state is
+read on its own, along the (state, sort field, id) indexes of migration 0003, and the
+states' runs are merged here: an index range per state stays fast with a million cases
+whatever the mix of states, where one query over several states would sort them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from refunddesk.billing.models import Account, Order
+from refunddesk.cases.models import CaseLine, RefundCase
+from refunddesk.cases.sla import CLOCK_STATES
+from refunddesk.cases.states import State
+from refunddesk.cases.tracking import NotATrackingNumber, normalise
+
+PAGE_SIZE = 50
+
+# What the queue shows unless told otherwise: the cases the desk still has to decide.
+OPEN_STATES: tuple[str, ...] = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_CUSTOMER,
+                                State.APPEALED)
+ALL_STATES: tuple[str, ...] = tuple(State.values)
+
+# SLA filters. Only a case whose clock runs has a due time (cases/sla.py `next_due`), and
+# only a case waiting for the customer has its clock paused; saying so lets the queue skip
+# the other states' rows instead of reading them to find nothing.
+OVERDUE, DUE_TODAY, PAUSED = "overdue", "due_today", "paused"
+SLA_STATES: dict[str, frozenset[str]] = {
+    OVERDUE: frozenset(CLOCK_STATES),
+    DUE_TODAY: frozenset(CLOCK_STATES),
+    PAUSED: frozenset({State.AWAITING_CUSTOMER}),
+}
+
+# An approval waits for its second person only where it can be confirmed: the approve
+# transition leaves these states alone (and request_info refuses while one waits).
+SECOND_APPROVAL_STATES = frozenset({State.IN_REVIEW, State.APPEALED})
+
+ME, UNASSIGNED = "me", "unassigned"
+SEARCH_LIMIT = 100  # accounts or orders one search looks at
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_CURSOR_LENGTH = 200  # a real one is under 60 characters
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+    # Cases without a value (no due time) come after every case with one.
+    nulls_last: bool = False
+
+
+SORTS: dict[str, Sort] = {
+    "newest": Sort("submitted_at", descending=True),
+    "oldest": Sort("submitted_at"),
+    "due": Sort("sla_due_at", nulls_last=True),
+    "amount_high": Sort("assessed_total_minor", descending=True),
+    "amount_low": Sort("assessed_total_minor"),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the queue is narrowed to. Empty values narrow nothing; `states` empty means
+    every state."""
+
+    states: tuple[str, ...] = OPEN_STATES
+    channel: str = ""
+    sla: str = ""
+    currency: str = ""
+    amount_min: int | None = None  # minor units of `currency`
+    amount_max: int | None = None
+    product: str = ""  # billing.Product code
+    rule: str = ""  # CaseLine.rule
+    assignee: str | int = ""  # "", ME, UNASSIGNED or a staff member's id
+    is_escalated: bool = False
+    is_awaiting_second_approval: bool = False
+    search: str = ""  # tracking number, order id or customer e-mail
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in a sort order: its sort key and id. Opaque in the URL."""
+
+    sort: str
+    key: Any
+    id: int
+
+    def encode(self) -> str:
+        key = self.key
+        if isinstance(key, datetime):
+            key = ["t", (key - EPOCH) // timedelta(microseconds=1)]
+        raw = json.dumps([self.sort, key, self.id], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        if len(text) > MAX_CURSOR_LENGTH:
+            raise InvalidCursor("not a page link of this queue")
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            sort, key, case_id = json.loads(raw)
+        except (binascii.Error, ValueError, TypeError, RecursionError):
+            raise InvalidCursor("not a page link of this queue") from None
+        if sort not in SORTS or type(case_id) is not int:
+            raise InvalidCursor("not a page link of this queue")
+        return cls(sort, _key_from_json(SORTS[sort], key), case_id)
+
+
+def _key_from_json(sort: Sort, key: Any) -> Any:
+    if sort.field in ("submitted_at", "sla_due_at"):
+        if key is None and sort.nulls_last:
+            return None
+        if (isinstance(key, list) and len(key) == 2 and key[0] == "t"
+                and type(key[1]) is int):
+            try:
+                return EPOCH + timedelta(microseconds=key[1])
+            except OverflowError:
+                pass
+        raise InvalidCursor("not a page link of this queue")
+    if type(key) is not int:
+        raise InvalidCursor("not a page link of this queue")
+    return key
+
+
+@dataclass
+class Page:
+    cases: list[RefundCase]
+    products: dict[int, list[ProductName]] = field(default_factory=dict)
+    next: Cursor | None = None  # after the last row, when more rows follow
+    previous: Cursor | None = None  # before the first row, when rows precede it
+    is_first: bool = True
+    sort: str = DEFAULT_SORT
+    ids: list[int] = field(default_factory=list)
+
+
+# -- filtering ----------------------------------------------------------------------------
+
+def end_of_day(now: datetime, tz: tzinfo) -> datetime:
+    """Midnight after `now` in `tz` (the viewer's time zone), as an aware datetime."""
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), tzinfo=tz)
+
+
+def possible_states(filters: Filters) -> frozenset[str]:
+    """The states in which a case can pass the filters other than the state filter."""
+    possible = frozenset(ALL_STATES)
+    if filters.sla in SLA_STATES:
+        possible &= SLA_STATES[filters.sla]
+    if filters.is_awaiting_second_approval:
+        possible &= SECOND_APPROVAL_STATES
+    return possible
+
+
+def effective_states(filters: Filters) -> tuple[str, ...]:
+    """The states a page has to read, in the order of the state table."""
+    wanted = set(filters.states or ALL_STATES) & possible_states(filters)
+    return tuple(state for state in ALL_STATES if state in wanted)
+
+
+def search_condition(text: str) -> Q:
+    """A tracking number (typed any way `normalise` forgives), an order id, or an e-mail."""
+    text = text.strip()
+    try:
+        return Q(tracking_number=normalise(text))
+    except NotATrackingNumber:
+        pass
+    # The accounts or orders are looked up first, and the cases by their ids: a subquery
+    # here would let the database prefer the state index and read every open case.
+    if "@" in text:
+        accounts = Account.objects.filter(email__in={text, text.lower()})
+        return Q(account_id__in=list(accounts.values_list("pk", flat=True)[:SEARCH_LIMIT]))
+    orders = Order.objects.filter(external_id__in={text, text.upper()})
+    return Q(order_id__in=list(orders.values_list("pk", flat=True)[:SEARCH_LIMIT]))
+
+
+def matching(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
+             ) -> QuerySet[RefundCase]:
+    """Every case the filters let through, states aside (the counts per state need that)."""
+    cases = RefundCase.objects.all()
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    possible = possible_states(filters)
+    if len(possible) < len(ALL_STATES):
+        cases = cases.filter(state__in=sorted(possible))
+    if filters.sla == OVERDUE:
+        cases = cases.filter(sla_due_at__lt=now)
+    elif filters.sla == DUE_TODAY:
+        cases = cases.filter(sla_due_at__gte=now, sla_due_at__lt=end_of_day(now, tz))
+    elif filters.sla == PAUSED:
+        cases = cases.filter(sla_paused_at__isnull=False)
+    if filters.currency:
+        cases = cases.filter(currency=filters.currency)
+        if filters.amount_min is not None:
+            cases = cases.filter(assessed_total_minor__gte=filters.amount_min)
+        if filters.amount_max is not None:
+            cases = cases.filter(assessed_total_minor__lte=filters.amount_max)
+    if filters.product:
+        cases = cases.filter(Exists(CaseLine.objects.filter(
+            case=OuterRef("pk"), order_line__product__code=filters.product)))
+    if filters.rule:
+        cases = cases.filter(Exists(CaseLine.objects.filter(case=OuterRef("pk"),
+                                                            rule=filters.rule)))
+    if filters.assignee == ME:
+        cases = cases.filter(assignee_id=viewer.pk)
+    elif filters.assignee == UNASSIGNED:
+        cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee:
+        cases = cases.filter(assignee_id=filters.assignee)
+    if filters.is_escalated:
+        cases = cases.filter(escalated_at__isnull=False)
+    if filters.is_awaiting_second_approval:
+        cases = cases.filter(proposal__isnull=False)
+    if filters.search.strip():
+        cases = cases.filter(search_condition(filters.search))
+    return cases
+
+
+# -- counting -----------------------------------------------------------------------------
+
+def state_counts(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
+                 ) -> dict[str, int]:
+    """How many cases each state holds under the filters other than the state: one
+    GROUP BY. Every state is in the result, with 0 when none."""
+    counts = dict.fromkeys(ALL_STATES, 0)
+    rows = (matching(filters, viewer=viewer, now=now, tz=tz).order_by()
+            .values_list("state").annotate(n=Count("pk")))
+    for state, n in rows:
+        counts[state] = n
+    return counts
+
+
+def my_open_count(viewer: Any) -> int:
+    """The viewer's own cases still to decide (the "my cases" chip)."""
+    return RefundCase.objects.filter(assignee_id=viewer.pk, state__in=OPEN_STATES).count()
+
+
+# -- paging -------------------------------------------------------------------------------
+
+Segment = tuple[Q, list[str]]
+
+
+def _beyond(field_name: str, key: Any, case_id: int, descending: bool) -> Q:
+    """Rows after (key, id) in the given direction. Spelled as a range on the sort field
+    plus a tie-break, so the index range starts at the cursor instead of at the top."""
+    if descending:
+        return Q(**{f"{field_name}__lte": key}) & (Q(**{f"{field_name}__lt": key})
+                                                   | Q(id__lt=case_id))
+    return Q(**{f"{field_name}__gte": key}) & (Q(**{f"{field_name}__gt": key})
+                                               | Q(id__gt=case_id))
+
+
+def segments(sort: Sort, cursor: Cursor | None, *, backwards: bool,
+             has_values_only: bool = False) -> list[Segment]:
+    """The index ranges one state's part of a page is read from, in page order.
+
+    Rows without a sort value come last (SQLite sorts NULL first, PostgreSQL last, so
+    neither's NULLS LAST is left to the database): rows with a value and rows without are
+    two ranges, read one after the other. `has_values_only`: the filters already exclude
+    rows without a value, so their range is not read at all."""
+    name = sort.field
+    descending = sort.descending != backwards
+    order = [f"-{name}", "-id"] if descending else [name, "id"]
+    if not sort.nulls_last:
+        return [(_beyond(name, cursor.key, cursor.id, descending) if cursor else Q(), order)]
+    with_value: Segment | None = (
+        Q(**{f"{name}__isnull": False}) if cursor is None or cursor.key is None
+        else _beyond(name, cursor.key, cursor.id, descending), order)
+    without_value: Segment | None = (Q(**{f"{name}__isnull": True}), ["-id" if backwards
+                                                                         else "id"])
+    if cursor is not None and cursor.key is None:
+        # The cursor is among the rows without a value: forwards only they remain.
+        tie = Q(id__lt=cursor.id) if backwards else Q(id__gt=cursor.id)
+        without_value = (without_value[0] & tie, without_value[1])
+        if not backwards:
+            with_value = None
+    elif cursor is not None and backwards:
+        without_value = None  # they all come after the cursor
+    if has_values_only:
+        without_value = None
+    ranges = [without_value, with_value] if backwards else [with_value, without_value]
+    return [segment for segment in ranges if segment is not None]
+
+
+def partitions(filters: Filters) -> list[Q]:
+    """One condition per state to read separately; a search finds a handful of cases by
+    its own index, so it reads them all at once."""
+    states = effective_states(filters)
+    if not states:
+        return []
+    if filters.search.strip():
+        return [Q(state__in=states)]
+    return [Q(state=state) for state in states]
+
+
+def keyset_querysets(filters: Filters, sort_name: str, *, viewer: Any, now: datetime,
+                     tz: tzinfo, cursor: Cursor | None = None, backwards: bool = False,
+                     limit: int = PAGE_SIZE + 1) -> list[list[QuerySet[RefundCase]]]:
+    """Per state, the queries (one per range) that read its part of a page: (sort key,
+    id) pairs in page order. Lazy: nothing runs until iterated."""
+    sort = SORTS[sort_name]
+    base = matching(filters, viewer=viewer, now=now, tz=tz)
+    has_values_only = sort.field == "sla_due_at" and filters.sla in (OVERDUE, DUE_TODAY)
+    ranges = segments(sort, cursor, backwards=backwards, has_values_only=has_values_only)
+    return [[base.filter(part, condition).order_by(*by).values_list(sort.field, "id")[:limit]
+             for condition, by in ranges]
+            for part in partitions(filters)]
+
+
+def _read(querysets: Sequence[QuerySet[RefundCase]], limit: int) -> list[tuple[Any, int]]:
+    rows: list[tuple[Any, int]] = []
+    for queryset in querysets:
+        if len(rows) >= limit:
+            break
+        rows.extend(queryset[: limit - len(rows)])
+    return rows
+
+
+def _merge_key(sort: Sort) -> Any:
+    if sort.nulls_last:
+        return lambda row: (row[0] is None, row[0] if row[0] is not None else 0, row[1])
+    return lambda row: (row[0], row[1])
+
+
+def page_keys(filters: Filters, sort_name: str, *, viewer: Any, now: datetime, tz: tzinfo,
+              cursor: Cursor | None = None, backwards: bool = False,
+              size: int = PAGE_SIZE) -> list[tuple[Any, int]]:
+    """Up to size + 1 (key, id) pairs after (or, backwards, before) the cursor, in page
+    order (backwards: nearest the cursor first). The extra row tells whether more follow."""
+    sort = SORTS[sort_name]
+    runs: Iterable[list[tuple[Any, int]]] = (
+        _read(querysets, size + 1)
+        for querysets in keyset_querysets(filters, sort_name, viewer=viewer, now=now, tz=tz,
+                                          cursor=cursor, backwards=backwards,
+                                          limit=size + 1))
+    merged = heapq.merge(*runs, key=_merge_key(sort), reverse=sort.descending != backwards)
+    return [row for row, _ in zip(merged, range(size + 1), strict=False)]
+
+
+# What a queue row shows; the rest of a case (its assessment and explanation above all)
+# stays in the database.
+ROW_FIELDS = (
+    "tracking_number", "state", "channel", "currency", "assessed_total_minor",
+    "approved_total_minor", "submitted_at", "sla_due_at", "sla_paused_at", "escalated_at",
+    "appealed_at", "proposal", "assignee_id", "account__name", "account__email",
+    "order__external_id", "assignee__username")
+
+
+@dataclass(frozen=True)
+class ProductName:
+    code: str
+    name_zh: str
+    name_en: str
+
+    def name_for(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+def rows_for(ids: Sequence[int]) -> tuple[list[RefundCase], dict[int, list[ProductName]]]:
+    """The cases of a page, in the page's order, and the products of each (in line
+    order, each once): two queries."""
+    found = {case.pk: case for case in RefundCase.objects.filter(pk__in=ids)
+             .select_related("account", "order", "assignee").only(*ROW_FIELDS)}
+    products: dict[int, list[ProductName]] = {case_id: [] for case_id in found}
+    lines = (CaseLine.objects.filter(case_id__in=list(found))
+             .order_by("case_id", "order_line__position", "id")
+             .values_list("case_id", "order_line__product__code",
+                          "order_line__product__name_zh", "order_line__product__name_en"))
+    for case_id, *names in lines:
+        product = ProductName(*names)
+        if product not in products[case_id]:
+            products[case_id].append(product)
+    return [found[case_id] for case_id in ids if case_id in found], products
+
+
+def page(filters: Filters, sort_name: str = DEFAULT_SORT, *, viewer: Any, now: datetime,
+         tz: tzinfo, after: Cursor | None = None, before: Cursor | None = None,
+         size: int = PAGE_SIZE) -> Page:
+    """One page of the queue: the first, the one after `after`, or the one before
+    `before`. A previous page that would come out short is the first page instead, so
+    going back always ends on a full first page."""
+    common = dict(viewer=viewer, now=now, tz=tz, size=size)
+    if before is not None and after is None:
+        keys = page_keys(filters, sort_name, cursor=before, backwards=True, **common)
+        if len(keys) > size:
+            keys = keys[:size][::-1]
+            ids = [case_id for _, case_id in keys]
+            return Page(*rows_for(ids), ids=ids, sort=sort_name, is_first=False,
+                        previous=Cursor(sort_name, *keys[0]),
+                        next=Cursor(sort_name, *keys[-1]))
+        after = None
+    keys = page_keys(filters, sort_name, cursor=after, **common)
+    shown = keys[:size]
+    ids = [case_id for _, case_id in shown]
+    return Page(*rows_for(ids), ids=ids, sort=sort_name, is_first=after is None,
+                next=Cursor(sort_name, *shown[-1]) if len(keys) > size else None,
+                previous=Cursor(sort_name, *shown[0]) if after is not None and shown else None)
