@@ -74,7 +74,10 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
         "documents": case.documents.all(),
         "assessment": present(case.assessment, language=request.LANGUAGE_CODE, policy=policy,
                               payout_start=payout_start),
-        "shows_payout_dates": payout_start is not None,
+        # The assessment's split of the money holds only for the amount it assessed; after a
+        # partial approval the payouts (planned with the approval) say where it goes.
+        "shows_payout_dates": payout_start is not None and case.approved_total_minor in (
+            None, case.assessed_total_minor),
         "review_due": case.review_due if case.state == State.IN_REVIEW else None,
         "lines": case.lines.select_related("order_line__product"),
         "can_withdraw": can(case.state, "withdraw"),
