@@ -157,6 +157,7 @@ LOGIN_REDIRECT_URL = "portal:account"
 # for their e-mail addresses: no sign-up, no verification round. They log in by e-mail (their
 # user name is their e-mail too); staff by user name or e-mail, on the same page.
 ACCOUNT_ADAPTER = "refunddesk.portal.adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {"login": "refunddesk.portal.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
 # Sign-up is closed (the adapter), so this only keeps allauth's checks content: the e-mail
 # is required, which is a login method.

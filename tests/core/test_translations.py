@@ -26,4 +26,16 @@ def test_every_message_has_a_chinese_translation_that_is_not_fuzzy():
 def test_the_compiled_catalogue_matches_the_source():
     source, compiled = read_catalogues()
 
-    assert {m.id: m.string for m in source if m.id} == {m.id: m.string for m in compiled if m.id}
+    assert catalogue(source) == catalogue(compiled)
+
+
+def catalogue(messages):
+    """(context, id) → string, with plural entries (lists in a compiled catalogue) as
+    tuples."""
+    def frozen(value):
+        return value if isinstance(value, str) else tuple(value)
+
+    def context(value):  # a compiled catalogue gives contexts as bytes
+        return value.decode() if isinstance(value, bytes) else value
+
+    return {(context(m.context), frozen(m.id)): frozen(m.string) for m in messages if m.id}

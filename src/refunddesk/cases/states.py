@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -60,9 +61,13 @@ def holds_lines(state: str) -> bool:
 # How an action reads in a refusal ("… cannot be approved"); others read "… cannot change
 # that way".
 ACTION_PHRASES = {
-    "approve": _("approved"), "reject": _("rejected"), "withdraw": _("withdrawn"),
-    "request_info": _("sent a request for information"), "escalate": _("escalated"),
-    "supplement": _("supplemented"), "appeal": _("appealed"),
+    "approve": pgettext_lazy("can no longer be", "approved"),
+    "reject": pgettext_lazy("can no longer be", "rejected"),
+    "withdraw": pgettext_lazy("can no longer be", "withdrawn"),
+    "request_info": pgettext_lazy("can no longer be", "sent a request for information"),
+    "escalate": pgettext_lazy("can no longer be", "escalated"),
+    "supplement": pgettext_lazy("can no longer be", "supplemented"),
+    "appeal": pgettext_lazy("can no longer be", "appealed"),
 }
 
 

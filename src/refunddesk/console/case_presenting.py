@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from refunddesk.billing.models import TermUnit, Usage
 from refunddesk.cases import permissions, sla
@@ -192,9 +193,11 @@ def detail_labels() -> dict[str, str]:
     return {
         "lines": _("lines"), "total": _("total"), "handling": _("handling"),
         "channel": _("channel"), "identity_check": _("identity check"),
-        "approved": _("approved"), "automatic": _("automatic"), "due": _("due"),
+        "approved": pgettext("amount", "approved"), "automatic": _("automatic"),
+        "due": _("due"),
         "documents": _("documents"), "reason": _("reason"), "message": _("message"),
-        "from": _("from"), "to": _("to"), "is_partial": _("partial"),
+        "from": pgettext("assigned", "from"), "to": pgettext("assigned", "to"),
+        "is_partial": _("partial"),
         "is_override": _("above the assessment"), "justification": _("justification"),
         "proposed_by": _("proposed by"), "closed": _("closed"),
     }

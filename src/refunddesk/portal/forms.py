@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -149,3 +150,13 @@ class AppealForm(PortalForm):
         label=_("New evidence"), help_text=FILES_HELP,
         error_messages={"required": _("An appeal needs new evidence: attach at least one "
                                       "document.")})
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form, its first field named for both kinds of user: customers log in
+    with their e-mail address, staff with their user name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("E-mail or user name")
+        self.fields["login"].widget.attrs["placeholder"] = ""
