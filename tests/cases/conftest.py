@@ -33,3 +33,13 @@ def two_line_order(db):
                                category="backup", list_price="120.00", amount_paid="120.00"))
     facts["payments"][0]["amount"] = "1020.00"
     return import_order(facts)
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    # The messages these tests match are the English source strings; zh-hans is the
+    # site's default language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

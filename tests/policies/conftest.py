@@ -46,3 +46,13 @@ def alice_order(db):
     """Alice's server, started yesterday: inside the five-day window (900.00 cash + 60.00
     voucher)."""
     return server_order("TC-ALICE-1", "acct-alice", "alice@example.com")
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    # The messages these tests match are the English source strings; zh-hans is the
+    # site's default language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
