@@ -62,7 +62,6 @@ def test_two_agents_approving_one_case_at_once_give_one_decision_and_a_clear_mes
 
     def approve(agent):
         from django.db import connection as thread_connection
-
         from django.utils import translation
 
         try:

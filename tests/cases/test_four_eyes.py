@@ -136,3 +136,17 @@ def test_the_proposer_may_take_back_their_own_approval_without_a_reason(large_ca
     case = actions.decline_approval(case, actor=first, note="", now=LATER)
 
     assert case.proposal is None
+
+
+def test_an_approval_that_changed_since_it_was_shown_is_not_confirmed(large_case,
+                                                                     reviewers):
+    first, second = reviewers
+    shown = actions.approve(large_case, actor=first, now=LATER).proposal["at"]
+    actions.decline_approval(large_case, actor=first, note="", now=LATER)
+    actions.approve(large_case, actor=first, amounts={"1": 5100000},
+                    now=LATER + timedelta(minutes=1))
+
+    with pytest.raises(actions.CaseError, match="has changed since you opened the page"):
+        actions.confirm_approval(large_case, actor=second, seen=shown, now=LATER)
+
+    assert RefundCase.objects.get(pk=large_case.pk).state == "in_review"

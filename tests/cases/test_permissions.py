@@ -196,3 +196,29 @@ def test_only_staff_who_work_cases_can_be_assigned(order):
     assert case.assignee == staff["reviewer"]
     with pytest.raises(actions.CaseError, match="Someone else has taken"):
         actions.claim(case, actor=staff["agent"], now=LATER)
+
+
+def test_the_agent_who_opened_a_case_for_a_caller_does_not_decide_it(order):
+    # given an agent who opened a case for a caller (channel agent)
+    staff = staff_in_every_role()
+    case = case_in_review(order)
+    RefundCase.objects.filter(pk=case.pk).update(channel="agent", opened_by=staff["agent"])
+    case.refresh_from_db()
+
+    # then they may not decide it; a colleague may
+    with pytest.raises(actions.NotPermitted, match="a colleague decides"):
+        actions.approve(case, actor=staff["agent"], amounts={"1": 100}, now=LATER)
+    case = actions.approve(case, actor=staff["reviewer"], now=LATER)
+    assert case.state == "approved"
+
+
+def test_a_staff_message_to_the_customer_is_e_mailed_and_a_note_is_not(order):
+    from refunddesk.notifications.models import EmailDelivery
+
+    case = case_in_review(order)
+    agent = staff_in_every_role()["agent"]
+
+    note(case, agent)
+    message(case, agent)
+
+    assert EmailDelivery.objects.filter(case=case, kind="message").count() == 1

@@ -100,8 +100,9 @@ def test_a_case_already_overdue_when_paused_stays_overdue(order, agent):
     assert case.review_due == due
 
 
-def test_the_sweep_escalates_an_overdue_case_once(order):
+def test_the_sweep_escalates_an_overdue_case_once_to_the_reviewers_queue(order, agent):
     case = case_in_review(order, now=EVE_OF_NATIONAL_DAY)
+    actions.claim(case, actor=agent, now=EVE_OF_NATIONAL_DAY)
     just_after = case.first_response_due + timedelta(seconds=1)
 
     assert sweep_deadlines(case.first_response_due).escalated == 0
@@ -110,7 +111,7 @@ def test_the_sweep_escalates_an_overdue_case_once(order):
 
     case.refresh_from_db()
     event = case.events.get(action="escalated")
-    assert (case.state, case.escalated_at) == ("in_review", just_after)
+    assert (case.state, case.escalated_at, case.assignee) == ("in_review", just_after, None)
     assert (event.actor, event.data["reason"], event.is_customer_visible) == (None, "overdue",
                                                                               False)
 

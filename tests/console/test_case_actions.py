@@ -334,8 +334,9 @@ def test_a_second_reviewer_declines_with_a_reason(client, reviewer, second_revie
     actions.approve(case, actor=reviewer)
     client.force_login(second_reviewer)
 
-    unexplained = post(client, case, "decline", {})
-    explained = post(client, case, "decline", {"note": "The usage logs say otherwise"})
+    shown = {"proposal_at": fresh(case).proposal["at"]}
+    unexplained = post(client, case, "decline", shown)
+    explained = post(client, case, "decline", {**shown, "note": "The usage logs say otherwise"})
 
     assert unexplained.status_code == 400
     assert "Say why you decline the approval." in unexplained.content.decode()
@@ -360,7 +361,8 @@ def test_an_agent_cannot_confirm_an_approval(agent_client, reviewer):
     case = large_case()
     actions.approve(case, actor=reviewer)
 
-    response = post(agent_client, case, "confirm")
+    response = post(agent_client, case, "confirm",
+                    {"proposal_at": fresh(case).proposal["at"]})
 
     assert response.status_code == 403
     assert "Your role does not confirm approvals." in response.content.decode()

@@ -249,3 +249,8 @@ def test_the_policy_package_imports_nothing_from_django():
                             timeout=60, check=False)
     # then no Django module was loaded
     assert result.returncode == 0, result.stderr
+
+
+def test_a_file_nested_thousands_deep_is_refused_as_invalid_toml():
+    with pytest.raises(PolicyError, match="nested too deeply"):
+        policy_from_toml("a = " + "[" * 3000 + "]" * 3000)

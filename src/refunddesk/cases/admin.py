@@ -7,12 +7,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from refunddesk.cases.models import (
+    ApprovalLimit,
     CaseEvent,
     CaseLine,
     Document,
     Message,
     ReasonCategory,
     RefundCase,
+    RejectionReason,
 )
 
 
@@ -20,6 +22,18 @@ from refunddesk.cases.models import (
 class ReasonCategoryAdmin(admin.ModelAdmin):
     list_display = ["code", "name_zh", "name_en", "position", "is_active"]
     list_editable = ["position", "is_active"]
+
+
+@admin.register(RejectionReason)
+class RejectionReasonAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+@admin.register(ApprovalLimit)
+class ApprovalLimitAdmin(admin.ModelAdmin):
+    list_display = ["group", "currency", "limit_minor"]
+    list_filter = ["group", "currency"]
 
 
 class ReadOnlyInline(admin.TabularInline):

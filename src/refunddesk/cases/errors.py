@@ -30,3 +30,9 @@ class NotPermitted(CaseError):
     """The actor's role does not allow this; the message says what to do instead."""
 
     code = "not_permitted"
+
+
+class ApprovalChanged(CaseError):
+    """The approval waiting for a second person is not the one the person was shown."""
+
+    code = "approval_changed"

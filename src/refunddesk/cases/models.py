@@ -126,6 +126,10 @@ class RefundCase(models.Model):
     rejection_reason = models.ForeignKey(
         RejectionReason, verbose_name=_("rejection reason"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="cases")
+    # Set when rejected: when the rejection becomes final unless appealed (the policy's
+    # window); indexed for the sweep that closes them.
+    appeal_closes_at = models.DateTimeField(_("appeal possible until"), null=True,
+                                            blank=True, db_index=True)
     appealed_at = models.DateTimeField(_("appealed"), null=True, blank=True)
     appeal_text = models.TextField(_("appeal"), blank=True)
     # The staff member whose decision an appeal contests: the appeal goes to someone else.

@@ -58,6 +58,11 @@ def require_decide(user: Any, case: RefundCase) -> None:
     the decision under appeal."""
     if not has(user, "decide_case"):
         raise NotPermitted(_("Your role does not decide refund cases."))
+    if case.channel == "agent" and case.opened_by_id == user.pk:
+        # The same person both vouching for the caller's identity and paying out would
+        # need no caller at all.
+        raise NotPermitted(_("You opened this case for the caller; a colleague decides "
+                             "it."))
     if case.state == State.APPEALED:
         if not has(user, "hear_appeal"):
             raise NotPermitted(_("Appeals are decided by a reviewer."))

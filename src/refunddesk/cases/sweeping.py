@@ -8,6 +8,7 @@ worker at once, and after a crash, again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 
 BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,15 +42,23 @@ def sweep_deadlines(now: datetime, *, batch: int = BATCH) -> SweepResult:
     overdue = (RefundCase.objects.filter(state=State.IN_REVIEW, escalated_at__isnull=True,
                                          sla_due_at__lt=now)
                .order_by("sla_due_at", "id")[:batch])
-    for case in overdue:
-        result.escalated += escalate_overdue(case, now=now)
     missed = (RefundCase.objects.filter(state=State.AWAITING_CUSTOMER, info_due__lt=now)
               .order_by("info_due", "id")[:batch])
-    for case in missed:
-        result.closed_after_info_deadline += close_after_info_deadline(case, now=now)
-    # The appeal window is the policy's, so the action decides; oldest decisions first.
-    rejected = (RefundCase.objects.filter(state=State.REJECTED, decided_at__lt=now)
-                .order_by("decided_at", "id")[:batch])
-    for case in rejected:
-        result.closed_after_appeal_window += close_after_appeal_window(case, now=now)
+    final = (RefundCase.objects.filter(state=State.REJECTED, appeal_closes_at__lt=now)
+             .order_by("appeal_closes_at", "id")[:batch])
+    for cases, action, counter in ((overdue, escalate_overdue, "escalated"),
+                                   (missed, close_after_info_deadline,
+                                    "closed_after_info_deadline"),
+                                   (final, close_after_appeal_window,
+                                    "closed_after_appeal_window")):
+        for case in cases:
+            try:
+                changed = action(case, now=now)
+            except Exception:
+                # One broken case (say, a policy version that no longer loads) must not
+                # stop the sweep for every other case, every minute.
+                log.exception("deadline sweep: %s failed on case %s", action.__name__,
+                              case.tracking_number)
+                continue
+            setattr(result, counter, getattr(result, counter) + changed)
     return result

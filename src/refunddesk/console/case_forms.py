@@ -188,7 +188,7 @@ class ProposalForm(forms.Form):
     """Confirming or declining names the proposal the page showed, so a different one
     proposed meanwhile is not confirmed unseen."""
 
-    proposal_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    proposal_at = forms.CharField(widget=forms.HiddenInput)
 
 
 class ConfirmForm(ProposalForm):

@@ -35,10 +35,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     "admin": (
         "cases.view_refundcase", "cases.work_case",
-        "cases.add_reasoncategory", "cases.change_reasoncategory",
-        "cases.add_rejectionreason", "cases.change_rejectionreason",
-        "cases.add_approvallimit", "cases.change_approvallimit",
-        "cases.delete_approvallimit",
+        "cases.view_reasoncategory", "cases.add_reasoncategory",
+        "cases.change_reasoncategory",
+        "cases.view_rejectionreason", "cases.add_rejectionreason",
+        "cases.change_rejectionreason",
+        "cases.view_approvallimit", "cases.add_approvallimit", "cases.change_approvallimit",
+        "cases.delete_approvallimit", "notifications.view_emaildelivery",
         "policies.view_policyversion", "policies.add_policyversion",
         "policies.publish_policyversion",
         "billing.view_product", "billing.change_product",
@@ -146,9 +148,13 @@ def ensure_demo_staff() -> list[DemoLogin]:
         password = f"{role}-demo-2026"
         user, created = user_model.objects.get_or_create(
             username=username,
-            defaults={"email": f"{role}@demo.refunddesk.example", "is_staff": True,
-                      "is_superuser": role == "admin"},
+            defaults={"email": f"{role}@demo.refunddesk.example", "is_staff": True},
         )
+        if user.is_superuser:
+            # Earlier demos made demo-admin a superuser, which let it decide cases; the
+            # admin role keeps the desk running and decides nothing.
+            user.is_superuser = False
+            user.save(update_fields=["is_superuser"])
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])

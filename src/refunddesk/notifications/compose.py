@@ -76,6 +76,14 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
         return (_("Your refund of %(money)s has been paid") % {"money": money}, [
             _("The refund of %(money)s for request %(number)s has been paid.")
             % {"money": money, "number": number}])
+    if kind == "message":
+        last_message = (case.messages.filter(is_internal=False, author_kind="staff")
+                        .order_by("-created_at", "-id").first())
+        return (_("A message about your refund request %(number)s") % {"number": number}, [
+            _("We have written to you about your refund request %(number)s:")
+            % {"number": number},
+            last_message.body if last_message else "",
+            _("You can answer on the request's page.")])
     if kind == "closed":
         return (_("Your refund request %(number)s is closed") % {"number": number}, [
             _("We asked for more information on your refund request %(number)s and did not "

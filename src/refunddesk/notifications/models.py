@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
     PAID = "paid", _("Refund paid")
     CLOSED = "closed", _("Closed: information not received")
+    MESSAGE = "message", _("Message from staff")
 
 
 class Status(models.TextChoices):

@@ -402,4 +402,6 @@ def policy_from_toml(text: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError([f"not valid TOML: {error}"]) from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise PolicyError(["not valid TOML: nested too deeply"]) from None
     return policy_from_dict(data)

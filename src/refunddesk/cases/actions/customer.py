@@ -163,6 +163,7 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
         if is_staff and not is_internal:
             sla.responded(case, now)
             case.save(update_fields=["first_responded_at", "sla_due_at", "updated_at"])
+            notify(case, "message")
         record(case, "note_added" if is_internal else "message_posted", actor=actor,
                before=case.state, now=now, visible=not is_internal)
     return message
@@ -186,7 +187,7 @@ def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[Uploa
         before = move(case, "appeal")
         case.appealed_at, case.appeal_text = now, text.strip()
         case.appeal_of_decision_by = case.decided_by
-        case.assignee = None
+        case.assignee, case.escalated_at, case.appeal_closes_at = None, None, None
         sla.restart_for_appeal(case, now)
         case.save()
         documents = store(case, checked, actor=actor, now=now)

@@ -39,7 +39,7 @@ def close_after_appeal_window(case: RefundCase, *, now: datetime) -> bool:
         case = locked(case)
         if case.state != State.REJECTED:
             return False
-        closes = sla.appeal_closes(case)
+        closes = case.appeal_closes_at
         if closes is None or closes >= now:
             return False
         before = move(case, "appeal_window_passed")
@@ -57,8 +57,11 @@ def escalate_overdue(case: RefundCase, *, now: datetime) -> bool:
                 or not sla.is_overdue(case, now)):
             return False
         before = move(case, "escalate")
-        case.escalated_at = now
+        # To the reviewers' shared queue, as a manual escalation without a name does.
+        previous = case.assignee.get_username() if case.assignee else ""
+        case.escalated_at, case.assignee = now, None
         case.save()
         record(case, "escalated", actor=None, before=before, now=now, visible=False,
-               data={"reason": "overdue", "due": case.sla_due_at.isoformat()})
+               data={"reason": "overdue", "due": case.sla_due_at.isoformat(),
+                     "from": previous})
     return True

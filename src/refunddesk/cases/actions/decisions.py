@@ -24,6 +24,7 @@ from refunddesk.cases.actions._base import (
     record,
 )
 from refunddesk.cases.document_kinds import DocumentKind
+from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.models import Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
@@ -154,14 +155,23 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
     return case
 
 
-def confirm_approval(case: RefundCase, *, actor: Actor, now: datetime | None = None
-                     ) -> RefundCase:
+def _check_seen(case: RefundCase, seen: str | None) -> None:
+    # `seen` is the proposal the person was shown (its "at"); checked under the lock, so
+    # nobody confirms or declines an approval that changed after they read it.
+    if seen is not None and case.proposal["at"] != seen:
+        raise ApprovalChanged(_("The approval waiting for confirmation has changed since you "
+                                "opened the page. Nothing was changed: read it again."))
+
+
+def confirm_approval(case: RefundCase, *, actor: Actor, seen: str | None = None,
+                     now: datetime | None = None) -> RefundCase:
     """The second pair of eyes: someone other than the proposer confirms the approval."""
     now = now or timezone.now()
     with transaction.atomic():
         case = locked(case)
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
+        _check_seen(case, seen)
         next_state(case.state, "approve")
         permissions.require_confirm(actor, case)
         permissions.require_within_limit(actor, case, case.proposal["total"])
@@ -170,7 +180,7 @@ def confirm_approval(case: RefundCase, *, actor: Actor, now: datetime | None = N
     return case
 
 
-def decline_approval(case: RefundCase, *, actor: Actor, note: str,
+def decline_approval(case: RefundCase, *, actor: Actor, note: str, seen: str | None = None,
                      now: datetime | None = None) -> RefundCase:
     """The second person disagrees (or the proposer takes it back): the approval is
     dropped and the case stays to be decided again."""
@@ -179,6 +189,7 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str,
         case = locked(case)
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
+        _check_seen(case, seen)
         if actor is not None and case.proposed_by_id == actor.pk:
             permissions.require_work(actor)  # taking back one's own proposal
         else:
@@ -243,6 +254,7 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
         case.approved_total_minor = 0
         case.decided_at, case.decided_by, case.decision_note = now, actor, message.strip()
         case.rejection_reason = reason
+        case.appeal_closes_at = sla.appeal_closes(case)
         sla.responded(case, now)
         case.save()
         Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),

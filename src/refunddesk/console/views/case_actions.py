@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from refunddesk.cases import actions, permissions
-from refunddesk.cases.errors import CaseError, NotPermitted
+from refunddesk.cases.errors import ApprovalChanged, CaseError, NotPermitted
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.console import case_forms
@@ -32,10 +32,6 @@ works = console_view(check=permissions.can_work,
                      message=gettext_lazy("Your role does not handle refund cases."))
 
 Act = Callable[[HttpRequest, RefundCase, Any], str]
-
-
-class Stale(Exception):
-    """The page the form came from showed something that has changed since."""
 
 
 def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> HttpResponse:
@@ -54,8 +50,8 @@ def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> Http
                                "Nothing was changed.") % {"state": state_label(case.state)}
     except NotPermitted as refused:
         status, error = 403, str(refused.message)
-    except Stale as stale:
-        status, error = 409, str(stale)
+    except ApprovalChanged as changed:
+        status, error = 409, str(changed.message)
     except CaseError as refused:
         status, error = 400, str(refused.message)
     except OperationalError:
@@ -126,24 +122,16 @@ def _approve(request: HttpRequest, case: RefundCase, form: Any) -> str:
     return _("The case is approved: %(total)s.") % {"total": total}
 
 
-def _check_proposal(case: RefundCase, form: Any) -> None:
-    seen = form.cleaned_data["proposal_at"]
-    current = RefundCase.objects.filter(pk=case.pk).values_list("proposal", flat=True).first()
-    if seen and current and current.get("at") != seen:
-        raise Stale(_("The approval waiting for confirmation has changed since you opened "
-                      "the page. Nothing was changed: read it again."))
-
-
 def _confirm(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    _check_proposal(case, form)
-    decided = actions.confirm_approval(case, actor=request.user)
+    decided = actions.confirm_approval(case, actor=request.user,
+                                       seen=form.cleaned_data["proposal_at"])
     return _("The approval is confirmed: %(total)s.") % {
         "total": money(decided.approved_total_minor, case.currency)}
 
 
 def _decline(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    _check_proposal(case, form)
-    actions.decline_approval(case, actor=request.user, note=form.cleaned_data["note"])
+    actions.decline_approval(case, actor=request.user, note=form.cleaned_data["note"],
+                             seen=form.cleaned_data["proposal_at"])
     return _("The proposed approval is declined; the case waits for a decision again.")
 
 
