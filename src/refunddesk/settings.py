@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "refunddesk.cases",
     "refunddesk.notifications",
     "refunddesk.policies",
+    "refunddesk.payouts",
     "refunddesk.console",
     "refunddesk.portal",
     # After the portal: its account/ templates override allauth's own.
