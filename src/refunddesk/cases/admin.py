@@ -18,14 +18,8 @@ from refunddesk.cases.models import (
 )
 
 
-@admin.register(ReasonCategory)
-class ReasonCategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-
-
-@admin.register(RejectionReason)
-class RejectionReasonAdmin(admin.ModelAdmin):
+@admin.register(ReasonCategory, RejectionReason)
+class ManagedReasonAdmin(admin.ModelAdmin):
     list_display = ["code", "name_zh", "name_en", "position", "is_active"]
     list_editable = ["position", "is_active"]
 

@@ -26,46 +26,44 @@ class Channel(models.TextChoices):
     API = "api", _("API")
 
 
-class ReasonCategory(models.Model):
+class ManagedReason(models.Model):
+    """An entry of a list the admins keep in both languages (why customers ask, why staff
+    refuse), so requests and decisions can be counted by reason."""
+
+    code = models.SlugField(_("code"), max_length=48, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name_for(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class ReasonCategory(ManagedReason):
     """Why customers ask for refunds; staff edit the list in the administration."""
 
-    code = models.SlugField(_("code"), max_length=48, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("offered to customers"), default=True)
 
-    class Meta:
+    class Meta(ManagedReason.Meta):
         verbose_name = _("refund reason")
         verbose_name_plural = _("refund reasons")
-        ordering = ["position", "code"]
-
-    def __str__(self) -> str:
-        return self.name_en
-
-    def name_for(self, language: str) -> str:
-        return self.name_zh if language.startswith("zh") else self.name_en
 
 
-class RejectionReason(models.Model):
+class RejectionReason(ManagedReason):
     """Why a refund is refused: a list the admins keep, so rejections can be counted."""
 
-    code = models.SlugField(_("code"), max_length=48, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("offered to staff"), default=True)
 
-    class Meta:
+    class Meta(ManagedReason.Meta):
         verbose_name = _("rejection reason")
         verbose_name_plural = _("rejection reasons")
-        ordering = ["position", "code"]
-
-    def __str__(self) -> str:
-        return self.name_en
-
-    def name_for(self, language: str) -> str:
-        return self.name_zh if language.startswith("zh") else self.name_en
 
 
 class ApprovalLimit(models.Model):
