@@ -28,6 +28,7 @@ from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.models import Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
+from refunddesk.payouts.actions import plan_payouts
 
 DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
 
@@ -40,6 +41,7 @@ def auto_approve(case: RefundCase, *, total: int, now: datetime) -> None:
     sla.refresh(case)
     case.save()
     case.lines.update(approved_minor=F("assessed_minor"))
+    plan_payouts(case, now=now)
     record(case, "approved", actor=None, before=before, now=now,
            data={"approved": case.assessment["total"], "automatic": True})
     notify(case, "decided")
@@ -227,6 +229,7 @@ def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_b
     for line in case.lines.select_related("order_line"):
         line.approved_minor = proposal["amounts"][line.order_line.line_id]
         line.save(update_fields=["approved_minor"])
+    plan_payouts(case, now=now)
     record(case, "approved", actor=actor, before=before, now=now, data=data)
     notify(case, "appeal_decided" if before == State.APPEALED else "decided")
 
