@@ -43,3 +43,19 @@ def fast_password_hashing(settings):
     # Real hashers are slow on purpose; tests create many logins and prove nothing about
     # hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def sandbox_gateway(settings, tmp_path):
+    """Every test gets its own sandbox provider (a ledger file of its own) whose refunds
+    settle at once, so no test pays into another's books or into the demo's."""
+    from refunddesk.payouts import gateways
+    from refunddesk.payouts.gateways.sandbox import ledger_at
+
+    configured = copy.deepcopy(settings.REFUNDDESK_GATEWAYS)
+    path = tmp_path / "sandbox-gateway.sqlite3"
+    configured["sandbox"]["OPTIONS"].update(ledger=str(path), settle_after={"default": 0})
+    settings.REFUNDDESK_GATEWAYS = configured
+    gateways.reset()
+    yield lambda: ledger_at(path)
+    gateways.reset()

@@ -233,6 +233,46 @@ EMAIL_USE_SSL = env_flag("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RefundDesk <refunds@localhost>")
 
+# Payouts: the gateways money goes back through (payouts/gateways/). A payment names its
+# gateway; credits in kind go through "balance". The sandbox settles after a delay per
+# method (minutes, for the demo); REFUNDDESK_SANDBOX_SETTLE_SECONDS sets one delay for all.
+_settle = os.environ.get("REFUNDDESK_SANDBOX_SETTLE_SECONDS")
+REFUNDDESK_GATEWAYS = {
+    "sandbox": {
+        "BACKEND": "refunddesk.payouts.gateways.sandbox.SandboxGateway",
+        "OPTIONS": {
+            "ledger": os.environ.get("REFUNDDESK_SANDBOX_LEDGER")
+            or str(VAR_DIR / "sandbox-gateway.sqlite3"),
+            "settle_after": {"default": float(_settle)} if _settle else {
+                "default": 120, "alipay": 60, "wechat_pay": 60, "card": 300, "paypal": 180,
+                "bank_transfer": 600},
+            "refund_window_days": 365,
+        },
+    },
+    "balance": {"BACKEND": "refunddesk.payouts.gateways.balance.BalanceGateway"},
+    "stripe": {
+        "BACKEND": "refunddesk.payouts.gateways.stripe.StripeGateway",
+        "OPTIONS": {
+            "api_key": os.environ.get("STRIPE_API_KEY", ""),
+            "api_base": os.environ.get("STRIPE_API_BASE", ""),
+            "timeout": float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10")),
+            # Stripe allows 100 writes a second live and 25 in test mode, per account;
+            # this is each worker process's share.
+            "rate_per_second": float(os.environ.get("STRIPE_WRITES_PER_SECOND", "25")),
+            "refund_window_days": 180,
+        },
+    },
+}
+# How often each worker looks for payouts to send or check, how long a worker may hold one
+# before another takes it up (a worker killed mid-call), and the first wait before asking
+# a gateway again about a refund still on its way (doubling up to an hour).
+REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
+REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))
+REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_SECONDS", "30"))
+REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS = 3600.0
+# Payouts taken per pass: larger is faster, smaller holds less when a worker dies.
+REFUNDDESK_PAYOUT_BATCH = int(os.environ.get("REFUNDDESK_PAYOUT_BATCH", "200"))
+
 # Where customers reach this site: links in e-mail are built on it.
 REFUNDDESK_BASE_URL = os.environ.get("REFUNDDESK_BASE_URL", "http://127.0.0.1:8000")
 REFUNDDESK_UPLOAD_MAX_BYTES = int(os.environ.get("REFUNDDESK_UPLOAD_MAX_MB", "10")) * 1024 * 1024

@@ -172,7 +172,15 @@ def test_an_agent_asks_for_a_document_the_customer_sends_it_and_the_agent_approv
 
     # and the worker sends the e-mail of the decision, in Chinese, to the customer
     run_worker()
-    decided = [m for m in mailbox.messages if "300.00 CNY" in m.subject]
+    decided = [m for m in mailbox.messages if "300.00 CNY" in m.subject and "批准" in m.subject]
     assert len(decided) == 1
     assert decided[0].rcpt_tos == [Account.objects.get(pk=case.account_id).email]
-    assert "批准" in decided[0].subject
+
+    # and the same worker run paid the money back (to the account balance, as the policy
+    # says): the case is refunded, the customer sees it and has the "paid" e-mail
+    case.refresh_from_db()
+    assert case.state == "refunded"
+    assert [m for m in mailbox.messages if "退款已到账" in m.subject]
+    customer.reload()
+    expect(customer.locator(".case-summary")).to_contain_text("已退款")
+    screenshot(customer, "customer-refunded")

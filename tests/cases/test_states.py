@@ -20,7 +20,9 @@ DESIGN_TABLE = {
                           "withdraw": "withdrawn"},
     "approved": {"payouts_submitted": "paying"},
     "paying": {"all_settled": "refunded", "payout_failed": "payout_failed"},
-    "payout_failed": {"retry": "paying", "redirect_to_balance": "paying"},
+    # DESIGN.md's table plus finance's third way out (issue 6): paid outside RefundDesk.
+    "payout_failed": {"retry": "paying", "redirect_to_balance": "paying",
+                      "record_paid_outside": "paying"},
     "refunded": {},
     "rejected": {"appeal": "appealed", "appeal_window_passed": "closed"},
     "appealed": {"approve": "approved", "reject": "closed"},

@@ -134,3 +134,4 @@ def run_worker(*options: str) -> None:
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)
+

@@ -17,12 +17,13 @@ from tests.notifications.conftest import BASE_URL, run_worker, submit_case
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def expected_subjects(language: str, number: str) -> tuple[str, str]:
+def expected_subjects(language: str, number: str) -> tuple[str, str, str]:
     """The subjects through the same catalogue the mail uses: right before and after the
     Chinese translations land."""
     with translation.override(language):
         return (gettext("We have received your refund request %(number)s") % {"number": number},
-                gettext("Your refund of %(money)s is approved") % {"money": "900.00 CNY"})
+                gettext("Your refund of %(money)s is approved") % {"money": "900.00 CNY"},
+                gettext("Your refund of %(money)s has been paid") % {"money": "900.00 CNY"})
 
 
 def mails_by_subject(mailbox):
@@ -38,13 +39,15 @@ def test_an_english_customer_gets_the_submitted_and_the_decided_mail_in_english(
     # when the worker runs the queue
     run_worker()
 
-    # then the SMTP server has two mails for the customer, in English
+    # then the SMTP server has three mails for the customer, in English: received, approved
+    # and paid (the policy refunds to the account balance, which the worker credits at once)
     link = f"{BASE_URL}/track?number={case.tracking_number}"
-    assert len(mailbox.messages) == 2
+    assert len(mailbox.messages) == 3
     mails = mails_by_subject(mailbox)
     submitted = mails[f"We have received your refund request {case.tracking_number}"]
     decided = mails["Your refund of 900.00 CNY is approved"]
-    for received in (submitted, decided):
+    paid = mails["Your refund of 900.00 CNY has been paid"]
+    for received in (submitted, decided, paid):
         assert received.rcpt_tos == ["li.lei@example.com"]
         assert received.message["To"] == "li.lei@example.com"
         assert received.message.get_content_type() == "multipart/alternative"
@@ -65,10 +68,11 @@ def test_a_chinese_customer_gets_the_mails_in_simplified_chinese(mailbox):
     # when the worker runs the queue
     run_worker()
 
-    # then both mails carry the Chinese subjects, the number, the amount and the link
-    submitted_subject, decided_subject = expected_subjects("zh-hans", case.tracking_number)
+    # then the mails carry the Chinese subjects, the number, the amount and the link
+    submitted_subject, decided_subject, paid_subject = expected_subjects(
+        "zh-hans", case.tracking_number)
     mails = mails_by_subject(mailbox)
-    assert set(mails) == {submitted_subject, decided_subject}
+    assert set(mails) == {submitted_subject, decided_subject, paid_subject}
     link = f"{BASE_URL}/track?number={case.tracking_number}"
     for received in mails.values():
         assert received.rcpt_tos == ["li.lei@example.com"]
@@ -92,7 +96,7 @@ def test_each_delivery_is_logged_as_sent_once_with_one_attempt(mailbox):
 
     # then each delivery is logged: sent, one attempt, when, no error, the subject
     deliveries = EmailDelivery.objects.filter(case=case).order_by("id")
-    assert [d.kind for d in deliveries] == ["submitted", "decided"]
+    assert [d.kind for d in deliveries] == ["submitted", "decided", "paid"]
     for delivery in deliveries:
         assert delivery.status == Status.SENT
         assert delivery.attempts == 1
@@ -107,7 +111,7 @@ def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
     # given a case whose mails have been sent
     case = submit_case("en")
     run_worker()
-    assert len(mailbox.messages) == 2
+    assert len(mailbox.messages) == 3
     delivery = EmailDelivery.objects.get(case=case, kind="submitted")
     sent_at = delivery.sent_at
 
@@ -119,6 +123,6 @@ def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
 
     # then nothing more was sent and the log is unchanged
     assert outcome == Status.SENT
-    assert len(mailbox.messages) == 2
+    assert len(mailbox.messages) == 3
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == (Status.SENT, 1, sent_at)

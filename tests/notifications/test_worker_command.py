@@ -43,10 +43,11 @@ def test_worker_in_batch_mode_runs_every_due_task_and_exits(mailbox):
     # when `refunddesk worker --batch --no-startup-delay` runs
     run_worker()
 
-    # then it returned with the queue empty and every task successful
+    # then it returned with the queue empty and every task successful, the "paid" mail of
+    # the payout it made on the way included
     assert DBTaskResult.objects.ready().count() == 0
-    assert DBTaskResult.objects.successful().count() == 2
-    assert EmailDelivery.objects.filter(case=case, status=Status.SENT).count() == 2
+    assert DBTaskResult.objects.successful().count() == 3
+    assert EmailDelivery.objects.filter(case=case, status=Status.SENT).count() == 3
 
 
 def database_url_of_the_test_database() -> str:
@@ -80,11 +81,13 @@ def test_two_worker_processes_sharing_the_queue_send_each_mail_once(mailbox, set
                for _ in range(2)]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
 
-    # then both exited, every task ran, and each mail reached the server once
+    # then both exited, every task ran (with the "paid" mail of the payout one of them
+    # made on the way), and each mail reached the server once
     assert [worker.returncode for worker in workers] == [0, 0], outputs
-    assert DBTaskResult.objects.successful().count() == 6
+    assert DBTaskResult.objects.successful().count() == 7
     assert sorted(received.subject for received in mailbox.messages) == sorted([
         f"We have received your refund request {case.tracking_number}",
-        "Your refund of 900.00 CNY is approved"])
+        "Your refund of 900.00 CNY is approved",
+        "Your refund of 900.00 CNY has been paid"])
     for delivery in EmailDelivery.objects.filter(case=case):
         assert (delivery.status, delivery.attempts) == (Status.SENT, 1)

@@ -1,2 +1,2 @@
-# The example orders of the case tests.
-from tests.cases.conftest import order, two_line_order  # noqa: F401
+# The example orders of the case tests, and their messages in English (autouse).
+from tests.cases.conftest import in_english, order, two_line_order  # noqa: F401

@@ -96,3 +96,37 @@ def _running(refunds, total):
     for asked in refunds:
         yield asked, still
         still -= min(asked, still)
+
+
+FUNDINGS = {"cash": ("alipay", "original"), "balance": ("balance", "balance"),
+            "gift": ("gift", "gift"), "voucher": ("voucher", "voucher")}
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(FUNDINGS)),
+                          st.integers(min_value=0, max_value=10**6),
+                          st.integers(min_value=0, max_value=10**6)), min_size=1, max_size=6),
+       st.data())
+def test_mixed_funding_adds_up_and_vouchers_and_gift_credit_never_become_cash(rows, data):
+    # given an order paid by cash, balance, gift credit and vouchers, some already partly
+    # refunded, with the policy's fallback on the cash shares
+    shares = [Share(f"P{n}", FUNDINGS[funding][0], funding, FUNDINGS[funding][1], amount,
+                    "balance" if funding == "cash" else None)
+              for n, (funding, amount, _) in enumerate(rows)]
+    left = {f"P{n}": room for n, (_, _, room) in enumerate(rows)}
+    assume(sum(left.values()) > 0)
+    approved = data.draw(st.integers(min_value=0, max_value=sum(left.values())))
+
+    # when the approved amount is planned
+    planned = plan(shares, approved, left)
+
+    # then it adds up, no payment gives more than it has left, and each payout goes where
+    # its share goes: in kind for balance, gift and vouchers, with the cash fallback kept
+    assert sum(p.amount for p in planned) == approved
+    by_payment = {share.payment: share for share in shares}
+    for payout in planned:
+        share = by_payment[payout.payment]
+        assert 0 < payout.amount <= left[payout.payment]
+        assert (payout.destination, payout.funding, payout.fallback) == (
+            share.destination, share.funding, share.fallback)
+        if payout.funding in ("gift", "voucher"):
+            assert payout.destination == payout.funding

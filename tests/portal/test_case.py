@@ -66,7 +66,9 @@ def test_an_approved_case_shows_where_the_money_goes_and_when_it_should_arrive(
 
     assert case.state == "approved"
     assert "300.00 CNY" in page
-    assert "back to Alipay" in page
+    # the payout the approval planned: back to Alipay, shown by the reference's end
+    assert "Alipay ****EW-1" in page
+    assert "On its way" in page
     assert "expected to arrive by" in page
     assert "Line 1: the 30-day money-back guarantee applies." in page
 

@@ -349,6 +349,12 @@ class BalanceEntryKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
 
 
+class CreditFund(models.TextChoices):
+    BALANCE = "balance", _("Account balance")
+    GIFT = "gift", _("Gift credit")
+    VOUCHER = "voucher", _("Voucher credit")
+
+
 class BalanceEntry(models.Model):
     """One movement of an account's stored balance: credits positive, debits negative.
 
@@ -366,6 +372,10 @@ class BalanceEntry(models.Model):
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
     amount_minor = models.BigIntegerField(_("amount"))
     kind = models.CharField(_("kind"), max_length=16, choices=BalanceEntryKind.choices)
+    # Which fund of the account moves: spendable balance, gift credit or voucher credit.
+    # Gift and voucher credit are never cash, so they are kept apart from the balance.
+    fund = models.CharField(_("fund"), max_length=8, choices=CreditFund.choices,
+                            default="balance")
     reference = models.CharField(_("reference"), max_length=128, blank=True)
     memo = models.CharField(_("memo"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"))

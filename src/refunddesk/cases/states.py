@@ -40,6 +40,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.PAYING, "payout_failed"): S.PAYOUT_FAILED,
     (S.PAYOUT_FAILED, "retry"): S.PAYING,
     (S.PAYOUT_FAILED, "redirect_to_balance"): S.PAYING,
+    (S.PAYOUT_FAILED, "record_paid_outside"): S.PAYING,
     (S.REJECTED, "appeal"): S.APPEALED,
     (S.REJECTED, "appeal_window_passed"): S.CLOSED,
     (S.APPEALED, "approve"): S.APPROVED,

@@ -22,6 +22,11 @@ from refunddesk.cases.document_kinds import label as document_kind_label
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import ALLOWED_TYPES
+from refunddesk.console.case_payouts import (
+    destination_name,
+    payout_detail_labels,
+    payout_event_labels,
+)
 from refunddesk.policy.explain import reason_text, rule_name
 from refunddesk.policy.money import format_amount
 from refunddesk.portal.presenting import Presented, engine_locale, method_name, present
@@ -186,6 +191,7 @@ def event_labels() -> dict[str, str]:
         "escalated": _("Escalated to a reviewer"),
         "closed_info_deadline": _("Closed: information not received by the deadline"),
         "closed_appeal_window": _("Closed: not appealed in time"),
+        **payout_event_labels(),
     }
 
 
@@ -200,12 +206,15 @@ def detail_labels() -> dict[str, str]:
         "is_partial": _("partial"),
         "is_override": _("above the assessment"), "justification": _("justification"),
         "proposed_by": _("proposed by"), "closed": _("closed"),
+        **payout_detail_labels(),
     }
 
 
 def detail_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if key == "destination":
+        return destination_name(str(value))
     if key == "documents" and isinstance(value, list):
         return ", ".join(document_kind_label(str(item)) for item in value)
     if isinstance(value, list):

@@ -1,7 +1,8 @@
 """The console's addresses, under /console/. Each area's view module lists its own."""
 
-from refunddesk.console.views import assist, case, policies, queue
+from refunddesk.console.views import assist, case, payouts, policies, queue, settlements
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls]
+urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
+               *settlements.urls]

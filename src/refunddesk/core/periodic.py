@@ -1,15 +1,18 @@
-"""Work done on a clock rather than on a request: run by every `refunddesk worker` once a
-minute (in a thread next to its task loop) and by `refunddesk sweep` for cron."""
+"""Work done on a clock rather than on a request, in threads next to each `refunddesk
+worker`'s task loop: the deadline sweep once a minute (also `refunddesk sweep` for cron),
+and the payouts, whose rows are their own queue (payouts/runner.py), every second."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.payouts.runner import BATCH, run_pass
 
 log = logging.getLogger(__name__)
 
@@ -21,23 +24,40 @@ def run_periodic() -> SweepResult:
     return result
 
 
-class PeriodicThread(threading.Thread):
-    """Runs `run_periodic` every `seconds` until stopped; an error is logged, not fatal."""
+def run_payouts() -> bool:
+    """One pass over the payouts that are due; True when there may be more right now."""
+    result = run_pass()
+    if result.taken:
+        log.info("payouts: %s taken, %s paid, %s failed, %s waiting, %s dropped",
+                 result.taken, result.succeeded, result.failed, result.waiting,
+                 result.dropped)
+    return result.taken >= BATCH
 
-    def __init__(self, seconds: float):
-        super().__init__(name="refunddesk-periodic", daemon=True)
-        self.seconds = seconds
+
+class PeriodicThread(threading.Thread):
+    """Runs `work` every `seconds` until stopped, at once again while it says there is more;
+    an error is logged, not fatal."""
+
+    def __init__(self, seconds: float, work: Callable[[], object] = run_periodic,
+                 name: str = "refunddesk-periodic"):
+        super().__init__(name=name, daemon=True)
+        self.seconds, self.work = seconds, work
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(self.seconds):
+        more = False
+        while more or not self.stopped.wait(self.seconds):
+            if self.stopped.is_set():
+                break
             close_old_connections()
             try:
-                run_periodic()
+                more = self.work() is True
             except Exception:
-                log.exception("the periodic sweep failed; it runs again in %ss", self.seconds)
+                more = False
+                log.exception("%s failed; it runs again in %ss", self.name, self.seconds)
             finally:
-                connections.close_all()
+                if not more:
+                    connections.close_all()
 
     def stop(self) -> None:
         self.stopped.set()

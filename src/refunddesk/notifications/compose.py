@@ -12,12 +12,26 @@ from django.utils.translation import gettext as _
 
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.notifications.models import EmailDelivery
+from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
 
 
 def tracking_link(case: Any) -> str:
     return settings.REFUNDDESK_BASE_URL.rstrip("/") + reverse("portal:track") + (
         f"?number={case.tracking_number}")
+
+
+def where_it_went(case: Any) -> list[str]:
+    """The paid mail's list of payouts, so the customer knows where to look for each
+    amount; then why any of it did not go back the way it was paid."""
+    payouts = customer_payouts(case)
+    if not payouts:
+        return []
+    lines = [_("Where the money went:")] + [
+        f"{format_amount(payout.amount.minor, payout.amount.currency)} "
+        f"{payout.amount.currency} → {payout.destination}" for payout in payouts]
+    fallbacks = list(dict.fromkeys(payout.fallback for payout in payouts if payout.fallback))
+    return ["\n".join(lines), *fallbacks]
 
 
 def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
@@ -75,7 +89,7 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
     if kind == "paid":
         return (_("Your refund of %(money)s has been paid") % {"money": money}, [
             _("The refund of %(money)s for request %(number)s has been paid.")
-            % {"money": money, "number": number}])
+            % {"money": money, "number": number}, *where_it_went(case)])
     if kind == "message":
         last_message = (case.messages.filter(is_internal=False, author_kind="staff")
                         .order_by("-created_at", "-id").first())

@@ -1,58 +1,121 @@
-"""Changes of payouts. `plan_payouts` runs inside an approval's transaction (the case row is
-locked by the caller): the approved amount becomes pending Payout rows, one per route, so
-the decision and its money plan commit together or not at all."""
+"""Finance's changes of payouts, each one transaction with one CaseEvent: retry a refused
+payout, redirect it to the account's balance, record it as paid outside RefundDesk. A
+refused payout is never edited back to life: a new payout replaces it (with a new
+idempotency key), so the history of what each gateway was asked stays as it happened.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Sum
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import sla
+from refunddesk.cases.actions._base import locked, move, record
 from refunddesk.cases.errors import CaseError
-from refunddesk.cases.models import RefundCase
-from refunddesk.payouts.models import COMMITTED_STATES, Destination, Payout
-from refunddesk.payouts.planning import PlanError, plan, shares_of
-from refunddesk.policy.money import format_amount, parse_amount
+from refunddesk.cases.states import State
+from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
+from refunddesk.payouts.permissions import require_manage
+from refunddesk.payouts.planned import LEDGER_GATEWAY
+from refunddesk.payouts.settle import current_payouts, payout_details, settle
 
-# Credits in kind (balance, voucher, gift) are written to the account's ledger.
-LEDGER_GATEWAY = "balance"
-DEFAULT_GATEWAY = "sandbox"
+# -- finance: what to do with a payout a gateway refused ------------------------------------
 
-
-def left_to_refund(case: RefundCase) -> dict[str, int]:
-    """What each payment of the case's order can still refund: its amount less every payout
-    that moved or may have moved money. The payment rows are locked, so two approvals on
-    one order plan one after the other."""
-    payments = list(case.order.payments.select_for_update().order_by("position", "pk"))
-    paid_out = dict(
-        Payout.objects.filter(payment__in=payments, state__in=COMMITTED_STATES)
-        .values("payment").annotate(total=Sum("amount_minor")).values_list("payment", "total"))
-    return {payment.payment_id: payment.amount_minor - (paid_out.get(payment.pk) or 0)
-            for payment in payments}
+OUTSIDE_GATEWAY = "outside"
 
 
-def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
-    payments = {payment.payment_id: payment for payment in case.order.payments.all()}
-    left = left_to_refund(case)
-    shares = shares_of(case.assessment, lambda text: parse_amount(text, case.currency))
-    try:
-        planned = plan(shares, case.approved_total_minor or 0, left)
-    except PlanError:
-        room = sum(max(0, left.get(share.payment, 0)) for share in shares)
-        raise CaseError(_("The payments this refund goes back to have only %(left)s "
-                          "%(currency)s left to refund.")
-                        % {"left": format_amount(room, case.currency),
-                           "currency": case.currency}) from None
-    payouts = []
-    for item in planned:
-        payment = payments[item.payment]
-        is_original = item.destination == Destination.ORIGINAL
-        method = item.method if is_original else "balance"
-        payouts.append(Payout(
-            case=case, payment=payment, destination=item.destination,
-            gateway=(payment.gateway or DEFAULT_GATEWAY) if is_original else LEDGER_GATEWAY,
-            amount_minor=item.amount, currency=case.currency, created_at=now,
-            expected_at=sla.payout_expected(case, method, now)))
-    return Payout.objects.bulk_create(payouts)
+class PayoutError(CaseError):
+    code = "payout_error"
+
+
+def _failed_payout(payout: Payout) -> Payout:
+    """The payout row, locked, if finance may replace it; else a PayoutError saying why.
+    Payouts are locked before their case, in the order the worker locks them."""
+    locked_payout = (Payout.objects.select_for_update().select_related("payment")
+                     .get(pk=payout.pk))
+    if locked_payout.state != PayoutState.FAILED:
+        raise PayoutError(_("Only a failed payout can be retried, redirected or recorded "
+                            "as paid; this one is “%(state)s”.")
+                          % {"state": PayoutState(locked_payout.state).label})
+    replacement = Payout.objects.filter(replaces=locked_payout).first()
+    if replacement is not None:
+        raise PayoutError(_("This payout was already replaced by payout %(payout)s. Reload "
+                            "the page to see what changed.") % {"payout": replacement.pk})
+    return locked_payout
+
+
+def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[str, str],
+             **fields: Any) -> Payout:
+    case = locked(old.case)
+    values: dict[str, Any] = {
+        "case": case, "payment": old.payment, "destination": old.destination,
+        "gateway": old.gateway, "amount_minor": old.amount_minor, "currency": old.currency,
+        "created_at": now, "next_attempt_at": now, "replaces": old,
+        "fallback_reason": old.fallback_reason}
+    values.update(fields)
+    method = old.payment.method if values["destination"] == Destination.ORIGINAL else "balance"
+    values.setdefault("expected_at", sla.payout_expected(case, method, now))
+    new = Payout.objects.create(**values)
+    others_failed = (Payout.objects.filter(case=case, state=PayoutState.FAILED,
+                                           replaced_by__isnull=True).exclude(pk=old.pk)
+                     .exists())
+    before = case.state
+    if case.state == State.PAYOUT_FAILED and not others_failed:
+        move(case, action)
+        case.save(update_fields=["state", "updated_at"])
+    record(case, action, actor=actor, before=before, now=now,
+           data={"replaces": str(old.pk), **payout_details(new), **data})
+    settle(case, current_payouts([case.pk]).get(case.pk, []), now=now)
+    return new
+
+
+def retry_payout(payout: Payout, *, actor: Any, now: datetime | None = None) -> Payout:
+    """Send the refused amount again by the same route, as a new payout (a new idempotency
+    key: the provider would answer the old key with the old refusal)."""
+    require_manage(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _failed_payout(payout)
+        return _replace(old, actor=actor, action="retry", now=now, data={})
+
+
+def redirect_to_balance(payout: Payout, *, actor: Any, now: datetime | None = None) -> Payout:
+    """Credit the refused amount to the account's balance instead."""
+    require_manage(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _failed_payout(payout)
+        return _replace(old, actor=actor, action="redirect_to_balance", now=now, data={},
+                        destination=Destination.BALANCE, gateway=LEDGER_GATEWAY,
+                        fallback_reason=FallbackReason.REDIRECTED)
+
+
+def record_paid_outside(payout: Payout, *, actor: Any, reference: str,
+                        now: datetime | None = None) -> Payout:
+    """Record that finance paid the refused amount another way (a bank transfer, cash),
+    with the reference of that payment; it counts as paid at once."""
+    require_manage(actor)
+    reference = " ".join((reference or "").split())
+    if not reference:
+        raise PayoutError(_("Enter the reference of the payment made outside RefundDesk (a "
+                            "bank transfer number, a receipt number)."))
+    if len(reference) > 128:
+        raise PayoutError(_("The reference can have at most 128 characters."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _failed_payout(payout)
+        earlier = Payout.objects.filter(gateway=OUTSIDE_GATEWAY,
+                                        gateway_refund_id=reference).first()
+        if earlier is not None:
+            raise PayoutError(_("The reference %(reference)s is already recorded, for payout "
+                                "%(payout)s of case %(case)s.")
+                              % {"reference": reference, "payout": earlier.pk,
+                                 "case": earlier.case.tracking_number})
+        return _replace(old, actor=actor, action="record_paid_outside", now=now,
+                        data={"reference": reference}, gateway=OUTSIDE_GATEWAY,
+                        state=PayoutState.SUCCEEDED, gateway_refund_id=reference,
+                        submitted_at=now, settled_at=now, next_attempt_at=None,
+                        expected_at=now)

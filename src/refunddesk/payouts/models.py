@@ -8,9 +8,11 @@ refunded" is derived from these rows, never a counter edited in place.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refunddesk.billing.models import Payment
 from refunddesk.cases.models import RefundCase
@@ -20,7 +22,7 @@ from refunddesk.policy.money import Money
 class PayoutState(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SUBMITTED = "submitted", _("Sent to the payment provider")
-    SUCCEEDED = "succeeded", _("Paid")
+    SUCCEEDED = "succeeded", pgettext_lazy("payout", "Paid")
     FAILED = "failed", _("Failed")
     REQUIRES_ACTION = "requires_action", _("Needs action")
     UNKNOWN = "unknown", _("Outcome unknown")
@@ -37,6 +39,19 @@ class Destination(models.TextChoices):
 # left to refund. A failed payout does not (its money never moved).
 COMMITTED_STATES = (PayoutState.PENDING, PayoutState.SUBMITTED, PayoutState.SUCCEEDED,
                     PayoutState.REQUIRES_ACTION, PayoutState.UNKNOWN)
+
+
+# States in which the gateway still has something to tell us.
+IN_MOTION_STATES = (PayoutState.PENDING, PayoutState.SUBMITTED, PayoutState.REQUIRES_ACTION,
+                    PayoutState.UNKNOWN)
+FINAL_STATES = (PayoutState.SUCCEEDED, PayoutState.FAILED)
+
+
+class FallbackReason(models.TextChoices):
+    METHOD_UNAVAILABLE = "method_unavailable", _(
+        "the original payment method cannot take refunds at the moment")
+    TOO_OLD = "too_old", _("the payment is older than the payment provider accepts refunds for")
+    REDIRECTED = "redirected", _("the payment provider refused the refund")
 
 
 class Payout(models.Model):
@@ -57,7 +72,19 @@ class Payout(models.Model):
     last_error_code = models.CharField(_("last error code"), max_length=64, blank=True)
     last_error_message = models.TextField(_("last error"), blank=True)
     expected_at = models.DateTimeField(_("expected to arrive"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    # When the worker should next talk to the gateway about this payout; None once it has
+    # ended. A worker that takes a payout moves this forward by a lease, so a payout whose
+    # worker died is taken up again once the lease runs out (runner.py).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Why the money does not go back by the original route, when it does not.
+    fallback_reason = models.CharField(_("why not the original route"), max_length=32,
+                                       blank=True)
+    # A payout made by finance in place of a failed one (retry, redirect, paid outside).
+    replaces = models.OneToOneField("self", verbose_name=_("replaces"), null=True,
+                                    blank=True, on_delete=models.PROTECT,
+                                    related_name="replaced_by")
     created_at = models.DateTimeField(_("planned"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -65,7 +92,12 @@ class Payout(models.Model):
         verbose_name = _("payout")
         verbose_name_plural = _("payouts")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["state", "updated_at"])]
+        indexes = [
+            models.Index(fields=["state", "updated_at"]),
+            # The worker's queue: only payouts still in motion are in it.
+            models.Index(fields=["next_attempt_at"], condition=Q(next_attempt_at__isnull=False),
+                         name="payout_due"),
+        ]
         permissions = [
             ("manage_payouts", "Can retry, redirect and record payouts by hand"),
             ("reconcile", "Can import settlement files and reconcile payouts"),
@@ -92,3 +124,61 @@ class Payout(models.Model):
         """What the gateway sees as the idempotency key: our own id, so a repeated submit
         of the same payout is recognised by the provider as the same refund."""
         return f"refunddesk-payout-{self.pk}"
+
+
+class SettlementOutcome(models.TextChoices):
+    MATCHED = "matched", _("Matches")
+    DIFFERS = "differs", _("Differs")
+    MISSING = "missing", _("Missing from the file")
+    UNKNOWN = "unknown", _("Not ours")
+
+
+class Settlement(models.Model):
+    """One settlement file from a gateway, imported by finance and compared with our
+    payouts (reconcile.py). Kept with its lines, so the comparison can be shown later."""
+
+    gateway = models.CharField(_("gateway"), max_length=32)
+    file_name = models.CharField(_("file"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(_("imported"))
+    period_start = models.DateTimeField(_("from"), null=True, blank=True)
+    period_end = models.DateTimeField(_("until"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict)
+
+    class Meta:
+        verbose_name = _("settlement file")
+        verbose_name_plural = _("settlement files")
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            # The same file twice would list every refund twice; reconcile.py says so
+            # clearly, this holds when two people import it at the same moment.
+            models.UniqueConstraint(fields=["gateway", "sha256"], name="settlement_file_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.file_name}"
+
+
+class SettlementLine(models.Model):
+    settlement = models.ForeignKey(Settlement, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    refund_id = models.CharField(_("provider's refund id"), max_length=128, blank=True)
+    amount_minor = models.BigIntegerField(_("amount"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    status = models.CharField(_("status in the file"), max_length=32, blank=True)
+    payout = models.ForeignKey(Payout, verbose_name=_("payout"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="settlement_lines")
+    outcome = models.CharField(_("outcome"), max_length=8, choices=SettlementOutcome.choices)
+    differences = models.JSONField(_("differences"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
+        ordering = ["settlement", "outcome", "line_number", "id"]
+        indexes = [models.Index(fields=["settlement", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.refund_id} {self.outcome}"

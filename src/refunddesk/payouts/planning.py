@@ -30,6 +30,7 @@ class Share:
     funding: str  # cash | balance | gift | voucher
     destination: str  # original | balance | gift | voucher
     amount: int  # what the assessment gave this payment, minor units
+    fallback: str | None = None  # where it goes if the original route cannot take it
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class PlannedPayout:
     funding: str
     destination: str
     amount: int
+    fallback: str | None = None
 
 
 def shares_of(assessment: Mapping[str, object], parse: object) -> list[Share]:
@@ -46,7 +48,7 @@ def shares_of(assessment: Mapping[str, object], parse: object) -> list[Share]:
     entries = assessment.get("allocation") or []
     assert isinstance(entries, list) and callable(parse)
     return [Share(entry["payment"], entry["method"], entry.get("funding", "cash"),
-                  entry["destination"], parse(entry["amount"]))
+                  entry["destination"], parse(entry["amount"]), entry.get("fallback"))
             for entry in entries]
 
 
@@ -78,5 +80,5 @@ def plan(shares: Sequence[Share], approved: int, left: Mapping[str, int]
         amounts = [amount + extra for amount, extra in
                    zip(amounts, allocate(excess, spare), strict=True)]
     return [PlannedPayout(share.payment, share.method, share.funding, share.destination,
-                          amount)
+                          amount, share.fallback)
             for share, amount in zip(shares, amounts, strict=True) if amount]

@@ -28,7 +28,7 @@ from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.models import Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
-from refunddesk.payouts.actions import plan_payouts
+from refunddesk.payouts.planned import plan_payouts
 
 DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
 

@@ -18,6 +18,7 @@ from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.console import case_forms
 from refunddesk.console.access import staff_required
+from refunddesk.console.case_payouts import payout_rows
 from refunddesk.console.case_presenting import case_view, preview_kind
 from refunddesk.console.views import case_actions
 
@@ -52,6 +53,7 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
                         for error in form.non_field_errors()]
     context: dict[str, Any] = {
         "case": case, "view": view, "forms": shown, "errors_elsewhere": errors_elsewhere,
+        "payouts": payout_rows(case, request.user),
         "open_form": next(iter(bound), ""),
         "form_with_errors": next((key for key, form in bound.items()
                                   if key in shown and form.errors), ""),

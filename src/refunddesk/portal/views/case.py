@@ -19,6 +19,7 @@ from refunddesk.cases import actions, sla
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition, State, holds_lines, next_state
 from refunddesk.cases.uploads import UploadRefused
+from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.portal.forms import (
     AppealForm,
     ConfirmForm,
@@ -66,6 +67,7 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
                 error: str = "", **bound: forms.Form) -> HttpResponse:
     policy = sla.policy_of(case)
     payout_start = case.decided_at if case.state in PAYOUT_STATES else None
+    payouts = customer_payouts(case)
     context: dict[str, Any] = {
         "case": case,
         "error": error,
@@ -74,10 +76,12 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
         "documents": case.documents.all(),
         "assessment": present(case.assessment, language=request.LANGUAGE_CODE, policy=policy,
                               payout_start=payout_start),
-        # The assessment's split of the money holds only for the amount it assessed; after a
-        # partial approval the payouts (planned with the approval) say where it goes.
-        "shows_payout_dates": payout_start is not None and case.approved_total_minor in (
-            None, case.assessed_total_minor),
+        # Once the approval planned its payouts they say where the money goes. Before (and
+        # for a case approved before payouts were recorded) the assessment's split says
+        # it, but only for the amount it assessed: not after a partial approval.
+        "payouts": payouts,
+        "shows_payout_dates": not payouts and payout_start is not None
+        and case.approved_total_minor in (None, case.assessed_total_minor),
         "review_due": case.review_due if case.state == State.IN_REVIEW else None,
         "lines": case.lines.select_related("order_line__product"),
         "can_withdraw": can(case.state, "withdraw"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.core.ratelimit import client_ip, is_limited
+from refunddesk.payouts.presenting import customer_payouts
 
 WINDOW_SECONDS = 600
 
@@ -54,5 +55,9 @@ def track(request: HttpRequest) -> HttpResponse:
     else:
         form = TrackForm(initial={"number": request.GET.get("number", "")})
     events = case.events.filter(is_customer_visible=True) if case else []
+    # Only what is safe to show whoever holds the number and the address: the page shows
+    # each payout's masked destination, amount, state and date, never why it went where.
+    payouts = customer_payouts(case) if case else []
     return render(request, "portal/track.html",
-                  {"form": form, "case": case, "events": events, "not_found": not_found})
+                  {"form": form, "case": case, "events": events, "payouts": payouts,
+                   "not_found": not_found})

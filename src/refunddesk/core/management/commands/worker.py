@@ -10,9 +10,10 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django_tasks_db.management.commands import db_worker
 
-from refunddesk.core.periodic import PeriodicThread, run_periodic
+from refunddesk.core.periodic import PeriodicThread, run_payouts, run_periodic
 
 
 class Command(db_worker.Command):
@@ -21,7 +22,8 @@ class Command(db_worker.Command):
         "to customers, payouts, …) and runs each once it is due (retries wait their turn), "
         "and sweeps the case deadlines once a minute. Run one or more next to the web "
         "server; on PostgreSQL workers on many machines share the queue. --batch runs what "
-        "is due now (after one sweep) and exits."
+        "is due now (after one sweep and the payouts due now) and exits. Payouts are sent "
+        "and followed every REFUNDDESK_PAYOUT_POLL_SECONDS (default 1)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -33,14 +35,19 @@ class Command(db_worker.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         seconds = options.pop("sweep_seconds")
         if options.get("batch"):
+            while run_payouts():
+                pass
             if seconds:
                 run_periodic()
             return super().handle(*args, **options)
-        sweeper = PeriodicThread(seconds) if seconds else None
-        if sweeper is not None:
-            sweeper.start()
+        threads = [PeriodicThread(settings.REFUNDDESK_PAYOUT_POLL_SECONDS, run_payouts,
+                                  "refunddesk-payouts")]
+        if seconds:
+            threads.append(PeriodicThread(seconds))
+        for thread in threads:
+            thread.start()
         try:
             return super().handle(*args, **options)
         finally:
-            if sweeper is not None:
-                sweeper.stop()
+            for thread in threads:
+                thread.stop()

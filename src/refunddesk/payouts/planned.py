@@ -1,0 +1,84 @@
+"""The payouts an approval plans. `plan_payouts` runs inside the approval's transaction
+(the case row is locked by the caller): the approved amount becomes pending Payout rows,
+one per route, due at once, so the decision and its money plan commit together or not at
+all, and the worker finds the plan as soon as it is committed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.billing.models import Payment
+from refunddesk.cases import sla
+from refunddesk.cases.errors import CaseError
+from refunddesk.cases.models import RefundCase
+from refunddesk.payouts.gateways import gateway
+from refunddesk.payouts.gateways.base import GatewayError
+from refunddesk.payouts.models import (
+    COMMITTED_STATES,
+    Destination,
+    Payout,
+)
+from refunddesk.payouts.planning import PlanError, PlannedPayout, plan, shares_of
+from refunddesk.policy.money import format_amount, parse_amount
+
+# Credits in kind (balance, voucher, gift) are written to the account's ledger.
+LEDGER_GATEWAY = "balance"
+DEFAULT_GATEWAY = "sandbox"
+
+
+def left_to_refund(case: RefundCase) -> dict[str, int]:
+    """What each payment of the case's order can still refund: its amount less every payout
+    that moved or may have moved money. The payment rows are locked, so two approvals on
+    one order plan one after the other."""
+    payments = list(case.order.payments.select_for_update().order_by("position", "pk"))
+    paid_out = dict(
+        Payout.objects.filter(payment__in=payments, state__in=COMMITTED_STATES)
+        .values("payment").annotate(total=Sum("amount_minor")).values_list("payment", "total"))
+    return {payment.payment_id: payment.amount_minor - (paid_out.get(payment.pk) or 0)
+            for payment in payments}
+
+
+def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
+    payments = {payment.payment_id: payment for payment in case.order.payments.all()}
+    left = left_to_refund(case)
+    shares = shares_of(case.assessment, lambda text: parse_amount(text, case.currency))
+    try:
+        planned = plan(shares, case.approved_total_minor or 0, left)
+    except PlanError:
+        room = sum(max(0, left.get(share.payment, 0)) for share in shares)
+        raise CaseError(_("The payments this refund goes back to have only %(left)s "
+                          "%(currency)s left to refund.")
+                        % {"left": format_amount(room, case.currency),
+                           "currency": case.currency}) from None
+    payouts = []
+    for item in planned:
+        payment = payments[item.payment]
+        destination, gateway_name, fallback_reason = route_of(item, payment, now)
+        method = item.method if destination == Destination.ORIGINAL else "balance"
+        # Due at once: the worker takes it up with its next pass (runner.py).
+        payouts.append(Payout(
+            case=case, payment=payment, destination=destination, gateway=gateway_name,
+            fallback_reason=fallback_reason, amount_minor=item.amount,
+            currency=case.currency, created_at=now, next_attempt_at=now,
+            expected_at=sla.payout_expected(case, method, now)))
+    return Payout.objects.bulk_create(payouts)
+
+
+def route_of(item: PlannedPayout, payment: Payment, now: datetime) -> tuple[str, str, str]:
+    """(destination, gateway, why not the original route) of a planned payout. A cash
+    refund whose gateway cannot take it now (the method is switched off, the payment is
+    older than the provider refunds) goes to the policy's fallback, when it has one."""
+    if item.destination != Destination.ORIGINAL:
+        return item.destination, LEDGER_GATEWAY, ""
+    name = payment.gateway or DEFAULT_GATEWAY
+    try:
+        reason = gateway(name).why_not_original(payment.method, payment.paid_at, now)
+    except GatewayError:
+        reason = None  # not configured: the payout waits for it (runner.py)
+    if reason and item.fallback:
+        return item.fallback, LEDGER_GATEWAY, reason
+    return Destination.ORIGINAL, name, ""
+

@@ -1,0 +1,222 @@
+"""The worker's side of payouts: send pending payouts to their gateway and follow the ones
+on their way until they end.
+
+The Payout rows are the queue. An approval writes them in its own transaction (the
+outbox); `next_attempt_at` says when each is due. A pass takes a batch of due payouts in
+one short transaction and moves their `next_attempt_at` forward by a lease, so neither
+another worker nor the next pass takes them while this one talks to the gateways — with no
+transaction open, so no lock is held while a provider answers. What the gateways said is
+then recorded in one transaction, which also moves the cases (settle.py).
+
+A worker killed at any moment leaves each payout either untouched (taken again when its
+lease runs out) or recorded. Taken again, a payout is sent again with the same idempotency
+key, and the provider answers with the refund it already made: paid once, whatever
+happens. A lease that ran out while its worker was only slow is noticed by the attempt
+count: the slow worker's answer is dropped and the newer one counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from refunddesk.payouts.gateways import gateway
+from refunddesk.payouts.gateways.base import (
+    GatewayError,
+    OutcomeUnknown,
+    RefundRequest,
+    RefundStatus,
+    RetryableError,
+)
+from refunddesk.payouts.models import Payout, PayoutState
+from refunddesk.payouts.settle import settle_cases
+
+log = logging.getLogger(__name__)
+
+BATCH = settings.REFUNDDESK_PAYOUT_BATCH
+
+
+def request_for(payout: Payout) -> RefundRequest:
+    payment, case = payout.payment, payout.case
+    return RefundRequest(
+        payout_id=payout.pk, idempotency_key=payout.idempotency_key,
+        amount_minor=payout.amount_minor, currency=payout.currency,
+        destination=payout.destination, method=payment.method,
+        payment_reference=payment.reference, paid_at=payment.paid_at,
+        account=case.account.external_id, account_pk=case.account_id,
+        case=case.tracking_number, refund_id=payout.gateway_refund_id)
+
+
+@dataclass
+class Claim:
+    payout_id: int
+    gateway: str
+    state: str
+    attempts: int  # after this claim: the answer counts only if nobody claimed it since
+    request: RefundRequest
+
+
+@dataclass
+class Outcome:
+    claim: Claim
+    status: RefundStatus | None = None
+    error: GatewayError | None = None
+
+
+@dataclass
+class PassResult:
+    taken: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    waiting: int = 0
+    dropped: int = 0
+    cases: set[int] = field(default_factory=set)
+
+
+def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
+    """Wait before the next call about a payout after `attempts` calls: doubling from
+    REFUNDDESK_PAYOUT_RETRY_SECONDS, at most an hour, never less than the provider asked."""
+    first = settings.REFUNDDESK_PAYOUT_RETRY_SECONDS
+    seconds = min(first * 2 ** max(0, attempts - 1), settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
+    return timedelta(seconds=max(seconds, at_least or 0))
+
+
+def claim_due(now: datetime, *, limit: int = BATCH, case_ids: list[int] | None = None
+              ) -> list[Claim]:
+    lease = timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
+    with transaction.atomic():
+        due = (Payout.objects.select_for_update(skip_locked=True, of=("self",))
+               .filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id"))
+        if case_ids is not None:
+            due = due.filter(case_id__in=case_ids)
+        payouts = list(due.select_related("payment", "case__account")[:limit])
+        if not payouts:
+            return []
+        Payout.objects.filter(pk__in=[payout.pk for payout in payouts]).update(
+            next_attempt_at=now + lease, attempts=F("attempts") + 1)
+    return [Claim(payout.pk, payout.gateway, payout.state, payout.attempts + 1,
+                  request_for(payout)) for payout in payouts]
+
+
+def call_gateway(claim: Claim) -> Outcome:
+    """Ask the gateway; every failure becomes an Outcome, never an exception."""
+    request = claim.request
+    is_send = claim.state == PayoutState.PENDING
+    try:
+        adapter = gateway(claim.gateway)
+        if claim.state == PayoutState.UNKNOWN and not request.refund_id:
+            # Sent, but no answer came back. Ask first: the provider may have made the
+            # refund (and may no longer remember the idempotency key, or may replay its own
+            # error for it). Only a provider that has no such refund gets it sent again.
+            try:
+                return Outcome(claim, status=adapter.fetch(request))
+            except RetryableError as error:
+                if error.code != "resource_missing":
+                    raise
+            is_send = True
+        if is_send:
+            # The payout's idempotency key makes a repeated send return the first refund.
+            adapter.throttle()
+            return Outcome(claim, status=adapter.refund(request))
+        return Outcome(claim, status=adapter.fetch(request))
+    except GatewayError as error:
+        return Outcome(claim, error=error)
+    except Exception as error:
+        log.exception("payout %s: the %s gateway failed unexpectedly", claim.payout_id,
+                      claim.gateway)
+        text = f"{type(error).__name__}: {error}"[:500]
+        # After a send, we cannot tell whether the provider acted: ask again, same key.
+        return Outcome(claim, error=(OutcomeUnknown if is_send else RetryableError)(
+            "unexpected_error", text))
+
+
+def apply(payout: Payout, outcome: Outcome, now: datetime) -> None:
+    """Write what the gateway said onto the (locked) payout row."""
+    status, error = outcome.status, outcome.error
+    if status is not None:
+        if status.refund_id:
+            payout.gateway_refund_id = status.refund_id
+        if payout.submitted_at is None:
+            payout.submitted_at = now
+        payout.state = status.state
+        payout.last_error_code = status.error_code[:64]
+        payout.last_error_message = status.error_message
+        if status.state in (PayoutState.SUCCEEDED, PayoutState.FAILED):
+            payout.next_attempt_at = None
+            if status.state == PayoutState.SUCCEEDED:
+                payout.settled_at = status.settled_at or now
+        else:
+            payout.next_attempt_at = now + retry_delay(payout.attempts)
+        return
+    assert error is not None
+    payout.last_error_code, payout.last_error_message = error.code[:64], error.message
+    if not error.retryable:
+        payout.state, payout.next_attempt_at = PayoutState.FAILED, None
+        return
+    if isinstance(error, OutcomeUnknown) and payout.state == PayoutState.PENDING:
+        payout.state = PayoutState.UNKNOWN
+    payout.next_attempt_at = now + retry_delay(payout.attempts, error.retry_after)
+
+
+UPDATED_FIELDS = ["state", "gateway_refund_id", "submitted_at", "settled_at", "next_attempt_at",
+                  "last_error_code", "last_error_message", "updated_at"]
+
+
+def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
+    if not outcomes:
+        return
+    with transaction.atomic():
+        ids = [outcome.claim.payout_id for outcome in outcomes]
+        payouts = {payout.pk: payout for payout in
+                   Payout.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        changed = []
+        for outcome in outcomes:
+            payout = payouts.get(outcome.claim.payout_id)
+            if payout is None or payout.attempts != outcome.claim.attempts:
+                result.dropped += 1  # another worker took it since; its answer counts
+                continue
+            apply(payout, outcome, now)
+            payout.updated_at = now
+            changed.append(payout)
+            result.cases.add(payout.case_id)
+            if payout.state == PayoutState.SUCCEEDED:
+                result.succeeded += 1
+            elif payout.state == PayoutState.FAILED:
+                result.failed += 1
+                log.warning("payout %s failed: %s %s", payout.pk, payout.last_error_code,
+                            payout.last_error_message)
+            else:
+                result.waiting += 1
+        # One UPDATE per row: bulk_update's CASE expressions cost more than they save here.
+        for payout in changed:
+            Payout.objects.filter(pk=payout.pk).update(
+                **{name: getattr(payout, name) for name in UPDATED_FIELDS})
+        settle_cases(sorted({payout.case_id for payout in changed}), now=now)
+
+
+def run_pass(now: datetime | None = None, *, limit: int = BATCH,
+             case_ids: list[int] | None = None) -> PassResult:
+    """One batch: take what is due, ask the gateways, record the answers."""
+    result = PassResult()
+    claims = claim_due(now or timezone.now(), limit=limit, case_ids=case_ids)
+    result.taken = len(claims)
+    outcomes = [call_gateway(claim) for claim in claims]
+    record(outcomes, now or timezone.now(), result)
+    return result
+
+
+def run_until_idle(*, limit: int = BATCH, max_passes: int = 1000) -> int:
+    """Passes until nothing is due now; the number of payouts taken."""
+    taken = 0
+    for _ in range(max_passes):
+        result = run_pass(limit=limit)
+        taken += result.taken
+        if result.taken < limit:
+            break
+    return taken

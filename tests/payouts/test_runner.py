@@ -1,0 +1,198 @@
+"""The worker's payout passes against the sandbox gateway: sent once, followed until they
+end, the case moved along, and every crash or late answer handled without paying twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from refunddesk.cases.models import CaseEvent
+from refunddesk.cases.states import State
+from refunddesk.notifications.models import EmailDelivery
+from refunddesk.payouts import gateways
+from refunddesk.payouts.models import Payout, PayoutState
+from refunddesk.payouts.runner import call_gateway, claim_due, record, retry_delay, run_pass
+from tests.payouts.builders import approved_case
+
+pytestmark = pytest.mark.django_db
+
+
+def slow_sandbox(settings, seconds):
+    settings.REFUNDDESK_GATEWAYS["sandbox"]["OPTIONS"]["settle_after"] = {"default": seconds}
+    gateways.reset()
+
+
+def actions_of(case):
+    return list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
+
+
+def test_an_approved_payout_is_sent_once_and_the_case_ends_refunded(sandbox_gateway):
+    # given an approved case refunding 900.00 to the customer's Alipay
+    case = approved_case(reference="alipay-7781234")
+
+    # when the worker makes a pass
+    result = run_pass()
+
+    # then the sandbox made one refund under the payout's key, the payout is paid, the
+    # case went approved → paying → refunded, and the customer's "paid" mail is queued
+    payout = Payout.objects.get(case=case)
+    refunds = sandbox_gateway().refunds()
+    assert [(r.idempotency_key, r.amount, r.requests) for r in refunds] == [
+        (payout.idempotency_key, 90000, 1)]
+    assert (payout.state, payout.gateway_refund_id, payout.attempts) == (
+        PayoutState.SUCCEEDED, refunds[0].id, 1)
+    assert payout.next_attempt_at is None and payout.settled_at is not None
+    case.refresh_from_db()
+    assert case.state == State.REFUNDED
+    assert actions_of(case)[-2:] == ["payouts_submitted", "all_settled"]
+    assert EmailDelivery.objects.filter(case=case, kind="paid").count() == 1
+    assert (result.taken, result.succeeded) == (1, 1)
+
+
+def test_a_refund_on_its_way_is_followed_until_it_arrives(settings, sandbox_gateway):
+    # given a sandbox that takes ten minutes to settle
+    slow_sandbox(settings, 600)
+    case = approved_case()
+    now = timezone.now()
+
+    # when the worker sends it
+    run_pass(now=now)
+
+    # then the payout is on its way, asked about again after the first retry delay
+    payout = Payout.objects.get(case=case)
+    case.refresh_from_db()
+    assert (payout.state, case.state) == (PayoutState.SUBMITTED, State.PAYING)
+    assert payout.next_attempt_at == now + retry_delay(1)
+    assert run_pass(now=now + timedelta(seconds=1)).taken == 0  # not due yet
+
+    # when the passes come back after it settled (the sandbox's clock is real: pretend)
+    sandbox = gateways.gateway("sandbox")
+    sandbox.clock = lambda: now.timestamp() + 601
+    run_pass(now=now + timedelta(minutes=11))
+
+    # then it is paid and the case refunded; the sandbox still holds one refund
+    payout.refresh_from_db()
+    case.refresh_from_db()
+    assert (payout.state, case.state) == (PayoutState.SUCCEEDED, State.REFUNDED)
+    assert len(sandbox_gateway().refunds()) == 1
+
+
+def test_an_expired_card_fails_the_payout_and_the_case_waits_for_finance(sandbox_gateway):
+    # given a payment the sandbox cannot refund (the card expired)
+    case = approved_case(reference="card-expired_card-4242", method="card")
+
+    # when the worker sends it
+    run_pass()
+
+    # then the payout failed for good, with the provider's reason, and is not retried
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.last_error_code) == (PayoutState.FAILED, "expired_card")
+    assert payout.next_attempt_at is None
+    case.refresh_from_db()
+    assert case.state == State.PAYOUT_FAILED
+    failed = CaseEvent.objects.get(case=case, action="payout_failed")
+    assert failed.data["error"] == "expired_card"
+    assert not EmailDelivery.objects.filter(case=case, kind="paid").exists()
+
+
+def test_a_merchant_balance_too_low_keeps_the_refund_pending(sandbox_gateway):
+    # given a refund the sandbox accepts but cannot pay out yet
+    case = approved_case(reference="balance_low-1")
+    now = timezone.now()
+
+    # when the worker asks again and again
+    run_pass(now=now)
+    run_pass(now=now + timedelta(hours=1))
+
+    # then it stays on its way, checked with longer and longer waits, never sent twice
+    payout = Payout.objects.get(case=case)
+    assert payout.state == PayoutState.SUBMITTED
+    assert payout.attempts == 2
+    assert payout.next_attempt_at == now + timedelta(hours=1) + retry_delay(2)
+    assert [r.requests for r in sandbox_gateway().refunds()] == [1]
+
+
+def test_a_timeout_after_the_sandbox_accepted_is_resolved_without_a_second_refund(
+        sandbox_gateway):
+    # given a refund whose answer is lost (the sandbox made it, we never heard)
+    case = approved_case(reference="timeout-55")
+    now = timezone.now()
+    run_pass(now=now)
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.gateway_refund_id) == (PayoutState.UNKNOWN, "")
+    assert Payout.objects.get(case=case).last_error_code == "timeout"
+
+    # when the worker comes back to it
+    run_pass(now=now + timedelta(minutes=5))
+
+    # then it asked first, found the refund the sandbox made, and sent nothing again
+    payout.refresh_from_db()
+    assert payout.state == PayoutState.SUCCEEDED
+    refunds = sandbox_gateway().refunds()
+    assert [(r.id, r.requests) for r in refunds] == [(payout.gateway_refund_id, 1)]
+
+
+def test_a_payout_whose_worker_died_is_taken_again_after_the_lease_and_paid_once(
+        settings, sandbox_gateway):
+    # given a worker that took a payout and sent it, then died before recording the answer
+    case = approved_case()
+    now = timezone.now()
+    claims = claim_due(now)
+    call_gateway(claims[0])
+
+    # when another pass runs before the lease ran out, and one after
+    assert run_pass(now=now + timedelta(seconds=10)).taken == 0
+    lease = timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
+    run_pass(now=now + lease + timedelta(seconds=1))
+
+    # then the payout was sent again with the same key and the sandbox replayed its refund
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.attempts) == (PayoutState.SUCCEEDED, 2)
+    assert [(r.idempotency_key, r.requests) for r in sandbox_gateway().refunds()] == [
+        (payout.idempotency_key, 2)]
+
+
+def test_the_late_answer_of_a_worker_whose_lease_ran_out_is_dropped(settings):
+    # given a slow worker whose lease ran out, and a second worker that took the payout
+    slow_sandbox(settings, 600)
+    case = approved_case()
+    now = timezone.now()
+    slow = claim_due(now)
+    lease = timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
+    run_pass(now=now + lease + timedelta(seconds=1))  # the second worker: submitted
+    taken_over = Payout.objects.get(case=case)
+
+    # when the slow worker's answer finally comes in
+    from refunddesk.payouts.runner import PassResult
+    result = PassResult()
+    record([call_gateway(slow[0])], now + lease + timedelta(seconds=2), result)
+
+    # then it is dropped: the payout is as the second worker left it
+    payout = Payout.objects.get(case=case)
+    assert result.dropped == 1
+    assert (payout.state, payout.attempts, payout.next_attempt_at) == (
+        taken_over.state, taken_over.attempts, taken_over.next_attempt_at)
+
+
+def test_a_payout_for_a_gateway_nobody_configured_waits_with_a_clear_error(sandbox_gateway):
+    # given a payment made through a gateway this installation does not know
+    case = approved_case(gateway="adyen")
+    now = timezone.now()
+
+    # when the worker tries it
+    run_pass(now=now)
+
+    # then nothing is sent, the payout waits, and the error says why
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.last_error_code) == (PayoutState.PENDING,
+                                                       "gateway_not_configured")
+    assert payout.next_attempt_at == now + retry_delay(1)
+    case.refresh_from_db()
+    assert case.state == State.APPROVED
+    assert sandbox_gateway().refunds() == []
+
+
+def test_the_wait_between_attempts_doubles_up_to_an_hour_and_honours_the_provider():
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert retry_delay(30).total_seconds() == 3600
+    assert retry_delay(1, at_least=90).total_seconds() == 90
