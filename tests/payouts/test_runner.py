@@ -196,3 +196,25 @@ def test_the_wait_between_attempts_doubles_up_to_an_hour_and_honours_the_provide
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert retry_delay(30).total_seconds() == 3600
     assert retry_delay(1, at_least=90).total_seconds() == 90
+
+
+def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_untouched(
+        settings, sandbox_gateway):
+    # given a lease so short that the batch's time is up before its first call
+    case = approved_case()
+    settings.REFUNDDESK_PAYOUT_LEASE_SECONDS = 0
+    now = timezone.now()
+
+    # when the worker makes a pass
+    result = run_pass(now=now)
+
+    # then nothing was sent; the payout is due again at once, as it was
+    payout = Payout.objects.get(case=case)
+    assert result.taken == 1 and sandbox_gateway().refunds() == []
+    assert (payout.state, payout.next_attempt_at, payout.last_error_code) == (
+        PayoutState.PENDING, now, "")
+
+    # and with time enough, the next pass sends it
+    settings.REFUNDDESK_PAYOUT_LEASE_SECONDS = 120
+    run_pass(now=now)
+    assert Payout.objects.get(case=case).state == PayoutState.SUCCEEDED

@@ -18,6 +18,7 @@ count: the slow worker's answer is dropped and the newer one counts.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -67,6 +68,7 @@ class Outcome:
     claim: Claim
     status: RefundStatus | None = None
     error: GatewayError | None = None
+    is_released: bool = False  # not asked at all: due again at once, nothing else changes
 
 
 @dataclass
@@ -181,6 +183,10 @@ def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
             if payout is None or payout.attempts != outcome.claim.attempts:
                 result.dropped += 1  # another worker took it since; its answer counts
                 continue
+            if outcome.is_released:
+                payout.next_attempt_at = now
+                changed.append(payout)
+                continue
             apply(payout, outcome, now)
             payout.updated_at = now
             changed.append(payout)
@@ -206,7 +212,12 @@ def run_pass(now: datetime | None = None, *, limit: int = BATCH,
     result = PassResult()
     claims = claim_due(now or timezone.now(), limit=limit, case_ids=case_ids)
     result.taken = len(claims)
-    outcomes = [call_gateway(claim) for claim in claims]
+    # Slow gateways must not keep a batch past its lease (another worker would take the
+    # rest and ask twice): what is left when most of the lease is used goes back to the
+    # queue untouched.
+    deadline = time.monotonic() + 0.8 * settings.REFUNDDESK_PAYOUT_LEASE_SECONDS
+    outcomes = [call_gateway(claim) if time.monotonic() < deadline
+                else Outcome(claim, is_released=True) for claim in claims]
     record(outcomes, now or timezone.now(), result)
     return result
 
