@@ -139,3 +139,16 @@ def test_a_retry_that_succeeds_refunds_the_case(refused, finance, sandbox_gatewa
     assert (new.state, new.case.state) == (PayoutState.SUCCEEDED, State.REFUNDED)
     keys = [r.idempotency_key for r in sandbox_gateway().refunds()]
     assert keys == [refused.idempotency_key, new.idempotency_key]
+
+
+def test_a_failed_payout_still_counts_against_its_payment_until_it_is_replaced(refused,
+                                                                              finance):
+    from refunddesk.payouts.planned import left_to_refund
+
+    # given the refused 900.00 of a 900.00 payment: nothing is left to refund on it
+    case = refused.case
+    assert left_to_refund(case) == {"P1": 0}
+
+    # when finance redirects it, the new payout counts instead of the old one
+    redirect_to_balance(refused, actor=finance)
+    assert left_to_refund(case) == {"P1": 0}

@@ -10,6 +10,7 @@ from refunddesk.cases.models import CaseEvent
 from refunddesk.cases.states import State
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.payouts import gateways
+from refunddesk.payouts.gateways.base import Gateway, RefundStatus, TerminalError
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.payouts.runner import call_gateway, claim_due, record, retry_delay, run_pass
 from tests.payouts.builders import approved_case
@@ -132,7 +133,7 @@ def test_a_timeout_after_the_sandbox_accepted_is_resolved_without_a_second_refun
     assert [(r.id, r.requests) for r in refunds] == [(payout.gateway_refund_id, 1)]
 
 
-def test_a_payout_whose_worker_died_is_taken_again_after_the_lease_and_paid_once(
+def test_a_payout_whose_worker_died_is_taken_again_after_the_lease_and_found_paid(
         settings, sandbox_gateway):
     # given a worker that took a payout and sent it, then died before recording the answer
     case = approved_case()
@@ -145,11 +146,12 @@ def test_a_payout_whose_worker_died_is_taken_again_after_the_lease_and_paid_once
     lease = timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
     run_pass(now=now + lease + timedelta(seconds=1))
 
-    # then the payout was sent again with the same key and the sandbox replayed its refund
+    # then the second worker asked the sandbox first, found the refund the first one made,
+    # and did not send it again
     payout = Payout.objects.get(case=case)
     assert (payout.state, payout.attempts) == (PayoutState.SUCCEEDED, 2)
     assert [(r.idempotency_key, r.requests) for r in sandbox_gateway().refunds()] == [
-        (payout.idempotency_key, 2)]
+        (payout.idempotency_key, 1)]
 
 
 def test_the_late_answer_of_a_worker_whose_lease_ran_out_is_dropped(settings):
@@ -218,3 +220,86 @@ def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_untouc
     settings.REFUNDDESK_PAYOUT_LEASE_SECONDS = 120
     run_pass(now=now)
     assert Payout.objects.get(case=case).state == PayoutState.SUCCEEDED
+
+
+class RefusesQuestions(Gateway):
+    """A provider that takes refunds but answers every later question with a refusal."""
+
+    def refund(self, request):
+        return RefundStatus("submitted", f"q-{request.payout_id}")
+
+    def fetch(self, request):
+        raise TerminalError("invalid_request", "no such thing")
+
+
+class SameRefundId(Gateway):
+    """A broken provider that gives every refund the same id."""
+
+    def refund(self, request):
+        return RefundStatus("succeeded", "same-id-for-all")
+
+    def fetch(self, request):
+        return RefundStatus("succeeded", "same-id-for-all")
+
+
+def add_gateway(settings, name, backend):
+    settings.REFUNDDESK_GATEWAYS[name] = {"BACKEND": f"tests.payouts.test_runner.{backend}"}
+    gateways.reset()
+
+
+def test_a_refusal_to_a_question_never_fails_a_payout_whose_money_may_have_gone(settings):
+    # given a payout sent to a provider that then refuses to say what became of it
+    add_gateway(settings, "grumpy", "RefusesQuestions")
+    case = approved_case(gateway="grumpy")
+    now = timezone.now()
+    run_pass(now=now)
+
+    # when the worker asks about it
+    run_pass(now=now + timedelta(hours=1))
+
+    # then the payout is still on its way (asked again later), not failed
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.last_error_code) == (PayoutState.SUBMITTED,
+                                                       "invalid_request")
+    assert payout.next_attempt_at is not None
+
+
+def test_one_answer_that_cannot_be_recorded_does_not_hold_back_the_batch(settings):
+    # given two payouts whose provider gives both refunds the same id
+    add_gateway(settings, "broken", "SameRefundId")
+    first, second = approved_case(gateway="broken"), approved_case(gateway="broken")
+
+    # when the worker records the batch
+    result = run_pass()
+
+    # then the first is recorded; the second, refused by the database, waits to be taken
+    # again (and logged), instead of both being rolled back for ever
+    states = {Payout.objects.get(case=case).state for case in (first, second)}
+    assert states == {PayoutState.SUCCEEDED, PayoutState.PENDING}
+    assert result.succeeded == 1
+
+
+def test_a_payment_naming_no_gateway_goes_to_the_policys_fallback():
+    # Alibaba Cloud's policy falls back to the account balance
+    case = approved_case(gateway="")
+    payout = Payout.objects.get(case=case)
+    assert (payout.destination, payout.gateway, payout.fallback_reason) == (
+        "balance", "balance", "method_unavailable")
+
+
+def test_without_a_fallback_a_payment_naming_no_gateway_fails_for_finance(sandbox_gateway):
+    # given a VPN refund (no fallback in its policy) of a payment naming no gateway
+    case = approved_case(gateway="", policy="vpn-30-day")
+
+    run_pass()
+
+    # then nothing was guessed: the payout failed with the reason, the case waits for finance
+    payout = Payout.objects.get(case=case)
+    assert (payout.state, payout.last_error_code) == (PayoutState.FAILED, "no_gateway")
+    case.refresh_from_db()
+    assert case.state == State.PAYOUT_FAILED
+    assert sandbox_gateway().refunds() == []
+
+
+def test_a_waiting_payout_never_overflows_its_wait():
+    assert retry_delay(5000).total_seconds() == 3600

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +20,7 @@ from refunddesk.cases.states import State
 from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
 from refunddesk.payouts.permissions import require_manage
 from refunddesk.payouts.planned import LEDGER_GATEWAY
-from refunddesk.payouts.settle import current_payouts, payout_details, settle
+from refunddesk.payouts.settle import payout_details, settle_one
 
 # -- finance: what to do with a payout a gateway refused ------------------------------------
 
@@ -34,7 +34,9 @@ class PayoutError(CaseError):
 def _failed_payout(payout: Payout) -> Payout:
     """The payout row, locked, if finance may replace it; else a PayoutError saying why.
     Payouts are locked before their case, in the order the worker locks them."""
-    locked_payout = (Payout.objects.select_for_update().select_related("payment")
+    # Only the payout row: locking its payment too would hold up approvals of other cases
+    # on the same order.
+    locked_payout = (Payout.objects.select_for_update(of=("self",)).select_related("payment")
                      .get(pk=payout.pk))
     if locked_payout.state != PayoutState.FAILED:
         raise PayoutError(_("Only a failed payout can be retried, redirected or recorded "
@@ -68,7 +70,7 @@ def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[
         case.save(update_fields=["state", "updated_at"])
     record(case, action, actor=actor, before=before, now=now,
            data={"replaces": str(old.pk), **payout_details(new), **data})
-    settle(case, current_payouts([case.pk]).get(case.pk, []), now=now)
+    settle_one(case, now=now)
     return new
 
 
@@ -114,8 +116,15 @@ def record_paid_outside(payout: Payout, *, actor: Any, reference: str,
                                 "%(payout)s of case %(case)s.")
                               % {"reference": reference, "payout": earlier.pk,
                                  "case": earlier.case.tracking_number})
-        return _replace(old, actor=actor, action="record_paid_outside", now=now,
-                        data={"reference": reference}, gateway=OUTSIDE_GATEWAY,
-                        state=PayoutState.SUCCEEDED, gateway_refund_id=reference,
-                        submitted_at=now, settled_at=now, next_attempt_at=None,
-                        expected_at=now)
+        try:
+            with transaction.atomic():
+                return _replace(old, actor=actor, action="record_paid_outside", now=now,
+                                data={"reference": reference}, gateway=OUTSIDE_GATEWAY,
+                                state=PayoutState.SUCCEEDED, gateway_refund_id=reference,
+                                submitted_at=now, settled_at=now, next_attempt_at=None,
+                                expected_at=now)
+        except IntegrityError:
+            # A colleague recorded the same reference at this very moment.
+            raise PayoutError(_("The reference %(reference)s was recorded by someone else "
+                                "a moment ago. Reload the page to see what changed.")
+                              % {"reference": reference}) from None

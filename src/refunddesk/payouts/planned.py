@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Payment
@@ -19,23 +19,26 @@ from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
     COMMITTED_STATES,
     Destination,
+    FallbackReason,
     Payout,
+    PayoutState,
 )
 from refunddesk.payouts.planning import PlanError, PlannedPayout, plan, shares_of
 from refunddesk.policy.money import format_amount, parse_amount
 
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
 LEDGER_GATEWAY = "balance"
-DEFAULT_GATEWAY = "sandbox"
-
-
 def left_to_refund(case: RefundCase) -> dict[str, int]:
     """What each payment of the case's order can still refund: its amount less every payout
     that moved or may have moved money. The payment rows are locked, so two approvals on
     one order plan one after the other."""
     payments = list(case.order.payments.select_for_update().order_by("position", "pk"))
+    # A failed payout still counts until finance replaced it: its money is still owed,
+    # and finance's retry or redirect will pay it.
     paid_out = dict(
-        Payout.objects.filter(payment__in=payments, state__in=COMMITTED_STATES)
+        Payout.objects.filter(Q(state__in=COMMITTED_STATES)
+                              | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
+                              payment__in=payments)
         .values("payment").annotate(total=Sum("amount_minor")).values_list("payment", "total"))
     return {payment.payment_id: payment.amount_minor - (paid_out.get(payment.pk) or 0)
             for payment in payments}
@@ -70,12 +73,15 @@ def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
 def route_of(item: PlannedPayout, payment: Payment, now: datetime) -> tuple[str, str, str]:
     """(destination, gateway, why not the original route) of a planned payout. A cash
     refund whose gateway cannot take it now (the method is switched off, the payment is
-    older than the provider refunds) goes to the policy's fallback, when it has one."""
+    older than the provider refunds, no gateway is named) goes to the policy's fallback,
+    when it has one. Without one, a payment naming no gateway fails at the worker, for
+    finance to redirect or pay by hand: guessing a gateway would "pay" nothing."""
     if item.destination != Destination.ORIGINAL:
         return item.destination, LEDGER_GATEWAY, ""
-    name = payment.gateway or DEFAULT_GATEWAY
+    name = payment.gateway
     try:
-        reason = gateway(name).why_not_original(payment.method, payment.paid_at, now)
+        reason = (gateway(name).why_not_original(payment.method, payment.paid_at, now)
+                  if name else FallbackReason.METHOD_UNAVAILABLE)
     except GatewayError:
         reason = None  # not configured: the payout waits for it (runner.py)
     if reason and item.fallback:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from refunddesk.payouts.gateways.base import (
     RefundRequest,
     RefundStatus,
     RetryableError,
+    TerminalError,
 )
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.payouts.settle import settle_cases
@@ -85,7 +86,9 @@ def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
     """Wait before the next call about a payout after `attempts` calls: doubling from
     REFUNDDESK_PAYOUT_RETRY_SECONDS, at most an hour, never less than the provider asked."""
     first = settings.REFUNDDESK_PAYOUT_RETRY_SECONDS
-    seconds = min(first * 2 ** max(0, attempts - 1), settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
+    # The exponent is capped: a payout waiting for weeks must not overflow the float.
+    seconds = min(first * 2 ** min(max(0, attempts - 1), 30),
+                  settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
     return timedelta(seconds=max(seconds, at_least or 0))
 
 
@@ -110,23 +113,34 @@ def call_gateway(claim: Claim) -> Outcome:
     """Ask the gateway; every failure becomes an Outcome, never an exception."""
     request = claim.request
     is_send = claim.state == PayoutState.PENDING
+    # Sent before without an answer recorded: the outcome was lost (unknown), or a worker
+    # took it earlier and died before recording (pending, taken more than once).
+    may_have_been_sent = not request.refund_id and (
+        claim.state == PayoutState.UNKNOWN
+        or (claim.state == PayoutState.PENDING and claim.attempts > 1))
     try:
+        if not claim.gateway:
+            raise TerminalError("no_gateway", "the payment names no gateway that could "
+                                "refund it")
         adapter = gateway(claim.gateway)
-        if claim.state == PayoutState.UNKNOWN and not request.refund_id:
-            # Sent, but no answer came back. Ask first: the provider may have made the
-            # refund (and may no longer remember the idempotency key, or may replay its own
-            # error for it). Only a provider that has no such refund gets it sent again.
+        if may_have_been_sent:
+            # Ask first: the provider may have made the refund, and may no longer remember
+            # the idempotency key (Stripe forgets after a day) or may replay its own error
+            # for it. Only a provider that has no such refund gets it sent again.
             try:
                 return Outcome(claim, status=adapter.fetch(request))
-            except RetryableError as error:
+            except GatewayError as error:
                 if error.code != "resource_missing":
-                    raise
+                    raise _as_retryable(error) from error
             is_send = True
         if is_send:
             # The payout's idempotency key makes a repeated send return the first refund.
             adapter.throttle()
             return Outcome(claim, status=adapter.refund(request))
-        return Outcome(claim, status=adapter.fetch(request))
+        try:
+            return Outcome(claim, status=adapter.fetch(request))
+        except GatewayError as error:
+            raise _as_retryable(error) from error
     except GatewayError as error:
         return Outcome(claim, error=error)
     except Exception as error:
@@ -138,12 +152,20 @@ def call_gateway(claim: Claim) -> Outcome:
             "unexpected_error", text))
 
 
+def _as_retryable(error: GatewayError) -> GatewayError:
+    """A failed question about a refund says nothing about the refund itself: never let it
+    fail the payout (finance could then pay again what was paid)."""
+    if error.retryable:
+        return error
+    return RetryableError(error.code, error.message, retry_after=error.retry_after)
+
+
 def apply(payout: Payout, outcome: Outcome, now: datetime) -> None:
     """Write what the gateway said onto the (locked) payout row."""
     status, error = outcome.status, outcome.error
     if status is not None:
         if status.refund_id:
-            payout.gateway_refund_id = status.refund_id
+            payout.gateway_refund_id = status.refund_id[:128]
         if payout.submitted_at is None:
             payout.submitted_at = now
         payout.state = status.state
@@ -171,39 +193,71 @@ UPDATED_FIELDS = ["state", "gateway_refund_id", "submitted_at", "settled_at", "n
 
 
 def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
+    """Write the answers of a batch and settle their cases, in one transaction. Should that
+    fail (one bad answer, say a refund id another payout already has), each payout is
+    recorded on its own, so one poisoned row cannot hold back the batch for ever."""
     if not outcomes:
         return
-    with transaction.atomic():
-        ids = [outcome.claim.payout_id for outcome in outcomes]
-        payouts = {payout.pk: payout for payout in
-                   Payout.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-        changed = []
-        for outcome in outcomes:
-            payout = payouts.get(outcome.claim.payout_id)
-            if payout is None or payout.attempts != outcome.claim.attempts:
-                result.dropped += 1  # another worker took it since; its answer counts
-                continue
-            if outcome.is_released:
-                payout.next_attempt_at = now
-                changed.append(payout)
-                continue
-            apply(payout, outcome, now)
-            payout.updated_at = now
+    try:
+        with transaction.atomic():
+            counts = _record(outcomes, now)
+        _add(result, counts)
+        return
+    except DatabaseError:
+        log.exception("recording a batch of %s payouts failed; recording one by one",
+                      len(outcomes))
+    for outcome in outcomes:
+        try:
+            with transaction.atomic():
+                counts = _record([outcome], now)
+            _add(result, counts)
+        except DatabaseError:
+            # Left as taken: it is asked again when its lease runs out, and logged each time.
+            log.exception("payout %s: its answer could not be recorded",
+                          outcome.claim.payout_id)
+
+
+def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
+    ids = [outcome.claim.payout_id for outcome in outcomes]
+    payouts = {payout.pk: payout for payout in
+               Payout.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    changed = []
+    counts = PassResult()
+    for outcome in outcomes:
+        payout = payouts.get(outcome.claim.payout_id)
+        if payout is None or payout.attempts != outcome.claim.attempts:
+            counts.dropped += 1  # another worker took it since; its answer counts
+            continue
+        if outcome.is_released:
+            payout.next_attempt_at = now
             changed.append(payout)
-            result.cases.add(payout.case_id)
-            if payout.state == PayoutState.SUCCEEDED:
-                result.succeeded += 1
-            elif payout.state == PayoutState.FAILED:
-                result.failed += 1
-                log.warning("payout %s failed: %s %s", payout.pk, payout.last_error_code,
-                            payout.last_error_message)
-            else:
-                result.waiting += 1
-        # One UPDATE per row: bulk_update's CASE expressions cost more than they save here.
-        for payout in changed:
-            Payout.objects.filter(pk=payout.pk).update(
-                **{name: getattr(payout, name) for name in UPDATED_FIELDS})
-        settle_cases(sorted({payout.case_id for payout in changed}), now=now)
+            continue
+        apply(payout, outcome, now)
+        payout.updated_at = now
+        changed.append(payout)
+        counts.cases.add(payout.case_id)
+        if payout.state == PayoutState.SUCCEEDED:
+            counts.succeeded += 1
+        elif payout.state == PayoutState.FAILED:
+            counts.failed += 1
+            log.warning("payout %s failed: %s %s", payout.pk, payout.last_error_code,
+                        payout.last_error_message)
+        else:
+            counts.waiting += 1
+    # One UPDATE per row: bulk_update's CASE expressions cost more than they save here.
+    for payout in changed:
+        Payout.objects.filter(pk=payout.pk).update(
+            **{name: getattr(payout, name) for name in UPDATED_FIELDS})
+    settle_cases(sorted({payout.case_id for payout in changed}), now=now)
+    return counts
+
+
+def _add(result: PassResult, counts: PassResult) -> None:
+    result.succeeded += counts.succeeded
+    result.failed += counts.failed
+    result.waiting += counts.waiting
+    result.dropped += counts.dropped
+    result.cases |= counts.cases
 
 
 def run_pass(now: datetime | None = None, *, limit: int = BATCH,

@@ -31,12 +31,21 @@ def actor_kind(actor: Actor) -> str:
     return "staff" if getattr(actor, "is_staff", False) else "customer"
 
 
-def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
-           data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
-    return CaseEvent.objects.create(
+def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
+          data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
+    """The audit event of a change, not yet written (for callers writing many at once)."""
+    return CaseEvent(
         case=case, at=now, actor=actor, actor_kind=actor_kind(actor), action=action,
         from_state=before, to_state=case.state, data=data or {},
         is_customer_visible=visible)
+
+
+def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
+           data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
+    written = event(case, action, actor=actor, before=before, now=now, data=data,
+                    visible=visible)
+    written.save()
+    return written
 
 
 def locked(case: RefundCase) -> RefundCase:
