@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "refunddesk.policies",
     "refunddesk.payouts",
     "refunddesk.console",
+    "refunddesk.api",
+    # Ninja's own templates and static files: the API docs page then serves Swagger UI
+    # from here instead of a CDN.
+    "ninja",
     "refunddesk.portal",
     # After the portal: its account/ templates override allauth's own.
     "allauth",

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from refunddesk.api.api import api
 from refunddesk.core import views as core_views
 
 # The administration logs in through allauth too, so staff cannot skip their second factor
@@ -15,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("console/", include("refunddesk.console.urls")),
+    path("api/v1/", api.urls),
     path("", include("refunddesk.portal.urls")),
 ]

@@ -1,8 +1,16 @@
 """The console's addresses, under /console/. Each area's view module lists its own."""
 
-from refunddesk.console.views import assist, case, payouts, policies, queue, settlements
+from refunddesk.console.views import (
+    api_keys,
+    assist,
+    case,
+    payouts,
+    policies,
+    queue,
+    settlements,
+)
 
 app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
-               *settlements.urls]
+               *settlements.urls, *api_keys.urls]

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "policies.publish_policyversion",
         "billing.view_product", "billing.change_product",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
+        "api.view_apikey", "api.add_apikey", "api.change_apikey",
     ),
 }
 

@@ -1,0 +1,166 @@
+"""/api/v1/cases and /api/v1/quotes: what a merchant's console needs to offer "apply for a
+refund" in its own pages and follow the case."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field as SchemaField
+from ninja import Query, Router, Schema, Status
+
+from refunddesk.api.auth import require
+from refunddesk.api.errors import ERRORS, ApiError
+from refunddesk.api.schemas import CaseIn, CaseOut, CasePage, QuoteIn, Text, case_out
+from refunddesk.billing.models import Account, Order
+from refunddesk.cases import actions
+from refunddesk.cases.assessing import NoPolicy, assess_order, policy_for
+from refunddesk.cases.models import RefundCase
+from refunddesk.cases.states import State
+from refunddesk.cases.tracking import NotATrackingNumber, normalise
+from refunddesk.policy.engine import AssessmentError
+
+router = Router(tags=["cases"])
+
+MAX_PAGE = 100
+
+
+def cases() -> QuerySet[RefundCase]:
+    return (RefundCase.objects.select_related("account", "order")
+            .prefetch_related("lines__order_line", "payouts"))
+
+
+def case_by_number(number: str) -> RefundCase:
+    try:
+        symbols = normalise(number)
+    except NotATrackingNumber:
+        raise Http404(_("There is no case with this tracking number.")) from None
+    case = cases().filter(tracking_number=symbols).first()
+    if case is None:
+        raise Http404(_("There is no case with this tracking number."))
+    return case
+
+
+@router.get("/cases/{number}", response={200: CaseOut, **ERRORS},
+            summary="Read a case by its tracking number")
+def read_case(request: HttpRequest, number: str) -> Any:
+    require(request, "cases:read")
+    return case_out(case_by_number(number))
+
+
+class CaseFilters(Schema):
+    state: State | None = SchemaField(None, description="Only cases in this state.")
+    account: Text | None = SchemaField(None, max_length=64,
+                                       description="Only this account's cases.")
+    limit: int = SchemaField(50, ge=1, le=MAX_PAGE, description="Cases per page.")
+    cursor: Text | None = SchemaField(None, max_length=64,
+                                     description="`next_cursor` of the previous page.")
+
+
+def _cursor_id(cursor: str) -> int:
+    try:
+        value = int(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==").decode("ascii"))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise ApiError(422, "invalid", _("This cursor is not one the API gave."),
+                       "cursor") from None
+    if value < 1:
+        raise ApiError(422, "invalid", _("This cursor is not one the API gave."), "cursor")
+    return value
+
+
+def _cursor_for(case_id: int) -> str:
+    return base64.urlsafe_b64encode(str(case_id).encode("ascii")).decode("ascii").rstrip("=")
+
+
+@router.get("/cases", response={200: CasePage, **ERRORS},
+            summary="List cases, newest first, a page at a time")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
+    """Pages follow the cases' order of creation, so a case opened while you page through
+    never makes a page repeat or skip one."""
+    require(request, "cases:read")
+    found = cases().order_by("-id")
+    if filters.state:
+        found = found.filter(state=filters.state)
+    if filters.account:
+        found = found.filter(account__external_id=filters.account)
+    if filters.cursor:
+        found = found.filter(id__lt=_cursor_id(filters.cursor))
+    page = list(found[:filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[:filters.limit]
+    return {"items": [case_out(case) for case in page],
+            "next_cursor": _cursor_for(page[-1].pk) if more else None}
+
+
+def _order(order_id: str, account: Account | None = None) -> Order:
+    orders = Order.objects.select_related("account")
+    if account is not None:
+        orders = orders.filter(account=account)
+    order = orders.filter(external_id=order_id).first()
+    if order is None:
+        message = (_("This account has no order %(order)s.") if account is not None
+                   else _("There is no order %(order)s."))
+        raise ApiError(404, "not_found", message % {"order": order_id}, "order")
+    return order
+
+
+class QuoteOut(Schema):
+    assessment: dict[str, Any] = SchemaField(
+        description="The assessment as the policy engine gives it: outcome, rule, total, "
+                    "lines, allocation to the payments, documents required, explanation.")
+
+
+@router.post("/quotes", response={200: QuoteOut, **ERRORS},
+             summary="What a refund of these lines would give now, without opening a case")
+def quote(request: HttpRequest, payload: QuoteIn) -> Any:
+    require(request, "cases:read")
+    order = _order(payload.order)
+    try:
+        _policy, assessment = assess_order(order, payload.lines, as_of=timezone.now())
+    except NoPolicy:
+        raise ApiError(409, "no_policy", _("These lines are not under one refund policy; "
+                                           "ask for them separately.")) from None
+    except AssessmentError as error:
+        raise ApiError(422, "invalid", str(error), "lines") from None
+    return {"assessment": assessment.to_dict(explanation_locale(request))}
+
+
+def explanation_locale(request: HttpRequest) -> str:
+    """The policy engine's locale for the request's language (it knows en and zh-Hans)."""
+    language = getattr(request, "LANGUAGE_CODE", "") or ""
+    return "en" if language.startswith("en") else "zh-Hans"
+
+
+def _check_lines(order: Order, line_ids: list[str]) -> None:
+    """What a quote would refuse, refused the same way before a case is opened (the action
+    would refuse it too, but in its own words)."""
+    lines = {line.line_id: line for line in order.lines.select_related("product")}
+    unknown = [line_id for line_id in line_ids if line_id not in lines]
+    if unknown:
+        raise ApiError(422, "invalid", _("The order %(order)s has no line %(lines)s.")
+                       % {"order": order.external_id, "lines": ", ".join(unknown)}, "lines")
+    try:
+        policy_for([lines[line_id] for line_id in line_ids])
+    except NoPolicy:
+        raise ApiError(409, "no_policy", _("These lines are not under one refund policy; "
+                                           "ask for them separately.")) from None
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS},
+             summary="Open a case for some lines of an account's order")
+def open_case(request: HttpRequest, payload: CaseIn) -> Any:
+    require(request, "cases:write")
+    account = Account.objects.filter(external_id=payload.account).first()
+    if account is None:
+        raise ApiError(404, "not_found", _("There is no account %(account)s.")
+                       % {"account": payload.account}, "account")
+    order = _order(payload.order, account)
+    _check_lines(order, payload.lines)
+    case = actions.submit(account=account, order=order, line_ids=payload.lines, actor=None,
+                          channel="api", reason_text=payload.reason, language=payload.language)
+    return Status(201, case_out(cases().get(pk=case.pk)))

@@ -1,0 +1,62 @@
+"""Making, checking and revoking API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from refunddesk.api.models import ApiKey, Scope
+from refunddesk.api.permissions import require_manage_keys
+
+KEY_PREFIX = "rdk_"
+SHOWN_CHARACTERS = 12
+# Last use is written at most this often per key, so busy integrations do not turn every
+# read into a write.
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def make_key(*, name: str, scopes: list[str], actor: Any,
+             now: datetime | None = None) -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is not kept and cannot be shown again.
+    `actor` None is the command line (whoever runs it has the server)."""
+    if actor is not None:
+        require_manage_keys(actor)
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    if not name.strip():
+        raise ValueError("a key needs a name")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        name=name.strip()[:100], prefix=secret[:SHOWN_CHARACTERS], key_hash=digest(secret),
+        scopes=sorted(set(scopes)), created_by=actor, created_at=now or timezone.now())
+    return key, secret
+
+
+def key_for(secret: str, *, now: datetime | None = None) -> ApiKey | None:
+    """The active key with this secret, its last use recorded; None for anything else."""
+    if not secret.startswith(KEY_PREFIX):
+        return None
+    key = ApiKey.objects.filter(key_hash=digest(secret), revoked_at__isnull=True).first()
+    if key is None:
+        return None
+    now = now or timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USE_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def revoke(key: ApiKey, *, actor: Any = None, now: datetime | None = None) -> None:
+    if actor is not None:
+        require_manage_keys(actor)
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now())

@@ -1,0 +1,48 @@
+"""API keys: how a merchant's systems authenticate to /api/v1/.
+
+A key is shown once when it is made; only its SHA-256 is stored (a random 256-bit secret
+needs no slow hash: nothing can be guessed from it). Its first characters stay visible so
+people can tell keys apart. A key carries scopes, can be revoked, and remembers when it
+was last used.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    ORDERS_WRITE = "orders:write", _("Send orders (orders:write)")
+    CASES_READ = "cases:read", _("Read cases and quotes (cases:read)")
+    CASES_WRITE = "cases:write", _("Open and change cases for customers (cases:write)")
+    DECISIONS_WRITE = "decisions:write", _("Decide cases as staff (decisions:write)")
+
+
+class ApiKey(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("made by"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("made"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes

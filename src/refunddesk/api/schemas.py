@@ -1,0 +1,106 @@
+"""What the API reads and writes. Amounts are decimal strings in the currency's unit
+("900.00"), times ISO 8601 with offset, as in the order-facts format."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from refunddesk.cases.models import RefundCase
+from refunddesk.policy.money import format_amount
+
+
+def _without_nul(text: str) -> str:
+    # PostgreSQL cannot store NUL in text: refused here as bad input, not a server error.
+    if "\x00" in text:
+        raise ValueError("must not contain the NUL character")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+
+
+class LineOut(Schema):
+    id: str = Field(description="The order line's id in your billing system.")
+    assessed: str = Field(description="What the policy gave this line.")
+    approved: str | None = Field(None, description="What was approved, once decided.")
+    rule: str = Field("", description="The policy rule that decided it.")
+
+
+class PayoutOut(Schema):
+    id: int
+    destination: str = Field(description="original | balance | voucher | gift")
+    amount: str
+    currency: str
+    state: str = Field(description="pending | submitted | succeeded | failed | "
+                                   "requires_action | unknown")
+    expected_at: datetime | None = None
+    settled_at: datetime | None = None
+
+
+class CaseOut(Schema):
+    tracking_number: str
+    state: str = Field(description="submitted | in_review | awaiting_customer | approved | "
+                                   "paying | payout_failed | refunded | rejected | "
+                                   "appealed | withdrawn | closed")
+    channel: str
+    account: str = Field(description="The account's id in your billing system.")
+    order: str = Field(description="The order's id in your billing system.")
+    currency: str
+    assessed_total: str
+    approved_total: str | None = None
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    lines: list[LineOut]
+    payouts: list[PayoutOut]
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class QuoteIn(Schema):
+    order: Text = Field(description="The order's id in your billing system.",
+                       min_length=1, max_length=64)
+    lines: list[Text] = Field(description="The ids of the lines to refund.", min_length=1,
+                             max_length=100)
+
+
+class CaseIn(QuoteIn):
+    account: Text = Field(description="The account's id in your billing system.",
+                          min_length=1, max_length=64)
+    reason: Text = Field("", description="Why the customer asks, in their words.",
+                        max_length=4000)
+    language: str = Field("zh-hans", description="The customer's language for e-mail: "
+                          "zh-hans or en.", pattern="^(zh-hans|en)$")
+
+
+def case_out(case: RefundCase) -> dict[str, Any]:
+    currency = case.currency
+    payouts = list(case.payouts.all())
+    replaced = {payout.replaces_id for payout in payouts if payout.replaces_id}
+
+    def money(minor: int | None) -> str | None:
+        return None if minor is None else format_amount(minor, currency)
+
+    return {
+        "tracking_number": case.tracking_number, "state": case.state,
+        "channel": case.channel, "account": case.account.external_id,
+        "order": case.order.external_id, "currency": currency,
+        "assessed_total": money(case.assessed_total_minor),
+        "approved_total": money(case.approved_total_minor),
+        "submitted_at": case.submitted_at, "decided_at": case.decided_at,
+        "lines": [{"id": line.order_line.line_id, "assessed": money(line.assessed_minor),
+                   "approved": money(line.approved_minor), "rule": line.rule}
+                  for line in case.lines.all()],
+        "payouts": [{"id": payout.pk, "destination": payout.destination,
+                     "amount": money(payout.amount_minor), "currency": payout.currency,
+                     "state": payout.state, "expected_at": payout.expected_at,
+                     "settled_at": payout.settled_at}
+                    for payout in payouts if payout.pk not in replaced],
+    }

@@ -1,0 +1,221 @@
+"""POST /api/v1/cases: opening a case for some lines of an account's order, as a
+merchant's console does on its customer's behalf."""
+
+from __future__ import annotations
+
+import pytest
+
+from refunddesk.billing.models import Product
+from refunddesk.cases.models import RefundCase
+from refunddesk.notifications.models import EmailDelivery
+from tests.api.conftest import (
+    EXAMPLE_ACCOUNT,
+    EXAMPLE_ORDER_ID,
+    assert_invalid,
+    error_of,
+    example_order,
+    fresh_order,
+    post,
+)
+
+
+def test_opening_a_case_gives_201_and_the_case_through_the_api_channel(db, writer):
+    # Given a customer's VPN order
+    order = fresh_order("acct-han", "han.meimei@example.com")
+
+    # When the console opens a case for its line, in English
+    response = post(writer, "/api/v1/cases", {
+        "account": "acct-han", "order": order.external_id, "lines": ["1"],
+        "reason": "I no longer need it.", "language": "en"})
+
+    # Then the case is created, marked as opened through the API, and approved at once
+    assert response.status_code == 201, response.content
+    body = response.json()
+    case = RefundCase.objects.get(tracking_number=body["tracking_number"])
+    assert (body["channel"], case.channel) == ("api", "api")
+    assert (body["account"], body["order"]) == ("acct-han", order.external_id)
+    assert (case.reason_text, case.language) == ("I no longer need it.", "en")
+    assert body["state"] == "approved" and body["approved_total"] == "300.00"
+    assert [line["id"] for line in body["lines"]] == ["1"]
+    # And the customer's e-mail about it is queued in their language
+    submitted = EmailDelivery.objects.get(case=case, kind="submitted")
+    assert (submitted.to_address, submitted.language, submitted.status) == (
+        "han.meimei@example.com", "en", "queued")
+    # And reading it back gives the same case
+    assert writer.get(f"/api/v1/cases/{case.tracking_number}").json() == body
+
+
+def test_a_case_opened_without_a_language_writes_to_the_customer_in_chinese(db, writer):
+    # Given the DESIGN example order
+    example_order()
+
+    # When a case is opened with only the required fields
+    response = post(writer, "/api/v1/cases", {
+        "account": EXAMPLE_ACCOUNT, "order": EXAMPLE_ORDER_ID, "lines": ["1"]})
+
+    # Then it goes to review, and the customer hears in the site's language
+    assert response.status_code == 201, response.content
+    case = RefundCase.objects.get(tracking_number=response.json()["tracking_number"])
+    assert (case.state, case.language, case.channel) == ("in_review", "zh-hans", "api")
+    assert EmailDelivery.objects.get(case=case, kind="submitted").to_address == (
+        "li.lei@example.com")
+
+
+def test_the_same_lines_cannot_be_in_two_open_cases(db, writer):
+    # Given a case opened through the API
+    order = fresh_order("acct-api", lines=2)
+    body = {"account": "acct-api", "order": order.external_id, "lines": ["1"]}
+    assert post(writer, "/api/v1/cases", body).status_code == 201
+
+    # When the same line is asked for again, alone or with another
+    again = post(writer, "/api/v1/cases", body)
+    with_another = post(writer, "/api/v1/cases", dict(body, lines=["2", "1"]))
+
+    # Then both are refused as conflicts and nothing more is opened
+    for response in (again, with_another):
+        assert response.status_code == 409, response.content
+        assert error_of(response)["code"] == "lines_already_in_case"
+    assert RefundCase.objects.count() == 1
+
+
+def test_a_case_cannot_be_opened_for_another_accounts_order(db, writer):
+    # Given two customers' orders
+    theirs = fresh_order("acct-theirs", "theirs@example.com")
+    fresh_order("acct-mine", "mine@example.com")
+
+    # When a case is asked for with one account and the other's order
+    response = post(writer, "/api/v1/cases", {
+        "account": "acct-mine", "order": theirs.external_id, "lines": ["1"]})
+
+    # Then the order is not found for that account, and nothing is opened
+    assert response.status_code == 404
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("not_found", "order")
+    assert not RefundCase.objects.exists()
+
+
+def test_a_case_cannot_be_opened_for_an_unknown_account(db, writer):
+    # Given an order
+    order = fresh_order()
+
+    # When a case is asked for with an account that does not exist
+    response = post(writer, "/api/v1/cases", {
+        "account": "acct-ghost", "order": order.external_id, "lines": ["1"]})
+
+    # Then the account is named as not found
+    assert response.status_code == 404
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("not_found", "account")
+    assert not RefundCase.objects.exists()
+
+
+VALID_CASE = {"account": "acct-api", "order": "VPN-API-VALID", "lines": ["1"],
+              "reason": "", "language": "en"}
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    pytest.param({"account": None}, "account", id="missing account"),
+    pytest.param({"order": None}, "order", id="missing order"),
+    pytest.param({"lines": None}, "lines", id="missing lines"),
+    pytest.param({"account": 1001}, "account", id="account a number"),
+    pytest.param({"order": ["VPN-API-VALID"]}, "order", id="order a list"),
+    pytest.param({"lines": "1"}, "lines", id="lines a string"),
+    pytest.param({"lines": [True]}, "lines.0", id="a line a boolean"),
+    pytest.param({"lines": []}, "lines", id="no lines"),
+    pytest.param({"language": "fr"}, "language", id="a language not offered"),
+    pytest.param({"language": "EN"}, "language", id="a language in capitals"),
+    pytest.param({"language": 1}, "language", id="a language a number"),
+    pytest.param({"reason": "x" * 4001}, "reason", id="reason too long"),
+    pytest.param({"account": ""}, "account", id="empty account"),
+    pytest.param({"order": "o" * 65}, "order", id="order id too long"),
+])
+def test_an_invalid_request_to_open_a_case_is_refused_naming_the_field(
+        db, writer, change, field):
+    # Given a valid request, changed in one field (None: the field left out)
+    fresh_order("acct-api", order_id="VPN-API-VALID")
+    body = {name: value for name, value in {**VALID_CASE, **change}.items()
+            if value is not None}
+
+    # When it is sent
+    response = post(writer, "/api/v1/cases", body)
+
+    # Then it is refused, naming that field, and nothing is opened
+    assert_invalid(response, field)
+    assert not RefundCase.objects.exists()
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param("{not json", id="broken json"),
+    pytest.param("", id="no body"),
+])
+def test_a_body_that_is_not_json_is_refused_in_the_error_shape(db, writer, raw):
+    # When a request to open a case carries no JSON object
+    response = writer.post("/api/v1/cases", raw, content_type="application/json")
+
+    # Then it is refused as a client error in the one error shape
+    assert response.status_code in (400, 422), response.content
+    error_of(response)
+    assert not RefundCase.objects.exists()
+
+
+def test_a_body_that_is_a_json_array_is_refused_in_the_error_shape(db, writer):
+    # When a request to open a case carries a JSON array instead of an object
+    response = post(writer, "/api/v1/cases", [VALID_CASE])
+
+    # Then it is refused in the one error shape
+    assert response.status_code in (400, 422), response.content
+    error_of(response)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    pytest.param("get", "/api/v1/cases?account=acct%00", None, id="list filter"),
+    pytest.param("post", "/api/v1/quotes", {"order": "TC\u0000", "lines": ["1"]},
+                 id="quoted order"),
+    pytest.param("post", "/api/v1/cases", {"account": "acct\u0000", "order": EXAMPLE_ORDER_ID,
+                                           "lines": ["1"]}, id="account"),
+    pytest.param("post", "/api/v1/cases", {"account": EXAMPLE_ACCOUNT, "order": "TC\u0000",
+                                           "lines": ["1"]}, id="order"),
+    pytest.param("post", "/api/v1/cases", {"account": EXAMPLE_ACCOUNT, "order": EXAMPLE_ORDER_ID,
+                                           "lines": ["1"], "reason": "a\u0000b"},
+                 id="reason"),
+])
+def test_a_nul_character_in_any_input_never_makes_a_server_error(
+        db, writer, method, path, body):
+    # Given the example order (PostgreSQL, unlike SQLite, refuses NUL in any text it is
+    # sent, so this matters when the suite runs on the production database)
+    example_order()
+
+    # When a NUL character comes in a filter, an id or the customer's words
+    response = post(writer, path, body) if method == "post" else writer.get(path)
+
+    # Then the answer is an answer, never a server error
+    assert response.status_code < 500, response.content
+    if response.status_code >= 400:
+        error_of(response)
+
+
+def test_opening_a_case_for_a_line_the_order_does_not_have_is_refused_like_a_quote(
+        db, writer):
+    # Given an order with one line
+    order = fresh_order("acct-api")
+
+    # When a case is asked for line 9
+    response = post(writer, "/api/v1/cases", {
+        "account": "acct-api", "order": order.external_id, "lines": ["9"]})
+
+    # Then, as for a quote, the lines are named as invalid
+    assert_invalid(response, "lines")
+
+
+def test_opening_a_case_for_lines_under_no_policy_gives_the_code_a_quote_gives(db, writer):
+    # Given an order whose product has no refund policy
+    order = fresh_order("acct-api")
+    Product.objects.filter(code="vpn").update(policy_id="")
+
+    # When a case is asked for its line
+    response = post(writer, "/api/v1/cases", {
+        "account": "acct-api", "order": order.external_id, "lines": ["1"]})
+
+    # Then it is refused with the same code the quote gives
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "no_policy"
