@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "refunddesk.core.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: it wraps the API's POSTs (and only those) in their stored answer.
+    "refunddesk.api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "refunddesk.urls"

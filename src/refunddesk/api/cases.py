@@ -27,6 +27,17 @@ from refunddesk.policy.engine import AssessmentError
 
 router = Router(tags=["cases"])
 
+# Documented on every POST; idempotency.py does the work for all of them.
+IDEMPOTENT = {"parameters": [{
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Send the same key when you retry a request: you get the first answer "
+                   "again (header `Idempotent-Replayed: true`) instead of a second effect. "
+                   "The same key with a different request is refused (422 "
+                   "`idempotency_key_reused`), and while the first request runs (409 "
+                   "`idempotency_key_in_use`). Keys are kept for 24 hours.",
+}]}
+
 MAX_PAGE = 100
 
 
@@ -115,7 +126,7 @@ class QuoteOut(Schema):
                     "lines, allocation to the payments, documents required, explanation.")
 
 
-@router.post("/quotes", response={200: QuoteOut, **ERRORS},
+@router.post("/quotes", response={200: QuoteOut, **ERRORS}, openapi_extra=IDEMPOTENT,
              summary="What a refund of these lines would give now, without opening a case")
 def quote(request: HttpRequest, payload: QuoteIn) -> Any:
     require(request, "cases:read")
@@ -151,7 +162,7 @@ def _check_lines(order: Order, line_ids: list[str]) -> None:
                                            "ask for them separately.")) from None
 
 
-@router.post("/cases", response={201: CaseOut, **ERRORS},
+@router.post("/cases", response={201: CaseOut, **ERRORS}, openapi_extra=IDEMPOTENT,
              summary="Open a case for some lines of an account's order")
 def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     require(request, "cases:write")

@@ -46,3 +46,26 @@ class ApiKey(models.Model):
 
     def allows(self, scope: str) -> bool:
         return self.is_active and scope in self.scopes
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key of one API key: its request's fingerprint and, once answered,
+    the answer to give again (idempotency.py)."""
+
+    owner = models.CharField(max_length=64)  # SHA-256 of the credentials sent
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    is_done = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["owner", "key"],
+                                               name="idempotency_key_once_per_owner")]
+
+    def __str__(self) -> str:
+        return self.key

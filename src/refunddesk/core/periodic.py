@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
 from refunddesk.payouts.runner import BATCH, run_pass
 
@@ -18,9 +19,13 @@ log = logging.getLogger(__name__)
 
 
 def run_periodic() -> SweepResult:
-    result = sweep_deadlines(timezone.now())
+    now = timezone.now()
+    result = sweep_deadlines(now)
     if any(vars(result).values()):
         log.info("deadline sweep: %s", result)
+    forgotten = purge_idempotency_keys(now)
+    if forgotten:
+        log.info("forgot %s idempotency keys older than a day", forgotten)
     return result
 
 
