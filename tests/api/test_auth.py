@@ -12,6 +12,7 @@ from refunddesk.api.api import api
 from refunddesk.api.keys import key_for, make_key, revoke
 from refunddesk.api.models import ApiKey
 from tests.api.conftest import client_with, error_of, post
+from tests.conftest import EXAMPLE_ORDER
 
 VALID_NUMBER = "K7QH-3M9T-XW4"  # any well-formed number will do: auth comes first
 
@@ -24,6 +25,9 @@ ENDPOINTS = [
     pytest.param("post", "/api/v1/cases", {"account": "acct-1001", "order": "TC-20260301-0001",
                                            "lines": ["1"]},
                  "cases:write", id="open case"),
+    pytest.param("post", "/api/v1/orders", EXAMPLE_ORDER, "orders:write", id="send order"),
+    pytest.param("post", "/api/v1/orders/batch", {"orders": [EXAMPLE_ORDER]},
+                 "orders:write", id="send orders"),
 ]
 
 

@@ -46,7 +46,8 @@ def test_the_openapi_document_is_served_with_the_apis_title(stranger):
     assert document["openapi"].startswith("3.")
     assert (document["info"]["title"], document["info"]["version"]) == ("RefundDesk API", "1")
     assert set(document["paths"]) == {"/api/v1/cases", "/api/v1/cases/{number}",
-                                      "/api/v1/quotes"}
+                                      "/api/v1/quotes", "/api/v1/orders",
+                                      "/api/v1/orders/batch"}
 
 
 def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
@@ -55,7 +56,7 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
     operations = [(f"{method.upper()} {path}", operation)
                   for path, item in document["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 4
+    assert len(operations) == 6
 
     # Then every operation says it needs the bearer key and may answer 401, 403 and 422
     # with the error shape

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from refunddesk.api import cases, errors
+from refunddesk.api import cases, errors, orders
 from refunddesk.api.auth import ApiKeyAuth
 
 api = NinjaAPI(
@@ -22,3 +22,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", cases.router)
+api.add_router("/", orders.router)
