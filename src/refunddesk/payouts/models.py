@@ -8,6 +8,8 @@ refunded" is derived from these rows, never a counter edited in place.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,6 +47,14 @@ COMMITTED_STATES = (PayoutState.PENDING, PayoutState.SUBMITTED, PayoutState.SUCC
 IN_MOTION_STATES = (PayoutState.PENDING, PayoutState.SUBMITTED, PayoutState.REQUIRES_ACTION,
                     PayoutState.UNKNOWN)
 FINAL_STATES = (PayoutState.SUCCEEDED, PayoutState.FAILED)
+
+
+def needs_attention(now: datetime) -> Q:
+    """Payouts finance should look at: refused and not yet replaced, waiting for an action
+    or an outcome, or still on their way after they should have arrived."""
+    return (Q(state=PayoutState.FAILED, replaced_by__isnull=True)
+            | Q(state__in=[PayoutState.REQUIRES_ACTION, PayoutState.UNKNOWN])
+            | Q(state__in=[PayoutState.PENDING, PayoutState.SUBMITTED], expected_at__lt=now))
 
 
 class FallbackReason(models.TextChoices):

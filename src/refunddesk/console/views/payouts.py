@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.db import OperationalError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -34,7 +34,13 @@ from refunddesk.console.access import console_view
 from refunddesk.console.case_presenting import money
 from refunddesk.payouts import actions, permissions
 from refunddesk.payouts.actions import PayoutError
-from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
+from refunddesk.payouts.models import (
+    Destination,
+    FallbackReason,
+    Payout,
+    PayoutState,
+    needs_attention,
+)
 from refunddesk.payouts.reconcile import known_gateways
 
 logger = logging.getLogger(__name__)
@@ -69,14 +75,6 @@ def destination_label(destination: str) -> str:
             else destination)
 
 
-# -- what needs attention -------------------------------------------------------------------
-
-def needs_attention(now: datetime) -> Q:
-    """Payouts finance should look at: refused and not yet replaced, waiting for an action
-    or an outcome, or still on their way after they should have arrived."""
-    return (Q(state=PayoutState.FAILED, replaced_by__isnull=True)
-            | Q(state__in=[PayoutState.REQUIRES_ACTION, PayoutState.UNKNOWN])
-            | Q(state__in=[PayoutState.PENDING, PayoutState.SUBMITTED], expected_at__lt=now))
 
 
 def attention_reason(payout: Payout, *, is_replaced: bool, now: datetime) -> str:
