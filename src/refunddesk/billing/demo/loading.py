@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from refunddesk.billing.demo.catalog import PRODUCTS
 from refunddesk.billing.demo.dataset import DemoData, build_demo
@@ -65,7 +65,17 @@ def load_demo_data(*, seed: int = 2026, now: datetime) -> DemoSummary:
         ).values_list("external_id", "pk"))
         _write_subscriptions(data, accounts)
         _write_ledger(data, accounts)
+        _refresh_statistics()
     return _summary(data)
+
+
+def _refresh_statistics() -> None:
+    """PostgreSQL plans from table statistics; right after thousands of rows arrive at once
+    they still describe empty tables, and the first queries would be planned for those."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE billing_account, billing_order, billing_orderline, "
+                           "billing_payment, billing_subscription, billing_balanceentry")
 
 
 def _write_subscriptions(data: DemoData, accounts: dict[str, int]) -> None:
