@@ -29,6 +29,7 @@ from tests.api.conftest import (
     fresh_order,
 )
 from tests.payouts.builders import approved_case
+from tests.staff import staff_member
 
 # Per operation; with four operations the module stays well under a minute.
 EXAMPLES_PER_OPERATION = 40
@@ -45,9 +46,14 @@ def test_the_openapi_document_is_served_with_the_apis_title(stranger):
     document = response.json()
     assert document["openapi"].startswith("3.")
     assert (document["info"]["title"], document["info"]["version"]) == ("RefundDesk API", "1")
-    assert set(document["paths"]) == {"/api/v1/cases", "/api/v1/cases/{number}",
-                                      "/api/v1/quotes", "/api/v1/orders",
-                                      "/api/v1/orders/batch"}
+    assert set(document["paths"]) == {
+        "/api/v1/cases", "/api/v1/cases/{number}", "/api/v1/quotes", "/api/v1/orders",
+        "/api/v1/orders/batch", "/api/v1/cases/{number}/messages",
+        "/api/v1/cases/{number}/documents", "/api/v1/cases/{number}/withdraw",
+        "/api/v1/cases/{number}/appeal", "/api/v1/cases/{number}/approve",
+        "/api/v1/cases/{number}/reject", "/api/v1/cases/{number}/request-info",
+        "/api/v1/accounts/{account}", "/api/v1/accounts/{account}/orders",
+        "/api/v1/orders/{order}", "/api/v1/subscriptions/{subscription}/cancel-auto-renewal"}
 
 
 def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
@@ -56,7 +62,7 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
     operations = [(f"{method.upper()} {path}", operation)
                   for path, item in document["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 6
+    assert len(operations) == 17
 
     # Then every operation says it needs the bearer key and may answer 401, 403 and 422
     # with the error shape
@@ -89,7 +95,10 @@ FUZZ_SECRET = "rdk_schemathesis-fuzzing-key-not-a-real-secret-0000"
 
 @pytest.fixture
 def all_scopes_key(db) -> ApiKey:
-    key, _secret = make_key(name="schemathesis", scopes=list(ALL_SCOPES), actor=None)
+    # Deciding as a reviewer, so generated decisions reach the actions, not only refusals.
+    reviewer = staff_member("fuzzing-reviewer", "reviewer")
+    key, _secret = make_key(name="schemathesis", scopes=list(ALL_SCOPES), actor=None,
+                            acting_as=reviewer)
     ApiKey.objects.filter(pk=key.pk).update(key_hash=digest(FUZZ_SECRET))
     return key
 
@@ -118,15 +127,18 @@ def with_examples(document: dict) -> dict:
     """The document with examples naming the real rows, which schemathesis sends (and
     varies) besides what it makes up."""
     paths = document["paths"]
-    parameters = {parameter["name"]: parameter
-                  for operation in (paths["/api/v1/cases/{number}"]["get"],
-                                    paths["/api/v1/cases"]["get"])
-                  for parameter in operation["parameters"]}
-    parameters["number"]["examples"] = {
-        "approved": {"value": APPROVED}, "in review": {"value": IN_REVIEW},
-        "typed by hand": {"value": IN_REVIEW.lower().replace("-", "")}}
-    parameters["account"]["examples"] = {"the example account": {"value": EXAMPLE_ACCOUNT}}
-    parameters["state"]["examples"] = {"approved": {"value": "approved"}}
+    examples = {
+        "number": {"approved": {"value": APPROVED}, "in review": {"value": IN_REVIEW},
+                   "typed by hand": {"value": IN_REVIEW.lower().replace("-", "")}},
+        "account": {"the example account": {"value": EXAMPLE_ACCOUNT}},
+        "order": {"an order": {"value": UNTOUCHED_ORDER}},
+        "state": {"approved": {"value": "approved"}},
+    }
+    for item in paths.values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in examples:
+                    parameter["examples"] = examples[parameter["name"]]
     bodies = {
         "/api/v1/quotes": {"order": UNTOUCHED_ORDER, "lines": ["1", "2"]},
         "/api/v1/cases": {"account": EXAMPLE_ACCOUNT, "order": UNTOUCHED_ORDER,

@@ -22,6 +22,7 @@ from refunddesk.billing.order_facts import read_order
 from refunddesk.cases import actions
 from refunddesk.cases.models import RefundCase
 from tests.conftest import EXAMPLE_ORDER
+from tests.notifications.webhook_receiver import running_receiver
 
 # The DESIGN example: a CVM bought 2026-03-01 10:05 (Beijing) and paid 900.00 in cash and
 # 60.00 in vouchers; inside Tencent Cloud's five days the cash comes back at once.
@@ -135,3 +136,9 @@ def run_worker(*options: str) -> None:
         for number, handler in saved.items():
             signal.signal(number, handler)
 
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server receiving webhooks at receiver.url (webhook_receiver.py)."""
+    with running_receiver() as running:
+        yield running

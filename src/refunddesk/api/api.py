@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from refunddesk.api import cases, errors, orders
+from refunddesk.api import accounts, case_actions, cases, decisions, errors, orders
 from refunddesk.api.auth import ApiKeyAuth
 
 api = NinjaAPI(
@@ -22,4 +22,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", cases.router)
+api.add_router("/", case_actions.router)
+api.add_router("/", decisions.router)
 api.add_router("/", orders.router)
+api.add_router("/", accounts.router)

@@ -3,8 +3,6 @@ refund" in its own pages and follow the case."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +14,8 @@ from ninja import Query, Router, Schema, Status
 
 from refunddesk.api.auth import require
 from refunddesk.api.errors import ERRORS, ApiError
+from refunddesk.api.idempotent import IDEMPOTENT
+from refunddesk.api.paging import cursor_for, cursor_id
 from refunddesk.api.schemas import CaseIn, CaseOut, CasePage, QuoteIn, Text, case_out
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
@@ -26,17 +26,6 @@ from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.policy.engine import AssessmentError
 
 router = Router(tags=["cases"])
-
-# Documented on every POST; idempotency.py does the work for all of them.
-IDEMPOTENT = {"parameters": [{
-    "in": "header", "name": "Idempotency-Key", "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Send the same key when you retry a request: you get the first answer "
-                   "again (header `Idempotent-Replayed: true`) instead of a second effect. "
-                   "The same key with a different request is refused (422 "
-                   "`idempotency_key_reused`), and while the first request runs (409 "
-                   "`idempotency_key_in_use`). Keys are kept for 24 hours.",
-}]}
 
 MAX_PAGE = 100
 
@@ -73,21 +62,6 @@ class CaseFilters(Schema):
                                      description="`next_cursor` of the previous page.")
 
 
-def _cursor_id(cursor: str) -> int:
-    try:
-        value = int(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==").decode("ascii"))
-    except (ValueError, UnicodeError, binascii.Error):
-        raise ApiError(422, "invalid", _("This cursor is not one the API gave."),
-                       "cursor") from None
-    if value < 1:
-        raise ApiError(422, "invalid", _("This cursor is not one the API gave."), "cursor")
-    return value
-
-
-def _cursor_for(case_id: int) -> str:
-    return base64.urlsafe_b64encode(str(case_id).encode("ascii")).decode("ascii").rstrip("=")
-
-
 @router.get("/cases", response={200: CasePage, **ERRORS},
             summary="List cases, newest first, a page at a time")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
@@ -100,12 +74,12 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
     if filters.account:
         found = found.filter(account__external_id=filters.account)
     if filters.cursor:
-        found = found.filter(id__lt=_cursor_id(filters.cursor))
+        found = found.filter(id__lt=cursor_id(filters.cursor))
     page = list(found[:filters.limit + 1])
     more = len(page) > filters.limit
     page = page[:filters.limit]
     return {"items": [case_out(case) for case in page],
-            "next_cursor": _cursor_for(page[-1].pk) if more else None}
+            "next_cursor": cursor_for(page[-1].pk) if more else None}
 
 
 def _order(order_id: str, account: Account | None = None) -> Order:

@@ -46,11 +46,18 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str,
         status=status)
 
 
+LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie"}
+PARAMETER_NAMES = {"payload", "filters"}  # our handlers' own names for a whole input
+
+
 def _field(location: Any) -> str | None:
     # Ninja reports ("body", "payload", "lines", 0) or ("query", "limit"): the first part
-    # says where, the parameter's own name is not the caller's field.
-    parts = [str(part) for part in location if part not in ("body", "query", "path",
-                                                           "payload", "filters")]
+    # says where, and the handler's parameter name is not the caller's field.
+    parts = [str(part) for part in location]
+    if parts and parts[0] in LOCATIONS:
+        parts = parts[1:]
+    if parts and parts[0] in PARAMETER_NAMES:
+        parts = parts[1:]
     return ".".join(parts) or None
 
 

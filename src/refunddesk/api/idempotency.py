@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,12 +38,33 @@ API_PREFIX = "/api/v1/"
 
 def fingerprint(request: HttpRequest) -> str:
     """The request as far as idempotency is concerned: method, path, query and body (JSON
-    bodies compared by content, not by spacing or key order)."""
-    body = request.body
-    with contextlib.suppress(ValueError, UnicodeDecodeError):  # not JSON: the bytes as sent
-        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    bodies compared by content, not by spacing or key order; file uploads by their fields
+    and files, not by the random boundary a client draws for each attempt)."""
+    if request.content_type == "multipart/form-data":
+        try:
+            body = _multipart_digest(request)
+        except MultiPartParserError:  # the view refuses it as it is; nothing to compare
+            body = b"malformed multipart"
+    else:
+        body = request.body
+        with contextlib.suppress(ValueError, UnicodeDecodeError):  # not JSON: the bytes
+            body = json.dumps(json.loads(body), sort_keys=True,
+                              separators=(",", ":")).encode()
     parts = [request.method or "", request.path, request.META.get("QUERY_STRING", "")]
     return hashlib.sha256("\n".join(parts).encode() + b"\n" + body).hexdigest()
+
+
+def _multipart_digest(request: HttpRequest) -> bytes:
+    fields = sorted((name, values) for name, values in request.POST.lists())
+    files = []
+    for name, uploads in sorted(request.FILES.lists()):
+        for upload in uploads:
+            content = hashlib.sha256()
+            for chunk in upload.chunks():
+                content.update(chunk)
+            upload.seek(0)
+            files.append([name, upload.name, content.hexdigest()])
+    return json.dumps({"fields": fields, "files": files}, sort_keys=True).encode()
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

@@ -23,10 +23,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def make_key(*, name: str, scopes: list[str], actor: Any,
+def make_key(*, name: str, scopes: list[str], actor: Any, acting_as: Any = None,
              now: datetime | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret; the secret is not kept and cannot be shown again.
-    `actor` None is the command line (whoever runs it has the server)."""
+    `actor` None is the command line (whoever runs it has the server). The key is made by,
+    and decides as (decisions:write), `actor` — or `acting_as`, a staff member the command
+    line names."""
     if actor is not None:
         require_manage_keys(actor)
     unknown = sorted(set(scopes) - set(Scope.values))
@@ -37,7 +39,8 @@ def make_key(*, name: str, scopes: list[str], actor: Any,
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         name=name.strip()[:100], prefix=secret[:SHOWN_CHARACTERS], key_hash=digest(secret),
-        scopes=sorted(set(scopes)), created_by=actor, created_at=now or timezone.now())
+        scopes=sorted(set(scopes)), created_by=actor if actor is not None else acting_as,
+        created_at=now or timezone.now())
     return key, secret
 
 

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 class Scope(models.TextChoices):
     ORDERS_WRITE = "orders:write", _("Send orders (orders:write)")
-    CASES_READ = "cases:read", _("Read cases and quotes (cases:read)")
-    CASES_WRITE = "cases:write", _("Open and change cases for customers (cases:write)")
+    CASES_READ = "cases:read", _("Read cases, quotes, accounts and orders (cases:read)")
+    CASES_WRITE = "cases:write", _("Act for customers: open and change cases, cancel "
+                                   "renewals (cases:write)")
     DECISIONS_WRITE = "decisions:write", _("Decide cases as staff (decisions:write)")
 
 

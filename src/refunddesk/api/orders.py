@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema, Status
 
 from refunddesk.api.auth import require
-from refunddesk.api.cases import IDEMPOTENT
 from refunddesk.api.errors import ERRORS, ApiError, ErrorBody
+from refunddesk.api.idempotent import IDEMPOTENT
 from refunddesk.billing.importing import OrderImporter, Outcome
 from refunddesk.billing.order_facts import OrderFactsError, read_order
 

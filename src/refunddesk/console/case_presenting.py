@@ -206,6 +206,7 @@ def detail_labels() -> dict[str, str]:
         "is_partial": _("partial"),
         "is_override": _("above the assessment"), "justification": _("justification"),
         "proposed_by": _("proposed by"), "closed": _("closed"),
+        "via": pgettext("made through", "through"),
         **payout_detail_labels(),
     }
 

@@ -8,9 +8,10 @@ from refunddesk.console.views import (
     policies,
     queue,
     settlements,
+    webhooks,
 )
 
 app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
-               *settlements.urls, *api_keys.urls]
+               *settlements.urls, *api_keys.urls, *webhooks.urls]

@@ -46,6 +46,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "billing.view_product", "billing.change_product",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
         "api.view_apikey", "api.add_apikey", "api.change_apikey",
+        "notifications.view_webhookendpoint", "notifications.add_webhookendpoint",
+        "notifications.change_webhookendpoint", "notifications.view_webhookdelivery",
+        "notifications.change_webhookdelivery",
     ),
 }
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -46,3 +47,117 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to_address}"
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+class WebhookEvent(models.TextChoices):
+    """What a merchant's system can subscribe to (webhook_events.py emits them)."""
+
+    CASE_SUBMITTED = "case.submitted", _("A case was opened")
+    CASE_DECIDED = "case.decided", _("A case was approved or rejected")
+    CASE_APPEALED = "case.appealed", _("A customer appealed a rejection")
+    CASE_WITHDRAWN = "case.withdrawn", _("A customer withdrew a case")
+    CASE_REFUNDED = "case.refunded", _("Every payout of a case arrived")
+    PAYOUT_SUCCEEDED = "payout.succeeded", _("A payout arrived")
+    PAYOUT_FAILED = "payout.failed", _("A payout was refused")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Being delivered")
+    SUCCEEDED = "succeeded", _("Delivered")
+    FAILED = "failed", _("Gave up")
+
+
+class WebhookEndpoint(models.Model):
+    """An address of the merchant's system that receives the events it subscribes to,
+    signed with the endpoint's own secret. Endpoints are disabled, never deleted: their
+    deliveries are the log of what was sent."""
+
+    url = models.URLField(_("URL"), max_length=2000)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # Kept in clear: the HMAC needs it at every delivery, and admins see it to configure
+    # the receiving side.
+    secret = models.CharField(_("signing secret"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("added"))
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: written in the transaction of the change it reports,
+    sent by the worker (webhook_tasks.py) until it succeeds or 24 hours have passed."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("endpoint"),
+                                 on_delete=models.PROTECT, related_name="deliveries")
+    event_id = models.CharField(_("event id"), max_length=40)
+    event_type = models.CharField(_("event"), max_length=32, choices=WebhookEvent.choices)
+    # The exact body sent, as text: a JSON column may reorder keys (PostgreSQL's jsonb
+    # does), and every attempt must send the same bytes.
+    payload = models.TextField(_("payload"))
+    state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices,
+                             default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True,
+                                                        blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"))
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"],
+                                               name="one_delivery_per_event_and_endpoint")]
+        indexes = [models.Index(fields=["endpoint", "state", "-created_at"],
+                                name="webhook_delivery_by_state")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} → {self.endpoint_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery, as it went: the log the console shows."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE,
+                                 related_name="attempt_log")
+    at = models.DateTimeField(_("at"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    response_body = models.TextField(_("response (start)"), blank=True)
+    is_manual = models.BooleanField(_("sent by hand"), default=False)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("sent by"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S} {self.status_code}"
+
+    @property
+    def is_success(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def detail(self) -> str:
+        """The error, unless it only repeats the status ("HTTP 500")."""
+        return "" if self.error == f"HTTP {self.status_code}" else self.error

@@ -70,7 +70,7 @@ def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[
         case.save(update_fields=["state", "updated_at"])
     record(case, action, actor=actor, before=before, now=now,
            data={"replaces": str(old.pk), **payout_details(new), **data})
-    settle_one(case, now=now)
+    settle_one(case, now=now, ended=[new] if new.state == PayoutState.SUCCEEDED else [])
     return new
 
 

@@ -36,7 +36,7 @@ from refunddesk.payouts.gateways.base import (
     RetryableError,
     TerminalError,
 )
-from refunddesk.payouts.models import Payout, PayoutState
+from refunddesk.payouts.models import FINAL_STATES, Payout, PayoutState
 from refunddesk.payouts.settle import settle_cases
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
     ids = [outcome.claim.payout_id for outcome in outcomes]
     payouts = {payout.pk: payout for payout in
                Payout.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-    changed = []
+    changed, ended = [], []
     counts = PassResult()
     for outcome in outcomes:
         payout = payouts.get(outcome.claim.payout_id)
@@ -232,8 +232,11 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
             payout.next_attempt_at = now
             changed.append(payout)
             continue
+        before = payout.state
         apply(payout, outcome, now)
         payout.updated_at = now
+        if payout.state != before and payout.state in FINAL_STATES:
+            ended.append(payout)
         changed.append(payout)
         counts.cases.add(payout.case_id)
         if payout.state == PayoutState.SUCCEEDED:
@@ -248,7 +251,7 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
     for payout in changed:
         Payout.objects.filter(pk=payout.pk).update(
             **{name: getattr(payout, name) for name in UPDATED_FIELDS})
-    settle_cases(sorted({payout.case_id for payout in changed}), now=now)
+    settle_cases(sorted({payout.case_id for payout in changed}), now=now, ended=ended)
     return counts
 
 

@@ -4,7 +4,9 @@ for good. Called in the transaction that recorded the payouts' new states, with 
 rows locked, so the case and its payouts never disagree in the database.
 
 The worker settles a whole batch of cases at once: their events are written together and
-their new states with one UPDATE per state, which is most of what paying costs.
+their new states with one UPDATE per state, which is most of what paying costs. The
+webhooks of a batch (payouts that arrived or were refused, cases refunded) look at the
+endpoints once and are written together, in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from refunddesk.cases.actions._base import event, move
 from refunddesk.cases.models import CaseEvent, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.webhook_events import emit_settled
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.policy.money import format_amount
 
@@ -46,6 +49,8 @@ class Settling:
     events: list[CaseEvent] = field(default_factory=list)
     states: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     paid: list[RefundCase] = field(default_factory=list)
+    # Payouts that reached succeeded or failed in this transaction: their webhooks.
+    ended: list[Payout] = field(default_factory=list)
 
     def write(self) -> None:
         CaseEvent.objects.bulk_create(self.events)
@@ -53,23 +58,24 @@ class Settling:
             RefundCase.objects.filter(pk__in=case_ids).update(state=state, updated_at=self.now)
         for case in self.paid:
             notify(case, "paid")
+        emit_settled(ended=self.ended, refunded=self.paid, now=self.now)
 
 
-def settle_cases(case_ids: list[int], *, now: datetime) -> None:
+def settle_cases(case_ids: list[int], *, now: datetime, ended: Iterable[Payout] = ()) -> None:
     if not case_ids:
         return
     cases = list(RefundCase.objects.select_for_update().filter(pk__in=case_ids)
                  .select_related("account").order_by("pk"))
     payouts = current_payouts(case_ids)
-    settling = Settling(now)
+    settling = Settling(now, ended=list(ended))
     for case in cases:
         settle(case, payouts.get(case.pk, []), settling)
     settling.write()
 
 
-def settle_one(case: RefundCase, *, now: datetime) -> None:
+def settle_one(case: RefundCase, *, now: datetime, ended: Iterable[Payout] = ()) -> None:
     """Settle one locked case (after finance replaced one of its payouts)."""
-    settling = Settling(now)
+    settling = Settling(now, ended=list(ended))
     settle(case, current_payouts([case.pk]).get(case.pk, []), settling)
     settling.write()
 

@@ -25,25 +25,30 @@ from refunddesk.policy.money import format_amount
 Actor = AbstractBaseUser | None
 
 
-def actor_kind(actor: Actor) -> str:
+def actor_kind(actor: Actor, *, via: str = "") -> str:
+    """customer, staff or system. With no person acting, a change that came through an
+    integration on the customer's behalf (`via`, e.g. "api:rdk_…") is the customer's."""
     if actor is None:
-        return "system"
+        return "customer" if via else "system"
     return "staff" if getattr(actor, "is_staff", False) else "customer"
 
 
 def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
-          data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
-    """The audit event of a change, not yet written (for callers writing many at once)."""
+          data: dict[str, Any] | None = None, visible: bool = True, via: str = ""
+          ) -> CaseEvent:
+    """The audit event of a change, not yet written (for callers writing many at once).
+    `via` names the integration that made the change (an API key), kept in its data."""
+    data = {**(data or {}), "via": via} if via else (data or {})
     return CaseEvent(
-        case=case, at=now, actor=actor, actor_kind=actor_kind(actor), action=action,
-        from_state=before, to_state=case.state, data=data or {},
-        is_customer_visible=visible)
+        case=case, at=now, actor=actor, actor_kind=actor_kind(actor, via=via), action=action,
+        from_state=before, to_state=case.state, data=data, is_customer_visible=visible)
 
 
 def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
-           data: dict[str, Any] | None = None, visible: bool = True) -> CaseEvent:
+           data: dict[str, Any] | None = None, visible: bool = True, via: str = ""
+           ) -> CaseEvent:
     written = event(case, action, actor=actor, before=before, now=now, data=data,
-                    visible=visible)
+                    visible=visible, via=via)
     written.save()
     return written
 

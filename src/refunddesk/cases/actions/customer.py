@@ -32,6 +32,7 @@ from refunddesk.cases.models import CaseLine, Document, Message, RefundCase
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
 from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.webhook_events import emit_case
 from refunddesk.policy.engine import AssessmentError
 
 
@@ -76,6 +77,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
                 data["identity_check"] = identity_check
             record(case, "submitted", actor=actor, before="", now=now, data=data)
             notify(case, "submitted")
+            emit_case("case.submitted", case, now=now)
             if assessment.handling == "approve":
                 auto_approve(case, total=assessment.total, now=now)
             else:
@@ -89,7 +91,8 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
     return case
 
 
-def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None) -> RefundCase:
+def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via: str = ""
+             ) -> RefundCase:
     now = now or timezone.now()
     with transaction.atomic():
         case = locked(case)
@@ -97,7 +100,8 @@ def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None) -> 
         case.proposal, case.proposed_by = None, None
         sla.refresh(case)
         case.save()
-        record(case, "withdrawn", actor=actor, before=before, now=now)
+        record(case, "withdrawn", actor=actor, before=before, now=now, via=via)
+        emit_case("case.withdrawn", case, now=now)
     return case
 
 
@@ -125,7 +129,7 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
 
 
 def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedFile],
-                  now: datetime | None = None) -> list[Document]:
+                  now: datetime | None = None, via: str = "") -> list[Document]:
     """More material at any time while the case is open; the state does not change."""
     now = now or timezone.now()
     if not uploads:
@@ -137,12 +141,12 @@ def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedF
             raise CaseError(_("This case is finished; it takes no more documents."))
         documents = store(case, checked, actor=actor, now=now)
         record(case, "documents_added", actor=actor, before=case.state, now=now,
-               data={"documents": [d.name for d in documents]})
+               data={"documents": [d.name for d in documents]}, via=via)
     return documents
 
 
 def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool = False,
-                 now: datetime | None = None) -> Message:
+                 now: datetime | None = None, via: str = "") -> Message:
     """A message on the case's thread; staff may instead write an internal note, which the
     customer never sees. A staff message the customer sees is a first response."""
     from refunddesk.cases import permissions
@@ -150,14 +154,15 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
     now = now or timezone.now()
     if not body.strip():
         raise CaseError(_("Write a message first."))
-    is_staff = actor_kind(actor) == "staff"
+    kind = actor_kind(actor, via=via)
+    is_staff = kind == "staff"
     if is_internal and not is_staff:
         raise CaseError(_("Only staff write internal notes."))
     if is_staff:
         permissions.require_work(actor)
     with transaction.atomic():
         case = locked(case)
-        message = Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+        message = Message.objects.create(case=case, author=actor, author_kind=kind,
                                          body=body.strip(), is_internal=is_internal,
                                          created_at=now)
         if is_staff and not is_internal:
@@ -165,12 +170,12 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
             case.save(update_fields=["first_responded_at", "sla_due_at", "updated_at"])
             notify(case, "message")
         record(case, "note_added" if is_internal else "message_posted", actor=actor,
-               before=case.state, now=now, visible=not is_internal)
+               before=case.state, now=now, visible=not is_internal, via=via)
     return message
 
 
 def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[UploadedFile],
-           now: datetime | None = None) -> RefundCase:
+           now: datetime | None = None, via: str = "") -> RefundCase:
     """A rejected customer asks a different reviewer to decide again, with new evidence,
     within the policy's appeal window."""
     now = now or timezone.now()
@@ -192,6 +197,7 @@ def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[Uploa
         case.save()
         documents = store(case, checked, actor=actor, now=now)
         record(case, "appealed", actor=actor, before=before, now=now,
-               data={"documents": [d.name for d in documents]})
+               data={"documents": [d.name for d in documents]}, via=via)
         notify(case, "appeal_received")
+        emit_case("case.appealed", case, now=now)
     return case

@@ -28,6 +28,7 @@ from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.models import Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.webhook_events import emit_case
 from refunddesk.payouts.planned import plan_payouts
 
 DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
@@ -45,6 +46,8 @@ def auto_approve(case: RefundCase, *, total: int, now: datetime) -> None:
     record(case, "approved", actor=None, before=before, now=now,
            data={"approved": case.assessment["total"], "automatic": True})
     notify(case, "decided")
+    emit_case("case.decided", case, now=now,
+              decision=_decision("approved", automatic=True, appeal=False))
 
 
 def route_to_review(case: RefundCase, *, now: datetime) -> None:
@@ -57,7 +60,8 @@ def route_to_review(case: RefundCase, *, now: datetime) -> None:
 # -- asking -------------------------------------------------------------------------------
 
 def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetime,
-                 documents: Iterable[str] = (), now: datetime | None = None) -> RefundCase:
+                 documents: Iterable[str] = (), now: datetime | None = None, via: str = ""
+                 ) -> RefundCase:
     """Ask the customer for material by a deadline; the SLA clocks pause until they answer.
     A customer who misses the deadline has their case closed (deadlines.py)."""
     now = now or timezone.now()
@@ -84,7 +88,7 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
                                body=questions.strip(), created_at=now)
         record(case, "information_requested", actor=actor, before=before, now=now,
-               data={"due": due.isoformat(), "documents": documents})
+               data={"due": due.isoformat(), "documents": documents}, via=via)
         notify(case, "info_requested")
     return case
 
@@ -113,8 +117,8 @@ def _line_amounts(case: RefundCase, amounts: Mapping[str, int] | None) -> dict[s
 
 
 def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None = None,
-            note: str = "", justification: str = "", now: datetime | None = None
-            ) -> RefundCase:
+            note: str = "", justification: str = "", now: datetime | None = None,
+            via: str = "") -> RefundCase:
     """Approve the refund, in full (the assessed amounts) or in part (`amounts` per order
     line, in minor units). More than the assessment only by a reviewer, with a written
     justification. Above the policy's four-eyes threshold the approval waits for a second
@@ -151,9 +155,9 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
             case.proposal, case.proposed_by = proposal, actor
             case.save()
             record(case, "approval_proposed", actor=actor, before=case.state, now=now,
-                   visible=False, data=_figures(case, proposal))
+                   visible=False, data=_figures(case, proposal), via=via)
             return case
-        _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now)
+        _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now, via=via)
     return case
 
 
@@ -216,9 +220,10 @@ def _figures(case: RefundCase, proposal: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_by: Actor,
-                     actor: Actor, now: datetime) -> None:
+                     actor: Actor, now: datetime, via: str = "") -> None:
     before = move(case, "approve")
     data = _figures(case, proposal)
+    is_confirmed = case.proposed_by_id is not None  # four eyes: cleared below
     if case.proposed_by_id is not None:
         data["proposed_by"] = case.proposed_by.get_username()
     case.approved_total_minor = proposal["total"]
@@ -230,14 +235,17 @@ def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_b
         line.approved_minor = proposal["amounts"][line.order_line.line_id]
         line.save(update_fields=["approved_minor"])
     plan_payouts(case, now=now)
-    record(case, "approved", actor=actor, before=before, now=now, data=data)
+    record(case, "approved", actor=actor, before=before, now=now, data=data, via=via)
     notify(case, "appeal_decided" if before == State.APPEALED else "decided")
+    emit_case("case.decided", case, now=now, decision=_decision(
+        "approved", automatic=actor is None and not via, appeal=before == State.APPEALED,
+        four_eyes=is_confirmed, note=case.decision_note))
 
 
 # -- rejecting ----------------------------------------------------------------------------
 
 def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, message: str,
-           now: datetime | None = None) -> RefundCase:
+           now: datetime | None = None, via: str = "") -> RefundCase:
     """Refuse the refund with a reason from the managed list and a message the customer
     reads. Rejecting an appeal closes the case."""
     now = now or timezone.now()
@@ -263,6 +271,18 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
         Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
                                body=message.strip(), created_at=now)
         record(case, "rejected", actor=actor, before=before, now=now,
-               data={"reason": reason.code if reason else "", "message": message.strip()})
+               data={"reason": reason.code if reason else "", "message": message.strip()},
+               via=via)
         notify(case, "appeal_decided" if before == State.APPEALED else "decided")
+        emit_case("case.decided", case, now=now, decision=_decision(
+            "rejected", automatic=actor is None and not via,
+            appeal=before == State.APPEALED, reason=reason.code if reason else "",
+            note=case.decision_note))
     return case
+
+
+def _decision(outcome: str, *, automatic: bool, appeal: bool, four_eyes: bool = False,
+              reason: str = "", note: str = "") -> dict[str, Any]:
+    """What a case.decided webhook says about the decision, beside the case itself."""
+    return {"outcome": outcome, "automatic": automatic, "appeal": appeal,
+            "four_eyes": four_eyes, "reason": reason, "note": note}

@@ -1,0 +1,206 @@
+"""Sending webhook deliveries: claim, call, record.
+
+1. Claim, in a short transaction: a delivery still pending and due is taken — its attempt
+   counted and its *next* attempt booked (the row's `next_attempt_at` and a task queued
+   for then) before this one is made. A worker that dies during the call therefore loses
+   nothing: the booked task tries again. A duplicate run of the task finds the delivery
+   not due (or finished) and sends nothing.
+2. Call, with no transaction open and no row locked: POST the stored body, signed afresh,
+   with a 10-second timeout. Redirects are not followed: a 3xx would send a signed body to
+   an address no admin registered (and 301/302 turn a POST into a GET without the body),
+   so it counts as a failure and the admin registers the final URL.
+3. Record, in a second short transaction: the attempt's log row; a 2xx ends the delivery;
+   a failure at or after 24 hours from the first attempt gives up. Between, the attempt
+   booked at claim time is the retry: 1, 2, 4 … minutes after each attempt, at most
+   LONGEST_WAIT, the last one at the 24-hour mark.
+
+A succeeded booked task finds nothing to do: one cheap no-op per delivery buys a delivery
+that survives any crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from refunddesk.notifications.models import (
+    DeliveryState,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from refunddesk.notifications.webhook_signing import SIGNATURE_HEADER, signature_header
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=4)
+RETRY_FOR = timedelta(hours=24)
+RESPONSE_KEPT = 500  # characters of the receiver's answer kept in the log
+USER_AGENT = "RefundDesk-Webhooks/1"
+SCHEMES = ("http", "https")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th attempt: 1, 2, 4 … minutes, at most LONGEST_WAIT."""
+    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), LONGEST_WAIT)
+
+
+def next_attempt(first_attempt_at: datetime, attempts: int, now: datetime) -> datetime:
+    """When to try again after attempt number `attempts`, made at `now`: never past the
+    24-hour mark (the last try is made there), never sooner than a minute (the call made
+    now may still be running)."""
+    at = min(now + retry_delay(attempts), first_attempt_at + RETRY_FOR)
+    return max(at, now + FIRST_RETRY)
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    attempt: int  # the delivery's attempt count after this claim
+    url: str
+    secret: str
+    event_id: str
+    event_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int | None
+    duration_ms: int
+    error: str = ""
+    body: str = ""
+
+    @property
+    def is_success(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def claim_of(delivery: WebhookDelivery) -> Claim:
+    endpoint = delivery.endpoint
+    return Claim(delivery.pk, delivery.attempts, endpoint.url, endpoint.secret,
+                 delivery.event_id, delivery.event_type, delivery.payload.encode("utf-8"))
+
+
+def claim_due(delivery_id: int, now: datetime) -> Claim | None:
+    """Take the delivery for one attempt if it is pending and due; None otherwise."""
+    with transaction.atomic():
+        delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
+                    .select_related("endpoint").filter(pk=delivery_id).first())
+        if delivery is None or delivery.state != DeliveryState.PENDING:
+            return None
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return None  # a duplicate run, or a task booked earlier than a newer booking
+        if not delivery.endpoint.is_active:
+            delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+            delivery.last_error = "not sent: the endpoint is disabled"
+            delivery.save(update_fields=["state", "next_attempt_at", "last_error"])
+            return None
+        delivery.attempts += 1
+        delivery.first_attempt_at = delivery.first_attempt_at or now
+        delivery.next_attempt_at = next_attempt(delivery.first_attempt_at,
+                                                delivery.attempts, now)
+        delivery.save(update_fields=["attempts", "first_attempt_at", "next_attempt_at"])
+        deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
+        return claim_of(delivery)
+
+
+def _response_start(response: requests.Response) -> str:
+    """The start of the receiver's answer; "" when it cannot be read (the status is what
+    counts). Only the start is read: an answer of megabytes costs us nothing."""
+    try:
+        raw = next(response.iter_content(chunk_size=RESPONSE_KEPT * 4), b"")
+    except requests.RequestException:
+        return ""
+    return raw.decode(response.encoding or "utf-8", errors="replace")[:RESPONSE_KEPT]
+
+
+def post(claim: Claim) -> Answer:
+    """One signed POST; every failure becomes an Answer, never an exception."""
+    started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    if urlsplit(claim.url).scheme not in SCHEMES:
+        return Answer(None, 0, "not sent: only http and https addresses are called")
+    headers = {
+        "Content-Type": "application/json", "User-Agent": USER_AGENT,
+        "RefundDesk-Event-Id": claim.event_id, "RefundDesk-Event-Type": claim.event_type,
+        SIGNATURE_HEADER: signature_header(claim.secret, claim.body, int(time.time())),
+    }
+    try:
+        with requests.post(claim.url, data=claim.body, headers=headers, stream=True,
+                           timeout=TIMEOUT_SECONDS, allow_redirects=False) as response:
+            body = _response_start(response)
+            status = response.status_code
+            location = response.headers.get("Location", "")
+    except requests.Timeout:
+        return Answer(None, took(), f"no answer within {TIMEOUT_SECONDS} seconds")
+    except requests.RequestException as error:
+        return Answer(None, took(), f"{type(error).__name__}: {error}"[:1000])
+    if 200 <= status < 300:
+        return Answer(status, took(), "", body)
+    if 300 <= status < 400:
+        error = f"HTTP {status}: redirect to {location or '(no Location)'} not followed"
+    else:
+        error = f"HTTP {status}"
+    return Answer(status, took(), error[:1000], body)
+
+
+def record(claim: Claim, answer: Answer, at: datetime, *, sent_by: Any = None
+           ) -> WebhookAttempt:
+    """Log the attempt and move the delivery: delivered on a 2xx; given up on a failure at
+    or after 24 hours. A manual attempt (`sent_by`) never gives a delivery up."""
+    with transaction.atomic():
+        delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
+                    .select_related("endpoint").get(pk=claim.delivery_id))
+        attempt = WebhookAttempt.objects.create(
+            delivery=delivery, at=at, status_code=answer.status_code,
+            duration_ms=answer.duration_ms, error=answer.error, response_body=answer.body,
+            is_manual=sent_by is not None, sent_by=sent_by)
+        delivery.last_status_code, delivery.last_error = answer.status_code, answer.error
+        if answer.is_success:
+            if delivery.state != DeliveryState.SUCCEEDED:
+                delivery.state, delivery.delivered_at = DeliveryState.SUCCEEDED, at
+            delivery.next_attempt_at = None
+        elif (sent_by is None and delivery.state == DeliveryState.PENDING
+              and delivery.attempts == claim.attempt
+              and at >= delivery.first_attempt_at + RETRY_FOR):
+            delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+            log.warning("webhook %s to %s failed for good after %s attempts: %s",
+                        delivery.event_id, delivery.endpoint.url, delivery.attempts,
+                        answer.error)
+        delivery.save(update_fields=["state", "delivered_at", "next_attempt_at",
+                                     "last_status_code", "last_error"])
+    return attempt
+
+
+def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> str:
+    """One automatic attempt, if the delivery is due; its state afterwards."""
+    now = now or timezone.now()
+    claim = claim_due(delivery_id, now)
+    if claim is None:
+        state = (WebhookDelivery.objects.filter(pk=delivery_id)
+                 .values_list("state", flat=True).first())
+        return state or "missing"
+    answer = post(claim)
+    if not answer.is_success:
+        log.info("webhook %s (attempt %s) to %s: %s", claim.event_id, claim.attempt,
+                 claim.url, answer.error)
+    return record(claim, answer, now).delivery.state
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str:
+    return attempt_delivery(delivery_id)
