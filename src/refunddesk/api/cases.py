@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from refunddesk.api.schemas import CaseIn, CaseOut, CasePage, QuoteIn, Text, cas
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
 from refunddesk.cases.assessing import NoPolicy, assess_order, policy_for
-from refunddesk.cases.models import RefundCase
+from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.policy.engine import AssessmentError
@@ -31,8 +31,10 @@ MAX_PAGE = 100
 
 
 def cases() -> QuerySet[RefundCase]:
-    return (RefundCase.objects.select_related("account", "order")
-            .prefetch_related("lines__order_line", "payouts"))
+    # The assessment (a few KB of JSON) is not part of what the API shows of a case.
+    return (RefundCase.objects.select_related("account", "order").defer("assessment")
+            .prefetch_related(Prefetch("lines", CaseLine.objects.select_related("order_line")),
+                              "payouts"))
 
 
 def case_by_number(number: str) -> RefundCase:
