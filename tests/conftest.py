@@ -46,6 +46,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_remembered_api_keys():
+    # Each web process remembers checked keys for seconds; a test starts as a new process.
+    from refunddesk.api.keys import forget_keys
+
+    forget_keys()
+
+
+@pytest.fixture(autouse=True)
 def sandbox_gateway(settings, tmp_path):
     """Every test gets its own sandbox provider (a ledger file of its own) whose refunds
     settle at once, so no test pays into another's books or into the demo's."""

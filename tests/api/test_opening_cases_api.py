@@ -219,3 +219,30 @@ def test_opening_a_case_for_lines_under_no_policy_gives_the_code_a_quote_gives(d
     # Then it is refused with the same code the quote gives
     assert response.status_code == 409
     assert error_of(response)["code"] == "no_policy"
+
+
+def test_opening_a_case_reads_the_order_once_and_writes_the_case_row_once(db, writer):
+    # Given a customer's order, inside its money-back window (approved at once)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = fresh_order("acct-once", "once@example.com")
+
+    # When a case is opened for it
+    with CaptureQueriesContext(connection) as queries:
+        response = post(writer, "/api/v1/cases", {
+            "account": "acct-once", "order": order.external_id, "lines": ["1"]})
+
+    # Then the order was read once for the checks, the assessment and the case, the case
+    # row was inserted in its final state and never updated, and nothing was read back
+    assert response.status_code == 201 and response.json()["state"] == "approved"
+    statements = [query["sql"] for query in queries.captured_queries]
+    order_reads = [sql for sql in statements
+                   if sql.startswith("SELECT") and 'FROM "billing_order" ' in sql]
+    case_writes = [sql.split(" (")[0] for sql in statements
+                   if '"cases_refundcase"' in sql and not sql.startswith("SELECT")]
+    case_reads = [sql for sql in statements
+                  if sql.startswith("SELECT") and 'FROM "cases_refundcase"' in sql]
+    assert len(order_reads) == 1
+    assert case_writes == ['INSERT INTO "cases_refundcase"']
+    assert case_reads == []

@@ -70,5 +70,5 @@ def test_times_are_written_in_the_business_time_zone_with_their_offset(imported)
 
 
 def test_reading_the_facts_takes_a_fixed_number_of_queries(imported, django_assert_num_queries):
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         order_facts(load_order("TC-20260301-0001"))

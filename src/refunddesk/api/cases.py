@@ -17,12 +17,14 @@ from refunddesk.api.errors import ERRORS, ApiError
 from refunddesk.api.idempotent import IDEMPOTENT
 from refunddesk.api.paging import cursor_for, cursor_id
 from refunddesk.api.schemas import CaseIn, CaseOut, CasePage, QuoteIn, Text, case_out
+from refunddesk.billing.facts import orders_with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
-from refunddesk.cases.assessing import NoPolicy, assess_order, policy_for
+from refunddesk.cases.assessing import NoPolicy, assess_order, policy_id_for
 from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
+from refunddesk.payouts.models import Payout
 from refunddesk.policy.engine import AssessmentError
 
 router = Router(tags=["cases"])
@@ -31,18 +33,30 @@ MAX_PAGE = 100
 
 
 def cases() -> QuerySet[RefundCase]:
-    # The assessment (a few KB of JSON) is not part of what the API shows of a case.
-    return (RefundCase.objects.select_related("account", "order").defer("assessment")
-            .prefetch_related(Prefetch("lines", CaseLine.objects.select_related("order_line")),
-                              "payouts"))
+    """Cases with what the API shows of them (schemas.case_out) and nothing more: status
+    reads are the API's busiest call, and the case row is wide (the assessment alone is
+    a few KB of JSON)."""
+    lines = (CaseLine.objects.select_related("order_line")
+             .only("case", "assessed_minor", "approved_minor", "rule", "order_line__line_id"))
+    payouts = Payout.objects.only("case", "replaces", "destination", "amount_minor", "currency",
+                                  "state", "expected_at", "settled_at")
+    return (RefundCase.objects.select_related("account", "order")
+            .only("tracking_number", "state", "channel", "currency", "assessed_total_minor",
+                  "approved_total_minor", "submitted_at", "decided_at",
+                  "account__external_id", "order__external_id")
+            .prefetch_related(Prefetch("lines", lines), Prefetch("payouts", payouts)))
 
 
-def case_by_number(number: str) -> RefundCase:
+def case_by_number(number: str, among: QuerySet[RefundCase] | None = None) -> RefundCase:
+    """The case with this tracking number, as `among` reads it (by default, for an action
+    to act on)."""
     try:
         symbols = normalise(number)
     except NotATrackingNumber:
         raise Http404(_("There is no case with this tracking number.")) from None
-    case = cases().filter(tracking_number=symbols).first()
+    if among is None:
+        among = RefundCase.objects.select_related("account", "order")
+    case = among.filter(tracking_number=symbols).first()
     if case is None:
         raise Http404(_("There is no case with this tracking number."))
     return case
@@ -52,7 +66,7 @@ def case_by_number(number: str) -> RefundCase:
             summary="Read a case by its tracking number")
 def read_case(request: HttpRequest, number: str) -> Any:
     require(request, "cases:read")
-    return case_out(case_by_number(number))
+    return case_out(case_by_number(number, among=cases()))
 
 
 class CaseFilters(Schema):
@@ -126,28 +140,40 @@ def explanation_locale(request: HttpRequest) -> str:
 def _check_lines(order: Order, line_ids: list[str]) -> None:
     """What a quote would refuse, refused the same way before a case is opened (the action
     would refuse it too, but in its own words)."""
-    lines = {line.line_id: line for line in order.lines.select_related("product")}
+    lines = {line.line_id: line for line in order.lines.all()}
     unknown = [line_id for line_id in line_ids if line_id not in lines]
     if unknown:
         raise ApiError(422, "invalid", _("The order %(order)s has no line %(lines)s.")
                        % {"order": order.external_id, "lines": ", ".join(unknown)}, "lines")
     try:
-        policy_for([lines[line_id] for line_id in line_ids])
+        policy_id_for([lines[line_id] for line_id in line_ids])
     except NoPolicy:
         raise ApiError(409, "no_policy", _("These lines are not under one refund policy; "
                                            "ask for them separately.")) from None
+
+
+def _account_order(account_id: str, order_id: str) -> Order:
+    """The account's order, read with everything its assessment needs (one read for the
+    checks, the assessment and the case)."""
+    order = (orders_with_facts()
+             .filter(account__external_id=account_id, external_id=order_id).first())
+    if order is None:
+        if not Account.objects.filter(external_id=account_id).exists():
+            raise ApiError(404, "not_found", _("There is no account %(account)s.")
+                           % {"account": account_id}, "account")
+        raise ApiError(404, "not_found", _("This account has no order %(order)s.")
+                       % {"order": order_id}, "order")
+    return order
 
 
 @router.post("/cases", response={201: CaseOut, **ERRORS}, openapi_extra=IDEMPOTENT,
              summary="Open a case for some lines of an account's order")
 def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     require(request, "cases:write")
-    account = Account.objects.filter(external_id=payload.account).first()
-    if account is None:
-        raise ApiError(404, "not_found", _("There is no account %(account)s.")
-                       % {"account": payload.account}, "account")
-    order = _order(payload.order, account)
+    order = _account_order(payload.account, payload.order)
     _check_lines(order, payload.lines)
-    case = actions.submit(account=account, order=order, line_ids=payload.lines, actor=None,
-                          channel="api", reason_text=payload.reason, language=payload.language)
-    return Status(201, case_out(cases().get(pk=case.pk)))
+    case = actions.submit(account=order.account, order=order, line_ids=payload.lines,
+                          actor=None, channel="api", reason_text=payload.reason,
+                          language=payload.language)
+    # The case as written, with its lines and payouts (kept by submit): nothing re-read.
+    return Status(201, case_out(case))

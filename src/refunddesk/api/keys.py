@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,14 +49,49 @@ def key_for(secret: str, *, now: datetime | None = None) -> ApiKey | None:
     """The active key with this secret, its last use recorded; None for anything else."""
     if not secret.startswith(KEY_PREFIX):
         return None
-    key = ApiKey.objects.filter(key_hash=digest(secret), revoked_at__isnull=True).first()
+    hashed = digest(secret)
+    key = _recently_seen(hashed)
     if key is None:
-        return None
+        key = ApiKey.objects.filter(key_hash=hashed, revoked_at__isnull=True).first()
+        if key is None:
+            return None
+        _remember(key)
     now = now or timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USE_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        _remember(key)
     return key
+
+
+# A busy integration sends many requests a second with one key; each process keeps the
+# keys it has checked for a few seconds instead of reading the key for every request.
+# The price: a key revoked in the console still works for up to this long in the other
+# web processes (the process that revokes it forgets it at once).
+KEY_MEMORY_SECONDS = 5.0
+KEY_MEMORY_SIZE = 1000
+_seen: dict[str, tuple[float, dict[str, Any]]] = {}
+_clock = time.monotonic
+
+
+def _recently_seen(hashed: str) -> ApiKey | None:
+    seen = _seen.get(hashed)
+    if seen is None or _clock() - seen[0] >= KEY_MEMORY_SECONDS:
+        return None
+    # A new instance each time: nothing one request caches on it (its creator) reaches
+    # the next.
+    return ApiKey(**seen[1])
+
+
+def _remember(key: ApiKey) -> None:
+    if len(_seen) >= KEY_MEMORY_SIZE:
+        _seen.clear()
+    fields = {field.attname: getattr(key, field.attname) for field in ApiKey._meta.concrete_fields}
+    _seen[key.key_hash] = (_clock(), fields)
+
+
+def forget_keys() -> None:
+    _seen.clear()
 
 
 def revoke(key: ApiKey, *, actor: Any = None, now: datetime | None = None) -> None:
@@ -63,3 +99,4 @@ def revoke(key: ApiKey, *, actor: Any = None, now: datetime | None = None) -> No
         require_manage_keys(actor)
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now())
+    _seen.pop(key.key_hash, None)

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from refunddesk.cases.models import RefundCase
+from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.policy.money import format_amount
+
+if TYPE_CHECKING:
+    from refunddesk.payouts.models import Payout
 
 
 def _without_nul(text: str) -> str:
@@ -80,9 +84,19 @@ class CaseIn(QuoteIn):
                           "zh-hans or en.", pattern="^(zh-hans|en)$")
 
 
-def case_out(case: RefundCase) -> dict[str, Any]:
+def utc(moment: datetime | None) -> datetime | None:
+    """Times in UTC, however they were computed (a due time counted in the policy's zone
+    is the same moment): one spelling for clients that compare the text."""
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def case_out(case: RefundCase, *, lines: Sequence[CaseLine] | None = None,
+             payouts: Sequence[Payout] | None = None) -> dict[str, Any]:
+    """The case as the API shows it; its lines and payouts as read from the database
+    unless given (a case being opened is shown before it is written)."""
     currency = case.currency
-    payouts = list(case.payouts.all())
+    lines = case.lines.all() if lines is None else lines
+    payouts = list(case.payouts.all() if payouts is None else payouts)
     replaced = {payout.replaces_id for payout in payouts if payout.replaces_id}
 
     def money(minor: int | None) -> str | None:
@@ -94,13 +108,13 @@ def case_out(case: RefundCase) -> dict[str, Any]:
         "order": case.order.external_id, "currency": currency,
         "assessed_total": money(case.assessed_total_minor),
         "approved_total": money(case.approved_total_minor),
-        "submitted_at": case.submitted_at, "decided_at": case.decided_at,
+        "submitted_at": utc(case.submitted_at), "decided_at": utc(case.decided_at),
         "lines": [{"id": line.order_line.line_id, "assessed": money(line.assessed_minor),
                    "approved": money(line.approved_minor), "rule": line.rule}
-                  for line in case.lines.all()],
+                  for line in lines],
         "payouts": [{"id": payout.pk, "destination": payout.destination,
                      "amount": money(payout.amount_minor), "currency": payout.currency,
-                     "state": payout.state, "expected_at": payout.expected_at,
-                     "settled_at": payout.settled_at}
+                     "state": payout.state, "expected_at": utc(payout.expected_at),
+                     "settled_at": utc(payout.settled_at)}
                     for payout in payouts if payout.pk not in replaced],
     }

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from refunddesk.billing.facts import load_order, order_facts
+from refunddesk.billing.facts import order_facts, with_facts
 from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases.models import CaseLine
 from refunddesk.cases.states import State
@@ -28,13 +28,17 @@ class NoPolicy(ValueError):
     pass
 
 
-def policy_for(lines: Iterable[OrderLine]) -> Policy:
-    """The one refund policy of the lines' products; lines under different policies are
-    applied for separately."""
+def policy_id_for(lines: Iterable[OrderLine]) -> str:
+    """The id of the one refund policy of the lines' products; lines under different
+    policies are applied for separately."""
     policy_ids = {line.product.policy_id for line in lines}
     if len(policy_ids) != 1 or "" in policy_ids:
         raise NoPolicy(sorted(policy_ids))
-    return current_policy(policy_ids.pop())
+    return policy_ids.pop()
+
+
+def policy_for(lines: Iterable[OrderLine]) -> Policy:
+    return current_policy(policy_id_for(lines))
 
 
 def refund_history(order: Order) -> list[dict[str, Any]]:
@@ -57,7 +61,9 @@ def refund_history(order: Order) -> list[dict[str, Any]]:
 
 def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
                  ) -> tuple[Policy, Assessment]:
-    order = load_order(order.external_id)
+    """The policy that applies to these lines of the order now, and its assessment. The
+    order may come read with its facts (billing.facts.orders_with_facts) or not."""
+    order = with_facts(order)
     lines = [line for line in order.lines.all() if line.line_id in line_ids]
     known = [line.line_id for line in order.lines.all()]
     unknown = sorted(set(line_ids) - set(known))

@@ -7,6 +7,7 @@ rolled-back change sends nothing and a committed one is never forgotten.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -18,18 +19,27 @@ if TYPE_CHECKING:
 
 
 def notify(case: RefundCase, kind: str) -> EmailDelivery:
+    return notify_all(case, [kind])[0]
+
+
+def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
+    """Several e-mails about one change (a case opened and approved at once), written
+    together."""
     from refunddesk.notifications.tasks import send_delivery
 
-    kind = Kind(kind)  # a misspelt kind fails the caller's transaction, not the mail
-    address = case.account.email
+    kinds = [Kind(kind) for kind in kinds]  # a misspelt kind fails the caller's transaction
+    address, now = case.account.email, timezone.now()
     if not address:
         # Kept in the log, so staff see that the customer was not told.
-        return EmailDelivery.objects.create(
-            case=case, kind=kind, to_address="", language=case.language,
-            status=Status.FAILED, last_error="the account has no e-mail address",
-            created_at=timezone.now())
-    delivery = EmailDelivery.objects.create(
-        case=case, kind=kind, to_address=address, language=case.language,
-        created_at=timezone.now())
-    send_delivery.enqueue(delivery.pk)
-    return delivery
+        return EmailDelivery.objects.bulk_create(
+            EmailDelivery(case=case, kind=kind, to_address="", language=case.language,
+                          status=Status.FAILED, last_error="the account has no e-mail address",
+                          created_at=now)
+            for kind in kinds)
+    deliveries = EmailDelivery.objects.bulk_create(
+        EmailDelivery(case=case, kind=kind, to_address=address, language=case.language,
+                      created_at=now)
+        for kind in kinds)
+    for delivery in deliveries:
+        send_delivery.enqueue(delivery.pk)
+    return deliveries

@@ -51,14 +51,21 @@ def emit(event_type: str, data: Data, *, now: datetime | None = None
     return emit_many([(event_type, data)], now=now)
 
 
-def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None
-              ) -> list[WebhookDelivery]:
-    """Several events with one look at the endpoints (a settled batch of payouts)."""
+def active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(is_active=True).only("pk", "events"))
+
+
+def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None,
+              endpoints: list[WebhookEndpoint] | None = None) -> list[WebhookDelivery]:
+    """Several events with one look at the endpoints (a settled batch of payouts), or
+    none when the caller looked already (`endpoints`, from active_endpoints() in the same
+    transaction)."""
     from refunddesk.notifications.webhook_tasks import deliver_webhook
 
     for event_type, _data in events:
         WebhookEvent(event_type)  # a misspelt type fails the caller's transaction
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).only("pk", "events"))
+    if endpoints is None:
+        endpoints = active_endpoints()
     if not endpoints:
         return []
     now = now or timezone.now()
@@ -107,11 +114,12 @@ def _load_cases(case_ids: list[int]) -> dict[int, RefundCase]:
     return {case.pk: case for case in cases}
 
 
-def case_json(case: RefundCase) -> dict[str, Any]:
-    """The case as GET /api/v1/cases/{id} shows it."""
+def case_json(case: RefundCase, **given: Any) -> dict[str, Any]:
+    """The case as GET /api/v1/cases/{id} shows it (`lines=` and `payouts=` as
+    api.schemas.case_out takes them)."""
     from refunddesk.api.schemas import CaseOut, case_out
 
-    return CaseOut.model_validate(case_out(case)).model_dump()
+    return CaseOut.model_validate(case_out(case, **given)).model_dump()
 
 
 def payout_json(payout: Payout) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Payment
@@ -28,25 +29,31 @@ from refunddesk.policy.money import format_amount, parse_amount
 
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
 LEDGER_GATEWAY = "balance"
-def left_to_refund(case: RefundCase) -> dict[str, int]:
-    """What each payment of the case's order can still refund: its amount less every payout
+def payments_left(case: RefundCase) -> list[Payment]:
+    """The payments of the case's order, each with `left`: its amount less every payout
     that moved or may have moved money. The payment rows are locked, so two approvals on
-    one order plan one after the other."""
-    payments = list(case.order.payments.select_for_update().order_by("position", "pk"))
+    one order plan one after the other; one query."""
     # A failed payout still counts until finance replaced it: its money is still owed,
     # and finance's retry or redirect will pay it.
-    paid_out = dict(
-        Payout.objects.filter(Q(state__in=COMMITTED_STATES)
-                              | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
-                              payment__in=payments)
-        .values("payment").annotate(total=Sum("amount_minor")).values_list("payment", "total"))
-    return {payment.payment_id: payment.amount_minor - (paid_out.get(payment.pk) or 0)
-            for payment in payments}
+    paid_out = (Payout.objects.filter(Q(state__in=COMMITTED_STATES)
+                                      | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
+                                      payment=OuterRef("pk"))
+                .values("payment").annotate(total=Sum("amount_minor")).values("total"))
+    payments = list(Payment.objects.select_for_update().filter(order_id=case.order_id)
+                    .annotate(paid_out=Coalesce(Subquery(paid_out), 0))
+                    .order_by("position", "pk"))
+    for payment in payments:
+        payment.left = payment.amount_minor - payment.paid_out
+    return payments
+
+
+def left_to_refund(case: RefundCase) -> dict[str, int]:
+    return {payment.payment_id: payment.left for payment in payments_left(case)}
 
 
 def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
-    payments = {payment.payment_id: payment for payment in case.order.payments.all()}
-    left = left_to_refund(case)
+    payments = {payment.payment_id: payment for payment in payments_left(case)}
+    left = {payment_id: payment.left for payment_id, payment in payments.items()}
     shares = shares_of(case.assessment, lambda text: parse_amount(text, case.currency))
     try:
         planned = plan(shares, case.approved_total_minor or 0, left)

@@ -53,6 +53,21 @@ def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: dat
     return written
 
 
+def keep_written(case: RefundCase, **related: Sequence[Any]) -> None:
+    """Keep rows an action has just written (`lines=`, `payouts=`) on the case as if read
+    with prefetch_related, so what it answers with (the API's case, a webhook's body)
+    does not read them back. Django's prefetch cache is the one place its related
+    managers look before the database."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        cache.pop(name, None)
+        # Filled as prefetch_related fills it: .all() answers from memory, while a new
+        # query on it (.filter, .values_list) still goes to the database.
+        rows_of_case = getattr(case, name).all()
+        rows_of_case._result_cache, rows_of_case._prefetch_done = list(rows), True
+        cache[name] = rows_of_case
+
+
 def locked(case: RefundCase) -> RefundCase:
     """The case row, locked until the transaction ends, as it is now (not as the caller
     last saw it): every check after this sees what a concurrent action committed."""

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import sla
 from refunddesk.cases.actions._base import (
@@ -21,18 +22,26 @@ from refunddesk.cases.actions._base import (
     NotRefundable,
     actor_kind,
     check_uploads,
+    event,
+    keep_written,
     locked,
     move,
     record,
     store,
 )
-from refunddesk.cases.actions.decisions import auto_approve, route_to_review
+from refunddesk.cases.actions.decisions import automatic_decision, first_move
 from refunddesk.cases.assessing import NoPolicy, assess_order
-from refunddesk.cases.models import CaseLine, Document, Message, RefundCase
+from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
-from refunddesk.notifications.outbox import notify
-from refunddesk.notifications.webhook_events import emit_case
+from refunddesk.notifications.outbox import notify, notify_all
+from refunddesk.notifications.webhook_events import (
+    active_endpoints,
+    case_json,
+    emit_case,
+    emit_many,
+)
+from refunddesk.payouts.planned import plan_payouts
 from refunddesk.policy.engine import AssessmentError
 
 
@@ -42,11 +51,17 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
            identity_check: dict[str, Any] | None = None,
            now: datetime | None = None) -> RefundCase:
     """Open a case for some lines of an order: assess it, and approve it at once where the
-    policy says so, or send it to review."""
+    policy says so, or send it to review.
+
+    The busiest write of the desk (every channel, the API's integrations), so it is
+    written in few statements: the first move is made before the case row is written,
+    rows of a kind go in together, and the case comes back with its lines and payouts
+    as written (keep_written)."""
     now = now or timezone.now()
     if order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
     checked = check_uploads(uploads)
+    order = with_facts(order)
     try:
         policy, assessment = assess_order(order, list(line_ids), as_of=now)
     except NoPolicy:
@@ -55,33 +70,44 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
     except AssessmentError as error:
         raise CaseError(str(error)) from None
     opened_by = actor if actor_kind(actor) == "staff" else None
+    case = RefundCase(
+        tracking_number=new_tracking_number(), account=account, order=order,
+        channel=channel, reason_category=reason_category, reason_text=reason_text,
+        language=language, policy_ref=policy.ref, assessment=assessment.to_dict("en"),
+        currency=assessment.currency, assessed_total_minor=assessment.total,
+        submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
+        **sla.due_times(policy, now))
+    case.assessed_with = policy  # sla.policy_of: no second look-up of the version
+    data: dict[str, Any] = {"lines": list(line_ids), "total": case.assessment["total"],
+                            "handling": assessment.handling, "channel": channel}
+    if identity_check:
+        data["identity_check"] = identity_check
+    events = [event(case, "submitted", actor=actor, before="", now=now, data=data)]
+    order_lines = {line.line_id: line for line in order.lines.all()}
+    lines = [CaseLine(case=case, order_line=order_lines[result.id], rule=result.rule or "",
+                      excluded_reason=result.excluded or "", assessed_minor=result.refund)
+             for result in assessment.lines]
     try:
         with transaction.atomic():
-            case = RefundCase.objects.create(
-                tracking_number=new_tracking_number(), account=account, order=order,
-                channel=channel, reason_category=reason_category, reason_text=reason_text,
-                language=language, policy_ref=policy.ref, assessment=assessment.to_dict("en"),
-                currency=assessment.currency, assessed_total_minor=assessment.total,
-                submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
-                **sla.due_times(policy, now))
-            order_lines = {line.line_id: line for line in order.lines.all()}
-            CaseLine.objects.bulk_create(
-                CaseLine(case=case, order_line=order_lines[result.id], rule=result.rule or "",
-                         excluded_reason=result.excluded or "", assessed_minor=result.refund)
-                for result in assessment.lines)
+            endpoints = active_endpoints()
+            # The webhook shows the case as submitted, before the first move.
+            submitted = case_json(case, lines=lines, payouts=[]) if endpoints else {}
+            events.append(first_move(case, handling=assessment.handling, now=now))
+            approved = case.state == State.APPROVED
+            for line in lines:
+                line.approved_minor = line.assessed_minor if approved else None
+            case.save(force_insert=True)
+            CaseLine.objects.bulk_create(lines)
             store(case, checked, actor=actor, now=now)
-            data: dict[str, Any] = {"lines": list(line_ids),
-                                    "total": assessment.to_dict()["total"],
-                                    "handling": assessment.handling, "channel": channel}
-            if identity_check:
-                data["identity_check"] = identity_check
-            record(case, "submitted", actor=actor, before="", now=now, data=data)
-            notify(case, "submitted")
-            emit_case("case.submitted", case, now=now)
-            if assessment.handling == "approve":
-                auto_approve(case, total=assessment.total, now=now)
-            else:
-                route_to_review(case, now=now)
+            CaseEvent.objects.bulk_create(events)
+            payouts = plan_payouts(case, now=now) if approved else []
+            keep_written(case, lines=lines, payouts=payouts)
+            notify_all(case, ["submitted", "decided"] if approved else ["submitted"])
+            hooks: list[tuple[str, Any]] = [("case.submitted", {"case": submitted})]
+            if approved:
+                hooks.append(("case.decided", lambda: {"case": case_json(case),
+                                                       "decision": automatic_decision()}))
+            emit_many(hooks, now=now, endpoints=endpoints)
     except IntegrityError:
         if CaseLine.objects.filter(order_line__order=order, holds_line=True,
                                    order_line__line_id__in=line_ids).exists():

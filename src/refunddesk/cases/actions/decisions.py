@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +17,7 @@ from refunddesk.cases.actions._base import (
     Actor,
     CaseError,
     actor_kind,
+    event,
     locked,
     money,
     move,
@@ -25,7 +25,7 @@ from refunddesk.cases.actions._base import (
 )
 from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.errors import ApprovalChanged
-from refunddesk.cases.models import Message, RefundCase, RejectionReason
+from refunddesk.cases.models import CaseEvent, Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.webhook_events import emit_case
@@ -36,25 +36,26 @@ DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
 
 # -- the system's first move --------------------------------------------------------------
 
-def auto_approve(case: RefundCase, *, total: int, now: datetime) -> None:
-    before = move(case, "auto_approve")
-    case.approved_total_minor, case.decided_at = total, now
+def first_move(case: RefundCase, *, handling: str, now: datetime) -> CaseEvent:
+    """The system's first move on a new case, made before the case is written (so it is
+    written once): approve at once where the policy says so, else send to review. The
+    caller writes the lines approved and plans the payouts. Returns the move's event, not
+    yet written."""
+    before = case.state
+    if handling == "approve":
+        case.state = next_state(before, "auto_approve")
+        case.approved_total_minor, case.decided_at = case.assessed_total_minor, now
+        sla.refresh(case)
+        return event(case, "approved", actor=None, before=before, now=now,
+                     data={"approved": case.assessment["total"], "automatic": True})
+    case.state = next_state(before, "route_to_review")
     sla.refresh(case)
-    case.save()
-    case.lines.update(approved_minor=F("assessed_minor"))
-    plan_payouts(case, now=now)
-    record(case, "approved", actor=None, before=before, now=now,
-           data={"approved": case.assessment["total"], "automatic": True})
-    notify(case, "decided")
-    emit_case("case.decided", case, now=now,
-              decision=_decision("approved", automatic=True, appeal=False))
+    return event(case, "routed_to_review", actor=None, before=before, now=now)
 
 
-def route_to_review(case: RefundCase, *, now: datetime) -> None:
-    before = move(case, "route_to_review")
-    sla.refresh(case)
-    case.save()
-    record(case, "routed_to_review", actor=None, before=before, now=now)
+def automatic_decision() -> dict[str, Any]:
+    """What the case.decided webhook of an automatic approval says of the decision."""
+    return _decision("approved", automatic=True, appeal=False)
 
 
 # -- asking -------------------------------------------------------------------------------
