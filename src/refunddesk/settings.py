@@ -123,6 +123,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters sent apart from the SQL text, so psycopg prepares a statement the
+    # connection runs often (its fifth run on): PostgreSQL then skips parsing and planning,
+    # half its work for the small indexed queries requests make (bench/bench_api.py).
+    # Turn off (false) behind PgBouncer in transaction mode, which cannot keep prepared
+    # statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
+        os.environ.get("DATABASE_SERVER_SIDE_BINDING", "true").lower() != "false")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

@@ -90,31 +90,52 @@ def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
+# What the API shows of a case, a line and a payout, by column; case_out reads them from
+# model instances, the status read (api/cases.py) straight from the database.
+CASE_COLUMNS = ("tracking_number", "state", "channel", "currency", "assessed_total_minor",
+                "approved_total_minor", "submitted_at", "decided_at")
+LINE_COLUMNS = ("assessed_minor", "approved_minor", "rule")
+PAYOUT_COLUMNS = ("id", "replaces_id", "destination", "amount_minor", "currency", "state",
+                  "expected_at", "settled_at")
+
+
 def case_out(case: RefundCase, *, lines: Sequence[CaseLine] | None = None,
              payouts: Sequence[Payout] | None = None) -> dict[str, Any]:
     """The case as the API shows it; its lines and payouts as read from the database
     unless given (a case being opened is shown before it is written)."""
-    currency = case.currency
     lines = case.lines.all() if lines is None else lines
-    payouts = list(case.payouts.all() if payouts is None else payouts)
-    replaced = {payout.replaces_id for payout in payouts if payout.replaces_id}
+    payouts = case.payouts.all() if payouts is None else payouts
+    return shown_case(
+        {**{name: getattr(case, name) for name in CASE_COLUMNS},
+         "account": case.account.external_id, "order": case.order.external_id},
+        [{"line_id": line.order_line.line_id,
+          **{name: getattr(line, name) for name in LINE_COLUMNS}} for line in lines],
+        [{name: getattr(payout, name) for name in PAYOUT_COLUMNS} for payout in payouts])
+
+
+def shown_case(case: dict[str, Any], lines: Sequence[dict[str, Any]],
+               payouts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """CaseOut from the columns: the case's (CASE_COLUMNS with the account's and order's
+    ids), each line's (LINE_COLUMNS with its line_id) and each payout's."""
+    currency = case["currency"]
+    replaced = {payout["replaces_id"] for payout in payouts if payout["replaces_id"]}
 
     def money(minor: int | None) -> str | None:
         return None if minor is None else format_amount(minor, currency)
 
     return {
-        "tracking_number": case.tracking_number, "state": case.state,
-        "channel": case.channel, "account": case.account.external_id,
-        "order": case.order.external_id, "currency": currency,
-        "assessed_total": money(case.assessed_total_minor),
-        "approved_total": money(case.approved_total_minor),
-        "submitted_at": utc(case.submitted_at), "decided_at": utc(case.decided_at),
-        "lines": [{"id": line.order_line.line_id, "assessed": money(line.assessed_minor),
-                   "approved": money(line.approved_minor), "rule": line.rule}
+        "tracking_number": case["tracking_number"], "state": case["state"],
+        "channel": case["channel"], "account": case["account"], "order": case["order"],
+        "currency": currency,
+        "assessed_total": money(case["assessed_total_minor"]),
+        "approved_total": money(case["approved_total_minor"]),
+        "submitted_at": utc(case["submitted_at"]), "decided_at": utc(case["decided_at"]),
+        "lines": [{"id": line["line_id"], "assessed": money(line["assessed_minor"]),
+                   "approved": money(line["approved_minor"]), "rule": line["rule"]}
                   for line in lines],
-        "payouts": [{"id": payout.pk, "destination": payout.destination,
-                     "amount": money(payout.amount_minor), "currency": payout.currency,
-                     "state": payout.state, "expected_at": utc(payout.expected_at),
-                     "settled_at": utc(payout.settled_at)}
-                    for payout in payouts if payout.pk not in replaced],
+        "payouts": [{"id": payout["id"], "destination": payout["destination"],
+                     "amount": money(payout["amount_minor"]), "currency": payout["currency"],
+                     "state": payout["state"], "expected_at": utc(payout["expected_at"]),
+                     "settled_at": utc(payout["settled_at"])}
+                    for payout in payouts if payout["id"] not in replaced],
     }

@@ -177,7 +177,7 @@ class OrderLine(models.Model):
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-        ordering = ["order", "position"]
+        ordering = ["order_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_id"], name="order_line_id_unique"),
             models.CheckConstraint(
@@ -248,7 +248,7 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
-        ordering = ["order", "position"]
+        ordering = ["order_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "payment_id"], name="payment_id_unique"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
@@ -277,7 +277,7 @@ class Usage(models.Model):
     class Meta:
         verbose_name = _("usage record")
         verbose_name_plural = _("usage records")
-        ordering = ["line", "period_start", "metric"]
+        ordering = ["line_id", "period_start", "metric"]
         constraints = [
             models.UniqueConstraint(
                 fields=["line", "metric", "period_start"], name="usage_once_per_metric_and_period"
@@ -316,7 +316,7 @@ class Subscription(models.Model):
     class Meta:
         verbose_name = _("subscription")
         verbose_name_plural = _("subscriptions")
-        ordering = ["account", "current_period_end"]
+        ordering = ["account_id", "current_period_end"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(current_period_end__gt=F("current_period_start")),
@@ -383,7 +383,7 @@ class BalanceEntry(models.Model):
     class Meta:
         verbose_name = _("balance entry")
         verbose_name_plural = _("balance entries")
-        ordering = ["account", "created_at", "id"]
+        ordering = ["account_id", "created_at", "id"]
         indexes = [models.Index(fields=["account", "currency"])]
         constraints = [
             models.CheckConstraint(condition=~Q(amount_minor=0), name="balance_entry_not_zero"),

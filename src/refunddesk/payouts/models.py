@@ -187,7 +187,7 @@ class SettlementLine(models.Model):
     class Meta:
         verbose_name = _("settlement line")
         verbose_name_plural = _("settlement lines")
-        ordering = ["settlement", "outcome", "line_number", "id"]
+        ordering = ["settlement_id", "outcome", "line_number", "id"]
         indexes = [models.Index(fields=["settlement", "outcome"])]
 
     def __str__(self) -> str:
