@@ -13,6 +13,9 @@ Prints (DESIGN.md, "Targets that benchmarks report"):
                            delivery and its task row) into scratch copies of the real tables
   api_create_vs_pgbench    the ratio of the first to the last
   api_create_errors, status_read_errors   answers other than 201 / 200 (must be 0)
+  healthz_per_second       GET /healthz by the same 16 clients: a request that only passes
+                           the middleware and runs SELECT 1 — the ceiling of the server,
+                           Django and PostgreSQL on this machine, to read the others against
 
 How: migrate; `refunddesk demo --no-serve` (the demo catalogue gives the products their
 refund policies, and a few thousand background orders and cases); `refunddesk import
@@ -23,7 +26,7 @@ refund of the unused time, sent to review); `refunddesk make_api_key` with cases
 cases:write. Then `refunddesk serve` on a free port with DEBUG off, one POST checked in full,
 and 16 client threads with keep-alive connections (http.client) open one case per order
 for 3 s of warm-up and BENCH_API_SECONDS (15) measured, then read random ones of the
-cases they opened for 10 s. The load generator shares the machine's cores with the server
+cases they opened for 10 s, then GET /healthz for 5 s. The load generator shares the machine's cores with the server
 and PostgreSQL; it is kept light, but it is not free.
 
 The server runs with `refunddesk serve`'s defaults; BENCH_API_WORKERS and
@@ -82,6 +85,7 @@ ORDERS_PER_ACCOUNT = 4
 WARMUP_SECONDS = 3.0
 CREATE_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "15"))
 READ_SECONDS = float(os.environ.get("BENCH_API_READ_SECONDS", "10"))
+HEALTHZ_SECONDS = 5.0
 PGBENCH_SECONDS = 10
 READY_TIMEOUT_SECONDS = 60
 REFUNDDESK = [sys.executable, "-m", "refunddesk.cli"]
@@ -484,9 +488,14 @@ def measure_api(port: int, key: str, orders: list[dict[str, Any]], meter: CpuMet
     Phase(port, key, read, 1.0).run()  # warm-up
     reads = Phase(port, key, read, READ_SECONDS, meter)
     read_seconds = reads.run()
+    # The ceiling of the server, Django and the database on this machine: a request that
+    # does nothing but go through the middleware and run SELECT 1.
+    empty = Phase(port, key, lambda: ("GET", "/healthz", None, 200), HEALTHZ_SECONDS)
+    empty_seconds = empty.run()
     return {"creates": creates, "create_seconds": create_seconds, "states": states,
             "reads": reads, "read_seconds": read_seconds, "opened": len(opened),
-            "first": first, "warmup_errors": warmup.error_count}
+            "first": first, "warmup_errors": warmup.error_count,
+            "healthz_per_second": len(empty.answers) / empty_seconds}
 
 
 # -- pgbench ---------------------------------------------------------------------------------
@@ -647,6 +656,7 @@ def report(api: dict[str, Any], server_options: str, pgbench_tps: float | None) 
     print(f"api_create_errors: {creates.error_count + api['warmup_errors']}")
     print(f"status_reads_per_second: {read_rate:.0f}")
     print(f"status_read_errors: {reads.error_count}")
+    print(f"healthz_per_second: {api['healthz_per_second']:.0f}")
     if pgbench_tps is not None:
         print(f"pgbench_insert_tps: {pgbench_tps:.0f}")
         print(f"api_create_vs_pgbench: {rate / pgbench_tps:.2f}")
