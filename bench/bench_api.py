@@ -26,8 +26,8 @@ refund of the unused time, sent to review); `refunddesk make_api_key` with cases
 cases:write. Then `refunddesk serve` on a free port with DEBUG off, one POST checked in full,
 and 16 client threads with keep-alive connections (http.client) open one case per order
 for 3 s of warm-up and BENCH_API_SECONDS (15) measured, then read random ones of the
-cases they opened for 10 s, then GET /healthz for 5 s. The load generator shares the machine's cores with the server
-and PostgreSQL; it is kept light, but it is not free.
+cases they opened for 10 s, then GET /healthz for 5 s. The load generator shares the
+machine's cores with the server and PostgreSQL; it is kept light, but it is not free.
 
 The server runs with `refunddesk serve`'s defaults; BENCH_API_WORKERS and
 BENCH_API_THREADS try others (what was measured: docs/deploy.md). After each phase a
