@@ -126,15 +126,12 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
             "next_cursor": cursor_for(page[-1].pk) if more else None}
 
 
-def _order(order_id: str, account: Account | None = None) -> Order:
-    orders = Order.objects.select_related("account")
-    if account is not None:
-        orders = orders.filter(account=account)
-    order = orders.filter(external_id=order_id).first()
+def _order(order_id: str) -> Order:
+    """The order, read with everything its assessment needs (once for the quote)."""
+    order = orders_with_facts().filter(external_id=order_id).first()
     if order is None:
-        message = (_("This account has no order %(order)s.") if account is not None
-                   else _("There is no order %(order)s."))
-        raise ApiError(404, "not_found", message % {"order": order_id}, "order")
+        raise ApiError(404, "not_found", _("There is no order %(order)s.")
+                       % {"order": order_id}, "order")
     return order
 
 
