@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,26 @@ def env_flag(name: str, default: bool = False) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name}: expected true or false, got {value!r}")
+
+
+def env_seconds(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name}: expected a whole number of seconds, got {value!r}")
+    return int(value)
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """"X-Forwarded-Proto" or "X-Forwarded-Proto: https" → Django's SECURE_PROXY_SSL_HEADER."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, _sep, expected = value.partition(":")
+    header, expected = header.strip(), expected.strip() or "https"
+    if not header or " " in header:
+        raise ImproperlyConfigured(
+            f"{name}: expected a header name, optionally with ': value', got {value!r}")
+    return "HTTP_" + header.upper().replace("-", "_"), expected
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -83,8 +104,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files need no policy), before everything that renders a page.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Inside the language (it speaks it): the API's errors in their one JSON shape, where
+    # Django or Ninja would answer /api/v1/ with a page (404, 405, 500 …).
+    "refunddesk.api.errors.ErrorShapeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -185,9 +211,12 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[RefundDesk] "
 ACCOUNT_RATE_LIMITS = {
-    # Per IP address, and per e-mail address tried: guessing a password is slowed down
-    # whether it comes from one machine or many.
-    "login_failed": "10/m/ip,5/5m/key",
+    # Failed passwords and second-factor codes, per client address only (allauth's own
+    # count), and per user name (or user, for codes) *at that address* (ours,
+    # core/login_throttle.py). A stranger guessing from one address is slowed down there,
+    # without locking the real person, who logs in from elsewhere, out of their account.
+    "login_failed": "10/m/ip",
+    "login_failed_user_at_address": "5/5m/key",
     "login": "30/m/ip",
     "request_login_code": "20/m/ip,3/m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -201,6 +230,12 @@ MFA_TOTP_ISSUER = "RefundDesk"
 # Also accept the code of the 30 seconds before and after: phone clocks drift, and a code
 # typed just as it changes should not fail.
 MFA_TOTP_TOLERANCE = 1
+# The second-factor forms, counting wrong codes per user and client address (the allauth
+# ones count per user alone, so anyone could lock a staff member out).
+MFA_FORMS = {
+    "authenticate": "refunddesk.core.login_throttle.AuthenticateForm",
+    "reauthenticate": "refunddesk.core.login_throttle.ReauthenticateForm",
+}
 REFUNDDESK_STAFF_MFA = env_flag("REFUNDDESK_STAFF_MFA", default=True)
 # A staff session unused this long is logged out (core/middleware.py); customers' are not.
 _idle = os.environ.get("REFUNDDESK_STAFF_IDLE_MINUTES") or "30"
@@ -286,6 +321,10 @@ REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_
 REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS = 3600.0
 # Payouts taken per pass: larger is faster, smaller holds less when a worker dies.
 REFUNDDESK_PAYOUT_BATCH = int(os.environ.get("REFUNDDESK_PAYOUT_BATCH", "200"))
+# Webhook hosts trusted inside the network: reached over plain http too, and exempt from
+# the check that refuses loopback, private and other internal addresses
+# (notifications/webhook_addresses.py).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 
 # Where customers reach this site: links in e-mail are built on it.
 REFUNDDESK_BASE_URL = os.environ.get("REFUNDDESK_BASE_URL", "http://127.0.0.1:8000")
@@ -293,11 +332,47 @@ REFUNDDESK_UPLOAD_MAX_BYTES = int(os.environ.get("REFUNDDESK_UPLOAD_MAX_MB", "10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Security (docs/configuration.md, "Security"; docs/deploy.md, "Security"). Without DEBUG
+# the site is taken to be served over HTTPS by a reverse proxy: cookies are HTTPS-only and
+# browsers are told to come back over HTTPS only. A plain-http set-up (`refunddesk demo`, a
+# trial on a laptop) says so with SECURE_COOKIES=false.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Sent only on HTTPS responses, so it never reaches a plain-http demo.
+SECURE_HSTS_SECONDS = env_seconds("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD")
+# Links out of the site send no Referer (tracking numbers are in paths); our own pages get it.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The reverse proxy redirects http:// to https:// (docs/deploy.md); this is for a set-up
+# without one.
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT")
+# Which header tells that the proxy received the request over HTTPS, when gunicorn's
+# FORWARDED_ALLOW_IPS cannot (docs/deploy.md). Only with a proxy that overwrites it.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+# The header a trusted reverse proxy puts the client's address in (X-Real-IP); the login
+# and /track limits count per address (core/ratelimit.py). Empty: REMOTE_ADDR.
+REFUNDDESK_CLIENT_IP_HEADER = os.environ.get("REFUNDDESK_CLIENT_IP_HEADER", "").strip()
+
+# Content-Security-Policy on every page (django-csp): scripts and styles only from our own
+# static files, or inline with the nonce of the response; no plugins, no framing, forms
+# post only here. Data URIs for images: the QR code of the authenticator set-up.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,

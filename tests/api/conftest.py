@@ -15,6 +15,7 @@ from refunddesk.api.keys import make_key
 from refunddesk.api.models import ApiKey, Scope
 from refunddesk.billing.models import Order
 from refunddesk.cases import actions
+from refunddesk.cases.actors import COMMAND_LINE, customer_of
 from refunddesk.cases.models import RefundCase
 from tests.cases.conftest import import_order
 from tests.conftest import EXAMPLE_ORDER
@@ -57,7 +58,7 @@ def api_client(db) -> Callable[..., ApiClient]:
 
     def make(scopes: Sequence[str] = ALL_SCOPES, *, name: str = "merchant console"
              ) -> ApiClient:
-        return ApiClient(*make_key(name=name, scopes=list(scopes), actor=None))
+        return ApiClient(*make_key(name=name, scopes=list(scopes), actor=COMMAND_LINE))
 
     return make
 
@@ -94,7 +95,7 @@ def case_for(order: Order, lines: Sequence[str] = ("1",), *, channel: str = "por
              ) -> RefundCase:
     """A case opened the way the portal opens one."""
     return actions.submit(account=order.account, order=order, line_ids=list(lines),
-                          actor=None, channel=channel)
+                          actor=customer_of(order.account), channel=channel)
 
 
 @pytest.fixture

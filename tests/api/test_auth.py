@@ -14,6 +14,7 @@ from refunddesk.api import keys
 from refunddesk.api.api import api
 from refunddesk.api.keys import key_for, make_key, revoke
 from refunddesk.api.models import ApiKey
+from refunddesk.cases.actors import COMMAND_LINE
 from tests.api.conftest import client_with, error_of, post
 from tests.conftest import EXAMPLE_ORDER
 
@@ -189,13 +190,13 @@ def test_a_revoked_key_is_refused_from_the_next_request_on(api_client):
     assert client.get("/api/v1/cases").status_code == 200
 
     # When an administrator revokes it
-    revoke(client.key)
+    revoke(client.key, actor=COMMAND_LINE)
 
     # Then its next request is refused
     assert_unauthenticated(client.get("/api/v1/cases"))
     # And revoking it again changes nothing
     revoked_at = ApiKey.objects.get(pk=client.key.pk).revoked_at
-    revoke(client.key)
+    revoke(client.key, actor=COMMAND_LINE)
     assert ApiKey.objects.get(pk=client.key.pk).revoked_at == revoked_at
 
 
@@ -283,7 +284,7 @@ def test_the_last_use_is_rewritten_once_a_minute_has_passed(api_client):
 
 def test_the_last_use_resolution_is_exactly_one_minute(db):
     # Given a key used at noon
-    key, secret = make_key(name="clock", scopes=["cases:read"], actor=None)
+    key, secret = make_key(name="clock", scopes=["cases:read"], actor=COMMAND_LINE)
     noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     key_for(secret, now=noon)
 
@@ -301,7 +302,7 @@ def test_the_last_use_resolution_is_exactly_one_minute(db):
 def test_a_refused_request_records_no_use(api_client):
     # Given a revoked key
     client = api_client(["cases:read"])
-    revoke(client.key)
+    revoke(client.key, actor=COMMAND_LINE)
 
     # When it is sent
     client.get("/api/v1/cases")
@@ -312,7 +313,7 @@ def test_a_refused_request_records_no_use(api_client):
 
 def test_only_the_hash_of_the_secret_is_stored(db):
     # Given a newly made key
-    key, secret = make_key(name="billing console", scopes=["cases:read"], actor=None)
+    key, secret = make_key(name="billing console", scopes=["cases:read"], actor=COMMAND_LINE)
 
     # When its stored row is read back
     row = ApiKey.objects.filter(pk=key.pk).values().get()
@@ -327,8 +328,8 @@ def test_only_the_hash_of_the_secret_is_stored(db):
 
 def test_two_keys_never_share_a_secret(db):
     # Given two keys made with the same name and scopes
-    first = make_key(name="same", scopes=["cases:read"], actor=None)
-    second = make_key(name="same", scopes=["cases:read"], actor=None)
+    first = make_key(name="same", scopes=["cases:read"], actor=COMMAND_LINE)
+    second = make_key(name="same", scopes=["cases:read"], actor=COMMAND_LINE)
 
     # Then their secrets, hashes and visible prefixes differ
     assert first[1] != second[1]
@@ -340,7 +341,7 @@ def test_a_key_cannot_be_made_with_an_unknown_scope(db):
     # When a key is asked for with a scope the API does not have
     # Then it is not made
     with pytest.raises(ValueError, match="unknown scopes: cases:delete"):
-        make_key(name="too much", scopes=["cases:read", "cases:delete"], actor=None)
+        make_key(name="too much", scopes=["cases:read", "cases:delete"], actor=COMMAND_LINE)
     assert not ApiKey.objects.exists()
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, Document, Message, RefundCase
 from tests.api.conftest import case_for, error_of, example_order, fresh_order, post
 from tests.staff import rejection_reason, staff_member
@@ -135,7 +136,7 @@ def test_an_upload_without_files_is_refused(db, acting):
 def test_a_finished_case_takes_no_more_documents(db, acting):
     # Given a withdrawn case
     case = case_for(example_order())
-    actions.withdraw(case, actor=None)
+    actions.withdraw(case, actor=customer_of(case.account))
 
     # When a document is sent for it
     response = acting.post(f"/api/v1/cases/{case.tracking_number}/documents",

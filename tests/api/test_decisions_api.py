@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from refunddesk.api.keys import make_key
+from refunddesk.cases.actors import COMMAND_LINE
 from refunddesk.cases.models import CaseEvent, RefundCase
 from tests.api.conftest import ApiClient, case_for, error_of, example_order, post
 from tests.cases.decision_builders import case_in_review, large_huawei_order
@@ -16,7 +17,7 @@ from tests.staff import approval_limit, rejection_reason, staff_member
 
 
 def deciding_as(person, scopes=("cases:read", "decisions:write")) -> ApiClient:
-    return ApiClient(*make_key(name="decisions", scopes=list(scopes), actor=None,
+    return ApiClient(*make_key(name="decisions", scopes=list(scopes), actor=COMMAND_LINE,
                                acting_as=person))
 
 
@@ -66,6 +67,10 @@ def test_a_case_is_approved_in_part_with_amounts_per_line(db, decider):
     ({"1": "12.345"}, "amounts.1"),
     ({"1": "-1"}, "amounts.1"),
     ({"1": "ten"}, "amounts.1"),
+    # other scripts' digits and padding are no amounts (they read as 123 and 1 before)
+    ({"1": "١٢٣"}, "amounts.1"),
+    ({"1": " 1 "}, "amounts.1"),
+    ({"1": "１"}, "amounts.1"),
 ])
 def test_an_amount_that_is_not_money_in_the_cases_currency_is_refused(
         db, decider, amounts, field):

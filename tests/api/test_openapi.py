@@ -19,6 +19,7 @@ from schemathesis.config import SchemathesisConfig
 from refunddesk.api.api import api
 from refunddesk.api.keys import digest, make_key
 from refunddesk.api.models import ApiKey
+from refunddesk.cases.actors import COMMAND_LINE
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import check_symbol, format_grouped
 from tests.api.conftest import (
@@ -97,7 +98,7 @@ FUZZ_SECRET = "rdk_schemathesis-fuzzing-key-not-a-real-secret-0000"
 def all_scopes_key(db) -> ApiKey:
     # Deciding as a reviewer, so generated decisions reach the actions, not only refusals.
     reviewer = staff_member("fuzzing-reviewer", "reviewer")
-    key, _secret = make_key(name="schemathesis", scopes=list(ALL_SCOPES), actor=None,
+    key, _secret = make_key(name="schemathesis", scopes=list(ALL_SCOPES), actor=COMMAND_LINE,
                             acting_as=reviewer)
     ApiKey.objects.filter(pk=key.pk).update(key_hash=digest(FUZZ_SECRET))
     return key

@@ -60,7 +60,8 @@ def test_one_bad_order_among_good_ones_is_named_and_the_good_ones_land(
     status, out, err = run_import(path, capsys)
 
     assert status == 1
-    assert err.strip() == "line 2: payments[0].amount: not a decimal amount"
+    assert err.strip() == ('line 2: payments[0].amount: not a decimal amount: use the digits '
+                           '0-9 and one "." (like "960.00")')
     assert "3 orders read: 2 created, 0 updated, 0 unchanged, 1 failed" in out
     assert set(Order.objects.values_list("external_id", flat=True)) == {
         "TC-20260301-0001", "TC-20260303-0003"}

@@ -39,6 +39,14 @@ def test_more_decimal_places_than_the_currency_has_is_refused(example_order):
         example_order)
 
 
+@pytest.mark.parametrize("text", ["٩٦٠.٠٠", " 960.00", "960.00 ", "９６０.00"])
+def test_an_amount_in_other_digits_or_with_spaces_is_refused(example_order, text):
+    example_order["lines"][0]["amount_paid"] = text
+
+    assert any(problem.startswith("lines[0].amount_paid: not a decimal amount")
+               for problem in problems_of(example_order))
+
+
 def test_yen_amounts_have_no_minor_unit(example_order):
     example_order["currency"] = "JPY"
     example_order["lines"][0].update(list_price="1200", amount_paid="960")

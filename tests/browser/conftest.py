@@ -41,6 +41,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: browser_dir in Path(item.path).resolve().parents)
 
 
+@pytest.fixture(autouse=True)
+def plain_http(settings):
+    """The live server speaks plain http, as `make run` does: its cookies must not be
+    HTTPS-only (the default without DEBUG), which is what the demo's SECURE_COOKIES=false
+    says too."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from refunddesk.billing.models import Account, Product
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import RefundCase
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_customer_journey import EMAIL, PASSWORD, customer_login, server_order
@@ -44,11 +45,12 @@ def cases_in_review(transactional_db, mailbox):  # noqa: F811 (the imported fixt
     order = server_order("TC-AGENT-0001", started_days_ago=40)
     customer_login(order)
     server_case = actions.submit(account=order.account, order=order, line_ids=["1"],
-                                 actor=None, channel="portal", language="zh-hans")
+                                 actor=customer_of(order.account), channel="portal",
+                                 language="zh-hans")
     vpn = vpn_order("VPN-AGENT-0001", "acct-vpn", "vpn@example.com", placed_days_ago=40)
     Product.objects.filter(code="vpn").update(policy_id="vpn-30-day")
-    vpn_case = actions.submit(account=vpn.account, order=vpn, line_ids=["1"], actor=None,
-                              channel="portal", language="en")
+    vpn_case = actions.submit(account=vpn.account, order=vpn, line_ids=["1"],
+                              actor=customer_of(vpn.account), channel="portal", language="en")
     assert server_case.state == vpn_case.state == "in_review"
     return server_case, vpn_case
 

@@ -3,6 +3,7 @@
 import copy
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from tests.cases.conftest import AFTER_FIVE_DAYS, import_order
 from tests.conftest import EXAMPLE_ORDER
 from tests.staff import approval_limit, staff_member
@@ -11,7 +12,7 @@ from tests.staff import approval_limit, staff_member
 def case_in_review(order, *, now=AFTER_FIVE_DAYS, lines=("1",)):
     """The example order applied for after Tencent Cloud's five days: prorated, reviewed."""
     return actions.submit(account=order.account, order=order, line_ids=list(lines),
-                          actor=None, channel="portal", now=now)
+                          actor=customer_of(order.account), channel="portal", now=now)
 
 
 def large_huawei_order(order_id="HW-LARGE-1", amount="80000.00"):

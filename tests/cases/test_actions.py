@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, RefundCase
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.cases.uploads import UploadRefused
@@ -282,7 +283,7 @@ def test_an_order_of_another_account_is_refused(order, customer, two_line_order)
                                                name="X", created_at=AFTER_FIVE_DAYS)
 
     with pytest.raises(actions.CaseError, match="does not belong"):
-        actions.submit(account=other, order=order, line_ids=["1"], actor=None,
+        actions.submit(account=other, order=order, line_ids=["1"], actor=customer_of(other),
                        channel="portal", now=AFTER_FIVE_DAYS)
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
 from tests.cases.conftest import AFTER_FIVE_DAYS
 
@@ -29,7 +30,8 @@ def test_two_simultaneous_applications_for_one_line_give_one_case_and_one_refusa
         try:
             start.wait()
             case = actions.submit(account=order.account, order=order, line_ids=["1"],
-                                  actor=None, channel="portal", now=AFTER_FIVE_DAYS)
+                                  actor=customer_of(order.account), channel="portal",
+                                  now=AFTER_FIVE_DAYS)
             outcomes.append(("case", case.tracking_number))
         except actions.LinesAlreadyInCase as refusal:
             outcomes.append(("refused", str(refusal.message)))

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, RefundCase
 from tests.cases.conftest import AFTER_FIVE_DAYS
 from tests.cases.decision_builders import case_in_review, staff_in_every_role
@@ -172,7 +173,8 @@ def test_an_appeal_goes_to_a_reviewer_who_did_not_make_the_decision(order, tmp_p
     first, second = staff["reviewer"], staff_member("reviewer-2", "reviewer")
     case = actions.reject(case_in_review(order), actor=first, reason=rejection_reason(),
                           message="Used too long.", now=LATER)
-    case = actions.appeal(case, actor=None, text="It never worked.", uploads=[pdf()],
+    case = actions.appeal(case,
+                          actor=customer_of(case.account), text="It never worked.", uploads=[pdf()],
                           now=LATER + timedelta(days=1))
 
     # then the agent may not decide it, nor the reviewer who rejected it

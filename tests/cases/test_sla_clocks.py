@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.sweeping import sweep_deadlines
 from refunddesk.notifications.models import EmailDelivery
 from tests.cases.decision_builders import case_in_review
@@ -78,7 +79,7 @@ def test_the_clock_pauses_while_waiting_for_the_customer_and_resumes_with_what_w
     assert (case.sla_paused_at, case.sla_due_at) == (beijing(2026, 9, 30, 16, 0), None)
 
     # when the customer answers on Monday 12 October at 10:00
-    case = actions.supplement(case, actor=None, message="ins-7f3a",
+    case = actions.supplement(case, actor=customer_of(case.account), message="ins-7f3a",
                               now=beijing(2026, 10, 12, 10, 0))
 
     # then the 71 business hours left (8 on 30 Sept, 24 + 24 on 8 and 9 Oct, 15 on the
@@ -94,7 +95,7 @@ def test_a_case_already_overdue_when_paused_stays_overdue(order, agent):
     case = actions.request_info(case, actor=agent, questions="Receipt?",
                                 due=beijing(2026, 10, 30, 18, 0),
                                 now=beijing(2026, 10, 12, 9, 0))
-    case = actions.supplement(case, actor=None, message="Here.",
+    case = actions.supplement(case, actor=customer_of(case.account), message="Here.",
                               now=beijing(2026, 10, 13, 9, 0))
 
     assert case.review_due == due

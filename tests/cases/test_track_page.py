@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.tracking import check_symbol, format_grouped
 from tests.cases.conftest import AFTER_FIVE_DAYS
 
@@ -22,7 +23,8 @@ def fresh_limits():
 
 @pytest.fixture
 def case(order):
-    return actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    return actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=AFTER_FIVE_DAYS)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from refunddesk.billing.models import Account
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, Document, ReasonCategory, RefundCase
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.tasks import send_delivery
@@ -190,7 +191,7 @@ def test_a_line_already_in_an_open_case_is_shown_with_its_case_and_cannot_be_cho
         agent_client, bob_order):
     vpn_order("VPN-BOB-2", "acct-bob", "bob@example.com", placed_days_ago=1)
     case = actions.submit(account=bob_order.account, order=bob_order, line_ids=["1"],
-                          actor=None, channel="portal")
+                          actor=customer_of(bob_order.account), channel="portal")
 
     listing = agent_client.get(account_url(bob_order), headers=ENGLISH).content.decode()
     form = agent_client.get(account_url(bob_order, bob_order), headers=ENGLISH)
@@ -205,7 +206,7 @@ def test_a_line_already_in_an_open_case_is_shown_with_its_case_and_cannot_be_cho
 def test_choosing_a_line_already_in_an_open_case_is_refused_and_opens_nothing_more(
         agent_client, alice_order):
     case = actions.submit(account=alice_order.account, order=alice_order, line_ids=["1"],
-                          actor=None, channel="portal")
+                          actor=customer_of(alice_order.account), channel="portal")
 
     response = agent_client.post(account_url(alice_order), answers(alice_order),
                                  headers=ENGLISH)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import Message
 from tests.console.case_builders import (
     EN,
@@ -397,7 +398,7 @@ def test_a_rejection_needs_an_active_reason(agent_client, case):
 def test_an_appeal_is_decided_by_a_reviewer_other_than_the_one_who_rejected(
         client, case, reviewer, second_reviewer):
     actions.reject(case, actor=reviewer, reason=rejection_reason(), message="No")
-    actions.appeal(case, actor=None, text="It never worked", uploads=[pdf()])
+    actions.appeal(case, actor=customer_of(case.account), text="It never worked", uploads=[pdf()])
 
     client.force_login(reviewer)
     refused = post(client, case, "approve", amounts(case, *assessed(case)))

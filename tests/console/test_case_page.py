@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from refunddesk.cases import actions
 from refunddesk.cases.actions import IdentityCheck
+from refunddesk.cases.actors import customer_of
 from tests.console.case_builders import (
     PNG,
     case_url,
@@ -45,7 +46,7 @@ def test_the_page_shows_the_customer_and_the_accounts_other_cases(staff_client):
     case = reviewed_case("TC-CASE-0001")
     other_order = cloud_order("TC-CASE-0002", case.account.external_id)
     other = actions.submit(account=case.account, order=other_order, line_ids=["1"],
-                           actor=None, channel="email")
+                           actor=customer_of(case.account), channel="email")
 
     # when an agent opens the first
     page = page_of(staff_client("agent"), case)
@@ -129,7 +130,7 @@ def test_the_timeline_shows_every_event_with_actor_states_and_details(staff_clie
     assert "Request received" in page and "Sent to review" in page
     assert "Assigned" in page and "Escalated to a reviewer" in page
     assert "agent (staff)" in page
-    assert "RefundDesk (automatic)" in page
+    assert "RefundDesk (automatic decision)" in page  # the system, named for what it did
     assert "Submitted → In review" in page
     assert "Large customer" in page
     assert "staff only" in page
@@ -138,7 +139,8 @@ def test_the_timeline_shows_every_event_with_actor_states_and_details(staff_clie
 def test_the_clocks_show_when_the_response_is_due_and_flag_it_overdue(staff_client):
     # given a case submitted three days ago that nobody answered
     order = cloud_order("TC-OLD-0001", "acct-old", started_days_ago=40)
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=timezone.now() - timedelta(days=3))
 
     page = page_of(staff_client("agent"), case)
@@ -195,8 +197,10 @@ def test_a_waiting_four_eyes_approval_shows_who_proposed_it(staff_client, review
 def test_an_appeal_shows_the_customers_text_and_whose_decision_it_contests(staff_client,
                                                                            reviewer):
     case = reviewed_case()
-    actions.reject(case, actor=reviewer, reason=rejection_reason(), message="Used too long")
-    actions.appeal(case, actor=None, text="The server never booted", uploads=[pdf()])
+    actions.reject(case, actor=reviewer, reason=rejection_reason(),
+                   message="Used too long")
+    actions.appeal(case, actor=customer_of(case.account), text="The server never booted",
+                   uploads=[pdf()])
 
     page = page_of(staff_client("reviewer", "reviewer-3"), case)
 
@@ -250,7 +254,7 @@ def test_an_appeal_offers_no_decision_to_agents_or_to_the_reviewer_who_decided(
         client, agent, reviewer, second_reviewer):
     case = reviewed_case()
     actions.reject(case, actor=reviewer, reason=rejection_reason(), message="No")
-    actions.appeal(case, actor=None, text="Please look again", uploads=[pdf()])
+    actions.appeal(case, actor=customer_of(case.account), text="Please look again", uploads=[pdf()])
 
     pages = {}
     for user in (agent, reviewer, second_reviewer):

@@ -20,14 +20,41 @@ from refunddesk.notifications.models import (
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.notifications.webhook_tasks import attempt_delivery
 from tests.console.case_builders import EN
+from tests.notifications.network_guard import (
+    PUBLIC,
+    allow_local_receivers,
+    install_guard,
+    install_stub_resolver,
+)
 from tests.notifications.webhook_receiver import nothing_listening, running_receiver, subscribe
 from tests.portal.builders import customer_for, vpn_order
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch):
+    """Any connection off this machine fails (tests/notifications/network_guard.py)."""
+    return install_guard(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def public_hosts(monkeypatch):
+    """Webhook addresses resolve through a stub; the example hosts to a public address that
+    nothing connects to."""
+    stub = install_stub_resolver(monkeypatch)
+    for host in ("billing.example.com", "old.example.com", "new.example.com"):
+        stub.answers[host] = [PUBLIC]
+    return stub
+
+
 @pytest.fixture
-def receiver():
+def local_receivers_allowed(settings):
+    allow_local_receivers(settings)
+
+
+@pytest.fixture
+def receiver(local_receivers_allowed):
     with running_receiver() as running:
         yield running
 
@@ -203,6 +230,80 @@ def test_a_bad_change_is_a_form_error_and_changes_nothing(admin_client):
     assert snapshot() == before
 
 
+INSIDE = ("This address points inside this network ({address} is {kind}); webhooks only go "
+          "to public addresses.")
+
+
+def test_registering_a_port_on_this_machine_is_a_form_error_saying_why(admin_client, settings,
+                                                                       network_guard):
+    # given a service on this machine, and DEBUG on (so plain http is not the reason)
+    settings.DEBUG = True
+    with running_receiver() as local_service:
+        # when an admin registers it as a webhook endpoint
+        response = admin_client.post(reverse("console:webhooks"), {
+            "url": local_service.url, "events": ["case.submitted"]}, headers=EN)
+
+        # then the page says why it is refused, and nothing is added or sent
+        message = INSIDE.format(address="127.0.0.1", kind="a loopback address")
+        assert response.status_code == 400
+        assert response.context["form"].errors["url"] == [message]
+        assert message in text_of(response)
+        assert not WebhookEndpoint.objects.exists()
+        assert local_service.requests == [] and network_guard.connections == []
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://localhost:5432/", INSIDE.format(address="127.0.0.1", kind="a loopback address")),
+    ("https://[::1]/hooks", INSIDE.format(address="::1", kind="a loopback address")),
+    ("https://169.254.169.254/latest/meta-data/",
+     INSIDE.format(address="169.254.169.254", kind="a link-local address")),
+    ("https://intranet.example/hooks",
+     INSIDE.format(address="10.0.0.5", kind="a private address")),
+    ("https://nowhere.example/hooks",
+     "The host nowhere.example cannot be found; check the address."),
+    ("https://hooks:secret@billing.example.com/hooks",
+     "Leave the user name and password out of the address: the signature tells your system "
+     "the events come from RefundDesk."),
+])
+def test_an_internal_address_is_a_form_error_and_nothing_is_added(admin_client, settings,
+                                                                  public_hosts, url, message):
+    settings.DEBUG = True
+    public_hosts.answers["intranet.example"] = ["10.0.0.5"]
+
+    response = admin_client.post(reverse("console:webhooks"), {
+        "url": url, "events": ["case.submitted"]}, headers=EN)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["url"] == [message]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_plain_http_is_a_form_error_outside_debug_and_the_allowed_hosts(admin_client):
+    response = admin_client.post(reverse("console:webhooks"), {
+        "url": "http://billing.example.com/hooks", "events": ["case.submitted"]}, headers=EN)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["url"] == [
+        "Use an https:// address. Plain http:// is allowed only with DEBUG on or for hosts "
+        "listed in WEBHOOK_ALLOWED_HOSTS."]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_moving_an_endpoint_to_an_internal_address_is_refused_and_changes_nothing(
+        admin_client, public_hosts):
+    endpoint = subscribe("https://old.example.com/hooks", ["case.submitted"])
+    public_hosts.answers["intranet.example"] = ["192.168.1.10"]
+    before = snapshot()
+
+    response = admin_client.post(reverse("console:webhook", args=[endpoint.pk]), {
+        "url": "https://intranet.example/hooks", "events": ["case.submitted"]}, headers=EN)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["url"] == [
+        INSIDE.format(address="192.168.1.10", kind="a private address")]
+    assert snapshot() == before
+
+
 def test_rolling_the_secret_asks_first_then_makes_a_new_one(admin_client):
     endpoint = subscribe()
     old = endpoint.secret
@@ -341,7 +442,41 @@ def test_an_admin_sends_a_failed_delivery_again_after_confirming(admin_client, r
     assert f"by hand, by {admin_client.user.get_username()}" in shown
 
 
-def test_a_failed_sending_by_hand_says_why(admin_client):
+def test_the_delivery_page_shows_why_a_delivery_was_refused(admin_client, public_hosts,
+                                                           network_guard):
+    # given an endpoint whose name now answers a loopback address
+    [delivery] = delivered("https://rebind.example/hooks")
+    public_hosts.answers["rebind.example"] = ["127.0.0.1"]
+
+    # when the worker tries it
+    attempt_delivery(delivery.pk)
+
+    # then the delivery page shows the refusal, and nothing was sent
+    page = text_of(admin_client.get(reverse("console:webhook_delivery", args=[delivery.pk]),
+                                    headers=EN))
+    assert "refused: 127.0.0.1 is a loopback address" in page
+    assert network_guard.connections == []
+
+
+def test_sending_by_hand_to_an_address_now_internal_says_it_was_not_sent(
+        admin_client, public_hosts, network_guard):
+    # given a delivery given up, to a name that now answers a private address
+    [delivery] = delivered("https://rebind.example/hooks")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED)
+    public_hosts.answers["rebind.example"] = ["10.0.0.5"]
+
+    # when an admin sends it again
+    response = admin_client.post(reverse("console:webhook_redeliver", args=[delivery.pk]),
+                                 headers=EN)
+
+    # then they are told it was not sent, and why; nothing was connected to
+    assert flash(response) == ["Not sent: refused: 10.0.0.5 is a private address"]
+    assert network_guard.connections == []
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED
+
+
+def test_a_failed_sending_by_hand_says_why(admin_client, local_receivers_allowed):
     [delivery] = delivered(nothing_listening())
     WebhookDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED)
 

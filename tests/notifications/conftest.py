@@ -20,8 +20,14 @@ from refunddesk.billing.importing import OrderImporter
 from refunddesk.billing.models import Order, Product
 from refunddesk.billing.order_facts import read_order
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import RefundCase
 from tests.conftest import EXAMPLE_ORDER
+from tests.notifications.network_guard import (
+    allow_local_receivers,
+    install_guard,
+    install_stub_resolver,
+)
 from tests.notifications.webhook_receiver import running_receiver
 
 # The DESIGN example: a CVM bought 2026-03-01 10:05 (Beijing) and paid 900.00 in cash and
@@ -119,7 +125,8 @@ def import_example_order(email: str = "li.lei@example.com") -> Order:
 def submit_case(language: str) -> RefundCase:
     """The customer applies inside the five days: the case is approved at once."""
     order = import_example_order()
-    return actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    return actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", language=language, now=INSIDE_FIVE_DAYS)
 
 
@@ -137,8 +144,26 @@ def run_worker(*options: str) -> None:
             signal.signal(number, handler)
 
 
+@pytest.fixture(autouse=True)
+def stub_dns(monkeypatch):
+    """Webhook addresses resolve through a stub (network_guard.py)."""
+    return install_stub_resolver(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch):
+    """Connections go to loopback only; names are not looked up (network_guard.py)."""
+    return install_guard(monkeypatch)
+
+
 @pytest.fixture
-def receiver():
-    """A real HTTP server receiving webhooks at receiver.url (webhook_receiver.py)."""
+def local_receivers_allowed(settings):
+    allow_local_receivers(settings)
+
+
+@pytest.fixture
+def receiver(local_receivers_allowed):
+    """A real HTTP server receiving webhooks at receiver.url (webhook_receiver.py), on
+    127.0.0.1 which WEBHOOK_ALLOWED_HOSTS lets webhooks reach."""
     with running_receiver() as running:
         yield running

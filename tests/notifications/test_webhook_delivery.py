@@ -180,7 +180,7 @@ def test_no_answer_within_the_timeout_is_a_failure_retried(receiver, monkeypatch
     assert delivery.next_attempt_at == T0 + timedelta(minutes=1)
 
 
-def test_a_refused_connection_is_a_failure_retried():
+def test_a_refused_connection_is_a_failure_retried(local_receivers_allowed):
     delivery = an_event(nothing_listening())
 
     attempt_delivery(delivery.pk, now=T0)

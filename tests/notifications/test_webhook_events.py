@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from refunddesk.api.keys import make_key
 from refunddesk.cases import actions
+from refunddesk.cases.actors import COMMAND_LINE, customer_of
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.notifications.models import DeliveryState, WebhookDelivery
@@ -58,7 +59,8 @@ def types(endpoint=None):
 
 
 def submit(order, now):
-    return actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    return actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=now)
 
 
@@ -92,7 +94,7 @@ def test_an_automatic_approval_emits_submitted_then_decided_with_the_case_as_it_
 def test_the_case_in_an_event_is_what_the_api_returns_for_it(order):
     endpoint = subscribe(events=["case.decided"])
     case = submit(order, INSIDE_FIVE_DAYS)
-    _key, secret = make_key(name="test", scopes=["cases:read"], actor=None)
+    _key, secret = make_key(name="test", scopes=["cases:read"], actor=COMMAND_LINE)
 
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get(
         f"/api/v1/cases/{case.tracking_number}")
@@ -173,7 +175,7 @@ def test_a_refused_action_emits_nothing(order):
     before = WebhookDelivery.objects.count()
 
     with pytest.raises(InvalidTransition):
-        actions.withdraw(case, actor=None)
+        actions.withdraw(case, actor=customer_of(case.account))
 
     assert WebhookDelivery.objects.count() == before
     assert types(endpoint) == ["case.submitted", "case.decided"]
@@ -207,8 +209,8 @@ def test_a_rejection_and_its_appeal_and_the_decision_on_appeal_are_each_emitted(
         "outcome": "rejected", "automatic": False, "appeal": False, "four_eyes": False,
         "reason": "not_eligible", "note": "Used."}
 
-    case = actions.appeal(case, actor=None, text="It never worked.", uploads=[pdf()],
-                          now=case.decided_at + timedelta(days=1))
+    case = actions.appeal(case, actor=customer_of(case.account), text="It never worked.",
+                          uploads=[pdf()], now=case.decided_at + timedelta(days=1))
     [appealed] = bodies(endpoint, "case.appealed")
     assert appealed["data"]["case"]["state"] == "appealed"
 
@@ -225,7 +227,7 @@ def test_a_withdrawal_is_emitted(order):
     endpoint = subscribe(events=["case.withdrawn"])
     case = case_in_review(order)
 
-    actions.withdraw(case, actor=None)
+    actions.withdraw(case, actor=customer_of(case.account))
 
     [withdrawn] = bodies(endpoint)
     assert withdrawn["data"]["case"]["state"] == "withdrawn"

@@ -5,6 +5,7 @@ as told, and keeps every request; plus endpoints subscribed to it. The `receiver
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -77,11 +78,15 @@ class QuietServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def running_receiver() -> Iterator[Receiver]:
-    """A running receiver at receiver.url (path /hooks), stopped afterwards."""
+def running_receiver(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A running receiver at receiver.url (path /hooks), stopped afterwards; over https
+    with the server context `tls` when given."""
     found = Receiver()
     server = QuietServer(("127.0.0.1", 0), _handler(found))
-    found.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    found.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

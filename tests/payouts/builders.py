@@ -7,6 +7,7 @@ import copy
 from datetime import datetime
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from tests.cases.conftest import INSIDE_FIVE_DAYS, import_order
@@ -34,7 +35,8 @@ def order_paid_with(*, reference: str = "2026030122001", method: str = "alipay",
 def approved_case(*, now: datetime = INSIDE_FIVE_DAYS, **payment: object) -> RefundCase:
     """A case approved in full (at once inside the five days, or by a reviewer)."""
     order = order_paid_with(**payment)  # type: ignore[arg-type]
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=now)
     if case.state == State.IN_REVIEW:
         reviewer = staff_member(f"payout-reviewer-{order.pk}", "reviewer")

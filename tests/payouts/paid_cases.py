@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from refunddesk.billing.models import Product
 from refunddesk.cases import actions
+from refunddesk.cases.actors import AccountHolder
 from refunddesk.cases.models import RefundCase
 from refunddesk.payouts import gateways
 from refunddesk.payouts.runner import run_pass
@@ -75,7 +76,8 @@ def server_case(order_id: str = "TC-PAY-1", *, policy: str = "tencent-cloud",
 
 
 def _applied(order: Any, *, language: str, with_login: bool) -> RefundCase:
-    customer = customer_for(order.account) if with_login else None
+    customer = (customer_for(order.account) if with_login
+                else AccountHolder(order.account.pk))
     case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=customer,
                           channel="portal", language=language)
     assert case.state == "approved", case.state

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.payouts.runner import run_pass
 from tests.portal.builders import vpn_order
@@ -24,7 +25,8 @@ def paid_out_case(order_id: str):
     through the sandbox gateway. An order id containing `expired_card` makes the sandbox
     refuse the refund for good."""
     order = vpn_order(order_id, f"acct-{order_id}", f"{order_id.lower()}@example.com")
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", language="en")
     run_pass(case_ids=[case.pk])
     case.refresh_from_db()

@@ -4,6 +4,7 @@ cash refund the original route cannot take goes to the policy's fallback, saying
 import pytest
 
 from refunddesk.billing.models import BalanceEntry
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.states import State
 from refunddesk.payouts import gateways
 from refunddesk.payouts.gateways.balance import BalanceGateway
@@ -18,7 +19,8 @@ def test_a_balance_refund_is_credited_once_however_often_it_is_sent(order):
     # given a Tencent Cloud refund (its policy pays cash back to the balance)
     from refunddesk.cases import actions
     from tests.cases.conftest import INSIDE_FIVE_DAYS
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=INSIDE_FIVE_DAYS)
     payout = Payout.objects.get(case=case, destination="balance")
 
@@ -36,8 +38,9 @@ def test_a_balance_refund_is_credited_once_however_often_it_is_sent(order):
 def test_the_worker_credits_the_balance_and_the_case_is_refunded(order):
     from refunddesk.cases import actions
     from tests.cases.conftest import INSIDE_FIVE_DAYS
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
-                          channel="portal", now=INSIDE_FIVE_DAYS)
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account), channel="portal",
+                          now=INSIDE_FIVE_DAYS)
 
     run_pass()
 

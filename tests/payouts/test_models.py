@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from refunddesk.cases.actors import customer_of
 from refunddesk.payouts.models import Payout
 from tests.cases.conftest import INSIDE_FIVE_DAYS, import_order
 from tests.conftest import EXAMPLE_ORDER
@@ -20,7 +21,8 @@ def approved_case():
     from refunddesk.cases import actions
 
     order = import_order(copy.deepcopy(EXAMPLE_ORDER))
-    return actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    return actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=INSIDE_FIVE_DAYS)
 
 

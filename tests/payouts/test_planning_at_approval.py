@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.payouts.models import Payout
 from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
 from tests.cases.decision_builders import case_in_review
@@ -22,7 +23,8 @@ def total(case):
 
 def test_an_approval_at_once_plans_the_assessed_refund_to_the_balance(order):
     # tencent-cloud sends cash refunds to the account balance
-    case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
                           channel="portal", now=INSIDE_FIVE_DAYS)
 
     payouts = list(case.payouts.all())

@@ -26,10 +26,34 @@ def test_amounts_round_trip_through_their_decimal_strings():
     assert format_amount(960, "JPY") == "960"
 
 
-@pytest.mark.parametrize("text", ["1e3", "NaN", "-1.00", "Infinity", "", "1,000.00"])
+@pytest.mark.parametrize("text", [
+    "1e3", "NaN", "-1.00", "Infinity", "", "1,000.00",
+    # the finding: other scripts' digits read as numbers, and padding was forgiven
+    "١٢٣", " 1 ", "1 ", "\t1", "１２３", "12.٣", "1.0\n",
+    "+1", "1.", ".5", "1.2.3", "0x10", "1_000", "²", "1.000", "10 00", "1e-2"])
 def test_things_that_are_not_plain_amounts_are_refused(text):
     with pytest.raises(MoneyError):
         parse_amount(text, "CNY")
+
+
+@pytest.mark.parametrize(("text", "currency", "minor"), [
+    ("0", "CNY", 0), ("960", "CNY", 96000), ("960.5", "CNY", 96050),
+    ("960.05", "CNY", 96005), ("007.10", "CNY", 710), ("1200", "JPY", 1200),
+    ("0.125", "KWD", 125)])
+def test_plain_ascii_amounts_up_to_the_currencys_minor_digits_are_read(text, currency,
+                                                                       minor):
+    assert parse_amount(text, currency) == minor
+
+
+def test_a_refusal_says_what_is_wrong():
+    with pytest.raises(MoneyError, match="no spaces"):
+        parse_amount(" 1 ", "CNY")
+    with pytest.raises(MoneyError, match="0-9"):
+        parse_amount("١٢٣", "CNY")
+    with pytest.raises(MoneyError, match="negative"):
+        parse_amount("-5", "CNY")
+    with pytest.raises(MoneyError, match=r"more decimal places than JPY has \(0\)"):
+        parse_amount("5.0", "JPY")
 
 
 def test_money_of_different_currencies_does_not_add_up():

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from tests.portal.builders import PDF, pdf, server_order
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,8 @@ def test_a_stranger_is_sent_to_log_in(client, document):
 def test_a_document_of_another_case_is_not_found_under_this_cases_number(
         alice_client, document, alice_account):
     second = server_order("TC-ALICE-2", alice_account.external_id, alice_account.email)
-    other = actions.submit(account=alice_account, order=second, line_ids=["1"], actor=None,
+    other = actions.submit(account=alice_account, order=second, line_ids=["1"],
+                           actor=customer_of(alice_account),
                            channel="portal", uploads=[pdf("other.pdf")])
 
     wrong = reverse("portal:document", args=[document.case.tracking_number,

@@ -3,12 +3,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from refunddesk.api import accounts, case_actions, cases, decisions, errors, orders
 from refunddesk.api.auth import ApiKeyAuth
 
-api = NinjaAPI(
+
+class RefundDeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        # The statuses a body may give (413, 415), where they can happen.
+        errors.document_body_errors(schema)
+        return schema
+
+
+api = RefundDeskAPI(
     title="RefundDesk API",
     version="1",
     description=(
@@ -19,6 +32,8 @@ api = NinjaAPI(
         "in the language of `Accept-Language` (zh-hans or en)."),
     auth=ApiKeyAuth(),
     urls_namespace="api",
+    # JSON bodies checked for their media type, and refused in the error shape.
+    parser=errors.JsonBodyParser(),
 )
 errors.install(api)
 api.add_router("/", cases.router)

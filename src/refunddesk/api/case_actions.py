@@ -18,7 +18,7 @@ from refunddesk.api.cases import case_by_number, cases
 from refunddesk.api.errors import ERRORS, ApiError
 from refunddesk.api.idempotent import IDEMPOTENT
 from refunddesk.api.schemas import CaseOut, Text, case_out
-from refunddesk.cases import actions
+from refunddesk.cases import actions, actors
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.uploads import UploadRefused
 
@@ -33,7 +33,7 @@ def through(request: Any) -> str:
 
 
 def customer_of(case: RefundCase) -> Any:
-    return case.account.user  # None when the customer never signed in to the portal
+    return actors.customer_of(case.account)
 
 
 def _uploads(files: list[DjangoUpload] | None) -> list[DjangoUpload]:

@@ -31,6 +31,7 @@ from refunddesk.api.schemas import (
 from refunddesk.billing.facts import orders_with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.assessing import NoPolicy, assess_order, policy_id_for
 from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.cases.states import State
@@ -198,7 +199,7 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     order = _account_order(payload.account, payload.order)
     _check_lines(order, payload.lines)
     case = actions.submit(account=order.account, order=order, line_ids=payload.lines,
-                          actor=None, channel="api", reason_text=payload.reason,
-                          language=payload.language)
+                          actor=customer_of(order.account), channel="api",
+                          reason_text=payload.reason, language=payload.language)
     # The case as written, with its lines and payouts (kept by submit): nothing re-read.
     return Status(201, case_out(case))

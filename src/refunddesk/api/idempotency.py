@@ -21,11 +21,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.multipartparser import MultiPartParserError
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from refunddesk.api.errors import UNREADABLE, is_api, json_error, unreadable_response
 from refunddesk.api.keys import digest
 from refunddesk.api.models import IdempotencyRecord
 
@@ -33,18 +33,17 @@ HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
 KEPT_FOR = timedelta(hours=24)
 CLAIM_TIMEOUT = timedelta(minutes=5)
-API_PREFIX = "/api/v1/"
 
 
 def fingerprint(request: HttpRequest) -> str:
     """The request as far as idempotency is concerned: method, path, query and body (JSON
     bodies compared by content, not by spacing or key order; file uploads by their fields
-    and files, not by the random boundary a client draws for each attempt)."""
+    and files, not by the random boundary a client draws for each attempt).
+
+    Reading the body raises what Django raises for a body it cannot read (errors.UNREADABLE:
+    too large, too many fields or files, malformed multipart)."""
     if request.content_type == "multipart/form-data":
-        try:
-            body = _multipart_digest(request)
-        except MultiPartParserError:  # the view refuses it as it is; nothing to compare
-            body = b"malformed multipart"
+        body = _multipart_digest(request)
     else:
         body = request.body
         with contextlib.suppress(ValueError, UnicodeDecodeError):  # not JSON: the bytes
@@ -67,9 +66,8 @@ def _multipart_digest(request: HttpRequest) -> bytes:
     return json.dumps({"fields": fields, "files": files}, sort_keys=True).encode()
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message,
-                                   "field": "Idempotency-Key"}}, status=status)
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    return json_error(status, code, message, "Idempotency-Key")
 
 
 def _owner(request: HttpRequest) -> str:
@@ -84,13 +82,19 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.META.get(HEADER)
-        if (key is None or request.method != "POST"
-                or not request.path.startswith(API_PREFIX)):
+        if key is None or request.method != "POST" or not is_api(request):
             return self.get_response(request)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             return _error(422, "invalid", _("An Idempotency-Key is 1 to 255 printable "
                                             "characters."))
-        owner, print_ = _owner(request), fingerprint(request)
+        try:
+            print_ = fingerprint(request)
+        except UNREADABLE as error:
+            # A body Django cannot read is refused here, where it is first read, in the
+            # API's error shape; the key is not claimed, so it stays free for the request
+            # sent again as it should be.
+            return unreadable_response(request, error)
+        owner = _owner(request)
         now = timezone.now()
         claim = self._claim(owner, key, print_, now)
         if isinstance(claim, HttpResponse):

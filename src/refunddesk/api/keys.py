@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from refunddesk.api.models import ApiKey, Scope
 from refunddesk.api.permissions import require_manage_keys
+from refunddesk.cases.actors import person
 
 KEY_PREFIX = "rdk_"
 SHOWN_CHARACTERS = 12
@@ -27,11 +28,10 @@ def digest(secret: str) -> str:
 def make_key(*, name: str, scopes: list[str], actor: Any, acting_as: Any = None,
              now: datetime | None = None) -> tuple[ApiKey, str]:
     """A new key and its secret; the secret is not kept and cannot be shown again.
-    `actor` None is the command line (whoever runs it has the server). The key is made by,
-    and decides as (decisions:write), `actor` — or `acting_as`, a staff member the command
-    line names."""
-    if actor is not None:
-        require_manage_keys(actor)
+    `actor` is an admin, or COMMAND_LINE (whoever runs it has the server). The key is made
+    by, and decides as (decisions:write), `actor` — or `acting_as`, a staff member the
+    command line names."""
+    require_manage_keys(actor, "api_key.create")
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(unknown)}")
@@ -40,7 +40,7 @@ def make_key(*, name: str, scopes: list[str], actor: Any, acting_as: Any = None,
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         name=name.strip()[:100], prefix=secret[:SHOWN_CHARACTERS], key_hash=digest(secret),
-        scopes=sorted(set(scopes)), created_by=actor if actor is not None else acting_as,
+        scopes=sorted(set(scopes)), created_by=person(actor) or acting_as,
         created_at=now or timezone.now())
     return key, secret
 
@@ -94,9 +94,8 @@ def forget_keys() -> None:
     _seen.clear()
 
 
-def revoke(key: ApiKey, *, actor: Any = None, now: datetime | None = None) -> None:
-    if actor is not None:
-        require_manage_keys(actor)
+def revoke(key: ApiKey, *, actor: Any, now: datetime | None = None) -> None:
+    require_manage_keys(actor, "api_key.revoke")
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now())
     _seen.pop(key.key_hash, None)

@@ -16,6 +16,7 @@ from refunddesk.cases.models import (
     RefundCase,
     RejectionReason,
 )
+from refunddesk.core.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(ReasonCategory, RejectionReason)
@@ -64,7 +65,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(RefundCase)
-class RefundCaseAdmin(admin.ModelAdmin):
+class RefundCaseAdmin(ReadOnlyAdmin):
     list_display = ["tracking_number", "account", "order", "state", "channel",
                     "assessed_total_minor", "currency", "submitted_at"]
     list_filter = ["state", "channel", "policy_ref"]
@@ -73,12 +74,3 @@ class RefundCaseAdmin(admin.ModelAdmin):
     date_hierarchy = "submitted_at"
     list_select_related = ["account", "order"]
     inlines = [CaseLineInline, DocumentInline, MessageInline, CaseEventInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -3,8 +3,9 @@
 Roles are Django groups holding the permissions of RefundCase.Meta (core/staff.py hands
 them out). The actions call `require_*` before they change anything, so the console, the
 API and the command line are held to the same rules; templates only hide buttons.
-The system itself (actor None: deadlines, automatic approvals) is not a staff member and is
-not checked here.
+The system itself acts as a named `SystemActor` (cases/actors.py) with its own short list
+of what it may do; it is no staff member, so every staff check below refuses it, and so it
+does a missing actor.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.cases.actors import SystemActor, require_system_may
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import ApprovalLimit, RefundCase
 from refunddesk.cases.states import State
+from refunddesk.core.roles import holds
 from refunddesk.policy.money import format_amount
 
 
@@ -26,8 +29,15 @@ def is_staff_member(user: Any) -> bool:
                 and user.is_staff)
 
 
+def require_system(actor: Any, power: str) -> None:
+    """What only the desk itself does (a deadline passing): a system actor allowed `power`."""
+    if not isinstance(actor, SystemActor):
+        raise NotPermitted(_("Only the system does this, when its time comes."))
+    require_system_may(actor, power)
+
+
 def has(user: Any, codename: str) -> bool:
-    return is_staff_member(user) and user.has_perm(f"cases.{codename}")
+    return is_staff_member(user) and holds(user, f"cases.{codename}")
 
 
 def can_view(user: Any) -> bool:
@@ -102,12 +112,9 @@ def require_open_for_customer(user: Any) -> None:
 
 
 def staff_with(codename: str) -> QuerySet[Any]:
-    """Active staff holding a case permission, directly, by role, or as superusers."""
-    condition = (Q(is_superuser=True)
-                 | Q(user_permissions__codename=codename,
-                     user_permissions__content_type__app_label="cases")
-                 | Q(groups__permissions__codename=codename,
-                     groups__permissions__content_type__app_label="cases"))
+    """Active staff whose roles hold a case permission (never superuser status alone)."""
+    condition = Q(groups__permissions__codename=codename,
+                  groups__permissions__content_type__app_label="cases")
     return (get_user_model().objects.filter(condition, is_active=True, is_staff=True)
             .distinct().order_by("username"))
 

@@ -17,6 +17,7 @@ from refunddesk.cases.actions import (
     close_after_info_deadline,
     escalate_overdue,
 )
+from refunddesk.cases.actors import DEADLINES
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 
@@ -53,7 +54,7 @@ def sweep_deadlines(now: datetime, *, batch: int = BATCH) -> SweepResult:
                                     "closed_after_appeal_window")):
         for case in cases:
             try:
-                changed = action(case, now=now)
+                changed = action(case, actor=DEADLINES, now=now)
             except Exception:
                 # One broken case (say, a policy version that no longer loads) must not
                 # stop the sweep for every other case, every minute.

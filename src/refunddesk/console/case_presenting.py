@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 
 from refunddesk.billing.models import TermUnit, Usage
 from refunddesk.cases import permissions, sla
+from refunddesk.cases.actors import system_label
 from refunddesk.cases.document_kinds import label as document_kind_label
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
 from refunddesk.cases.states import State
@@ -255,8 +256,9 @@ def actor_text(event: CaseEvent) -> str:
     if event.actor is not None:
         kind = {"staff": _("staff"), "customer": _("customer")}.get(event.actor_kind, "")
         return f"{event.actor.get_username()} ({kind})" if kind else event.actor.get_username()
-    return {"system": _("RefundDesk (automatic)"), "customer": _("customer")}.get(
-        event.actor_kind, event.actor_kind)
+    if event.actor_kind == "system":
+        return str(system_label((event.data or {}).get("system", "")))
+    return {"customer": _("customer")}.get(event.actor_kind, event.actor_kind)
 
 
 def event_rows(case: RefundCase) -> list[EventRow]:
@@ -267,7 +269,7 @@ def event_rows(case: RefundCase) -> list[EventRow]:
         from_state=state_label(event.from_state) if event.from_state else "",
         to_state=state_label(event.to_state) if event.to_state else "",
         details=[(keys.get(key, key.replace("_", " ")), detail_value(key, value))
-                 for key, value in (event.data or {}).items()])
+                 for key, value in (event.data or {}).items() if key != "system"])
         for event in case.events.select_related("actor")]
 
 

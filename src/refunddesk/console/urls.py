@@ -8,10 +8,12 @@ from refunddesk.console.views import (
     policies,
     queue,
     settlements,
+    staff,
     webhooks,
 )
 
 app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
-               *settlements.urls, *api_keys.urls, *webhooks.urls]
+               *settlements.urls, *api_keys.urls, *webhooks.urls,
+               *staff.urls]

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a reverse proxy, configure it to set REMOTE_ADDR (docs/deploy.md); a header a
-    # client can forge is not trusted here.
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address: REMOTE_ADDR, or the header REFUNDDESK_CLIENT_IP_HEADER names
+    (X-Real-IP), which only a reverse proxy that overwrites it may be trusted to set
+    (docs/deploy.md). A header a client can forge is trusted only when configured."""
+    header = settings.REFUNDDESK_CLIENT_IP_HEADER
+    if header:
+        # X-Forwarded-For grows at each hop: the last address is the one our proxy saw.
+        forwarded = request.headers.get(header, "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def is_limited(key: str, *, limit: int, window_seconds: int) -> bool:

@@ -15,6 +15,13 @@ from django.db import transaction
 
 ROLES = ("agent", "reviewer", "finance", "admin")
 
+
+def role_label(role: str) -> Any:
+    from django.utils.translation import gettext_lazy as _
+
+    return {"agent": _("agent"), "reviewer": _("reviewer"), "finance": _("finance"),
+            "admin": _("admin")}.get(role, role)
+
 # What each role may do, as Django permissions ("app_label.codename"). The checks live in
 # each app's permissions (cases/permissions.py, …); this table only hands them out.
 # A permission of an app that is not installed yet is skipped, so the table can name what

@@ -6,19 +6,17 @@ editing one by hand would falsify the log.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.core.read_only_admin import ReadOnlyAdmin
 from refunddesk.notifications.compose import compose
 from refunddesk.notifications.models import EmailDelivery
 
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(admin.ModelAdmin):
+class EmailDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "to_address", "case", "language", "status",
                     "attempts", "sent_at", "subject"]
     list_filter = ["status", "kind", "language", "created_at"]
@@ -29,17 +27,8 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
               "sent_at", "last_error", "subject", "message_text"]
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description=_("message (plain text, as it reads now)"))
     def message_text(self, delivery: EmailDelivery) -> str:
         # Composed on demand from the case as it is now: the outbox stores no bodies.
         _subject, text, _html = compose(delivery)
-        return format_html('<pre style="white-space: pre-wrap;">{}</pre>', text)
+        return format_html("<pre>{}</pre>", text)

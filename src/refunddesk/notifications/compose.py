@@ -34,7 +34,31 @@ def where_it_went(case: Any) -> list[str]:
     return ["\n".join(lines), *fallbacks]
 
 
+def _role_names(roles: list[str]) -> str:
+    from refunddesk.core.staff import role_label
+
+    # TRANSLATORS: between the items of a list (Chinese uses 、).
+    return _(", ").join(str(role_label(role)) for role in roles) if roles else _("none")
+
+
+def _staff_paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
+    change = delivery.role_change
+    member = change.member.get_username()
+    by = change.changed_by.get_username() if change.changed_by else _("the command line")
+    return (_("Roles of %(member)s changed") % {"member": member}, [
+        _("%(by)s changed the roles of %(member)s in the %(source)s on %(at)s.")
+        % {"by": by, "member": member, "source": change.get_source_display(),
+           "at": timezone.localtime(change.at).strftime("%Y-%m-%d %H:%M %Z")},
+        _("Before: %(roles)s.") % {"roles": _role_names(change.roles_before)},
+        _("Now: %(roles)s.") % {"roles": _role_names(change.roles_after)},
+        _("You are told as an admin of this desk. If you did not expect this change, look "
+          "into it: roles decide who may approve and pay refunds."),
+    ])
+
+
 def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
+    if delivery.role_change_id is not None:
+        return _staff_paragraphs(delivery)
     case = delivery.case
     number = case.tracking_number
     amount = format_amount(case.approved_total_minor if case.approved_total_minor is not None
@@ -107,11 +131,12 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
 
 
 def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
-    """(subject, text, html) for a delivery, in the language the customer uses."""
+    """(subject, text, html) for a delivery, in the language of the person it goes to."""
     with translation.override(delivery.language):
         subject, paragraphs = _paragraphs(delivery)
-        context = {"subject": subject, "paragraphs": paragraphs, "case": delivery.case,
-                   "tracking_link": tracking_link(delivery.case),
+        case = delivery.case
+        context = {"subject": subject, "paragraphs": paragraphs, "case": case,
+                   "tracking_link": tracking_link(case) if case else "",
                    "language": translation.get_language()}
         text = render_to_string("notifications/email.txt", context)
         html = render_to_string("notifications/email.html", context)

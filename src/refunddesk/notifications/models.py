@@ -14,6 +14,13 @@ class Kind(models.TextChoices):
     PAID = "paid", _("Refund paid")
     CLOSED = "closed", _("Closed: information not received")
     MESSAGE = "message", _("Message from staff")
+    # To staff, not customers: the other admins hear of every change of a staff member's
+    # roles (separation of duties is watched, not only enforced).
+    ROLES_CHANGED = "roles_changed", _("Staff roles changed")
+
+
+# The kinds that go to staff, about no case; every other kind is a customer's, about a case.
+STAFF_KINDS = frozenset({Kind.ROLES_CHANGED})
 
 
 class Status(models.TextChoices):
@@ -23,11 +30,14 @@ class Status(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One e-mail to a customer: written in the transaction of the change it reports, sent
-    by the worker, and kept as the log of that delivery (attempts, last error, when sent)."""
+    """One e-mail to a customer (about a case) or to staff (about a change of roles):
+    written in the transaction of the change it reports, sent by the worker, and kept as
+    the log of that delivery (attempts, last error, when sent)."""
 
-    case = models.ForeignKey("cases.RefundCase", on_delete=models.CASCADE,
-                             related_name="email_deliveries")
+    case = models.ForeignKey("cases.RefundCase", on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="email_deliveries")
+    role_change = models.ForeignKey("core.StaffRoleChange", on_delete=models.CASCADE,
+                                    null=True, blank=True, related_name="email_deliveries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     to_address = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=8)

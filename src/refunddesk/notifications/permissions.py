@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.permissions import is_staff_member
+from refunddesk.core.roles import holds
 
 
 def can_manage_webhooks(user: Any) -> bool:
-    return is_staff_member(user) and user.has_perm("notifications.change_webhookendpoint")
+    return is_staff_member(user) and holds(user, "notifications.change_webhookendpoint")
 
 
 def require_manage_webhooks(user: Any) -> None:

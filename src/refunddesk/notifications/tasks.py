@@ -39,7 +39,7 @@ def _error_text(error: BaseException) -> str:
 @task()
 def send_delivery(delivery_id: int) -> str:
     with transaction.atomic():
-        delivery = (EmailDelivery.objects.select_for_update()
+        delivery = (EmailDelivery.objects.select_for_update(of=("self",))
                     .select_related("case__account", "case__order").get(pk=delivery_id))
         if delivery.status != Status.QUEUED:
             return delivery.status

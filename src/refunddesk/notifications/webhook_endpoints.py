@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.notifications import webhook_addresses
 from refunddesk.notifications.models import (
     DeliveryState,
     WebhookAttempt,
@@ -47,6 +48,16 @@ def check_url(url: str) -> str:
         raise WebhookError(_("This is not a valid web address."), "url") from None
     if len(url) > 2000:
         raise WebhookError(_("The address can have at most 2000 characters."), "url")
+    if urlsplit(url).username is not None:
+        # Every admin reads the address on the console and the worker writes it to its
+        # log; `https://trusted.example@10.0.0.5/` also reads as a host it is not.
+        raise WebhookError(_("Leave the user name and password out of the address: the "
+                             "signature tells your system the events come from RefundDesk."),
+                           "url")
+    try:
+        webhook_addresses.check(url)
+    except webhook_addresses.Refused as refusal:
+        raise WebhookError(refusal.message, "url") from None
     return url
 
 

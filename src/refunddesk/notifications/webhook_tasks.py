@@ -5,10 +5,13 @@
    for then) before this one is made. A worker that dies during the call therefore loses
    nothing: the booked task tries again. A duplicate run of the task finds the delivery
    not due (or finished) and sends nothing.
-2. Call, with no transaction open and no row locked: POST the stored body, signed afresh,
-   with a 10-second timeout. Redirects are not followed: a 3xx would send a signed body to
-   an address no admin registered (and 301/302 turn a POST into a GET without the body),
-   so it counts as a failure and the admin registers the final URL.
+2. Call, with no transaction open and no row locked: check the address again
+   (webhook_addresses.py) and POST the stored body, signed afresh, to the very address
+   checked (webhook_pinning.py), with a 10-second timeout. An address refused now is
+   logged as a failed attempt ("refused: …") and not sent. Redirects are not followed: a
+   3xx would send a signed body to an address no admin registered, and past the check
+   (and 301/302 turn a POST into a GET without the body), so it counts as a failure and
+   the admin registers the final URL.
 3. Record, in a second short transaction: the attempt's log row; a 2xx ends the delivery;
    a failure at or after 24 hours from the first attempt gives up. Between, the attempt
    booked at claim time is the retry: 1, 2, 4 … minutes after each attempt, at most
@@ -32,11 +35,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from refunddesk.notifications import webhook_addresses
 from refunddesk.notifications.models import (
     DeliveryState,
     WebhookAttempt,
     WebhookDelivery,
 )
+from refunddesk.notifications.webhook_pinning import pin, webhook_session
 from refunddesk.notifications.webhook_signing import SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ RETRY_FOR = timedelta(hours=24)
 RESPONSE_KEPT = 500  # characters of the receiver's answer kept in the log
 USER_AGENT = "RefundDesk-Webhooks/1"
 SCHEMES = ("http", "https")
+REFUSED = "refused: "  # starts the error of an attempt the address check stopped
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -140,11 +146,24 @@ def post(claim: Claim) -> Answer:
         SIGNATURE_HEADER: signature_header(claim.secret, claim.body, int(time.time())),
     }
     try:
-        with requests.post(claim.url, data=claim.body, headers=headers, stream=True,
-                           timeout=TIMEOUT_SECONDS, allow_redirects=False) as response:
-            body = _response_start(response)
-            status = response.status_code
-            location = response.headers.get("Location", "")
+        with webhook_session() as session:
+            request = session.prepare_request(
+                requests.Request("POST", claim.url, data=claim.body, headers=headers))
+            # Checked as requests will send it (the host IDNA-encoded), at every attempt:
+            # DNS may have changed since the endpoint was saved. Refused: never sent, and
+            # retried on the schedule like any failure (the answer may change back).
+            try:
+                destination = webhook_addresses.check(request.url or "")
+            except webhook_addresses.Refused as refusal:
+                log.warning("webhook %s to %s refused, not sent: %s", claim.event_id,
+                            claim.url, refusal.reason)
+                return Answer(None, took(), f"{REFUSED}{refusal.reason}"[:1000])
+            pin(session, destination)
+            with session.send(request, stream=True, timeout=TIMEOUT_SECONDS,
+                              allow_redirects=False) as response:
+                body = _response_start(response)
+                status = response.status_code
+                location = response.headers.get("Location", "")
     except requests.Timeout:
         return Answer(None, took(), f"no answer within {TIMEOUT_SECONDS} seconds")
     except requests.RequestException as error:

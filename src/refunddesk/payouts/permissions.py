@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.permissions import is_staff_member
+from refunddesk.core.roles import holds
 
 
 def has(user: Any, codename: str) -> bool:
-    return is_staff_member(user) and user.has_perm(f"payouts.{codename}")
+    return is_staff_member(user) and holds(user, f"payouts.{codename}")
 
 
 def can_view(user: Any) -> bool:

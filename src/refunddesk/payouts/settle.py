@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from refunddesk.cases.actions._base import event, move
+from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.cases.models import CaseEvent, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.notifications.outbox import notify
@@ -89,7 +90,7 @@ def settle(case: RefundCase, payouts: list[Payout], settling: Settling) -> None:
 
     def moved(action: str, data: dict[str, str] | None = None) -> None:
         before = move(case, action)
-        settling.events.append(event(case, action, actor=None, before=before, now=now,
+        settling.events.append(event(case, action, actor=PAYOUT_RUNNER, before=before, now=now,
                                      data=data))
 
     if case.state == State.APPROVED and any(state != PayoutState.PENDING for state in states):

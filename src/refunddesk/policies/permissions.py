@@ -2,8 +2,8 @@
 
 The admin role holds these permissions (core/staff.py hands them out). The actions call
 `require_*` before they change anything; the console uses the `can_*` checks to decide
-which pages and buttons a staff member sees. The system itself (actor None: the demo,
-commands) is not a staff member and is not checked, as in cases/permissions.py.
+which pages and buttons a staff member sees. A missing actor, or the system, is no admin
+and is refused, as in cases/permissions.py.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.permissions import is_staff_member
+from refunddesk.core.roles import holds
 
 
 def _has(user: Any, permission: str) -> bool:
-    return is_staff_member(user) and user.has_perm(permission)
+    return is_staff_member(user) and holds(user, permission)
 
 
 def can_view(user: Any) -> bool:
@@ -37,15 +38,15 @@ def can_assign(user: Any) -> bool:
 
 
 def require_write(actor: Any) -> None:
-    if actor is not None and not can_write(actor):
+    if not can_write(actor):
         raise NotPermitted(_("Only an admin writes refund policy versions."))
 
 
 def require_publish(actor: Any) -> None:
-    if actor is not None and not can_publish(actor):
+    if not can_publish(actor):
         raise NotPermitted(_("Only an admin publishes refund policy versions."))
 
 
 def require_assign(actor: Any) -> None:
-    if actor is not None and not can_assign(actor):
+    if not can_assign(actor):
         raise NotPermitted(_("Only an admin chooses the refund policy of a product."))

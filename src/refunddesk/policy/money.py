@@ -8,7 +8,7 @@ than the currency has is an error, because guessing would move money.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
@@ -46,33 +46,32 @@ def minor_digits(currency: str) -> int:
 def parse_amount(text: object, currency: str) -> int:
     """Turn a decimal string in `currency` into integer minor units.
 
-    Accepts "960", "960.0", "960.00" for CNY; refuses floats (they have already lost
-    cents), negative numbers, exponents, and more decimal places than the currency has.
+    The one way amounts are read (API, forms, import, settlement files): ASCII digits,
+    optionally one "." followed by at most the currency's minor digits — "960", "960.5",
+    "960.00" for CNY — and nothing else. Refused: floats (they have already lost cents),
+    signs, spaces, exponents, thousands separators, other scripts' digits ("١٢٣" would
+    otherwise read as 123), and more decimal places than the currency has.
     """
     if not isinstance(text, str):
         raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
     digits = minor_digits(currency)
-    # The common shape, "960.00", without Decimal: this runs for every amount of every
-    # assessment. Anything else takes the careful path below.
     whole, dot, fraction = text.partition(".")
-    if (whole.isascii() and whole.isdigit() and len(fraction) <= digits
-            and (not dot or (fraction.isascii() and fraction.isdigit()))):
-        return int(whole) * TEN_TO_THE[digits] + (int(fraction) * TEN_TO_THE[digits - len(fraction)]
-                                          if fraction else 0)
-    stripped = text.strip()
-    try:
-        value = Decimal(stripped)
-    except InvalidOperation:
-        raise MoneyError("not a decimal amount") from None
-    if not value.is_finite() or "e" in stripped.lower():
-        raise MoneyError("not a decimal amount")
-    if value < 0:
-        raise MoneyError("must not be negative")
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite decimals have an integer exponent
-    if -exponent > digits:
-        raise MoneyError(f"more decimal places than {currency} has ({digits})")
-    return int(value.scaleb(digits))
+    # isdigit() alone is true for "١٢٣" and "²"; isascii() keeps it to 0-9.
+    if not (whole.isascii() and whole.isdigit()):
+        if whole.strip() != whole or fraction.strip() != fraction:
+            raise MoneyError("not a decimal amount: no spaces around or inside it")
+        if whole.startswith("-"):
+            raise MoneyError("must not be negative")
+        raise MoneyError("not a decimal amount: use the digits 0-9 and one \".\" "
+                         "(like \"960.00\")")
+    if dot:
+        if not (fraction.isascii() and fraction.isdigit()):
+            raise MoneyError("not a decimal amount: use the digits 0-9 and one \".\" "
+                             "(like \"960.00\")")
+        if len(fraction) > digits:
+            raise MoneyError(f"more decimal places than {currency} has ({digits})")
+    return int(whole) * TEN_TO_THE[digits] + (
+        int(fraction) * TEN_TO_THE[digits - len(fraction)] if fraction else 0)
 
 
 def format_amount(minor: int, currency: str) -> str:

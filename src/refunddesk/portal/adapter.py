@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from refunddesk.cases import permissions
+from refunddesk.core.ratelimit import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if permissions.can_view(request.user):
             return reverse("console:queue")
         return super().get_login_redirect_url(request)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # One notion of the client's address for every limit (core/ratelimit.py).
+        return client_ip(request)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # allauth sends its mail (login codes, password resets) during the request. A mail

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import OrderLine
 from refunddesk.cases.models import ReasonCategory
+from refunddesk.core.login_throttle import forget_attempts, take_attempt
 
 MAX_FILES = 10
 TEXT_MAX = 4000
@@ -160,3 +161,14 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("E-mail or user name")
         self.fields["login"].widget.attrs["placeholder"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        # Wrong passwords for one login name are counted per address as well
+        # (core/login_throttle.py); allauth's own check runs inside.
+        login = str(self.cleaned_data.get("login") or "").strip().lower()
+        if not login:
+            return super().clean()
+        take_attempt(self.request, f"login-{login}")
+        cleaned = super().clean()
+        forget_attempts(self.request, f"login-{login}")
+        return cleaned

@@ -7,9 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 
+from refunddesk.cases.actors import (
+    Actor,
+    SystemActor,
+    kind_of,
+    person,
+    require_actor,
+    require_system_may,
+)
 from refunddesk.cases.errors import (  # noqa: F401 (re-exported)
     AppealNotAllowed,
     CaseError,
@@ -22,25 +29,26 @@ from refunddesk.cases.states import holds_lines, next_state
 from refunddesk.cases.uploads import CheckedUpload, check_upload, storage_name
 from refunddesk.policy.money import format_amount
 
-Actor = AbstractBaseUser | None
 
-
-def actor_kind(actor: Actor, *, via: str = "") -> str:
-    """customer, staff or system. With no person acting, a change that came through an
-    integration on the customer's behalf (`via`, e.g. "api:rdk_…") is the customer's."""
-    if actor is None:
-        return "customer" if via else "system"
-    return "staff" if getattr(actor, "is_staff", False) else "customer"
+def actor_kind(actor: Actor) -> str:
+    """customer, staff or system."""
+    return kind_of(require_actor(actor))
 
 
 def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
           data: dict[str, Any] | None = None, visible: bool = True, via: str = ""
           ) -> CaseEvent:
     """The audit event of a change, not yet written (for callers writing many at once).
-    `via` names the integration that made the change (an API key), kept in its data."""
+    `via` names the integration that made the change (an API key), kept in its data.
+    Every change passes here, so here a missing actor, or a system actor doing what it
+    may not, is refused (and the caller's transaction with it)."""
+    actor = require_actor(actor)
     data = {**(data or {}), "via": via} if via else (data or {})
+    if isinstance(actor, SystemActor):
+        require_system_may(actor, action)
+        data["system"] = actor.name
     return CaseEvent(
-        case=case, at=now, actor=actor, actor_kind=actor_kind(actor, via=via), action=action,
+        case=case, at=now, actor=person(actor), actor_kind=kind_of(actor), action=action,
         from_state=before, to_state=case.state, data=data, is_customer_visible=visible)
 
 
@@ -91,7 +99,8 @@ def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]
           actor: Actor, now: datetime) -> list[Document]:
     documents = []
     for uploaded, checked in uploads:
-        document = Document(case=case, uploaded_by=actor, uploaded_by_kind=actor_kind(actor),
+        document = Document(case=case, uploaded_by=person(actor),
+                            uploaded_by_kind=actor_kind(actor),
                             name=checked.name, content_type=checked.content_type,
                             size=checked.size, sha256=checked.sha256, uploaded_at=now)
         document.file.save(storage_name(case.tracking_number, checked), uploaded, save=False)

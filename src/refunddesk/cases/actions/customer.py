@@ -30,6 +30,7 @@ from refunddesk.cases.actions._base import (
     store,
 )
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
+from refunddesk.cases.actors import person
 from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
 from refunddesk.cases.states import State, holds_lines
@@ -147,8 +148,9 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
         case.save()
         documents = store(case, checked, actor=actor, now=now)
         if message.strip():
-            Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
-                                   body=message.strip(), created_at=now)
+            Message.objects.create(case=case, author=person(actor),
+                                   author_kind=actor_kind(actor), body=message.strip(),
+                                   created_at=now)
         record(case, "supplemented", actor=actor, before=before, now=now,
                data={"documents": [d.name for d in documents]})
     return case
@@ -180,7 +182,7 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
     now = now or timezone.now()
     if not body.strip():
         raise CaseError(_("Write a message first."))
-    kind = actor_kind(actor, via=via)
+    kind = actor_kind(actor)
     is_staff = kind == "staff"
     if is_internal and not is_staff:
         raise CaseError(_("Only staff write internal notes."))
@@ -188,7 +190,7 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
         permissions.require_work(actor)
     with transaction.atomic():
         case = locked(case)
-        message = Message.objects.create(case=case, author=actor, author_kind=kind,
+        message = Message.objects.create(case=case, author=person(actor), author_kind=kind,
                                          body=body.strip(), is_internal=is_internal,
                                          created_at=now)
         if is_staff and not is_internal:

@@ -1,4 +1,4 @@
-"""What happens when a clock runs out, done by the system (actor None). Each function
+"""What happens when a clock runs out, done by the system (actor DEADLINES). Each function
 re-checks the case under its lock and does nothing if the deadline no longer applies, so
 the periodic sweep may run in several workers at once, or twice, safely."""
 
@@ -8,15 +8,16 @@ from datetime import datetime
 
 from django.db import transaction
 
-from refunddesk.cases import sla
-from refunddesk.cases.actions._base import locked, move, record
+from refunddesk.cases import permissions, sla
+from refunddesk.cases.actions._base import Actor, locked, move, record
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.notifications.outbox import notify
 
 
-def close_after_info_deadline(case: RefundCase, *, now: datetime) -> bool:
+def close_after_info_deadline(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """The customer did not send what was asked by the deadline: close with a notice."""
+    permissions.require_system(actor, "closed_info_deadline")
     with transaction.atomic():
         case = locked(case)
         if (case.state != State.AWAITING_CUSTOMER or case.info_due is None
@@ -27,14 +28,15 @@ def close_after_info_deadline(case: RefundCase, *, now: datetime) -> bool:
         case.sla_paused_at = None
         sla.refresh(case)
         case.save()
-        record(case, "closed_info_deadline", actor=None, before=before, now=now,
+        record(case, "closed_info_deadline", actor=actor, before=before, now=now,
                data={"due": missed.isoformat()})
         notify(case, "closed")
     return True
 
 
-def close_after_appeal_window(case: RefundCase, *, now: datetime) -> bool:
+def close_after_appeal_window(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """A rejection nobody appealed in time becomes final."""
+    permissions.require_system(actor, "closed_appeal_window")
     with transaction.atomic():
         case = locked(case)
         if case.state != State.REJECTED:
@@ -44,13 +46,14 @@ def close_after_appeal_window(case: RefundCase, *, now: datetime) -> bool:
             return False
         before = move(case, "appeal_window_passed")
         case.save()
-        record(case, "closed_appeal_window", actor=None, before=before, now=now,
+        record(case, "closed_appeal_window", actor=actor, before=before, now=now,
                data={"closed": closes.isoformat()})
     return True
 
 
-def escalate_overdue(case: RefundCase, *, now: datetime) -> bool:
+def escalate_overdue(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """A case in review past its due time goes to the reviewers' queue (once)."""
+    permissions.require_system(actor, "escalated")
     with transaction.atomic():
         case = locked(case)
         if (case.state != State.IN_REVIEW or case.escalated_at is not None
@@ -61,7 +64,7 @@ def escalate_overdue(case: RefundCase, *, now: datetime) -> bool:
         previous = case.assignee.get_username() if case.assignee else ""
         case.escalated_at, case.assignee = now, None
         case.save()
-        record(case, "escalated", actor=None, before=before, now=now, visible=False,
+        record(case, "escalated", actor=actor, before=before, now=now, visible=False,
                data={"reason": "overdue", "due": case.sla_due_at.isoformat(),
                      "from": previous})
     return True

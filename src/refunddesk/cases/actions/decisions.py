@@ -16,6 +16,7 @@ from refunddesk.cases import permissions, sla
 from refunddesk.cases.actions._base import (
     Actor,
     CaseError,
+    SystemActor,
     actor_kind,
     event,
     locked,
@@ -23,6 +24,7 @@ from refunddesk.cases.actions._base import (
     move,
     record,
 )
+from refunddesk.cases.actors import AUTO_DECISION, person
 from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.models import CaseEvent, Message, RefundCase, RejectionReason
@@ -46,11 +48,11 @@ def first_move(case: RefundCase, *, handling: str, now: datetime) -> CaseEvent:
         case.state = next_state(before, "auto_approve")
         case.approved_total_minor, case.decided_at = case.assessed_total_minor, now
         sla.refresh(case)
-        return event(case, "approved", actor=None, before=before, now=now,
+        return event(case, "approved", actor=AUTO_DECISION, before=before, now=now,
                      data={"approved": case.assessment["total"], "automatic": True})
     case.state = next_state(before, "route_to_review")
     sla.refresh(case)
-    return event(case, "routed_to_review", actor=None, before=before, now=now)
+    return event(case, "routed_to_review", actor=AUTO_DECISION, before=before, now=now)
 
 
 def automatic_decision() -> dict[str, Any]:
@@ -74,8 +76,7 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         raise CaseError(_("Ask a question or pick the documents you need."))
     if due <= now:
         raise CaseError(_("The deadline for the customer must be in the future."))
-    if actor is not None:
-        permissions.require_work(actor)
+    permissions.require_work(actor)
     with transaction.atomic():
         case = locked(case)
         if case.proposal is not None:
@@ -86,7 +87,7 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         sla.responded(case, now)
         sla.pause(case, now)
         case.save()
-        Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+        Message.objects.create(case=case, author=person(actor), author_kind=actor_kind(actor),
                                body=questions.strip(), created_at=now)
         record(case, "information_requested", actor=actor, before=before, now=now,
                data={"due": due.isoformat(), "documents": documents}, via=via)
@@ -128,8 +129,7 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
     with transaction.atomic():
         case = locked(case)
         next_state(case.state, "approve")  # a clear refusal before anything else
-        if actor is not None:
-            permissions.require_decide(actor, case)
+        permissions.require_decide(actor, case)
         if case.proposal is not None:
             raise CaseError(_("An approval of this case is waiting for a second person; "
                               "confirm or decline it first."))
@@ -141,18 +141,16 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
                     for line in case.lines.select_related("order_line")}
         is_override = any(chosen[line_id] > assessed[line_id] for line_id in chosen)
         if is_override:
-            if actor is not None:
-                permissions.require_override(actor)
+            permissions.require_override(actor)
             if not justification.strip():
                 raise CaseError(_("Approving more than the assessed refund needs a written "
                                   "justification."))
-        if actor is not None:
-            permissions.require_within_limit(actor, case, total)
+        permissions.require_within_limit(actor, case, total)
         proposal = {"amounts": chosen, "total": total, "note": note.strip(),
                     "justification": justification.strip(), "is_override": is_override,
                     "at": now.isoformat()}
         threshold = sla.four_eyes_threshold(case)
-        if actor is not None and threshold is not None and total > threshold:
+        if threshold is not None and total > threshold:
             case.proposal, case.proposed_by = proposal, actor
             case.save()
             record(case, "approval_proposed", actor=actor, before=case.state, now=now,
@@ -197,7 +195,7 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str, seen: str | N
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
         _check_seen(case, seen)
-        if actor is not None and case.proposed_by_id == actor.pk:
+        if person(actor) is not None and case.proposed_by_id == actor.pk:
             permissions.require_work(actor)  # taking back one's own proposal
         else:
             permissions.require_confirm(actor, case)
@@ -239,7 +237,7 @@ def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_b
     record(case, "approved", actor=actor, before=before, now=now, data=data, via=via)
     notify(case, "appeal_decided" if before == State.APPEALED else "decided")
     emit_case("case.decided", case, now=now, decision=_decision(
-        "approved", automatic=actor is None and not via, appeal=before == State.APPEALED,
+        "approved", automatic=isinstance(actor, SystemActor), appeal=before == State.APPEALED,
         four_eyes=is_confirmed, note=case.decision_note))
 
 
@@ -250,15 +248,14 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
     """Refuse the refund with a reason from the managed list and a message the customer
     reads. Rejecting an appeal closes the case."""
     now = now or timezone.now()
-    if actor is not None and reason is None:
+    if reason is None:
         raise CaseError(_("Choose the reason for the rejection."))
     if not message.strip():
         raise CaseError(_("Write the customer a message explaining the rejection."))
     with transaction.atomic():
         case = locked(case)
         next_state(case.state, "reject")
-        if actor is not None:
-            permissions.require_decide(actor, case)
+        permissions.require_decide(actor, case)
         if case.proposal is not None:
             raise CaseError(_("An approval of this case is waiting for a second person; "
                               "decline it before rejecting."))
@@ -269,14 +266,14 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
         case.appeal_closes_at = sla.appeal_closes(case)
         sla.responded(case, now)
         case.save()
-        Message.objects.create(case=case, author=actor, author_kind=actor_kind(actor),
+        Message.objects.create(case=case, author=person(actor), author_kind=actor_kind(actor),
                                body=message.strip(), created_at=now)
         record(case, "rejected", actor=actor, before=before, now=now,
                data={"reason": reason.code if reason else "", "message": message.strip()},
                via=via)
         notify(case, "appeal_decided" if before == State.APPEALED else "decided")
         emit_case("case.decided", case, now=now, decision=_decision(
-            "rejected", automatic=actor is None and not via,
+            "rejected", automatic=isinstance(actor, SystemActor),
             appeal=before == State.APPEALED, reason=reason.code if reason else "",
             note=case.decision_note))
     return case

@@ -25,8 +25,7 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
     """Give the case to `assignee` (a staff member who works cases), or None to put it back
     in the open queue."""
     now = now or timezone.now()
-    if actor is not None:
-        permissions.require_work(actor)
+    permissions.require_work(actor)
     if assignee is not None and not permissions.can_work(assignee):
         raise CaseError(_("%(name)s does not work refund cases.") % {"name": _name(assignee)})
     with transaction.atomic():
@@ -49,7 +48,7 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
 
 def claim(case: RefundCase, *, actor: Actor, now: datetime | None = None) -> RefundCase:
     """Take the case for yourself. Someone else's case is not taken silently: reassign it."""
-    return assign(case, actor=actor, assignee=actor, now=now, is_claim=actor is not None)
+    return assign(case, actor=actor, assignee=actor, now=now, is_claim=True)
 
 
 def escalate(case: RefundCase, *, actor: Actor, reason: str, assignee: Any = None,
@@ -58,8 +57,7 @@ def escalate(case: RefundCase, *, actor: Actor, reason: str, assignee: Any = Non
     now = now or timezone.now()
     if not reason.strip():
         raise CaseError(_("Say why the case goes to a reviewer."))
-    if actor is not None:
-        permissions.require_work(actor)
+    permissions.require_work(actor)
     if assignee is not None and not permissions.has(assignee, "hear_appeal"):
         raise CaseError(_("%(name)s is not a reviewer.") % {"name": _name(assignee)})
     with transaction.atomic():

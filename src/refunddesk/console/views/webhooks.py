@@ -32,6 +32,7 @@ from refunddesk.notifications.models import (
 )
 from refunddesk.notifications.permissions import can_manage_webhooks
 from refunddesk.notifications.webhook_endpoints import WebhookError
+from refunddesk.notifications.webhook_tasks import REFUSED
 
 DELIVERIES_PER_PAGE = 25
 
@@ -236,6 +237,9 @@ def redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
     if attempt.is_success:
         messages.success(request, _("Sent again: the endpoint answered HTTP %(status)s.")
                          % {"status": attempt.status_code})
+    elif attempt.error.startswith(REFUSED):
+        # The address check stopped it (notifications/webhook_addresses.py): nothing left.
+        messages.error(request, _("Not sent: %(error)s") % {"error": attempt.error})
     else:
         messages.error(request, _("Sent again, but it failed: %(error)s")
                        % {"error": attempt.error})

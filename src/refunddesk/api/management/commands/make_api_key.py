@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from refunddesk.api.keys import make_key
 from refunddesk.api.models import Scope
+from refunddesk.cases.actors import COMMAND_LINE
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError("a decisions:write key decides as a staff member: name one "
                                "with --acting-as")
         try:
-            key, secret = make_key(name=name, scopes=scopes, actor=None, acting_as=person)
+            key, secret = make_key(name=name, scopes=scopes, actor=COMMAND_LINE, acting_as=person)
         except ValueError as error:
             raise CommandError(str(error)) from None
         self.stderr.write(f"API key {key.name!r} ({', '.join(key.scopes)}); its secret, "

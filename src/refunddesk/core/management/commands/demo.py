@@ -91,6 +91,9 @@ class Command(BaseCommand):
         env = dict(os.environ)
         env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
         env.setdefault("REFUNDDESK_BASE_URL", url)
+        # The demo is served over plain http: a browser keeps cookies marked HTTPS-only (the
+        # default without DEBUG) from http:// pages, and nobody could log in.
+        env.setdefault("SECURE_COOKIES", "false")
         processes = [
             subprocess.Popen(gunicorn_command(host, port, workers=2), env=env),
             subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "worker"], env=env),

@@ -21,6 +21,7 @@ from refunddesk.billing.importing import OrderImporter
 from refunddesk.billing.models import Order, Payment, Product
 from refunddesk.billing.order_facts import read_order
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.tracking import new_tracking_number
@@ -71,7 +72,8 @@ class Command(BaseCommand):
         OrderImporter().import_order(read_order(facts))
         Product.objects.filter(code="seed-vpn").update(policy_id="vpn-30-day")
         order = Order.objects.get(external_id=facts["id"])
-        case = actions.submit(account=order.account, order=order, line_ids=["1"], actor=None,
+        case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                              actor=customer_of(order.account),
                               channel="api", now=timezone.now())
         if case.state != State.APPROVED:
             raise CommandError(f"the template case is {case.state}, not approved")
