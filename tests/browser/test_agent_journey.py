@@ -14,13 +14,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import Browser, Page, expect
 
 from refunddesk.billing.models import Account, Product
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import RefundCase
+from refunddesk.core import totp
 from tests.browser.conftest import DESKTOP
 from tests.browser.test_customer_journey import EMAIL, PASSWORD, customer_login, server_order
 from tests.console.conftest import with_totp
@@ -69,7 +69,7 @@ def open_panel(page: Page, summary: str) -> None:
 
 
 def current_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return totp.code_at(secret, time.time())
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
+from refunddesk.core import totp
 from tests.console.conftest import ROLES, with_totp
 from tests.portal.builders import customer_for
 from tests.staff import staff_member
@@ -25,13 +26,13 @@ PASSWORD = "a-staff-password-2026"
 
 def current_code(secret):
     """The code an authenticator app shows now for `secret`."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return totp.code_at(secret, time.time())
 
 
 def a_wrong_code(secret):
     right = current_code(secret)
     # Not the code of the half-minutes around now either (the server accepts those too).
-    near = {format_hotp_value(hotp_value(secret, int(time.time()) // 30 + step))
+    near = {totp.code_of_step(secret, int(time.time()) // 30 + step)
             for step in (-2, -1, 0, 1, 2)}
     return next(f"{n:06d}" for n in range(1000000) if f"{n:06d}" not in near | {right})
 

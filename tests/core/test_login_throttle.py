@@ -10,11 +10,11 @@ Addresses are simulated with REMOTE_ADDR (or the proxy's header, when configured
 import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from refunddesk.core import totp
 from refunddesk.core.login_throttle import client_address
 from refunddesk.core.staff import demo_totp_code, ensure_demo_staff
 
@@ -35,7 +35,7 @@ def wrong_code(username=AGENT):
     """A code that is not the right one now, nor that of the half-minutes around now."""
     secret = {login.username: login.totp_secret for login in ensure_demo_staff()}[username]
     counter = int(time.time()) // 30
-    near = {format_hotp_value(hotp_value(secret, counter + step)) for step in range(-3, 4)}
+    near = {totp.code_of_step(secret, counter + step) for step in range(-3, 4)}
     return next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in near)
 
 

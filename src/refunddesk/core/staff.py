@@ -147,7 +147,7 @@ def ensure_demo_staff() -> list[DemoLogin]:
     Password and TOTP secret are set only when the user is created, so a password changed
     after the first start stays changed; the secret is random, different on every
     installation, and stays the same from one start to the next."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from refunddesk.core import totp
 
     groups = ensure_role_groups()
     ensure_demo_limits(groups)
@@ -169,7 +169,7 @@ def ensure_demo_staff() -> list[DemoLogin]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
-            TOTP.activate(user, generate_totp_secret())
+            totp.activate(user, totp.new_secret())
         user.groups.add(groups[role])
         logins.append(DemoLogin(role, username, password, created, totp_secret(user)))
     return logins
@@ -177,12 +177,9 @@ def ensure_demo_staff() -> list[DemoLogin]:
 
 def totp_secret(user: Any) -> str | None:
     """The secret of `user`'s authenticator app, or None when TOTP is not set up."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import decrypt
+    from refunddesk.core import totp
 
-    authenticator = Authenticator.objects.filter(
-        user=user, type=Authenticator.Type.TOTP).first()
-    return decrypt(authenticator.data["secret"]) if authenticator else None
+    return totp.secret_of(user)
 
 
 class NoDemoCode(Exception):
@@ -193,8 +190,7 @@ def demo_totp_code(username: str, *, at: float | None = None) -> str:
     """The code a demo staff member's authenticator app shows at `at` (seconds since the
     epoch; now by default), so the demo can be tried without a phone. Only for the demo
     users: anyone else's code stays in their own app."""
-    from allauth.mfa import app_settings as mfa_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from refunddesk.core import totp
 
     if not username.startswith(DEMO_STAFF_PREFIX):
         raise NoDemoCode(f"{username}: codes are shown only for the demo staff users "
@@ -207,8 +203,7 @@ def demo_totp_code(username: str, *, at: float | None = None) -> str:
     if secret is None:
         raise NoDemoCode(f"{username} has no authenticator (TOTP) set up; log in and set "
                          "one up in the console.")
-    counter = int(time.time() if at is None else at) // mfa_settings.TOTP_PERIOD
-    return format_hotp_value(hotp_value(secret, counter))
+    return totp.code_at(secret, time.time() if at is None else at)
 
 
 # -- demo customers ---------------------------------------------------------------------------
