@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: it needs request.user and leaves a message.
     "refunddesk.core.middleware.StaffIdleTimeoutMiddleware",
+    # Staff without a second factor set up are sent to set one up before the administration.
+    "refunddesk.console.access.AdminSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last: it wraps the API's POSTs (and only those) in their stored answer.
@@ -217,6 +219,9 @@ ACCOUNT_RATE_LIMITS = {
     # without locking the real person, who logs in from elsewhere, out of their account.
     "login_failed": "10/m/ip",
     "login_failed_user_at_address": "5/5m/key",
+    # Wrong second-factor codes of one user from anywhere (reached only with the right
+    # password): a thief of the password cannot try the codes from many addresses.
+    "login_failed_codes_of_user": "30/h/key",
     "login": "30/m/ip",
     "request_login_code": "20/m/ip,3/m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -341,6 +346,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Sent only on HTTPS responses, so it never reaches a plain-http demo.
 SECURE_HSTS_SECONDS = env_seconds("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS")

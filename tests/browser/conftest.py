@@ -48,6 +48,7 @@ def plain_http(settings):
     says too."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
 
 
 @pytest.fixture(scope="session")

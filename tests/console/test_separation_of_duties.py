@@ -49,7 +49,7 @@ def test_an_admin_cannot_make_themselves_superuser_in_the_administration(staff_c
     response = client.post(f"/admin/auth/user/{admin.pk}/change/",
                            admin_form(admin, is_superuser="on", is_staff="on"))
 
-    # then the save goes through on what they may change, and superuser status stays off
+    # then superuser status stays off (the fields are not on their form at all)
     assert response.status_code == 302
     assert fresh(admin).is_superuser is False
     assert client.get("/console/payouts/").status_code == 403
@@ -148,8 +148,9 @@ def test_a_superuser_changes_roles_in_the_administration_and_it_is_recorded(clie
     change = StaffRoleChange.objects.get(member=agent)
     assert (change.changed_by, change.source, change.roles_before, change.roles_after) == (
         root, "admin", ["agent"], ["agent", "reviewer"])
-    assert list(EmailDelivery.objects.filter(role_change=change)
-                .values_list("to_address", flat=True)) == [other_admin.email]
+    assert sorted(EmailDelivery.objects.filter(role_change=change)
+                  .values_list("to_address", flat=True)) == sorted([other_admin.email,
+                                                                    agent.email])
 
 
 def test_a_superuser_cannot_change_their_own_roles_either(client):
@@ -179,13 +180,15 @@ def test_an_admin_changes_a_colleagues_roles_on_the_staff_page(staff_client, mak
     response = client.post(f"/console/staff/{agent.pk}/roles/",
                            {"roles": ["agent", "reviewer"]})
 
-    # then it is done, recorded, shown on the page, and the other admin (only) is e-mailed
+    # then it is done, recorded, shown on the page, and the other admin and the member
+    # (not the one who made it) are e-mailed
     assert response.status_code == 302
     assert roles_of(fresh(agent)) == ["agent", "reviewer"]
     change = StaffRoleChange.objects.get(member=agent)
     assert change.changed_by == client.user
     deliveries = EmailDelivery.objects.filter(role_change=change)
-    assert [d.to_address for d in deliveries] == [other_admin.email]
+    assert sorted(d.to_address for d in deliveries) == sorted([other_admin.email,
+                                                               agent.email])
     page = client.get("/console/staff/").content.decode()
     assert "agent-console" in page and "admin-console" in page
 
@@ -252,7 +255,7 @@ def test_the_mail_to_the_other_admins_says_who_changed_which_roles(make_staff):
     changer = make_staff("admin", "admin-changer")
     agent = make_staff("agent", "agent-mailed")
     change = change_roles(agent, ["agent", "finance"], actor=changer, source="console")
-    delivery = EmailDelivery.objects.get(role_change=change)
+    delivery = EmailDelivery.objects.filter(role_change=change).first()
     delivery.language = "en"
 
     subject, text, _html = compose(delivery)
@@ -283,9 +286,97 @@ def test_the_worker_sends_the_mail_about_changed_roles(make_staff, mailoutbox):
     changer = make_staff("admin", "admin-sender")
     agent = make_staff("agent", "agent-sent")
     change = change_roles(agent, ["reviewer"], actor=changer, source="console")
-    delivery = EmailDelivery.objects.get(role_change=change)
+    delivery = EmailDelivery.objects.get(role_change=change, to_address=reader.email)
 
     assert send_delivery.call(delivery.pk) == "sent"
 
     assert [message.to for message in mailoutbox] == [[reader.email]]
+    assert delivery.to_address == reader.email
     assert "agent-sent" in mailoutbox[0].subject
+
+
+def test_the_watchers_are_the_admins_before_the_change_the_superusers_and_the_member(
+        make_staff):
+    # given two admins, a superuser, and an admin about to lose the role
+    changer = make_staff("admin", "admin-changer-2")
+    leaving = make_staff("admin", "admin-leaving")
+    root = User.objects.create_superuser("root-watch", "root-watch@example.com", "pw-2026-r")
+
+    change = change_roles(leaving, [], actor=changer, source="console")
+
+    told = sorted(EmailDelivery.objects.filter(role_change=change)
+                  .values_list("to_address", flat=True))
+    assert told == sorted([leaving.email, root.email])
+
+
+def test_an_admin_cannot_change_a_colleagues_e_mail_password_or_status(staff_client,
+                                                                       make_staff):
+    # given an admin and another admin (who would be told of role changes)
+    client = staff_client("admin", "admin-silencer")
+    other = make_staff("admin", "admin-silenced")
+
+    # when the first points the other's e-mail at themselves, or switches them off
+    client.post(f"/admin/auth/user/{other.pk}/change/",
+                admin_form(other, email="silencer@example.com", is_active=""))
+    client.post(f"/admin/auth/user/{other.pk}/password/",
+                {"password1": "taken-over-2026!", "password2": "taken-over-2026!"})
+
+    # then nothing changed
+    assert (fresh(other).email, fresh(other).is_active) == (other.email, True)
+    assert fresh(other).check_password("admin-silenced-password-2026")
+
+
+def test_an_admin_still_edits_a_customers_login(staff_client):
+    client = staff_client("admin", "admin-customers")
+    customer = User.objects.create_user("li.lei@example.com", "li.lei@example.com", "pw-cust")
+
+    client.post(f"/admin/auth/user/{customer.pk}/change/",
+                admin_form(customer, first_name="Lei"))
+
+    assert fresh(customer).first_name == "Lei"
+
+
+def test_the_role_groups_permissions_are_not_editable_even_by_a_superuser(client):
+    from django.contrib.auth.models import Group, Permission
+
+    root = User.objects.create_superuser("root-groups", "root@example.com", "pw-root-2026")
+    with_totp(root)
+    client.force_login(root)
+    admin_group = Group.objects.get(name="admin")
+    before = set(admin_group.permissions.values_list("pk", flat=True))
+    manage = Permission.objects.get(codename="manage_payouts")
+
+    client.post(f"/admin/auth/group/{admin_group.pk}/change/",
+                {"name": "admin", "permissions": [str(manage.pk)]})
+
+    assert set(admin_group.permissions.values_list("pk", flat=True)) == before
+    assert client.post(f"/admin/auth/group/{admin_group.pk}/delete/",
+                       {"post": "yes"}).status_code == 403
+
+
+def test_staff_without_a_second_factor_are_sent_to_set_one_up_before_the_administration(
+        client):
+    root = User.objects.create_superuser("root-no-totp", "root@example.com", "pw-root-2026")
+    client.force_login(root)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert "totp" in response["Location"]
+
+
+def test_the_billing_mirror_is_read_only_in_the_administration_for_superusers_too(client):
+    # given a superuser, and an order with its account in the billing mirror
+    root = User.objects.create_superuser("root-billing", "root@example.com", "pw-root-2026")
+    with_totp(root)
+    client.force_login(root)
+    order = import_order(copy.deepcopy(EXAMPLE_ORDER))
+
+    # then nobody adds balance credit, re-links an account's login or edits an order here
+    assert client.get("/admin/billing/balanceentry/add/").status_code == 403
+    client.post(f"/admin/billing/account/{order.account.pk}/change/",
+                {"user": str(root.pk), "email": "x@example.com"})
+    order.account.refresh_from_db()
+    assert (order.account.user_id, order.account.email) == (None, "li.lei@example.com")
+    page = client.get(f"/admin/billing/order/{order.pk}/change/").content.decode()
+    assert 'name="lines-0-amount_paid_minor"' not in page

@@ -183,3 +183,21 @@ def test_behind_a_proxy_the_address_comes_from_its_header(demo_staff, settings):
 ])
 def test_failures_count_against_the_address_or_its_ipv6_network(rf, remote_addr, counted_as):
     assert client_address(rf.get("/", REMOTE_ADDR=remote_addr)) == counted_as
+
+
+def test_a_password_thief_cannot_try_the_codes_from_many_addresses(demo_staff):
+    # given someone with the agent's password, failing the code from address after address
+    for number in range(30):
+        thief = Client()
+        address = f"203.0.113.{number + 10}"
+        post_password(thief, address)
+        post_code(thief, address, wrong_code(AGENT))
+
+    # when they try once more from yet another address, even the right code is refused
+    thief = Client()
+    post_password(thief, "192.0.2.200")
+    response = post_code(thief, "192.0.2.200", demo_totp_code(AGENT))
+
+    # then the one user's wrong codes over all addresses are capped (30 an hour)
+    assert TOO_MANY in response.content.decode()
+    assert logged_in_user(thief) is None

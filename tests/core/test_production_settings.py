@@ -29,6 +29,7 @@ def test_without_debug_cookies_are_https_only_and_hsts_lasts_a_year(monkeypatch)
 
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["LANGUAGE_COOKIE_SECURE"] is True
     assert settings["SECURE_HSTS_SECONDS"] == 31536000
     assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
     assert settings["SECURE_HSTS_PRELOAD"] is False

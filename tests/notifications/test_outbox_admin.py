@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
+from refunddesk.core import totp
 from refunddesk.notifications.models import EmailDelivery, Status
 from tests.notifications.conftest import submit_case
 
@@ -28,6 +29,7 @@ def staff_client(client):
     agent = get_user_model().objects.create_user("agent", "agent@example.com", "pw",
                                                  is_staff=True)
     agent.user_permissions.add(Permission.objects.get(codename="view_emaildelivery"))
+    totp.activate(agent, totp.new_secret())  # the administration wants a second factor
     client.force_login(agent)
     return client
 

@@ -54,6 +54,9 @@ def test_a_refusal_says_what_is_wrong():
         parse_amount("-5", "CNY")
     with pytest.raises(MoneyError, match=r"more decimal places than JPY has \(0\)"):
         parse_amount("5.0", "JPY")
+    with pytest.raises(MoneyError, match="too large"):
+        parse_amount("9" * 5000, "CNY")  # int() itself would refuse it with a ValueError
+    assert parse_amount("9" * 13 + ".99", "CNY") == int("9" * 15)
 
 
 def test_money_of_different_currencies_does_not_add_up():

@@ -20,6 +20,7 @@ from refunddesk.api.paging import cursor_for, cursor_id
 from refunddesk.api.schemas import Text
 from refunddesk.billing.actions import cancel_auto_renewal
 from refunddesk.billing.models import Account, Order, Subscription
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseLine
 from refunddesk.policy.money import format_amount
 
@@ -223,6 +224,6 @@ def cancel_renewal(request: HttpRequest, subscription: str) -> Any:
     if found is None:
         raise ApiError(404, "not_found", _("There is no subscription %(subscription)s.")
                        % {"subscription": subscription}, "subscription")
-    changed = cancel_auto_renewal(found, actor=found.account.user)
+    changed = cancel_auto_renewal(found, actor=customer_of(found.account))
     changed.product = found.product
     return subscription_out(changed)

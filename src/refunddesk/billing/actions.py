@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from refunddesk.billing.models import Subscription
+from refunddesk.cases.actors import require_actor
 
 log = logging.getLogger(__name__)
 
 
-def cancel_auto_renewal(subscription: Subscription, *, actor: AbstractBaseUser | None,
+def cancel_auto_renewal(subscription: Subscription, *, actor: Any,
                         now: datetime | None = None) -> Subscription:
     """Stop a subscription from renewing at the end of its current period.
 
     Idempotent: a subscription whose auto-renewal is already off is returned unchanged, so
     a double click or a replayed request records nothing new.
     """
+    actor = require_actor(actor)
     now = now or timezone.now()
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -34,6 +36,6 @@ def cancel_auto_renewal(subscription: Subscription, *, actor: AbstractBaseUser |
         subscription.is_auto_renew = False
         subscription.auto_renew_cancelled_at = now
         subscription.save(update_fields=["is_auto_renew", "auto_renew_cancelled_at"])
-    log.info("auto-renewal of subscription %s cancelled by user %s", subscription.external_id,
-             getattr(actor, "pk", None))
+    log.info("auto-renewal of subscription %s cancelled by %s", subscription.external_id,
+             actor)
     return subscription

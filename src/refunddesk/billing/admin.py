@@ -1,4 +1,13 @@
+"""The billing mirror in the administration: looked at, not edited. Orders, payments,
+usage, subscriptions and the balance ledger come from the merchant's billing system
+(import, API) and decide how much is refunded, so nobody — superusers included — edits
+them here. Products keep their names editable; their refund policy is chosen on the
+console's Policies page, which checks that a published version exists."""
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import (
@@ -11,25 +20,24 @@ from refunddesk.billing.models import (
     Subscription,
     Usage,
 )
+from refunddesk.core.read_only_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = ["line_id", "sku", "product", "billing", "service_start", "service_end",
               "list_price_minor", "amount_paid_minor", "flags"]
     raw_id_fields = ["product", "subscription"]
     show_change_link = True
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
-    extra = 0
     fields = ["payment_id", "method", "funding", "amount_minor", "paid_at", "gateway", "reference"]
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["external_id", "name", "email", "created_at"]
     search_fields = ["external_id", "name", "email", "phone"]
     raw_id_fields = ["user"]
@@ -41,10 +49,17 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["code", "name_zh", "name_en", "category", "policy_id"]
     list_filter = ["category", "policy_id"]
     search_fields = ["code", "name_zh", "name_en"]
+    readonly_fields = ["policy_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # products come with the orders that name them
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ["external_id", "account", "kind", "channel", "placed_at", "currency",
                     "is_invoiced"]
     list_filter = ["kind", "channel", "currency", "is_invoiced"]
@@ -56,13 +71,13 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Usage)
-class UsageAdmin(admin.ModelAdmin):
+class UsageAdmin(ReadOnlyAdmin):
     list_display = ["line", "metric", "quantity", "unit", "period_start", "period_end"]
     raw_id_fields = ["line"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["external_id", "account", "product", "current_period_end", "is_auto_renew"]
     list_filter = ["is_auto_renew", "product"]
     search_fields = ["external_id", "account__external_id", "account__email"]
@@ -71,19 +86,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(BalanceEntry)
-class BalanceEntryAdmin(admin.ModelAdmin):
-    """Read-only: the ledger is append-only, corrections are new entries."""
+class BalanceEntryAdmin(ReadOnlyAdmin):
+    """The ledger is append-only; its entries come from payouts, never from here."""
 
     list_display = ["account", "created_at", "kind", "currency", "amount_minor", "reference"]
     list_filter = ["kind", "currency"]
     search_fields = ["account__external_id", "reference"]
     list_select_related = ["account"]
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 admin.site.site_header = _("RefundDesk administration")

@@ -1,10 +1,8 @@
 """Administration of cases: reason categories are edited here; cases, their events,
 documents and messages are only looked at (every change goes through cases/actions.py)."""
 
-from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from refunddesk.cases.models import (
     ApprovalLimit,
@@ -16,7 +14,7 @@ from refunddesk.cases.models import (
     RefundCase,
     RejectionReason,
 )
-from refunddesk.core.read_only_admin import ReadOnlyAdmin
+from refunddesk.core.read_only_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(ReasonCategory, RejectionReason)
@@ -29,17 +27,6 @@ class ManagedReasonAdmin(admin.ModelAdmin):
 class ApprovalLimitAdmin(admin.ModelAdmin):
     list_display = ["group", "currency", "limit_minor"]
     list_filter = ["group", "currency"]
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CaseLineInline(ReadOnlyInline):

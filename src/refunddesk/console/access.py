@@ -70,3 +70,21 @@ def console_view(check: Callable[[Any], bool] = permissions.can_view,
 
 
 staff_required = console_view()
+
+
+class AdminSecondFactorMiddleware:
+    """The administration asks for the second factor like the console: allauth asks for the
+    code at login only of those who have one set up, so a superuser made on the command line
+    (or an admin who never opened the console) would otherwise use /admin/ on a password
+    alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (request.path_info.startswith("/admin/") and request.user.is_authenticated
+                and request.user.is_staff):
+            redirect = second_factor_redirect(request)
+            if redirect is not None:
+                return redirect
+        return self.get_response(request)

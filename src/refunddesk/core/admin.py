@@ -2,10 +2,13 @@
 
 Django's own user admin lets anyone with "change user" tick *Superuser status* or add any
 group — on themselves too — so the admin role could make itself finance or a superuser.
-Here only a superuser sees superuser status, staff status, raw permissions and groups;
-nobody changes their own; an admin cannot touch a superuser's account; roles change
-through core/role_changes.py (audited, the other admins e-mailed); and superusers are
-made on the command line only (`refunddesk createsuperuser`).
+Here only a superuser sees staff status and roles (superuser status is shown, never
+edited: superusers are made on the command line only, `refunddesk createsuperuser`);
+raw permissions are not offered at all (powers come from roles); nobody changes their own;
+an admin changes customers' accounts only — a staff member's e-mail, password or active
+flag would let them silence or impersonate a colleague; roles change through
+core/role_changes.py (audited, the watchers e-mailed); the role groups' permissions are
+the role table's (core/staff.py), not editable here.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from refunddesk.core.staff import ROLES
 # What the fields of Django's user admin are, for deciding who sees which.
 ACCOUNT_FIELDS = ("username", "password", "first_name", "last_name", "email", "is_active",
                   "last_login", "date_joined")
-SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser", "groups")
 
 
 class StaffUserAdmin(UserAdmin):
@@ -77,6 +80,12 @@ class StaffUserAdmin(UserAdmin):
         # An admin who could change a superuser's password or e-mail could become them.
         return users if request.user.is_superuser else users.filter(is_superuser=False)
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if (obj is not None and not request.user.is_superuser and not self._is_own(request, obj)
+                and _is_staff_member(obj)):
+            return False  # an admin takes a colleague's roles away on the Staff page
+        return bool(super().has_change_permission(request, obj))
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People leave by being made inactive: their decisions keep their names.
         return bool(request.user.is_superuser and not self._is_own(request, obj))
@@ -103,8 +112,18 @@ class StaffUserAdmin(UserAdmin):
             change_roles(member, roles, actor=request.user, source=RoleChangeSource.ADMIN)
 
 
+def _is_staff_member(user: Any) -> bool:
+    return bool(user.is_staff or user.is_superuser or roles_of(user))
+
+
 class SuperuserGroupAdmin(GroupAdmin):
-    """What a role may do is the role table's (core/staff.py); groups are for superusers."""
+    """What a role may do is the role table's (core/staff.py); groups are for superusers,
+    and the role groups cannot be renamed, re-permitted or deleted here."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.name in ROLES:
+            return ["name", "permissions"]
+        return []
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
@@ -119,7 +138,7 @@ class SuperuserGroupAdmin(GroupAdmin):
         return bool(request.user.is_superuser)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)
+        return bool(request.user.is_superuser and (obj is None or obj.name not in ROLES))
 
 
 @admin.register(StaffRoleChange)

@@ -9,7 +9,11 @@ minutes. So (settings.ACCOUNT_RATE_LIMITS):
   fail so often a minute, whatever the users it tries, and its failures cost nothing at
   another address;
 - USER_AT_ADDRESS, counted here, slows guessing one user's password or code from one
-  address much more: a few tries in some minutes, then refused — there, only.
+  address much more: a few tries in some minutes, then refused — there, only;
+- CODES_OF_USER caps one user's wrong second-factor codes over all addresses (some tens an
+  hour). Only someone who has just given the right password reaches the code, so this cap
+  cannot be used by a stranger who only knows the user name; it stops a thief of the
+  password from trying the million codes from a million addresses.
 
 Guessing from many addresses at once is left to the second factor (staff) and to the
 reverse proxy's own limits (docs/deploy.md, "Security"). Only allauth's public pieces are
@@ -31,6 +35,8 @@ from refunddesk.core.ratelimit import client_ip
 
 # The rate of ACCOUNT_RATE_LIMITS that counts one user's failures at one address.
 USER_AT_ADDRESS = "login_failed_user_at_address"
+# The rate that counts one user's wrong codes wherever they come from.
+CODES_OF_USER = "login_failed_codes_of_user"
 
 # One subscriber gets a whole /64 of IPv6 addresses: counting each address alone would give
 # them billions of tries.
@@ -73,10 +79,13 @@ class PerAddressCodeCheck:
     user: Any
 
     def clean_code(self) -> str:
-        who = f"mfa-user-{self.user.pk}"
-        take_attempt(context.request, who)
+        request, who = context.request, f"mfa-user-{self.user.pk}"
+        if not ratelimit.consume(request, action=CODES_OF_USER, key=who):
+            raise get_account_adapter().validation_error("too_many_login_attempts")
+        take_attempt(request, who)
         code = str(super().clean_code())  # type: ignore[misc]
-        forget_attempts(context.request, who)
+        forget_attempts(request, who)
+        ratelimit.clear(request, action=CODES_OF_USER, key=who)
         return code
 
 

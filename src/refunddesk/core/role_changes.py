@@ -3,7 +3,9 @@ administration or the command line.
 
 Separation of duties rests on roles, so a change of them is guarded and watched: only an
 admin (or a superuser) changes roles, never their own; the change and its audit row are
-written in one transaction, and the other admins are e-mailed in it.
+written in one transaction, and the watchers are e-mailed in it: the admins as they were
+*before* the change (an admin who loses the role is told too), the superusers, and the
+member — everyone but the person who made it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +52,17 @@ def require_change_roles(actor: Any, member: Any) -> None:
         raise NotPermitted(_("Only a superuser changes the roles of a superuser."))
 
 
+def watchers(member: Any, actor: Any) -> list[str]:
+    """Who is told of a change of `member`'s roles, read before the change."""
+    users = (get_user_model().objects
+             .filter(Q(groups__name="admin", is_staff=True) | Q(is_superuser=True)
+                     | Q(pk=member.pk), is_active=True)
+             .exclude(email="").distinct().order_by("pk"))
+    if isinstance(actor, AbstractBaseUser):
+        users = users.exclude(pk=actor.pk)
+    return list(dict.fromkeys(users.values_list("email", flat=True)))
+
+
 def change_roles(member: Any, roles: Iterable[str], *, actor: Any, source: str,
                  now: datetime | None = None) -> StaffRoleChange | None:
     """Give `member` exactly `roles`. Returns the audit row, or None when nothing changed.
@@ -59,12 +74,15 @@ def change_roles(member: Any, roles: Iterable[str], *, actor: Any, source: str,
         raise RoleChangeError(_("Not a role: %(roles)s.") % {"roles": ", ".join(unknown)})
     wanted = [role for role in ROLES if role in wanted]
     require_change_roles(actor, member)
-    from refunddesk.notifications.outbox import notify_admins_of_role_change
+    from refunddesk.notifications.outbox import notify_of_role_change
 
     with transaction.atomic():
+        # Locked, so two changes at once record what each really found before it.
+        member = type(member).objects.select_for_update().get(pk=member.pk)
         before = roles_of(member)
         if before == wanted:
             return None
+        told = watchers(member, actor)
         groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
         if any(role not in groups for role in wanted):
             groups = ensure_role_groups()  # a role group deleted since the migrations
@@ -78,5 +96,5 @@ def change_roles(member: Any, roles: Iterable[str], *, actor: Any, source: str,
             at=now or timezone.now(), member=member,
             changed_by=actor if isinstance(actor, AbstractBaseUser) else None,
             source=RoleChangeSource(source), roles_before=before, roles_after=wanted)
-        notify_admins_of_role_change(change)
+        notify_of_role_change(change, told)
     return change

@@ -46,22 +46,19 @@ def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
     return deliveries
 
 
-def notify_admins_of_role_change(change: StaffRoleChange) -> list[EmailDelivery]:
-    """Tell every other admin (not the one who made it) of a change of staff roles, in the
-    desk's language; queued in the change's transaction like every e-mail."""
+def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
+                          ) -> list[EmailDelivery]:
+    """Tell `addresses` (core/role_changes.py decides whom) of a change of staff roles, in
+    the desk's language; queued in the change's transaction like every e-mail."""
     from django.conf import settings
-    from django.contrib.auth import get_user_model
 
     from refunddesk.notifications.tasks import send_delivery
 
-    admins = (get_user_model().objects.filter(groups__name="admin", is_active=True,
-                                              is_staff=True)
-              .exclude(pk=change.changed_by_id).exclude(email="").distinct().order_by("pk"))
     now = timezone.now()
     deliveries = EmailDelivery.objects.bulk_create(
-        EmailDelivery(role_change=change, kind=Kind.ROLES_CHANGED, to_address=admin.email,
+        EmailDelivery(role_change=change, kind=Kind.ROLES_CHANGED, to_address=address,
                       language=settings.LANGUAGE_CODE, created_at=now)
-        for admin in admins)
+        for address in addresses)
     for delivery in deliveries:
         send_delivery.enqueue(delivery.pk)
     return deliveries

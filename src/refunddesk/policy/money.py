@@ -15,6 +15,9 @@ from babel.numbers import get_currency_precision, list_currencies
 
 # Integer powers of ten by exponent; no currency has more than four minor digits.
 TEN_TO_THE: tuple[int, ...] = tuple(10**n for n in range(8))
+# Whole digits an amount may have: a trillion and more is no refund, and with the minor
+# digits it stays inside the database's 64-bit integers.
+MAX_WHOLE_DIGITS = 13
 
 
 class MoneyError(ValueError):
@@ -64,6 +67,8 @@ def parse_amount(text: object, currency: str) -> int:
             raise MoneyError("must not be negative")
         raise MoneyError("not a decimal amount: use the digits 0-9 and one \".\" "
                          "(like \"960.00\")")
+    if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+        raise MoneyError(f"too large: at most {MAX_WHOLE_DIGITS} digits before the point")
     if dot:
         if not (fraction.isascii() and fraction.isdigit()):
             raise MoneyError("not a decimal amount: use the digits 0-9 and one \".\" "

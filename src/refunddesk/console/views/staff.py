@@ -86,8 +86,8 @@ def staff_roles(request: HttpRequest, user_id: int) -> HttpResponse:
                     messages.info(request, _("Nothing changed: %(name)s already has these "
                                              "roles.") % {"name": member.get_username()})
                 else:
-                    messages.success(request, _("The roles of %(name)s are changed; the other "
-                                                "admins are told by e-mail.")
+                    messages.success(request, _("The roles of %(name)s are changed; the admins "
+                                                "are told by e-mail.")
                                      % {"name": member.get_username()})
                 return redirect("console:staff")
         status = 400
