@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
+from refunddesk.cases.events import CaseEventType as E
 
 
 class NotAPerson:
@@ -55,13 +56,13 @@ class AccountHolder(NotAPerson):
 Actor = AbstractBaseUser | SystemActor | AccountHolder
 
 # What the desk does by itself, each with the narrow list of what it may do.
-AUTO_DECISION = SystemActor("auto_decision", frozenset({"approved", "routed_to_review"}),
+AUTO_DECISION = SystemActor("auto_decision", frozenset({E.APPROVED, E.ROUTED_TO_REVIEW}),
                             _("RefundDesk (automatic decision)"))
 DEADLINES = SystemActor("deadlines", frozenset({
-    "closed_info_deadline", "closed_appeal_window", "escalated"}),
+    E.CLOSED_INFO_DEADLINE, E.CLOSED_APPEAL_WINDOW, E.ESCALATED}),
     _("RefundDesk (deadline)"))
 PAYOUT_RUNNER = SystemActor("payout_runner", frozenset({
-    "payouts_submitted", "payout_failed", "all_settled"}), _("RefundDesk (payouts)"))
+    E.PAYOUTS_SUBMITTED, E.PAYOUT_FAILED, E.ALL_SETTLED}), _("RefundDesk (payouts)"))
 # Whoever runs `refunddesk …` on the server already holds it; still only these powers.
 COMMAND_LINE = SystemActor("command_line", frozenset({
     "api_key.create", "api_key.revoke", "staff.change_roles"}), _("command line"))

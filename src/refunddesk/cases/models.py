@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order, OrderLine
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.states import State
 from refunddesk.policy.money import Money
 
@@ -251,7 +252,7 @@ class CaseEvent(models.Model):
                               on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="case_events")
     actor_kind = models.CharField(_("acting as"), max_length=12)  # customer | staff | system
-    action = models.CharField(_("what"), max_length=40)
+    action = models.CharField(_("what"), max_length=40, choices=CaseEventType.choices)
     from_state = models.CharField(_("state before"), max_length=20, blank=True)
     to_state = models.CharField(_("state after"), max_length=20, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)

@@ -16,17 +16,6 @@ from refunddesk.payouts.models import Destination, FallbackReason, Payout, Payou
 from refunddesk.payouts.presenting import method_label
 
 
-def payout_event_labels() -> dict[str, str]:
-    return {
-        "payouts_submitted": _("Payouts sent to the payment providers"),
-        "payout_failed": _("A payout failed"),
-        "all_settled": _("All payouts arrived"),
-        "retry": _("Failed payout sent again"),
-        "redirect_to_balance": _("Failed payout redirected to the account balance"),
-        "record_paid_outside": _("Failed payout recorded as paid outside RefundDesk"),
-    }
-
-
 def payout_detail_labels() -> dict[str, str]:
     return {
         "payout": _("payout"), "replaces": _("replaces payout"), "amount": _("amount"),

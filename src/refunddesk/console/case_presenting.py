@@ -20,13 +20,13 @@ from refunddesk.billing.models import TermUnit, Usage
 from refunddesk.cases import permissions, sla
 from refunddesk.cases.actors import system_label
 from refunddesk.cases.document_kinds import label as document_kind_label
+from refunddesk.cases.events import staff_label
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import ALLOWED_TYPES
 from refunddesk.console.case_payouts import (
     destination_name,
     payout_detail_labels,
-    payout_event_labels,
 )
 from refunddesk.policy.explain import reason_text, rule_name
 from refunddesk.policy.money import format_amount
@@ -173,29 +173,6 @@ def document_rows(case: RefundCase) -> list[DocumentRow]:
 
 # -- the audit timeline ---------------------------------------------------------------------
 
-def event_labels() -> dict[str, str]:
-    return {
-        "submitted": _("Request received"),
-        "routed_to_review": _("Sent to review"),
-        "approved": _("Approved"),
-        "approval_proposed": _("Approval proposed (waits for a second person)"),
-        "approval_declined": _("Proposed approval declined"),
-        "information_requested": _("Information requested"),
-        "supplemented": _("Customer answered"),
-        "documents_added": _("Documents added"),
-        "message_posted": _("Message"),
-        "note_added": _("Internal note"),
-        "rejected": _("Rejected"),
-        "appealed": _("Appealed"),
-        "withdrawn": _("Withdrawn"),
-        "assigned": _("Assigned"),
-        "escalated": _("Escalated to a reviewer"),
-        "closed_info_deadline": _("Closed: information not received by the deadline"),
-        "closed_appeal_window": _("Closed: not appealed in time"),
-        **payout_event_labels(),
-    }
-
-
 def detail_labels() -> dict[str, str]:
     return {
         "lines": _("lines"), "total": _("total"), "handling": _("handling"),
@@ -262,9 +239,9 @@ def actor_text(event: CaseEvent) -> str:
 
 
 def event_rows(case: RefundCase) -> list[EventRow]:
-    labels, keys = event_labels(), detail_labels()
+    keys = detail_labels()
     return [EventRow(
-        event=event, label=labels.get(event.action, event.action.replace("_", " ")),
+        event=event, label=staff_label(event.action),
         actor=actor_text(event),
         from_state=state_label(event.from_state) if event.from_state else "",
         to_state=state_label(event.to_state) if event.to_state else "",

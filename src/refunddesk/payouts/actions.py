@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.cases import sla
 from refunddesk.cases.actions._base import locked, move, record
 from refunddesk.cases.errors import CaseError
+from refunddesk.cases.events import EVENT_FOR_TRANSITION
 from refunddesk.cases.states import State
 from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
 from refunddesk.payouts.permissions import require_manage
@@ -68,7 +69,7 @@ def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[
     if case.state == State.PAYOUT_FAILED and not others_failed:
         move(case, action)
         case.save(update_fields=["state", "updated_at"])
-    record(case, action, actor=actor, before=before, now=now,
+    record(case, EVENT_FOR_TRANSITION[action], actor=actor, before=before, now=now,
            data={"replaces": str(old.pk), **payout_details(new), **data})
     settle_one(case, now=now, ended=[new] if new.state == PayoutState.SUCCEEDED else [])
     return new

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from refunddesk.cases.actions._base import event, move
 from refunddesk.cases.actors import PAYOUT_RUNNER
+from refunddesk.cases.events import EVENT_FOR_TRANSITION
 from refunddesk.cases.models import CaseEvent, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.notifications.outbox import notify
@@ -90,8 +91,8 @@ def settle(case: RefundCase, payouts: list[Payout], settling: Settling) -> None:
 
     def moved(action: str, data: dict[str, str] | None = None) -> None:
         before = move(case, action)
-        settling.events.append(event(case, action, actor=PAYOUT_RUNNER, before=before, now=now,
-                                     data=data))
+        settling.events.append(event(case, EVENT_FOR_TRANSITION[action], actor=PAYOUT_RUNNER,
+                                     before=before, now=now, data=data))
 
     if case.state == State.APPROVED and any(state != PayoutState.PENDING for state in states):
         moved("payouts_submitted")

@@ -24,6 +24,7 @@ from refunddesk.cases.errors import (  # noqa: F401 (re-exported)
     NotPermitted,
     NotRefundable,
 )
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
 from refunddesk.cases.states import holds_lines, next_state
 from refunddesk.cases.uploads import CheckedUpload, check_upload, storage_name
@@ -35,7 +36,7 @@ def actor_kind(actor: Actor) -> str:
     return kind_of(require_actor(actor))
 
 
-def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
+def event(case: RefundCase, action: CaseEventType, *, actor: Actor, before: str, now: datetime,
           data: dict[str, Any] | None = None, visible: bool = True, via: str = ""
           ) -> CaseEvent:
     """The audit event of a change, not yet written (for callers writing many at once).
@@ -43,6 +44,7 @@ def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: date
     Every change passes here, so here a missing actor, or a system actor doing what it
     may not, is refused (and the caller's transaction with it)."""
     actor = require_actor(actor)
+    action = CaseEventType(action)  # a misspelt event type fails the change
     data = {**(data or {}), "via": via} if via else (data or {})
     if isinstance(actor, SystemActor):
         require_system_may(actor, action)
@@ -52,7 +54,8 @@ def event(case: RefundCase, action: str, *, actor: Actor, before: str, now: date
         from_state=before, to_state=case.state, data=data, is_customer_visible=visible)
 
 
-def record(case: RefundCase, action: str, *, actor: Actor, before: str, now: datetime,
+def record(case: RefundCase, action: CaseEventType, *, actor: Actor, before: str,
+           now: datetime,
            data: dict[str, Any] | None = None, visible: bool = True, via: str = ""
            ) -> CaseEvent:
     written = event(case, action, actor=actor, before=before, now=now, data=data,

@@ -32,6 +32,7 @@ from refunddesk.cases.actions._base import (
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
 from refunddesk.cases.actors import person
 from refunddesk.cases.assessing import NoPolicy, assess_order
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
@@ -83,7 +84,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
                             "handling": assessment.handling, "channel": channel}
     if identity_check:
         data["identity_check"] = identity_check
-    events = [event(case, "submitted", actor=actor, before="", now=now, data=data)]
+    events = [event(case, CaseEventType.SUBMITTED, actor=actor, before="", now=now, data=data)]
     order_lines = {line.line_id: line for line in order.lines.all()}
     lines = [CaseLine(case=case, order_line=order_lines[result.id], rule=result.rule or "",
                       excluded_reason=result.excluded or "", assessed_minor=result.refund)
@@ -127,7 +128,7 @@ def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via
         case.proposal, case.proposed_by = None, None
         sla.refresh(case)
         case.save()
-        record(case, "withdrawn", actor=actor, before=before, now=now, via=via)
+        record(case, CaseEventType.WITHDRAWN, actor=actor, before=before, now=now, via=via)
         emit_case("case.withdrawn", case, now=now)
     return case
 
@@ -151,7 +152,7 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
             Message.objects.create(case=case, author=person(actor),
                                    author_kind=actor_kind(actor), body=message.strip(),
                                    created_at=now)
-        record(case, "supplemented", actor=actor, before=before, now=now,
+        record(case, CaseEventType.SUPPLEMENTED, actor=actor, before=before, now=now,
                data={"documents": [d.name for d in documents]})
     return case
 
@@ -168,7 +169,7 @@ def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedF
         if not holds_lines(case.state) or case.state == State.REFUNDED:
             raise CaseError(_("This case is finished; it takes no more documents."))
         documents = store(case, checked, actor=actor, now=now)
-        record(case, "documents_added", actor=actor, before=case.state, now=now,
+        record(case, CaseEventType.DOCUMENTS_ADDED, actor=actor, before=case.state, now=now,
                data={"documents": [d.name for d in documents]}, via=via)
     return documents
 
@@ -197,8 +198,10 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
             sla.responded(case, now)
             case.save(update_fields=["first_responded_at", "sla_due_at", "updated_at"])
             notify(case, "message")
-        record(case, "note_added" if is_internal else "message_posted", actor=actor,
-               before=case.state, now=now, visible=not is_internal, via=via)
+        kind_of_post = (CaseEventType.NOTE_ADDED if is_internal
+                        else CaseEventType.MESSAGE_POSTED)
+        record(case, kind_of_post, actor=actor, before=case.state, now=now,
+               visible=not is_internal, via=via)
     return message
 
 
@@ -224,7 +227,7 @@ def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[Uploa
         sla.restart_for_appeal(case, now)
         case.save()
         documents = store(case, checked, actor=actor, now=now)
-        record(case, "appealed", actor=actor, before=before, now=now,
+        record(case, CaseEventType.APPEALED, actor=actor, before=before, now=now,
                data={"documents": [d.name for d in documents]}, via=via)
         notify(case, "appeal_received")
         emit_case("case.appealed", case, now=now)

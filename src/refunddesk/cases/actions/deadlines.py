@@ -10,6 +10,7 @@ from django.db import transaction
 
 from refunddesk.cases import permissions, sla
 from refunddesk.cases.actions._base import Actor, locked, move, record
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.notifications.outbox import notify
@@ -17,7 +18,7 @@ from refunddesk.notifications.outbox import notify
 
 def close_after_info_deadline(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """The customer did not send what was asked by the deadline: close with a notice."""
-    permissions.require_system(actor, "closed_info_deadline")
+    permissions.require_system(actor, CaseEventType.CLOSED_INFO_DEADLINE)
     with transaction.atomic():
         case = locked(case)
         if (case.state != State.AWAITING_CUSTOMER or case.info_due is None
@@ -28,7 +29,7 @@ def close_after_info_deadline(case: RefundCase, *, actor: Actor, now: datetime) 
         case.sla_paused_at = None
         sla.refresh(case)
         case.save()
-        record(case, "closed_info_deadline", actor=actor, before=before, now=now,
+        record(case, CaseEventType.CLOSED_INFO_DEADLINE, actor=actor, before=before, now=now,
                data={"due": missed.isoformat()})
         notify(case, "closed")
     return True
@@ -36,7 +37,7 @@ def close_after_info_deadline(case: RefundCase, *, actor: Actor, now: datetime) 
 
 def close_after_appeal_window(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """A rejection nobody appealed in time becomes final."""
-    permissions.require_system(actor, "closed_appeal_window")
+    permissions.require_system(actor, CaseEventType.CLOSED_APPEAL_WINDOW)
     with transaction.atomic():
         case = locked(case)
         if case.state != State.REJECTED:
@@ -46,14 +47,14 @@ def close_after_appeal_window(case: RefundCase, *, actor: Actor, now: datetime) 
             return False
         before = move(case, "appeal_window_passed")
         case.save()
-        record(case, "closed_appeal_window", actor=actor, before=before, now=now,
+        record(case, CaseEventType.CLOSED_APPEAL_WINDOW, actor=actor, before=before, now=now,
                data={"closed": closes.isoformat()})
     return True
 
 
 def escalate_overdue(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     """A case in review past its due time goes to the reviewers' queue (once)."""
-    permissions.require_system(actor, "escalated")
+    permissions.require_system(actor, CaseEventType.ESCALATED)
     with transaction.atomic():
         case = locked(case)
         if (case.state != State.IN_REVIEW or case.escalated_at is not None
@@ -64,7 +65,7 @@ def escalate_overdue(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
         previous = case.assignee.get_username() if case.assignee else ""
         case.escalated_at, case.assignee = now, None
         case.save()
-        record(case, "escalated", actor=actor, before=before, now=now, visible=False,
+        record(case, CaseEventType.ESCALATED, actor=actor, before=before, now=now, visible=False,
                data={"reason": "overdue", "due": case.sla_due_at.isoformat(),
                      "from": previous})
     return True

@@ -27,6 +27,7 @@ from refunddesk.cases.actions._base import (
 from refunddesk.cases.actors import AUTO_DECISION, person
 from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.errors import ApprovalChanged
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, Message, RefundCase, RejectionReason
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
@@ -48,11 +49,11 @@ def first_move(case: RefundCase, *, handling: str, now: datetime) -> CaseEvent:
         case.state = next_state(before, "auto_approve")
         case.approved_total_minor, case.decided_at = case.assessed_total_minor, now
         sla.refresh(case)
-        return event(case, "approved", actor=AUTO_DECISION, before=before, now=now,
+        return event(case, CaseEventType.APPROVED, actor=AUTO_DECISION, before=before, now=now,
                      data={"approved": case.assessment["total"], "automatic": True})
     case.state = next_state(before, "route_to_review")
     sla.refresh(case)
-    return event(case, "routed_to_review", actor=AUTO_DECISION, before=before, now=now)
+    return event(case, CaseEventType.ROUTED_TO_REVIEW, actor=AUTO_DECISION, before=before, now=now)
 
 
 def automatic_decision() -> dict[str, Any]:
@@ -89,7 +90,7 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         case.save()
         Message.objects.create(case=case, author=person(actor), author_kind=actor_kind(actor),
                                body=questions.strip(), created_at=now)
-        record(case, "information_requested", actor=actor, before=before, now=now,
+        record(case, CaseEventType.INFORMATION_REQUESTED, actor=actor, before=before, now=now,
                data={"due": due.isoformat(), "documents": documents}, via=via)
         notify(case, "info_requested")
     return case
@@ -153,7 +154,7 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
         if threshold is not None and total > threshold:
             case.proposal, case.proposed_by = proposal, actor
             case.save()
-            record(case, "approval_proposed", actor=actor, before=case.state, now=now,
+            record(case, CaseEventType.APPROVAL_PROPOSED, actor=actor, before=case.state, now=now,
                    visible=False, data=_figures(case, proposal), via=via)
             return case
         _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now, via=via)
@@ -204,7 +205,7 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str, seen: str | N
         dropped = case.proposal
         case.proposal, case.proposed_by = None, None
         case.save()
-        record(case, "approval_declined", actor=actor, before=case.state, now=now,
+        record(case, CaseEventType.APPROVAL_DECLINED, actor=actor, before=case.state, now=now,
                visible=False, data={**_figures(case, dropped), "reason": note.strip()})
     return case
 
@@ -234,7 +235,7 @@ def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_b
         line.approved_minor = proposal["amounts"][line.order_line.line_id]
         line.save(update_fields=["approved_minor"])
     plan_payouts(case, now=now)
-    record(case, "approved", actor=actor, before=before, now=now, data=data, via=via)
+    record(case, CaseEventType.APPROVED, actor=actor, before=before, now=now, data=data, via=via)
     notify(case, "appeal_decided" if before == State.APPEALED else "decided")
     emit_case("case.decided", case, now=now, decision=_decision(
         "approved", automatic=isinstance(actor, SystemActor), appeal=before == State.APPEALED,
@@ -268,7 +269,7 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
         case.save()
         Message.objects.create(case=case, author=person(actor), author_kind=actor_kind(actor),
                                body=message.strip(), created_at=now)
-        record(case, "rejected", actor=actor, before=before, now=now,
+        record(case, CaseEventType.REJECTED, actor=actor, before=before, now=now,
                data={"reason": reason.code if reason else "", "message": message.strip()},
                via=via)
         notify(case, "appeal_decided" if before == State.APPEALED else "decided")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions
 from refunddesk.cases.actions._base import Actor, CaseError, locked, move, record
+from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import TERMINAL_STATES
 
@@ -41,7 +42,7 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
             return case
         case.assignee = assignee
         case.save(update_fields=["assignee", "updated_at"])
-        record(case, "assigned", actor=actor, before=case.state, now=now, visible=False,
+        record(case, CaseEventType.ASSIGNED, actor=actor, before=case.state, now=now, visible=False,
                data={"from": _name(before), "to": _name(assignee)})
     return case
 
@@ -65,6 +66,6 @@ def escalate(case: RefundCase, *, actor: Actor, reason: str, assignee: Any = Non
         before = move(case, "escalate")
         case.escalated_at, case.assignee = now, assignee
         case.save()
-        record(case, "escalated", actor=actor, before=before, now=now, visible=False,
+        record(case, CaseEventType.ESCALATED, actor=actor, before=before, now=now, visible=False,
                data={"reason": reason.strip(), "to": _name(assignee)})
     return case

@@ -27,3 +27,11 @@ def money(value: Any, currency: str | None = None) -> str:
 def name_for(thing: Any, language: str) -> str:
     """A product's or reason's name in the viewer's language."""
     return str(thing.name_for(language or "")) if thing is not None else ""
+
+
+@register.filter
+def customer_event_label(action: str) -> str:
+    """The customer's words for an event of their case's timeline (cases/events.py)."""
+    from refunddesk.cases.events import customer_label
+
+    return customer_label(action)
