@@ -5,6 +5,7 @@ all, and the worker finds the plan as soon as it is committed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db.models import OuterRef, Q, Subquery, Sum
@@ -24,7 +25,9 @@ from refunddesk.payouts.models import (
     Payout,
     PayoutState,
 )
-from refunddesk.payouts.planning import PlanError, PlannedPayout, plan, shares_of
+from refunddesk.payouts.planning import PlanError, PlannedPayout, Share, plan, shares_of
+from refunddesk.policies.store import policy_by_ref
+from refunddesk.policy import routing
 from refunddesk.policy.money import format_amount, parse_amount
 
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
@@ -54,9 +57,12 @@ def left_to_refund(case: RefundCase) -> dict[str, int]:
 def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
     payments = {payment.payment_id: payment for payment in payments_left(case)}
     left = {payment_id: payment.left for payment_id, payment in payments.items()}
+    approved = case.approved_total_minor or 0
     shares = shares_of(case.assessment, lambda text: parse_amount(text, case.currency))
+    if approved > sum(max(0, left.get(share.payment, 0)) for share in shares):
+        shares += goodwill_shares(case, payments.values(), shares)
     try:
-        planned = plan(shares, case.approved_total_minor or 0, left)
+        planned = plan(shares, approved, left)
     except PlanError:
         room = sum(max(0, left.get(share.payment, 0)) for share in shares)
         raise CaseError(_("The payments this refund goes back to have only %(left)s "
@@ -75,6 +81,26 @@ def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
             currency=case.currency, created_at=now, next_attempt_at=now,
             expected_at=sla.payout_expected(case, method, now)))
     return Payout.objects.bulk_create(payouts)
+
+
+def goodwill_shares(case: RefundCase, payments: Iterable[Payment], shares: Sequence[Share]
+                    ) -> list[Share]:
+    """The order's payments the assessment gave nothing, as shares of nothing routed by the
+    case's policy: staff who grant more than the assessed payments can take (a goodwill or
+    appeal amount on an assessment of 0.00) spread it over what the order's payments still
+    have left, by the same routing rules as the assessment."""
+    assessed = {share.payment for share in shares}
+    destination = policy_by_ref(case.policy_ref).destination
+    invoiced = case.order.is_invoiced
+    extra = []
+    for payment in payments:
+        if payment.payment_id in assessed:
+            continue
+        route = routing.route_of(destination, method=payment.method, funding=payment.funding,
+                                 invoiced=invoiced)
+        extra.append(Share(payment.payment_id, payment.method, payment.funding,
+                           route.destination, 0, route.fallback))
+    return extra
 
 
 def route_of(item: PlannedPayout, payment: Payment, now: datetime) -> tuple[str, str, str]:

@@ -35,6 +35,7 @@ from refunddesk.policy.calendar import (
 from refunddesk.policy.consumption import NOTHING, consumed_amount
 from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, read_facts
 from refunddesk.policy.money import allocate, format_amount, round_half_up
+from refunddesk.policy.routing import route_of
 from refunddesk.policy.schema import Conditions, Policy, Rule
 
 HANDLING_ORDER = {"approve": 0, "review": 1, "suggest": 2}
@@ -391,24 +392,14 @@ class _Run:
         )
 
     def allocate(self, total: int) -> list[AllocationEntry]:
-        destination = self.policy.destination
-        cash_route = destination.cash
-        if self.order.invoiced and destination.invoiced is not None:
-            cash_route = destination.invoiced
         entries = []
         for index in sorted(self.allocation):
             amount = self.allocation[index]
             if not amount:
                 continue
             payment = self.order.payments[index]
-            fallback = destination.fallback if cash_route == "original" else None
-            route: str
-            if payment.funding == "cash":
-                route = cash_route
-                if route == "original" and payment.method in destination.unavailable_methods:
-                    route, fallback = destination.fallback or "balance", None
-            else:
-                route, fallback = payment.funding, None  # balance, gift, voucher: in kind
+            route, fallback = route_of(self.policy.destination, method=payment.method,
+                                       funding=payment.funding, invoiced=self.order.invoiced)
             entries.append(AllocationEntry(payment.id, payment.method, payment.funding, route,
                                            amount, fallback))
             self.steps.append(("allocation", {
