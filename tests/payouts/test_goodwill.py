@@ -84,7 +84,7 @@ def test_a_grant_beyond_what_the_orders_payments_have_left_is_refused(settings, 
     case = appealed(excluded_case(amount="30.00"))
     reviewer = staff_member("reviewer-too-much", "reviewer")
 
-    with pytest.raises(actions.CaseError, match="30.00"):
+    with pytest.raises(actions.CaseError, match=r"30\.00"):
         actions.approve(case, actor=reviewer, amounts={"1": 3900},
                         justification="Goodwill.", now=AFTER_FIVE_DAYS + timedelta(days=2))
 
