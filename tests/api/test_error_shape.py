@@ -394,7 +394,7 @@ def test_a_server_error_is_a_500_in_the_error_shape_without_a_traceback(
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(cases_api, "assess_order", failing)
+    monkeypatch.setattr(cases_api, "assess_groups", failing)
     client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en",
                     HTTP_AUTHORIZATION=f"Bearer {writer.secret}")
     order = fresh_order()

@@ -30,6 +30,7 @@ from tests.api.conftest import (
     fresh_order,
 )
 from tests.payouts.builders import approved_case
+from tests.portal.builders import mixed_order
 from tests.staff import staff_member
 
 # Per operation; with four operations the module stays well under a minute.
@@ -77,6 +78,26 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
     assert set(error["properties"]) == {"code", "message", "field"}
 
 
+def test_the_document_describes_every_case_opened_and_a_quote_per_policy(stranger):
+    # Given the document
+    document = stranger.get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+
+    # Then opening cases answers the first case with every case opened beside it
+    created = document["paths"]["/api/v1/cases"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OpenedCasesOut"}
+    opened = schemas["OpenedCasesOut"]
+    assert set(schemas["CaseOut"]["properties"]) < set(opened["properties"])
+    assert opened["properties"]["cases"]["items"] == {"$ref": "#/components/schemas/CaseOut"}
+    assert "cases" in opened["required"]
+    # And a quote has one group per policy, its single assessment null when there are more
+    quote = schemas["QuoteOut"]["properties"]
+    assert quote["groups"]["items"] == {"$ref": "#/components/schemas/QuoteGroupOut"}
+    assert {"type": "null"} in quote["assessment"]["anyOf"]
+    assert set(schemas["QuoteGroupOut"]["properties"]) == {"policy", "lines", "assessment"}
+
+
 def test_the_interactive_documentation_is_served(stranger):
     # When someone opens /api/v1/docs
     response = stranger.get("/api/v1/docs")
@@ -113,6 +134,7 @@ def tracking_number(body: str) -> str:
 APPROVED = tracking_number("APPRVDCASE")
 IN_REVIEW = tracking_number("NREVEWCASE")
 UNTOUCHED_ORDER = "VPN-FUZZ-1"  # acct-1001's, two lines, nothing asked yet
+MIXED_ORDER = "MIX-FUZZ-1"  # acct-1001's, a server and a VPN: lines under two policies
 
 
 @pytest.fixture
@@ -122,6 +144,7 @@ def real_data(db) -> None:
     for number, case in ((APPROVED, approved_case()), (IN_REVIEW, case_for(example_order()))):
         RefundCase.objects.filter(pk=case.pk).update(tracking_number=number)
     fresh_order(EXAMPLE_ACCOUNT, "li.lei@example.com", order_id=UNTOUCHED_ORDER, lines=2)
+    mixed_order(MIXED_ORDER, EXAMPLE_ACCOUNT, "li.lei@example.com")
 
 
 def with_examples(document: dict) -> dict:
@@ -145,9 +168,16 @@ def with_examples(document: dict) -> dict:
         "/api/v1/cases": {"account": EXAMPLE_ACCOUNT, "order": UNTOUCHED_ORDER,
                           "lines": ["1"], "reason": "Bought twice.", "language": "en"},
     }
+    # Lines under two refund policies: a group per policy, a case per group.
+    mixed = {
+        "/api/v1/quotes": {"order": MIXED_ORDER, "lines": ["1", "2"]},
+        "/api/v1/cases": {"account": EXAMPLE_ACCOUNT, "order": MIXED_ORDER,
+                          "lines": ["1", "2"], "language": "zh-hans"},
+    }
     for path, body in bodies.items():
         media = paths[path]["post"]["requestBody"]["content"]["application/json"]
-        media["examples"] = {"real order": {"value": body}}
+        media["examples"] = {"real order": {"value": body},
+                             "lines under two policies": {"value": mixed[path]}}
     return document
 
 

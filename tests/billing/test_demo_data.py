@@ -272,6 +272,17 @@ def test_some_first_vpn_orders_are_inside_their_30_day_window_at_now(demo):
 
 
 @pytest.mark.django_db
+def test_some_recent_orders_have_lines_under_two_refund_policies(demo):
+    # Then a few orders of the last five days mix products of two policies (a domain and
+    # its certificate), so the demo shows a quote grouped by policy and one case each
+    recent = Order.objects.filter(placed_at__gt=NOW - timedelta(days=5))
+    mixed = {order.external_id for order in recent.prefetch_related("lines__product")
+             if len({line.product.policy_id for line in order.lines.all()}) > 1}
+    assert len(mixed) >= 3
+    assert demo.two_policy_examples and set(demo.two_policy_examples) <= mixed
+
+
+@pytest.mark.django_db
 def test_accounts_were_created_before_their_first_order(demo):
     for account in Account.objects.annotate(first=Min("orders__placed_at")):
         assert account.first is not None

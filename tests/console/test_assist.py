@@ -2,7 +2,6 @@
 on their behalf (channel `agent`); wrong answers are reported at their field and open
 nothing; roles without the permission are refused."""
 
-import copy
 
 import pytest
 from django.contrib.messages import get_messages
@@ -10,14 +9,13 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from refunddesk.billing.models import Account
+from refunddesk.billing.models import Account, Product
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, Document, ReasonCategory, RefundCase
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.tasks import send_delivery
-from tests.conftest import EXAMPLE_ORDER
-from tests.portal.builders import customer_for, import_order, pdf, vpn_order, when
+from tests.portal.builders import customer_for, mixed_order, pdf, vpn_order
 
 pytestmark = pytest.mark.django_db
 
@@ -387,19 +385,59 @@ def test_a_caller_who_sent_a_receipt_gets_a_case_with_the_receipt_attached(
     assert document.name == "alipay-receipt.pdf" and document.uploaded_by == agent
 
 
-def test_lines_under_different_policies_are_refused_clearly_and_open_nothing(agent_client):
-    facts = copy.deepcopy(EXAMPLE_ORDER)
-    facts["lines"].append(dict(facts["lines"][0], id="2", sku="vpn.year", product="vpn",
-                               category="vpn", list_price="60.00", amount_paid="60.00"))
-    facts["payments"][0]["amount"] = "960.00"
-    facts["placed_at"] = when(timezone.now())
-    order = import_order(facts)
+def test_lines_under_different_policies_open_one_case_each_and_the_agent_reads_out_all(
+        agent_client, agent):
+    # Given the caller's order: a server (Tencent Cloud) and a VPN (the 30-day guarantee)
+    order = mixed_order("MIX-ASSIST-1", "acct-mix-assist", "mix.assist@example.com")
 
-    response = agent_client.post(account_url(order), answers(
-        order, lines=["1", "2"], contact="li.lei@example.com"), headers=ENGLISH)
+    # When the agent opens a case for both lines after the identity check
+    response = agent_client.post(account_url(order), answers(order, lines=["1", "2"]),
+                                 headers=ENGLISH)
 
+    # Then one case per policy is opened for the caller, each recording the check
+    server, vpn = RefundCase.objects.order_by("pk")
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("console:case",
+                                                   args=[server.tracking_number])
+    assert (server.policy_ref, vpn.policy_ref) == ("tencent-cloud@1", "vpn-30-day@1")
+    assert server.submission == vpn.submission is not None
+    for case in (server, vpn):
+        assert (case.channel, case.opened_by) == ("agent", agent)
+        assert case.identity_check["contact"] == "email"
+    # And the agent is given every tracking number to read out
+    told = [str(message) for message in get_messages(response.wsgi_request)]
+    assert told == [f"2 cases opened, one per refund policy of the lines. Read every "
+                    f"tracking number to the caller: {server.tracking_number}, "
+                    f"{vpn.tracking_number}"]
+    # And the customer gets one e-mail naming both
+    assert EmailDelivery.objects.filter(kind="submitted").count() == 1
+
+
+def test_the_callers_quote_shows_one_block_per_policy(agent_client):
+    order = mixed_order("MIX-ASSIST-2", "acct-mix-quote", "mix.quote@example.com")
+
+    response = agent_client.post(quote_url(order), {"order": order.external_id,
+                                                    "lines": ["1", "2"]}, headers=ENGLISH)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "These lines fall under 2 different refund policies: 2 cases are opened" in page
+    assert "Case 1 of 2 · Tencent Cloud" in page and "Case 2 of 2 · VPN 30-day" in page
+    assert "914.29 CNY" in page and "300.00 CNY" in page
+
+
+def test_a_line_under_no_policy_is_refused_clearly_and_opens_nothing(agent_client):
+    order = mixed_order("MIX-ASSIST-3", "acct-mix-none", "mix.none@example.com")
+    Product.objects.filter(code="vpn").update(policy_id="")
+
+    quote = agent_client.post(quote_url(order), {"order": order.external_id,
+                                                 "lines": ["1", "2"]}, headers=ENGLISH)
+    response = agent_client.post(account_url(order), answers(order, lines=["1", "2"]),
+                                 headers=ENGLISH)
+
+    assert "Line 2 is not covered by any refund policy" in quote.content.decode()
     assert response.status_code == 409
-    assert "different refund policies" in response.content.decode()
+    assert "Line 2 is not covered by any refund policy" in response.content.decode()
     assert nothing_was_opened()
 
 

@@ -169,7 +169,7 @@ def test_a_case_waiting_for_the_customer_shows_the_paused_clock_and_the_deadline
 
 def test_a_case_opened_by_an_agent_shows_the_identity_check(staff_client, agent):
     order = cloud_order("TC-CALL-0001", "acct-call")
-    case = actions.open_for_customer(
+    [case] = actions.open_for_customer(
         account=order.account, order=order, line_ids=["1"], actor=agent,
         identity=IdentityCheck(contact=order.account.email, order_number="TC-CALL-0001",
                                payment_reference="8812"), language="en")

@@ -49,6 +49,26 @@ def server_order(order_id: str, account_id: str, email: str, *, started_days_ago
     return import_order(facts)
 
 
+def mixed_order(order_id: str, account_id: str, email: str, *, started_days_ago: float = 1
+                ) -> Order:
+    """An order whose two lines fall under two refund policies: the example server (line 1,
+    960.00, Tencent Cloud) and a year of VPN (line 2, 300.00, the VPN 30-day guarantee),
+    paid 1,200.00 by Alipay and 60.00 by voucher. Both windows are open when started less
+    than five days ago; after that the server goes to review, the VPN is still refunded at
+    once (within 30 days)."""
+    start = timezone.now() - timedelta(days=started_days_ago)
+    facts = copy.deepcopy(EXAMPLE_ORDER)
+    facts.update(id=order_id, placed_at=when(start - timedelta(minutes=5)))
+    facts["account"].update(id=account_id, email=email)
+    facts["lines"][0].update(service_start=when(start),
+                             service_end=when(start + timedelta(days=365)))
+    facts["lines"].append(dict(
+        facts["lines"][0], id="2", sku="vpn.year", product="vpn", category="vpn",
+        term={"unit": "year", "count": 1}, list_price="300.00", amount_paid="300.00"))
+    facts["payments"][0].update(amount="1200.00", paid_at=when(start - timedelta(minutes=4)))
+    return import_order(facts)
+
+
 def vpn_order(order_id: str, account_id: str, email: str, *, placed_days_ago: float = 3,
               lines: int = 1) -> Order:
     """A first VPN purchase, a year for 300.00 CNY per line paid by Alipay: inside the

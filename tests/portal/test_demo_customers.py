@@ -10,7 +10,7 @@ from django.utils import timezone
 from refunddesk.billing.models import Account
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.core.staff import CUSTOMER_PASSWORD, demo_customer_examples, ensure_demo_customers
-from tests.portal.builders import server_order, vpn_order
+from tests.portal.builders import mixed_order, server_order, vpn_order
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,15 @@ def test_the_examples_are_customers_with_an_order_inside_a_money_back_window(acc
         ("new.server@example.com", "TC-NEW-1", "five_day"),
         ("vpn@example.com", "VPN-NEW-1", "money_back"),
     ]
+
+
+def test_an_order_with_lines_under_two_policies_is_an_example_of_its_own(accounts):
+    # Given a customer whose order of three days ago has a server and a VPN line (older
+    # than the newest five-day order, which stands for that window)
+    mixed_order("MIX-NEW-1", "acct-mix", "mix@example.com", started_days_ago=3)
+    ensure_demo_customers()
+
+    examples = demo_customer_examples(timezone.now(), per_window=1)
+
+    assert ("mix@example.com", "MIX-NEW-1", "two_policies") in [
+        (e.email, e.order_id, e.window) for e in examples]

@@ -23,6 +23,7 @@ from refunddesk.api.schemas import (
     CaseIn,
     CaseOut,
     CasePage,
+    OpenedCasesOut,
     QuoteIn,
     Text,
     case_out,
@@ -31,8 +32,9 @@ from refunddesk.api.schemas import (
 from refunddesk.billing.facts import orders_with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
+from refunddesk.cases.actions.submission import lines_without_policy_message
 from refunddesk.cases.actors import customer_of
-from refunddesk.cases.assessing import NoPolicy, assess_order, policy_id_for
+from refunddesk.cases.assessing import LinesWithoutPolicy, assess_groups
 from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
@@ -136,10 +138,25 @@ def _order(order_id: str) -> Order:
     return order
 
 
-class QuoteOut(Schema):
+class QuoteGroupOut(Schema):
+    policy: str = SchemaField(description="The refund policy and version the lines are "
+                                          "assessed under, e.g. `tencent-cloud@1`.")
+    lines: list[str] = SchemaField(description="The ids of the lines under this policy, in "
+                                               "the order's order.")
     assessment: dict[str, Any] = SchemaField(
+        description="The assessment of these lines, as `assessment` describes it.")
+
+
+class QuoteOut(Schema):
+    assessment: dict[str, Any] | None = SchemaField(
         description="The assessment as the policy engine gives it: outcome, rule, total, "
-                    "lines, allocation to the payments, documents required, explanation.")
+                    "lines, allocation to the payments, documents required, explanation. "
+                    "Null when the lines fall under more than one refund policy: then "
+                    "read `groups`.")
+    groups: list[QuoteGroupOut] = SchemaField(
+        description="One entry per refund policy the lines fall under, in the order of the "
+                    "lines: each is the case `POST /cases` would open for them. One entry "
+                    "(the same assessment as `assessment`) when they fall under one policy.")
 
 
 @router.post("/quotes", response={200: QuoteOut, **ERRORS}, openapi_extra=IDEMPOTENT,
@@ -148,13 +165,17 @@ def quote(request: HttpRequest, payload: QuoteIn) -> Any:
     require(request, "cases:read")
     order = _order(payload.order)
     try:
-        _policy, assessment = assess_order(order, payload.lines, as_of=timezone.now())
-    except NoPolicy:
-        raise ApiError(409, "no_policy", _("These lines are not under one refund policy; "
-                                           "ask for them separately.")) from None
+        quotes = assess_groups(order, payload.lines, as_of=timezone.now())
+    except LinesWithoutPolicy as error:
+        raise ApiError(409, "no_policy", lines_without_policy_message(error.line_ids),
+                       "lines") from None
     except AssessmentError as error:
         raise ApiError(422, "invalid", str(error), "lines") from None
-    return {"assessment": assessment.to_dict(explanation_locale(request))}
+    locale = explanation_locale(request)
+    groups = [{"policy": quote.policy.ref, "lines": list(quote.group.line_ids),
+               "assessment": quote.assessment.to_dict(locale)} for quote in quotes]
+    return {"assessment": groups[0]["assessment"] if len(groups) == 1 else None,
+            "groups": groups}
 
 
 def explanation_locale(request: HttpRequest) -> str:
@@ -171,11 +192,10 @@ def _check_lines(order: Order, line_ids: list[str]) -> None:
     if unknown:
         raise ApiError(422, "invalid", _("The order %(order)s has no line %(lines)s.")
                        % {"order": order.external_id, "lines": ", ".join(unknown)}, "lines")
-    try:
-        policy_id_for([lines[line_id] for line_id in line_ids])
-    except NoPolicy:
-        raise ApiError(409, "no_policy", _("These lines are not under one refund policy; "
-                                           "ask for them separately.")) from None
+    without = [line_id for line_id in dict.fromkeys(line_ids)
+               if not lines[line_id].product.policy_id]
+    if without:
+        raise ApiError(409, "no_policy", lines_without_policy_message(without), "lines")
 
 
 def _account_order(account_id: str, order_id: str) -> Order:
@@ -192,14 +212,18 @@ def _account_order(account_id: str, order_id: str) -> Order:
     return order
 
 
-@router.post("/cases", response={201: CaseOut, **ERRORS}, openapi_extra=IDEMPOTENT,
-             summary="Open a case for some lines of an account's order")
+@router.post("/cases", response={201: OpenedCasesOut, **ERRORS}, openapi_extra=IDEMPOTENT,
+             summary="Open a case for some lines of an account's order (one per refund "
+                     "policy they fall under)")
 def open_case(request: HttpRequest, payload: CaseIn) -> Any:
+    """Lines under different refund policies get one case each, all opened or none; the
+    answer is the first case with every case opened in `cases`."""
     require(request, "cases:write")
     order = _account_order(payload.account, payload.order)
     _check_lines(order, payload.lines)
-    case = actions.submit(account=order.account, order=order, line_ids=payload.lines,
-                          actor=customer_of(order.account), channel="api",
-                          reason_text=payload.reason, language=payload.language)
-    # The case as written, with its lines and payouts (kept by submit): nothing re-read.
-    return Status(201, case_out(case))
+    opened = actions.open_cases(account=order.account, order=order, line_ids=payload.lines,
+                                actor=customer_of(order.account), channel="api",
+                                reason_text=payload.reason, language=payload.language)
+    # The cases as written, with their lines and payouts (kept by submit): nothing re-read.
+    shown = [case_out(case) for case in opened]
+    return Status(201, {**shown[0], "cases": shown})

@@ -62,6 +62,16 @@ class CaseOut(Schema):
     payouts: list[PayoutOut]
 
 
+class OpenedCasesOut(CaseOut):
+    """The answer to opening cases: the first case, as before, and every case opened."""
+
+    cases: list[CaseOut] = Field(
+        description="Every case the request opened, in the order of the lines: one per "
+                    "refund policy the lines fall under, each with its own tracking number "
+                    "(one case when they fall under one policy). The first is the case "
+                    "described by the fields beside this list.")
+
+
 class CasePage(Schema):
     items: list[CaseOut]
     next_cursor: str | None = Field(

@@ -3,7 +3,8 @@ history, and the policy of the product."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,16 +26,59 @@ GRANTED_STATES = (State.APPROVED, State.PAYING, State.PAYOUT_FAILED, State.REFUN
 
 
 class NoPolicy(ValueError):
-    pass
+    """The lines are not under one refund policy."""
+
+
+class LinesWithoutPolicy(NoPolicy):
+    """Some lines are under no refund policy at all: nothing can assess them."""
+
+    def __init__(self, line_ids: Sequence[str]):
+        self.line_ids = list(line_ids)
+        super().__init__(", ".join(self.line_ids))
+
+
+@dataclass(frozen=True)
+class PolicyGroup:
+    """Chosen lines of one order that fall under one refund policy: what one case is
+    opened for."""
+
+    policy_id: str
+    line_ids: tuple[str, ...]
 
 
 def policy_id_for(lines: Iterable[OrderLine]) -> str:
     """The id of the one refund policy of the lines' products; lines under different
-    policies are applied for separately."""
+    policies are grouped first (policy_groups), one case per group."""
     policy_ids = {line.product.policy_id for line in lines}
     if len(policy_ids) != 1 or "" in policy_ids:
         raise NoPolicy(sorted(policy_ids))
     return policy_ids.pop()
+
+
+def chosen_lines(order: Order, line_ids: Sequence[str]) -> list[OrderLine]:
+    """The order's lines with these ids, in the order's own order; AssessmentError naming
+    the ids the order does not have, or when none is chosen."""
+    known = [line.line_id for line in order.lines.all()]
+    unknown = sorted(set(line_ids) - set(known))
+    if unknown or not line_ids:
+        raise AssessmentError(f"lines: no line {', '.join(unknown)} in order "
+                              f"{order.external_id} (it has {', '.join(known)})"
+                              if unknown else "lines: choose at least one line")
+    return [line for line in order.lines.all() if line.line_id in line_ids]
+
+
+def policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
+    """The chosen lines by refund policy, in the order's line order (the group of the
+    earliest line first). Lines under no policy are refused together (LinesWithoutPolicy):
+    nothing may be opened for part of a choice without saying so."""
+    lines = chosen_lines(with_facts(order), line_ids)
+    without = [line.line_id for line in lines if not line.product.policy_id]
+    if without:
+        raise LinesWithoutPolicy(without)
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        groups.setdefault(line.product.policy_id, []).append(line.line_id)
+    return [PolicyGroup(policy_id, tuple(ids)) for policy_id, ids in groups.items()]
 
 
 def policy_for(lines: Iterable[OrderLine]) -> Policy:
@@ -66,13 +110,25 @@ def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
     """The policy that applies to these lines of the order now, and its assessment. The
     order may come read with its facts (billing.facts.orders_with_facts) or not."""
     order = with_facts(order)
-    lines = [line for line in order.lines.all() if line.line_id in line_ids]
-    known = [line.line_id for line in order.lines.all()]
-    unknown = sorted(set(line_ids) - set(known))
-    if unknown or not line_ids:
-        raise AssessmentError(f"lines: no line {', '.join(unknown)} in order "
-                              f"{order.external_id} (it has {', '.join(known)})"
-                              if unknown else "lines: choose at least one line")
-    policy = policy_for(lines)
+    policy = policy_for(chosen_lines(order, line_ids))
     facts = order_facts(order, refunds=refund_history(order))
     return policy, assess(policy, facts, as_of=as_of, lines=line_ids)
+
+
+@dataclass(frozen=True)
+class GroupQuote:
+    group: PolicyGroup
+    policy: Policy
+    assessment: Assessment
+
+
+def assess_groups(order: Order, line_ids: Sequence[str], *, as_of: datetime
+                  ) -> list[GroupQuote]:
+    """Each policy group of the chosen lines assessed on its own, as the case it would
+    become: the live quote of a choice that may span refund policies."""
+    order = with_facts(order)
+    quotes = []
+    for group in policy_groups(order, line_ids):
+        policy, assessment = assess_order(order, list(group.line_ids), as_of=as_of)
+        quotes.append(GroupQuote(group, policy, assessment))
+    return quotes

@@ -22,6 +22,12 @@ class NotRefundable(CaseError):
     code = "not_refundable"
 
 
+class NoRefundPolicy(NotRefundable):
+    """Lines under no refund policy: nothing can assess them, so no case is opened."""
+
+    code = "no_policy"
+
+
 class AppealNotAllowed(CaseError):
     code = "appeal_not_allowed"
 

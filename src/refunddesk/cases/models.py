@@ -154,6 +154,11 @@ class RefundCase(models.Model):
                                   on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+")
     identity_check = models.JSONField(_("identity check"), default=dict, blank=True)
+    # One submission whose lines fall under different refund policies opens one case per
+    # policy; they share this key, so the confirmation page and the one "received" e-mail
+    # can name them all. Empty for a case opened on its own.
+    submission = models.UUIDField(_("submitted together as"), null=True, blank=True,
+                                  editable=False, db_index=True)
     submitted_at = models.DateTimeField(_("submitted"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -209,6 +214,16 @@ class RefundCase(models.Model):
     @property
     def state_label(self) -> str:
         return str(State(self.state).label)
+
+    def submitted_together(self) -> list[RefundCase]:
+        """This case and the others its submission opened (lines under other refund
+        policies), in the order they were opened; just this case when it was alone."""
+        if self.submission is None:
+            return [self]
+        return list(RefundCase.objects.filter(submission=self.submission,
+                                              account_id=self.account_id)
+                    .select_related("order").prefetch_related("lines__order_line__product")
+                    .order_by("pk"))
 
 
 class CaseLine(models.Model):

@@ -224,7 +224,7 @@ DEMO_REASONS = (
 class CustomerExample:
     email: str
     order_id: str
-    window: str  # "five_day" | "money_back"
+    window: str  # "five_day" | "money_back" | "two_policies"
 
 
 @transaction.atomic
@@ -279,8 +279,9 @@ def ensure_demo_customers() -> int:
 def demo_customer_examples(now: datetime, *, per_window: int = 2) -> list[CustomerExample]:
     """Customers with an order inside a money-back window at `now`, newest first: new
     server orders whose service started within five days (Tencent Cloud's five-day no-reason
-    refund) and first VPN orders bought directly within 30 days (the VPN guarantee)."""
-    from django.db.models import Exists, OuterRef
+    refund) and first VPN orders bought directly within 30 days (the VPN guarantee); and
+    orders of the last five days whose lines fall under two refund policies."""
+    from django.db.models import Count, Exists, OuterRef, Q
 
     from refunddesk.billing.models import Order
     from refunddesk.cases.models import CaseLine
@@ -296,9 +297,15 @@ def demo_customer_examples(now: datetime, *, per_window: int = 2) -> list[Custom
     money_back = (linked.filter(kind="new", channel="direct", lines__product__code="vpn",
                                 placed_at__gt=now - timedelta(days=30), placed_at__lte=now)
                   .exclude(Exists(earlier_vpn)).order_by("-placed_at"))
+    # Lines under two refund policies in one order: the quote groups them, one case each.
+    policies = Count("lines__product__policy_id", distinct=True,
+                     filter=~Q(lines__product__policy_id=""))
+    two_policies = (linked.filter(placed_at__gt=now - timedelta(days=5), placed_at__lte=now)
+                    .annotate(policies=policies).filter(policies__gt=1).order_by("-placed_at"))
     examples: list[CustomerExample] = []
     seen: set[str] = set()
-    for window, orders in (("five_day", five_day), ("money_back", money_back)):
+    for window, orders in (("five_day", five_day), ("money_back", money_back),
+                           ("two_policies", two_policies)):
         found = 0
         for order_id, email in orders.values_list("external_id", "account__email")[:50]:
             if found == per_window:

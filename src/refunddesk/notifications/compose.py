@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.notifications.models import EmailDelivery
@@ -56,9 +57,55 @@ def _staff_paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
     ])
 
 
-def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
+def submitted_together(delivery: EmailDelivery) -> list[Any]:
+    """The cases a "received" e-mail names when one submission opened several (lines
+    under different refund policies); empty for every other e-mail."""
+    if delivery.kind != "submitted" or delivery.case is None:
+        return []
+    together = delivery.case.submitted_together()
+    return together if len(together) > 1 else []
+
+
+def _case_summary(case: Any) -> str:
+    """One case of a submission: its number, what it is for, and what happens next."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    products = list(dict.fromkeys(
+        line.order_line.product.name_for(language)
+        for line in sorted(case.lines.all(), key=lambda line: line.pk)))
+    is_approved = case.approved_total_minor is not None
+    minor = case.approved_total_minor if is_approved else case.assessed_total_minor
+    values = {"number": case.tracking_number, "products": _(", ").join(products),
+              "money": f"{format_amount(minor, case.currency)} {case.currency}"}
+    if is_approved:
+        return _("%(number)s — %(products)s: approved at once; %(money)s will be paid "
+                 "back.") % values
+    return _("%(number)s — %(products)s: an agent reviews it; the refund policy suggests "
+             "%(money)s.") % values
+
+
+def _submission_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[str]]:
+    count = len(together)
+    numbers = _(", ").join(other.tracking_number for other in together)
+    return (_("We have received your refund requests %(numbers)s") % {"numbers": numbers}, [
+        _("Thank you. We have received your request for a refund on order %(order)s.")
+        % {"order": case.order.external_id},
+        ngettext("The lines you chose fall under %(count)d different refund policies, so "
+                 "they became %(count)d separate requests, each with its own tracking number "
+                 "and decided on its own:",
+                 "The lines you chose fall under %(count)d different refund policies, so "
+                 "they became %(count)d separate requests, each with its own tracking number "
+                 "and decided on its own:", count) % {"count": count},
+        *[_case_summary(other) for other in together],
+        _("Keep these numbers: you can follow each request with its number at any time, "
+          "without logging in."),
+    ])
+
+
+def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list[str]]:
     if delivery.role_change_id is not None:
         return _staff_paragraphs(delivery)
+    if together:
+        return _submission_paragraphs(delivery.case, together)
     case = delivery.case
     number = case.tracking_number
     amount = format_amount(case.approved_total_minor if case.approved_total_minor is not None
@@ -133,10 +180,15 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
 def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
     """(subject, text, html) for a delivery, in the language of the person it goes to."""
     with translation.override(delivery.language):
-        subject, paragraphs = _paragraphs(delivery)
+        together = submitted_together(delivery)
+        subject, paragraphs = _paragraphs(delivery, together)
         case = delivery.case
         context = {"subject": subject, "paragraphs": paragraphs, "case": case,
                    "tracking_link": tracking_link(case) if case else "",
+                   # Every case of a grouped submission, each with its own link.
+                   "cases": [{"tracking_number": other.tracking_number,
+                              "tracking_link": tracking_link(other)}
+                             for other in together],
                    "language": translation.get_language()}
         text = render_to_string("notifications/email.txt", context)
         html = render_to_string("notifications/email.html", context)

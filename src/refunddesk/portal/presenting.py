@@ -12,9 +12,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from refunddesk.billing.models import PaymentMethod
+from refunddesk.billing.models import Order, PaymentMethod
 from refunddesk.cases import sla
+from refunddesk.cases.assessing import GroupQuote
 from refunddesk.policy.explain import duration_text, render
+from refunddesk.policy.money import Money
 from refunddesk.policy.schema import Policy
 
 
@@ -117,3 +119,44 @@ def present(data: dict[str, Any], *, language: str, policy: Policy,
         review_time=duration_text(str(review), locale) if review else "",
         excluded_lines=[line["id"] for line in data.get("lines", []) if line.get("excluded")],
     )
+
+
+def policy_name(policy: Policy, language: str) -> str:
+    return policy.name.zh_Hans if engine_locale(language) == "zh-Hans" else policy.name.en
+
+
+@dataclass
+class QuoteGroup:
+    """The lines of one refund policy in a live quote: the case they would become."""
+
+    policy_name: str
+    lines: list[tuple[str, str]]  # (line id, product name), in the order's order
+    quote: Presented
+
+
+@dataclass
+class GroupedQuote:
+    """A live quote of a choice of lines, one group per refund policy (one case each)."""
+
+    groups: list[QuoteGroup]
+    total: Money  # all groups together, for a choice that spans policies
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.groups) > 1
+
+
+def present_groups(order: Order, quotes: list[GroupQuote], *, language: str,
+                   now: datetime) -> GroupedQuote:
+    """Each group's assessment as the customer reads it, with its lines named."""
+    names = {line.line_id: line.product.name_for(language) for line in order.lines.all()}
+    groups = [
+        QuoteGroup(
+            policy_name=policy_name(quote.policy, language),
+            lines=[(line_id, names[line_id]) for line_id in quote.group.line_ids],
+            quote=present(quote.assessment.to_dict(), language=language, policy=quote.policy,
+                          payout_start=now if quote.assessment.handling == "approve"
+                          else None))
+        for quote in quotes]
+    total = Money(sum(quote.assessment.total for quote in quotes), order.currency)
+    return GroupedQuote(groups, total)

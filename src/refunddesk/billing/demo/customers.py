@@ -16,6 +16,10 @@ ACCOUNT_COUNT = 300
 # Enough open windows that the demo always has live refund cases, whatever `now` is.
 FIVE_DAY_CUSTOMERS = 18
 MONEY_BACK_CUSTOMERS = 20
+# Customers who bought a domain with its certificate a few days ago: one order whose lines
+# fall under two refund policies (Huawei Cloud's for the domain, Alibaba Cloud's for the
+# certificate), so the demo shows a quote grouped by policy and one case per policy.
+NEW_SITE_CUSTOMERS = 3
 
 
 @dataclass(eq=False)
@@ -29,7 +33,8 @@ class Customer:
     is_business: bool
     active_from: datetime
     # "five_day": a new server bought in the last few days; "money_back": a first VPN
-    # subscription in the last 30 days; "" for everyone else.
+    # subscription in the last 30 days; "new_site": a domain and its certificate bought in
+    # the last few days (two refund policies in one order); "" for everyone else.
     recent: str = ""
     first_purchase_at: datetime | None = None
 
@@ -74,6 +79,13 @@ def _make_recent(rng: random.Random, customers: list[Customer], now: datetime,
         latest_creation = now - timedelta(days=6)
         if customer.person.created_at > latest_creation:
             customer.person.created_at = between(rng, window_start, latest_creation)
+    # Chosen in list order, not drawn: the first few private customers left.
+    site_buyers = [c for c in cloud_only if not c.recent and not c.is_business]
+    for customer in site_buyers[:NEW_SITE_CUSTOMERS]:
+        customer.recent = "new_site"
+        assert customer.person.created_at is not None
+        customer.person.created_at = min(customer.person.created_at,
+                                         now - timedelta(days=6))
     vpn_only = [c for c in customers if c.buys_vpn and not c.buys_cloud]
     for customer in rng.sample(vpn_only, MONEY_BACK_CUSTOMERS):
         customer.recent = "money_back"

@@ -38,6 +38,13 @@ class DemoData:
             line.plan.product == CVM and line.service_start
             and since < line.service_start <= self.now for line in o.lines)]
 
+    def two_policy_orders(self) -> list[OrderDraft]:
+        """Orders of the last five days whose lines fall under different refund policies:
+        applying for all their lines opens one case per policy."""
+        since = self.now - timedelta(days=5)
+        return [o for o in self.orders if o.placed_at > since
+                and len({line.plan.product.policy_id for line in o.lines}) > 1]
+
     def money_back_orders(self) -> list[OrderDraft]:
         """Accounts' first VPN orders, bought directly within 30 days before `now`."""
         since = self.now - timedelta(days=30)
@@ -101,6 +108,8 @@ def _check(data: DemoData) -> None:
         problems.append("fewer than 15 new server orders inside the five-day window")
     if len(data.money_back_orders()) < 15:
         problems.append("fewer than 15 first VPN orders inside the 30-day window")
+    if not data.two_policy_orders():
+        problems.append("no recent order with lines under two refund policies")
     if problems:
         raise AssertionError("demo data is inconsistent: " + "; ".join(problems[:10]))
 

@@ -38,6 +38,8 @@ class DemoSummary:
     # A few orders whose refund window is open at `now`, for the start-up banner.
     five_day_examples: tuple[str, ...]
     money_back_examples: tuple[str, ...]
+    # Recent orders whose lines fall under two refund policies (one case per policy).
+    two_policy_examples: tuple[str, ...] = ()
 
     @property
     def refundable_examples(self) -> tuple[str, ...]:
@@ -130,4 +132,5 @@ def _summary(data: DemoData) -> DemoSummary:
         balance_entries=len(data.ledger),
         five_day_examples=latest(data.five_day_orders()),
         money_back_examples=latest(data.money_back_orders()),
+        two_policy_examples=latest(data.two_policy_orders()),
     )

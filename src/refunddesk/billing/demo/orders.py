@@ -76,6 +76,8 @@ def _cloud(ctx: Context, customer: Customer) -> None:
     else:
         for _ in range(rng.choices((0, 1, 2, 3), weights=(5, 45, 35, 15))[0]):
             _server(ctx, customer, _cloud_buyer(ctx, customer), _first_moment(ctx, customer))
+    if customer.recent == "new_site":
+        _new_site(ctx, customer)
     if rng.random() < 0.5:
         for _ in range(rng.choices((1, 2, 3), weights=(60, 30, 10))[0]):
             _domain(ctx, customer)
@@ -130,6 +132,16 @@ def _domain(ctx: Context, customer: Customer) -> None:
         bundle.append(SSL_PLANS[0])  # a site: its name and a certificate in one order
     prepaid_chain(ctx, buyer, bundle, _first_moment(ctx, customer), churn=0.3,
                   first_overrides=overrides)
+
+
+def _new_site(ctx: Context, customer: Customer) -> None:
+    """A .com and a certificate for it, bought directly in the last few days: one order,
+    two refund policies (the domain's and the certificate's)."""
+    rng, now = ctx.rng, ctx.now
+    buyer = Buyer(customer.person, customer.habits, "cloud", customer.cloud_currency,
+                  "direct", is_invoiced=False)
+    placed = between(rng, now - timedelta(days=4, hours=18), now - HOUR)
+    prepaid_chain(ctx, buyer, [domain_plan("com", 1), SSL_PLANS[0]], placed, churn=0.3)
 
 
 def _domain_transfer(ctx: Context, customer: Customer) -> None:

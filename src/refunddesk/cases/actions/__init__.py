@@ -3,6 +3,7 @@ the case row locked, one CaseEvent, notifications enqueued in the same transacti
 
 Views, the API, the CLI and tasks call these; they never save a case themselves.
 - customer.py: what customers do (apply, answer, add documents, appeal, withdraw);
+- submission.py: one application opening one case per refund policy of its lines;
 - assisted.py: an agent applying on a caller's behalf after checking who they are;
 - decisions.py: staff decisions (ask, approve in full or part, four eyes, reject);
 - routing.py: who works a case (claim, assign, escalate);
@@ -13,6 +14,7 @@ from refunddesk.cases.actions._base import (
     AppealNotAllowed,
     CaseError,
     LinesAlreadyInCase,
+    NoRefundPolicy,
     NotPermitted,
     NotRefundable,
     actor_kind,
@@ -40,12 +42,13 @@ from refunddesk.cases.actions.decisions import (
     request_info,
 )
 from refunddesk.cases.actions.routing import assign, claim, escalate
+from refunddesk.cases.actions.submission import open_cases
 
 __all__ = [
     "AppealNotAllowed", "CaseError", "IdentityCheck", "IdentityNotConfirmed",
-    "LinesAlreadyInCase", "NotPermitted", "NotRefundable", "actor_kind", "add_documents",
-    "appeal", "approve", "assign", "check_uploads", "claim", "close_after_appeal_window",
-    "close_after_info_deadline", "confirm_approval", "decline_approval", "escalate",
-    "escalate_overdue", "open_for_customer", "post_message", "reject", "request_info",
-    "submit", "supplement", "withdraw",
+    "LinesAlreadyInCase", "NoRefundPolicy", "NotPermitted", "NotRefundable", "actor_kind",
+    "add_documents", "appeal", "approve", "assign", "check_uploads", "claim",
+    "close_after_appeal_window", "close_after_info_deadline", "confirm_approval",
+    "decline_approval", "escalate", "escalate_overdue", "open_cases", "open_for_customer",
+    "post_message", "reject", "request_info", "submit", "supplement", "withdraw",
 ]

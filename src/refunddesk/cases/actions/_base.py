@@ -21,6 +21,7 @@ from refunddesk.cases.errors import (  # noqa: F401 (re-exported)
     AppealNotAllowed,
     CaseError,
     LinesAlreadyInCase,
+    NoRefundPolicy,
     NotPermitted,
     NotRefundable,
 )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import permissions
 from refunddesk.cases.actions._base import Actor, CaseError
-from refunddesk.cases.actions.customer import submit
+from refunddesk.cases.actions.submission import open_cases
 from refunddesk.cases.models import RefundCase
 
 # The fewest trailing characters of a payment reference a caller must read out.
@@ -103,11 +103,15 @@ def verify_identity(account: Account, order: Order, check: IdentityCheck,
 def open_for_customer(*, account: Account, order: Order, line_ids: Sequence[str],
                       actor: Actor, identity: IdentityCheck, reason_category: Any = None,
                       reason_text: str = "", uploads: Sequence[UploadedFile] = (),
-                      language: str = "zh-hans", now: datetime | None = None) -> RefundCase:
+                      language: str = "zh-hans", now: datetime | None = None
+                      ) -> list[RefundCase]:
+    """The caller's cases: one per refund policy of the chosen lines, as the portal opens
+    them, each recording the identity check."""
     now = now or timezone.now()
     permissions.require_open_for_customer(actor)
     checked = verify_identity(account, order, identity, uploads)
     checked.update(checked_by=actor.get_username() if actor else "", at=now.isoformat())
-    return submit(account=account, order=order, line_ids=line_ids, actor=actor,
-                  channel="agent", reason_category=reason_category, reason_text=reason_text,
-                  uploads=uploads, language=language, identity_check=checked, now=now)
+    return open_cases(account=account, order=order, line_ids=line_ids, actor=actor,
+                      channel="agent", reason_category=reason_category,
+                      reason_text=reason_text, uploads=uploads, language=language,
+                      identity_check=checked, now=now)

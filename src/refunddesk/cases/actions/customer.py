@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -51,9 +52,13 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
            channel: str, reason_category: Any = None, reason_text: str = "",
            uploads: Sequence[UploadedFile] = (), language: str = "zh-hans",
            identity_check: dict[str, Any] | None = None,
-           now: datetime | None = None) -> RefundCase:
+           submission: UUID | None = None, now: datetime | None = None) -> RefundCase:
     """Open a case for some lines of an order: assess it, and approve it at once where the
     policy says so, or send it to review.
+
+    `submission` is given when this case is one of several one submission opens (lines
+    under different policies, cases/actions/submission.py): the caller then sends the one
+    "received" e-mail that names them all, so this case sends none of its own.
 
     The busiest write of the desk (every channel, the API's integrations), so it is
     written in few statements: the first move is made before the case row is written,
@@ -78,7 +83,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
         language=language, policy_ref=policy.ref, assessment=assessment.to_dict("en"),
         currency=assessment.currency, assessed_total_minor=assessment.total,
         submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
-        **sla.due_times(policy, now))
+        submission=submission, **sla.due_times(policy, now))
     case.assessed_with = policy  # sla.policy_of: no second look-up of the version
     data: dict[str, Any] = {"lines": list(line_ids), "total": case.assessment["total"],
                             "handling": assessment.handling, "channel": channel}
@@ -104,7 +109,9 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
             CaseEvent.objects.bulk_create(events)
             payouts = plan_payouts(case, now=now) if approved else []
             keep_written(case, lines=lines, payouts=payouts)
-            notify_all(case, ["submitted", "decided"] if approved else ["submitted"])
+            kinds = ([] if submission else ["submitted"]) + (["decided"] if approved else [])
+            if kinds:
+                notify_all(case, kinds)
             hooks: list[tuple[str, Any]] = [("case.submitted", {"case": submitted})]
             if approved:
                 hooks.append(("case.decided", lambda: {"case": case_json(case),

@@ -166,7 +166,7 @@ def _open_case(request: HttpRequest, account: Account, order: Order) -> HttpResp
         payment_reference=data["payment_reference"],
         has_payment_receipt=data["has_payment_receipt"])
     try:
-        case = actions.open_for_customer(
+        cases = actions.open_for_customer(
             account=account, order=order, line_ids=data["lines"], actor=request.user,
             identity=identity, reason_category=data["reason_category"],
             reason_text=data["reason_text"].strip(), uploads=data["attachments"],
@@ -189,9 +189,16 @@ def _open_case(request: HttpRequest, account: Account, order: Order) -> HttpResp
     except actions.CaseError as error:
         form.add_error(None, str(error.message))
         return _apply_page(request, account, order, form, status=409)
-    messages.success(request, _("Case opened. Read the tracking number to the caller: "
-                                "%(number)s") % {"number": case.tracking_number})
-    return redirect("console:case", tracking_number=case.tracking_number)
+    if len(cases) == 1:
+        told = _("Case opened. Read the tracking number to the caller: %(number)s") % {
+            "number": cases[0].tracking_number}
+    else:
+        told = _("%(count)d cases opened, one per refund policy of the lines. Read every "
+                 "tracking number to the caller: %(numbers)s") % {
+            "count": len(cases),
+            "numbers": ", ".join(case.tracking_number for case in cases)}
+    messages.success(request, told)
+    return redirect("console:case", tracking_number=cases[0].tracking_number)
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,12 +8,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Order
 from refunddesk.cases import actions
-from refunddesk.cases.assessing import NoPolicy, assess_order
+from refunddesk.cases.actions.submission import lines_without_policy_message
+from refunddesk.cases.assessing import LinesWithoutPolicy, assess_groups
 from refunddesk.cases.uploads import UploadRefused
 from refunddesk.policy.engine import AssessmentError
 from refunddesk.portal.forms import ApplyForm, QuoteForm
@@ -23,25 +24,26 @@ from refunddesk.portal.permissions import (
     customer_required,
     order_for_customer,
 )
-from refunddesk.portal.presenting import present
+from refunddesk.portal.presenting import present_groups
 from refunddesk.portal.views.account import line_rows
 
 
 def quote_context(order: Order, line_ids: list[str], language: str) -> dict[str, Any]:
-    """What the quote panel shows for these lines, assessed now."""
+    """What the quote panel shows for these lines, assessed now: one group per refund
+    policy, each the case it would become."""
     if not line_ids:
-        return {"quote": None, "quote_problem": ""}
+        return {"grouped_quote": None, "quote_problem": ""}
+    now = timezone.now()
+    order = with_facts(order)
     try:
-        policy, assessment = assess_order(order, line_ids, as_of=timezone.now())
-    except NoPolicy:
-        return {"quote": None, "quote_problem": _(
-            "These lines fall under different refund policies; apply for them separately.")}
+        quotes = assess_groups(order, line_ids, as_of=now)
+    except LinesWithoutPolicy as error:
+        return {"grouped_quote": None,
+                "quote_problem": lines_without_policy_message(error.line_ids)}
     except AssessmentError as error:
-        return {"quote": None, "quote_problem": str(error)}
-    quote = present(assessment.to_dict(), language=language, policy=policy,
-                    payout_start=timezone.now() if assessment.handling == "approve" else None)
-    return {"quote": quote, "quote_problem": "", "policy_name": (
-        policy.name.zh_Hans if language.startswith("zh") else policy.name.en)}
+        return {"grouped_quote": None, "quote_problem": str(error)}
+    return {"grouped_quote": present_groups(order, quotes, language=language, now=now),
+            "quote_problem": ""}
 
 
 def _page(request: HttpRequest, order: Order, form: ApplyForm, *, status: int = 200
@@ -77,7 +79,7 @@ def apply(request: HttpRequest, order_id: str) -> HttpResponse:
     if not form.is_valid():
         return _page(request, order, form, status=400)
     try:
-        case = actions.submit(
+        cases = actions.open_cases(
             account=customer_account(request.user), order=order,
             line_ids=form.cleaned_data["lines"], actor=request.user, channel="portal",
             reason_category=form.cleaned_data["reason_category"],
@@ -89,7 +91,8 @@ def apply(request: HttpRequest, order_id: str) -> HttpResponse:
     except actions.CaseError as error:
         form.add_error(None, str(error.message))
         return _page(request, order, form, status=409)
-    return redirect("portal:received", tracking_number=case.tracking_number)
+    # The confirmation of the first case lists every case the submission opened.
+    return redirect("portal:received", tracking_number=cases[0].tracking_number)
 
 
 @require_POST
@@ -108,4 +111,5 @@ def quote(request: HttpRequest, order_id: str) -> HttpResponse:
 @customer_required
 def received(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
-    return render(request, "portal/received.html", {"case": case})
+    return render(request, "portal/received.html", {
+        "case": case, "cases": case.submitted_together()})

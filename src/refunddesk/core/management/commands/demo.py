@@ -74,6 +74,9 @@ class Command(BaseCommand):
         if summary.refundable_examples:
             self.stdout.write("Orders inside a money-back window today, to try a refund on: "
                               + ", ".join(summary.refundable_examples))
+        if summary.two_policy_examples:
+            self.stdout.write("Orders whose lines fall under two refund policies (one case "
+                              "per policy): " + ", ".join(summary.two_policy_examples))
 
     def _open_cases_once(self) -> None:
         """Refund requests for the console's queue, on the first start only."""
@@ -152,9 +155,10 @@ class Command(BaseCommand):
         if self.customers:
             lines += ["", f"Customer logins (password {CUSTOMER_PASSWORD}), each with an order "
                           "inside a money-back window today (portal: /accounts/login/):"]
+            windows = {"five_day": "five-day refund", "money_back": "30-day money-back",
+                       "two_policies": "lines under two refund policies: one case each"}
             for example in self.customers:
-                window = ("five-day refund" if example.window == "five_day"
-                          else "30-day money-back")
+                window = windows[example.window]
                 lines.append(f"  {example.email:<36} {example.order_id}  ({window})")
         if url:
             if "EMAIL_BACKEND" not in os.environ:
