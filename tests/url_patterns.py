@@ -30,6 +30,9 @@ from django_tasks_db.models import DBTaskResult
 from refunddesk.api.keys import make_key
 from refunddesk.api.models import Scope
 from refunddesk.billing.models import BalanceEntry, Product, Usage
+from refunddesk.calendars import actions as calendar_actions
+from refunddesk.calendars.date_lists import parse_date_list
+from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.core.role_changes import change_roles
@@ -174,6 +177,7 @@ class World:
     endpoint: Any
     delivery: Any
     draft: Any
+    calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -213,6 +217,11 @@ def build_world() -> World:
     preset = (PRESETS_DIR / "tencent-cloud.toml").read_text(encoding="utf-8")
     draft = policy_actions.save_draft(
         "tencent-cloud", preset.replace("version = 1", "version = 2", 1), actor=staff)
+    # An example schedule (not the official one) imported for CN's 2027: a kept day and an
+    # entered year for the calendar pages.
+    calendar_actions.import_year("CN", 2027, parse_date_list(
+        "2027-01-01 holiday 元旦\n2027-02-06 holiday 春节", year=2027).days, actor=staff)
+    calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -245,7 +254,7 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, objects=objects)
+                 delivery=delivery, draft=draft, calendar_day=calendar_day, objects=objects)
 
 
 # -- filling path parameters ------------------------------------------------------------------
@@ -268,6 +277,9 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "endpoint_id": ({"int"}, lambda w: w.endpoint.pk),
     "delivery_id": ({"int"}, lambda w: w.delivery.pk),
     "user_id": ({"int"}, lambda w: w.member.pk),  # a staff member (console: their roles)
+    "country": ({"str"}, lambda w: w.calendar_day.country),  # a business calendar
+    "day_id": ({"int"}, lambda w: w.calendar_day.pk),
+    "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

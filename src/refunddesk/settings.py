@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "refunddesk.notifications",
     "refunddesk.policies",
     "refunddesk.payouts",
+    "refunddesk.calendars",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI
@@ -249,6 +250,13 @@ if not _idle.isdigit() or int(_idle) < 1:
         f"REFUNDDESK_STAFF_IDLE_MINUTES: expected a whole number of minutes, at least 1, "
         f"got {_idle!r}")
 REFUNDDESK_STAFF_IDLE_MINUTES = int(_idle)
+# How far ahead business-day deadlines may reach: the system check (calendars/checks.py)
+# warns when a calendar in use is known for less than this many days ahead.
+_horizon = os.environ.get("REFUNDDESK_CALENDAR_HORIZON_DAYS") or "90"
+if not _horizon.isdigit():
+    raise ImproperlyConfigured(
+        f"REFUNDDESK_CALENDAR_HORIZON_DAYS: expected a whole number of days, got {_horizon!r}")
+REFUNDDESK_CALENDAR_HORIZON_DAYS = int(_horizon)
 
 STATIC_URL = "static/"
 # Site-wide assets (the stylesheet, later vendored htmx) live beside the apps' own.

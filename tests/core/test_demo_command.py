@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 
 from refunddesk.core import totp
+from refunddesk.policy.business_days import business_calendar
 
 pytestmark = [
     pytest.mark.slow,
@@ -62,6 +65,13 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
         for role in ("agent", "reviewer", "finance", "admin"):
             assert f"demo-{role}" in output
         assert f"http://127.0.0.1:{port}/" in output
+        # The system checks ran on the loaded data: the business calendar's warning shows
+        # when mainland China's packaged calendar ends within the deadlines' 90 days (the
+        # demo keeps example days only and enters no year).
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        known = business_calendar("CN").covered_through(today)
+        runs_out = known is None or known < today + timedelta(days=90)
+        assert ("calendars.W00" in output) == runs_out, output
 
         # Each staff login with the secret of its authenticator, and the command that
         # prints the current code instead.

@@ -149,6 +149,11 @@ class RefundCase(models.Model):
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     sla_due_at = models.DateTimeField(_("due"), null=True, blank=True)
     sla_paused_at = models.DateTimeField(_("clock paused"), null=True, blank=True)
+    # A deadline of the case counted in business days ran over days for which the business
+    # calendar has no data (cases/sla.py): it is the weekday rule's estimate, and the
+    # console says so on the case and in the queue.
+    deadlines_estimated = models.BooleanField(_("deadline counted without calendar data"),
+                                              default=False)
     # Agent-assisted applications: who opened the case and how the caller was identified.
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"),
                                   on_delete=models.SET_NULL, null=True, blank=True,

@@ -4,17 +4,25 @@ Two clocks run from submission: the first response (any answer from staff the cu
 sees) and the decision. They stop while the desk waits for the customer and resume with
 what they had left. `sla_due_at` on the case is the next of them still owed, so the queue
 sorts and filters on one column; the actions keep it current through `refresh`.
+
+Business days come from the one calendar reader (calendars/reading.py: the packaged data
+and the days admins keep). A clock counted over days that calendar does not know is still
+computed (by the weekday rule) but never silently: `deadlines_estimated` is set on the
+case, and the console shows it on the case and in the queue. (A payout's expected arrival
+is judged where it is shown: calendars/templatetags.)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from refunddesk.calendars.reading import calendar_for
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.policies.store import policy_by_ref
-from refunddesk.policy.business_days import business_calendar
+from refunddesk.policy.business_days import BusinessCalendar
 from refunddesk.policy.calendar import add_months
 from refunddesk.policy.durations import Duration
 from refunddesk.policy.schema import Policy
@@ -32,23 +40,44 @@ def policy_of(case: RefundCase) -> Policy:
     return policy_by_ref(case.policy_ref)
 
 
-def after(policy: Policy, start: datetime, duration: Duration | None) -> datetime | None:
+@dataclass(frozen=True)
+class Due:
+    """A deadline, and whether it was counted over days the business calendar does not
+    know (then it is the weekday rule's estimate)."""
+
+    at: datetime | None
+    is_estimated: bool = False
+
+
+def _is_estimated(calendar: BusinessCalendar, start: datetime, end: datetime,
+                  tz: ZoneInfo) -> bool:
+    return not calendar.covers_span(start.astimezone(tz).date(), end.astimezone(tz).date())
+
+
+def counted(policy: Policy, start: datetime, duration: Duration | None) -> Due:
+    """The deadline `duration` after `start` by the policy's clock and calendar."""
     if duration is None:
-        return None
+        return Due(None)
     tz = ZoneInfo(policy.time_zone)
     if duration.unit == "bd":
-        calendar = business_calendar(policy.calendar)
-        return calendar.add_business_days(start, duration.count, tz)
+        calendar = calendar_for(policy.calendar)
+        at = calendar.add_business_days(start, duration.count, tz)
+        return Due(at, _is_estimated(calendar, start, at, tz))
     if duration.is_exact:
-        return start + timedelta(seconds=duration.seconds)
-    return add_months(start.astimezone(tz), duration.months)
+        return Due(start + timedelta(seconds=duration.seconds))
+    return Due(add_months(start.astimezone(tz), duration.months))
 
 
-def due_times(policy: Policy, submitted_at: datetime) -> dict[str, datetime | None]:
-    first_response = after(policy, submitted_at, policy.sla.first_response)
-    review = after(policy, submitted_at, policy.sla.review)
-    return {"first_response_due": first_response, "review_due": review,
-            "sla_due_at": first_response or review}
+def after(policy: Policy, start: datetime, duration: Duration | None) -> datetime | None:
+    return counted(policy, start, duration).at
+
+
+def due_times(policy: Policy, submitted_at: datetime) -> dict[str, datetime | bool | None]:
+    first_response = counted(policy, submitted_at, policy.sla.first_response)
+    review = counted(policy, submitted_at, policy.sla.review)
+    return {"first_response_due": first_response.at, "review_due": review.at,
+            "sla_due_at": first_response.at or review.at,
+            "deadlines_estimated": first_response.is_estimated or review.is_estimated}
 
 
 def next_due(case: RefundCase) -> datetime | None:
@@ -86,24 +115,34 @@ def resume(case: RefundCase, now: datetime) -> None:
         return
     policy = policy_of(case)
     tz = ZoneInfo(policy.time_zone)
-    calendar = business_calendar(policy.calendar)
+    calendar = calendar_for(policy.calendar)
+    estimated = False
 
     def moved(due: datetime | None) -> datetime | None:
+        nonlocal estimated
         if due is None or due <= paused_at:
             return due
         left = calendar.business_time_between(paused_at, due, tz)
-        return calendar.add_business_time(now, left, tz)
+        resumed = calendar.add_business_time(now, left, tz)
+        estimated = (estimated or _is_estimated(calendar, paused_at, due, tz)
+                     or _is_estimated(calendar, now, resumed, tz))
+        return resumed
 
     if case.first_responded_at is None:
         case.first_response_due = moved(case.first_response_due)
     case.review_due = moved(case.review_due)
     case.sla_paused_at = None
+    # A clock left where it was keeps how it was counted, so the flag only ever grows here.
+    case.deadlines_estimated = case.deadlines_estimated or estimated
     refresh(case)
 
 
 def restart_for_appeal(case: RefundCase, now: datetime) -> None:
     """An appeal is a new decision owed: the review clock starts again from the appeal."""
-    case.review_due = after(policy_of(case), now, policy_of(case).sla.review)
+    review = counted(policy_of(case), now, policy_of(case).sla.review)
+    case.review_due = review.at
+    # The clocks of the first decision are over; only the new one is owed.
+    case.deadlines_estimated = review.is_estimated
     case.sla_paused_at = None
     refresh(case)
 
@@ -128,7 +167,9 @@ def four_eyes_threshold(case: RefundCase) -> int | None:
 
 
 def payout_expected(case: RefundCase, method: str, start: datetime) -> datetime | None:
-    """When money sent back by `method` should arrive, by the policy's payout times."""
+    """When money sent back by `method` should arrive, by the policy's payout times.
+    Whether it was counted without calendar data is told from the payout itself where it is
+    shown (calendars/reading.py: was_known), so planning payouts writes nothing more."""
     policy = policy_of(case)
     payout = policy.sla.payout
     return after(policy, start, payout.get(method) or payout.get("default"))

@@ -360,6 +360,7 @@ def page_keys(filters: Filters, sort_name: str, *, viewer: Any, now: datetime, t
 ROW_FIELDS = (
     "tracking_number", "state", "channel", "currency", "assessed_total_minor",
     "approved_total_minor", "submitted_at", "sla_due_at", "sla_paused_at", "escalated_at",
+    "deadlines_estimated",
     "appealed_at", "proposal", "assignee_id", "account__name", "account__email",
     "order__external_id", "assignee__username")
 

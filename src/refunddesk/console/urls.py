@@ -3,6 +3,7 @@
 from refunddesk.console.views import (
     api_keys,
     assist,
+    calendars,
     case,
     payouts,
     policies,
@@ -16,4 +17,4 @@ app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *staff.urls]
+               *calendars.urls, *staff.urls]

@@ -56,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "notifications.view_webhookendpoint", "notifications.add_webhookendpoint",
         "notifications.change_webhookendpoint", "notifications.view_webhookdelivery",
         "notifications.change_webhookdelivery",
+        "calendars.view_calendarday", "calendars.add_calendarday",
+        "calendars.change_calendarday", "calendars.delete_calendarday",
     ),
 }
 

@@ -7,6 +7,16 @@
 - any other ISO 3166 country code ("US", "DE", "HK", "SG", …): the `holidays` package's
   public holidays (with observed days) and that country's weekend.
 
+A desk can amend a packaged calendar with days it keeps itself (`CalendarAmendments`:
+holidays, make-up working days, years whose schedule it entered in full), which override
+the package date by date and extend it past the years the package knows:
+`business_calendar(code).amended(amendments)`. Where the days are kept is not this module's
+business: the caller reads them and passes them in (refunddesk.calendars.reading does).
+
+A calendar says which years it knows (`covers`, `covers_span`, `covered_through`). Outside
+them it still answers by the weekday rule, so a deadline stays computable, and callers use
+those methods to flag such a deadline instead of trusting it silently.
+
 Nothing here reads the clock or a file: the packages carry their data in code, and every
 moment and zone is passed in.
 """
@@ -14,7 +24,8 @@ moment and zone is passed in.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,7 +34,7 @@ import holidays
 
 from refunddesk.policy.calendar import at_wall_clock, require_aware, start_of_day
 
-__all__ = ["BusinessCalendar", "business_calendar"]
+__all__ = ["BusinessCalendar", "CalendarAmendments", "business_calendar"]
 
 _ONE_DAY = timedelta(days=1)
 
@@ -45,6 +56,34 @@ def _require_date(day: date, name: str = "day") -> date:
     return day
 
 
+@dataclass(frozen=True)
+class CalendarAmendments:
+    """Days a desk keeps for one calendar on top of the packaged data.
+
+    `holidays` and `working_days` (make-up working days, 调休) each decide their date,
+    whatever the package says of it; `complete_years` are the years whose whole schedule
+    was entered, so the calendar counts as known there even where the package has no data.
+    A date kept but outside a complete year still counts, but does not make its year known:
+    one holiday entered says nothing of the others.
+    """
+
+    holidays: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+    complete_years: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        for day in (*self.holidays, *self.working_days):
+            _require_date(day)
+        both = self.holidays & self.working_days
+        if both:
+            listed = ", ".join(sorted(day.isoformat() for day in both))
+            raise ValueError(f"a date cannot be both a holiday and a working day: {listed}")
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.holidays or self.working_days or self.complete_years)
+
+
 class BusinessCalendar(ABC):
     """The working days of one jurisdiction; `code` is what `business_calendar` was given."""
 
@@ -62,16 +101,55 @@ class BusinessCalendar(ABC):
     def _closed_days(self, year: int) -> frozenset[date]:
         """Every date of `year` that is not a business day."""
 
+    def closed_days_of(self, year: int) -> frozenset[date]:
+        """Every date of `year` that is not a business day (computed once per year)."""
+        closed = self._closed_by_year.get(year)
+        if closed is None:
+            closed = self._closed_by_year[year] = self._closed_days(year)
+        return closed
+
+    # -- what the calendar knows ------------------------------------------------------
+    # Holiday data comes by year (a package release, a State Council notice), so coverage
+    # is a property of years.
+
+    def covers_year(self, year: int) -> bool:
+        """True when the calendar's holiday data covers `year` (otherwise weekdays only)."""
+        return True
+
+    @property
+    def packaged_years(self) -> tuple[int, int] | None:
+        """(first, last) year the packaged data knows; None for a calendar without data."""
+        return None
+
     def covers(self, day: date) -> bool:
         """True when the calendar's holiday data covers day's year (otherwise weekdays only)."""
-        return True
+        return self.covers_year(_require_date(day).year)
+
+    def covers_span(self, first: date, last: date) -> bool:
+        """True when every day from `first` to `last` (either order) is covered: a deadline
+        counted over those days is exact, not an estimate by the weekday rule."""
+        low, high = sorted((_require_date(first, "first"), _require_date(last, "last")))
+        return all(self.covers_year(year) for year in range(low.year, high.year + 1))
+
+    def covered_through(self, day: date) -> date | None:
+        """The last day of the unbroken run of covered days from `day` on; None when `day`
+        itself is not covered."""
+        year = _require_date(day).year
+        if not self.covers_year(year):
+            return None
+        while year < MAXYEAR and self.covers_year(year + 1):
+            year += 1
+        return date(year, 12, 31)
+
+    def amended(self, amendments: CalendarAmendments) -> BusinessCalendar:
+        """This calendar with a desk's own days on top (itself when there are none)."""
+        if amendments.is_empty:
+            return self
+        return AmendedCalendar(self, amendments)
 
     def is_business_day(self, day: date) -> bool:
         _require_date(day)
-        closed = self._closed_by_year.get(day.year)
-        if closed is None:
-            closed = self._closed_by_year[day.year] = self._closed_days(day.year)
-        return day not in closed
+        return day not in self.closed_days_of(day.year)
 
     def next_business_day(self, day: date) -> date:
         """The first business day strictly after `day`."""
@@ -170,6 +248,10 @@ class WeekdayCalendar(BusinessCalendar):
     def _closed_days(self, year: int) -> frozenset[date]:
         return _weekends_of_year(year)
 
+    def covered_through(self, day: date) -> date | None:
+        _require_date(day)
+        return date.max  # there is nothing to know beyond the weekday rule
+
 
 class ChinaCalendar(BusinessCalendar):
     """Mainland China's working days (code "CN"), from the `chinesecalendar` package.
@@ -178,25 +260,30 @@ class ChinaCalendar(BusinessCalendar):
     raises NotImplementedError outside them). Outside them this calendar falls back to
     Monday to Friday: a deadline must still be computable when the package lags behind a
     new year, and the weekday rule is off only around the festivals. `covers(day)` tells
-    callers when that estimate is in use, so they can flag the deadline as provisional.
+    callers when that estimate is in use, so they can flag the deadline as provisional;
+    a desk's own days (`amended`) fill the years the package does not know yet.
     """
 
     def __init__(self) -> None:
         super().__init__("CN")
-        self._uncovered_years: set[int] = set()
+        # The package's published tables (public names of its API): their years are the
+        # ones it knows, the same bounds its own functions check.
+        known: list[date] = [*chinese_calendar.holidays, *chinese_calendar.workdays]
+        self._years: tuple[int, int] = (min(known).year, max(known).year)
+
+    @property
+    def packaged_years(self) -> tuple[int, int] | None:
+        return self._years
+
+    def covers_year(self, year: int) -> bool:
+        return self._years[0] <= year <= self._years[1]
 
     def _closed_days(self, year: int) -> frozenset[date]:
-        try:
-            return frozenset(
-                day for day in _days_of_year(year) if not chinese_calendar.is_workday(day)
-            )
-        except NotImplementedError:
-            self._uncovered_years.add(year)
+        if not self.covers_year(year):
             return _weekends_of_year(year)
-
-    def covers(self, day: date) -> bool:
-        self.is_business_day(day)  # loads the year, which records whether it is covered
-        return day.year not in self._uncovered_years
+        return frozenset(
+            day for day in _days_of_year(year) if not chinese_calendar.is_workday(day)
+        )
 
 
 class CountryCalendar(BusinessCalendar):
@@ -216,8 +303,44 @@ class CountryCalendar(BusinessCalendar):
         country = holidays.country_holidays(self.code, years=year)
         return frozenset(day for day in _days_of_year(year) if not country.is_working_day(day))
 
-    def covers(self, day: date) -> bool:
-        return self._first_year <= _require_date(day).year <= self._last_year
+    @property
+    def packaged_years(self) -> tuple[int, int] | None:
+        return self._first_year, self._last_year
+
+    def covers_year(self, year: int) -> bool:
+        return self._first_year <= year <= self._last_year
+
+
+class AmendedCalendar(BusinessCalendar):
+    """A packaged calendar with a desk's own days on top (`BusinessCalendar.amended`).
+
+    Built anew whenever the kept days change, so its year cache never mixes old and new.
+    """
+
+    def __init__(self, base: BusinessCalendar, amendments: CalendarAmendments) -> None:
+        super().__init__(base.code)
+        self.base = base
+        self.amendments = amendments
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.code!r} over {self.base!r}>"
+
+    def _closed_days(self, year: int) -> frozenset[date]:
+        opened = {day for day in self.amendments.working_days if day.year == year}
+        closed = {day for day in self.amendments.holidays if day.year == year}
+        return frozenset((self.base.closed_days_of(year) - opened) | closed)
+
+    @property
+    def packaged_years(self) -> tuple[int, int] | None:
+        return self.base.packaged_years
+
+    def covers_year(self, year: int) -> bool:
+        return year in self.amendments.complete_years or self.base.covers_year(year)
+
+    def covered_through(self, day: date) -> date | None:
+        if isinstance(self.base, WeekdayCalendar):
+            return self.base.covered_through(day)
+        return super().covered_through(day)
 
 
 # Bounded only as a guard: a desk uses a handful of codes, each kept with its year caches.

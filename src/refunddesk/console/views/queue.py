@@ -82,6 +82,8 @@ def present(case: RefundCase, products: list[queueing.ProductName], *, viewer: A
     if case.appealed_at is not None:
         flags.append(Flag(_("Appeal"), "badge-bad" if case.state == State.APPEALED else ""))
     is_open = case.state not in TERMINAL_STATES
+    if case.deadlines_estimated and is_open:
+        flags.append(Flag(_("Deadline estimated: no calendar data"), "badge-warn"))
     can_work = permissions.can_work(viewer)
     return Row(
         case=case, state=str(state_label(case.state)),

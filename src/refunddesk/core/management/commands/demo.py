@@ -1,8 +1,9 @@
 """`refunddesk demo` — what `make run` runs: a working RefundDesk with demo data.
 
 Migrates, loads the demo data into an empty database, creates one staff user per role (with
-a second factor, TOTP) and a portal login per customer, then runs the web server (gunicorn)
-and the background worker side by side until interrupted.
+a second factor, TOTP) and a portal login per customer, then runs Django's system checks
+(the business calendars' warning among them, which needs the data) and the web server
+(gunicorn) and the background worker side by side until interrupted.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ import urllib.request
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
 from refunddesk.billing.models import Account, Order
+from refunddesk.calendars.demo import ensure_demo_calendar
 from refunddesk.core.management.commands.serve import gunicorn_command
 from refunddesk.core.staff import (
     CUSTOMER_PASSWORD,
+    DEMO_STAFF_PREFIX,
     CustomerExample,
     demo_customer_examples,
     ensure_demo_customers,
@@ -37,6 +41,8 @@ READY_TIMEOUT_SECONDS = 60
 class Command(BaseCommand):
     help = ("Migrate, load demo data when the database is empty, and serve the portal and "
             "console with the background worker. Ctrl-C stops everything.")
+    # Run in handle() once the database is migrated and loaded: some checks read it.
+    requires_system_checks: list[str] = []
     customers: tuple[CustomerExample, ...] = ()
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,9 +56,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self._load_data_once(options["seed"])
         logins = ensure_demo_staff()
+        ensure_demo_calendar(get_user_model().objects.get(username=f"{DEMO_STAFF_PREFIX}admin"))
         ensure_demo_customers()
         self.customers = tuple(demo_customer_examples(timezone.now()))
         self._open_cases_once()
+        self.check()
         connection.close()  # the children open their own connections
         if options["no_serve"]:
             self._print_logins(logins, None)
