@@ -21,6 +21,12 @@ def tracking_link(case: Any) -> str:
         f"?number={case.tracking_number}")
 
 
+def case_link(case: Any) -> str:
+    """The customer's own page of the case (behind the portal login)."""
+    return settings.REFUNDDESK_BASE_URL.rstrip("/") + reverse(
+        "portal:case", args=[case.tracking_number])
+
+
 def where_it_went(case: Any) -> list[str]:
     """The paid mail's list of payouts, so the customer knows where to look for each
     amount; then why any of it did not go back the way it was paid."""
@@ -87,6 +93,8 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
         if due:
             lines.append(_("Please answer by %(due)s, or the request will be closed.")
                          % {"due": due})
+        lines.append(_("Answer on your request's page, where each document asked for has "
+                       "its own place: %(link)s") % {"link": case_link(case)})
         return (_("Your refund request %(number)s needs more information") % {"number": number},
                 lines)
     if kind in ("decided", "appeal_decided"):
