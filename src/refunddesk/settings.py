@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "refunddesk.notifications",
     "refunddesk.policies",
     "refunddesk.payouts",
+    "refunddesk.recourse",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI

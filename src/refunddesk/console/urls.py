@@ -7,6 +7,7 @@ from refunddesk.console.views import (
     payouts,
     policies,
     queue,
+    recourse,
     settlements,
     staff,
     webhooks,
@@ -16,4 +17,4 @@ app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *staff.urls]
+               *staff.urls, *recourse.urls]

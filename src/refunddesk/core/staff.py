@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "notifications.view_webhookendpoint", "notifications.add_webhookendpoint",
         "notifications.change_webhookendpoint", "notifications.view_webhookdelivery",
         "notifications.change_webhookdelivery",
+        "recourse.view_recoursetext", "recourse.change_recoursetext",
     ),
 }
 

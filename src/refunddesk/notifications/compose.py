@@ -14,6 +14,7 @@ from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
+from refunddesk.recourse.texts import final_no
 
 
 def tracking_link(case: Any) -> str:
@@ -38,6 +39,17 @@ def where_it_went(case: Any) -> list[str]:
         f"{payout.amount.currency} → {payout.destination}" for payout in payouts]
     fallbacks = list(dict.fromkeys(payout.fallback for payout in payouts if payout.fallback))
     return ["\n".join(lines), *fallbacks]
+
+
+def after_final_no(case: Any, language: str) -> list[str]:
+    """What a customer reads once the desk's "no" is final: that the desk is done, and the
+    merchant's text on where they may turn (recourse/texts.py); nothing for other cases."""
+    final = final_no(case, language)
+    if final is None:
+        return []
+    return [_("Our part in handling this refund request is over: it cannot be appealed "
+              "again with us."),
+            _("If you still disagree: %(where)s") % {"where": final.recourse}]
 
 
 def _role_names(roles: list[str]) -> str:
@@ -113,7 +125,15 @@ def _paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
             if kind == "decided":
                 lines.append(_("If you disagree, you can appeal from the request's page with "
                                "new evidence."))
+            else:
+                lines += after_final_no(case, delivery.language)
         return subject, lines
+    if kind == "decision_final":
+        return (_("The decision on your refund request %(number)s is final")
+                % {"number": number}, [
+            _("The time to appeal the decision on your refund request %(number)s has "
+              "passed, so the decision is final.") % {"number": number},
+            *after_final_no(case, delivery.language)])
     if kind == "appeal_received":
         return (_("We have received your appeal on %(number)s") % {"number": number}, [
             _("A reviewer who did not make the first decision will look at your refund "

@@ -30,6 +30,7 @@ from refunddesk.portal.forms import (
 )
 from refunddesk.portal.permissions import case_for_customer, customer_account, customer_required
 from refunddesk.portal.presenting import present
+from refunddesk.recourse.texts import final_no
 
 CASES_PER_PAGE = 20
 PAYOUT_STATES = (State.APPROVED, State.PAYING, State.PAYOUT_FAILED)
@@ -98,6 +99,7 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
         "asked": asked,
         "can_appeal": appeal_is_open(case),
         "appeal_closes": sla.appeal_closes(case) if case.state == State.REJECTED else None,
+        "final_no": final_no(case, request.LANGUAGE_CODE),
         "takes_documents": takes_documents(case),
         "message_form": bound.get("message_form") or MessageForm(),
         "documents_form": bound.get("documents_form") or DocumentsForm(),

@@ -30,6 +30,7 @@ from refunddesk.core.staff import (
     ensure_demo_customers,
     ensure_demo_staff,
 )
+from refunddesk.recourse.editing import ensure_demo_texts
 
 READY_TIMEOUT_SECONDS = 60
 
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         self._load_data_once(options["seed"])
         logins = ensure_demo_staff()
         ensure_demo_customers()
+        ensure_demo_texts()
         self.customers = tuple(demo_customer_examples(timezone.now()))
         self._open_cases_once()
         connection.close()  # the children open their own connections
