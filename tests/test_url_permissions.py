@@ -150,6 +150,9 @@ def form_data() -> dict[str, Any]:
         "url": "https://intruder.example/hook", "events": ["case.submitted"],
         "name": "intruder key", "scopes": ["cases:read", "cases:write", "decisions:write"],
         "policy": "tencent-cloud", "policy_id": "tencent-cloud", "roles": ["admin"],
+        "country": "CN", "language": "en",  # a text after a final decision
+        "document_payment_proof": [SimpleUploadedFile(
+            "receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")],
         "files": [SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n",
                                      content_type="application/pdf")],
     }

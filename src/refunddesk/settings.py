@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "refunddesk.policies",
     "refunddesk.payouts",
     "refunddesk.calendars",
+    "refunddesk.recourse",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI

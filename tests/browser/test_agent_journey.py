@@ -140,9 +140,10 @@ def test_an_agent_asks_for_a_document_the_customer_sends_it_and_the_agent_approv
     expect(customer.get_by_role("heading", level=1)).to_have_text("我的账户")
     customer.goto(f"{live_server.url}/refunds/{number}")
     expect(customer.get_by_role("heading", name="需要您补充信息")).to_be_visible()
-    expect(customer.get_by_text("请上传支付宝付款截图。")).to_be_visible()
+    answer = customer.get_by_role("region", name="需要您补充信息")
+    expect(answer.get_by_text("请上传支付宝付款截图。")).to_be_visible()
     customer.get_by_label("您的回复").fill("截图已上传。")
-    customer.get_by_label("文件（选填）").set_input_files(files=[{
+    answer.get_by_label("付款凭证（收据或银行流水）").set_input_files(files=[{
         "name": "alipay-receipt.pdf", "mimeType": "application/pdf",
         "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}])
     customer.get_by_role("button", name="提交回复").click()

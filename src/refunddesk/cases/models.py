@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order, OrderLine
+from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.states import State
 from refunddesk.policy.money import Money
@@ -305,6 +306,10 @@ class Document(models.Model):
                                     null=True, blank=True, related_name="+")
     uploaded_by_kind = models.CharField(max_length=12)  # customer | staff
     file = models.FileField(upload_to=keep_given_path, max_length=300)
+    # The kind of material an agent asked for that this file answers (its upload slot on
+    # the portal); empty for material sent without being asked for a kind.
+    kind = models.CharField(_("kind of document"), max_length=32, choices=DocumentKind.choices,
+                            blank=True, default="")
     name = models.CharField(_("file name"), max_length=150)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveBigIntegerField(_("size"))

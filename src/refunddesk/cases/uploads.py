@@ -21,7 +21,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 ALLOWED_TYPES: Mapping[str, str] = MappingProxyType({
@@ -89,6 +89,36 @@ class UploadRefused(ValueError):
     def as_validation_error(self) -> ValidationError:
         """The same refusal as a form error (code and lazy message kept)."""
         return ValidationError(self.template, code=self.code, params=self.params or None)
+
+
+class FileRefused(UploadRefused):
+    """An upload's refusal that names the file, for a form taking several files in several
+    places at once: the person sees which one to change. ``slot`` says which place of the
+    form it came from (an action's own name for it, such as a document kind)."""
+
+    def __init__(self, refused: UploadRefused, file_name: str, slot: str = "") -> None:
+        # The reason stays lazy as well, so both come out in the language where shown.
+        reason = lazy(lambda: refused.message, str)()
+        super().__init__(refused.code, _("“%(file)s” is not accepted: %(reason)s"),
+                         {"file": shown_name(file_name), "reason": reason})
+        self.refused, self.slot = refused, slot
+
+
+def check_named(uploaded: UploadedFile, slot: str = "") -> CheckedUpload:
+    """check_upload, its refusal naming the file (FileRefused)."""
+    try:
+        return check_upload(uploaded)
+    except UploadRefused as refused:
+        raise FileRefused(refused, uploaded.name or "", slot) from None
+
+
+def shown_name(raw_name: str) -> str:
+    """The uploader's own name of a file, to quote back to them in a message: without its
+    directories and invisible characters, and not too long."""
+    name = re.split(r"[/\\]", raw_name or "")[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf", "Cs"})
+    name = _WHITESPACE.sub(" ", name).strip()
+    return (name[:NAME_MAX_CHARS - 1] + "…") if len(name) > NAME_MAX_CHARS else name
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from refunddesk.console.views import (
     payouts,
     policies,
     queue,
+    recourse,
     settlements,
     staff,
     webhooks,
@@ -17,4 +18,4 @@ app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *calendars.urls, *staff.urls]
+               *calendars.urls, *staff.urls, *recourse.urls]

@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "notifications.change_webhookdelivery",
         "calendars.view_calendarday", "calendars.add_calendarday",
         "calendars.change_calendarday", "calendars.delete_calendarday",
+        "recourse.view_recoursetext", "recourse.change_recoursetext",
     ),
 }
 

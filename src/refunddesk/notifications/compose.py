@@ -15,11 +15,18 @@ from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
+from refunddesk.recourse.texts import final_no
 
 
 def tracking_link(case: Any) -> str:
     return settings.REFUNDDESK_BASE_URL.rstrip("/") + reverse("portal:track") + (
         f"?number={case.tracking_number}")
+
+
+def case_link(case: Any) -> str:
+    """The customer's own page of the case (behind the portal login)."""
+    return settings.REFUNDDESK_BASE_URL.rstrip("/") + reverse(
+        "portal:case", args=[case.tracking_number])
 
 
 def where_it_went(case: Any) -> list[str]:
@@ -33,6 +40,17 @@ def where_it_went(case: Any) -> list[str]:
         f"{payout.amount.currency} → {payout.destination}" for payout in payouts]
     fallbacks = list(dict.fromkeys(payout.fallback for payout in payouts if payout.fallback))
     return ["\n".join(lines), *fallbacks]
+
+
+def after_final_no(case: Any, language: str) -> list[str]:
+    """What a customer reads once the desk's "no" is final: that the desk is done, and the
+    merchant's text on where they may turn (recourse/texts.py); nothing for other cases."""
+    final = final_no(case, language)
+    if final is None:
+        return []
+    return [_("Our part in handling this refund request is over: it cannot be appealed "
+              "again with us."),
+            _("If you still disagree: %(where)s") % {"where": final.recourse}]
 
 
 def _role_names(roles: list[str]) -> str:
@@ -134,6 +152,8 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
         if due:
             lines.append(_("Please answer by %(due)s, or the request will be closed.")
                          % {"due": due})
+        lines.append(_("Answer on your request's page, where each document asked for has "
+                       "its own place: %(link)s") % {"link": case_link(case)})
         return (_("Your refund request %(number)s needs more information") % {"number": number},
                 lines)
     if kind in ("decided", "appeal_decided"):
@@ -152,7 +172,15 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
             if kind == "decided":
                 lines.append(_("If you disagree, you can appeal from the request's page with "
                                "new evidence."))
+            else:
+                lines += after_final_no(case, delivery.language)
         return subject, lines
+    if kind == "decision_final":
+        return (_("The decision on your refund request %(number)s is final")
+                % {"number": number}, [
+            _("The time to appeal the decision on your refund request %(number)s has "
+              "passed, so the decision is final.") % {"number": number},
+            *after_final_no(case, delivery.language)])
     if kind == "appeal_received":
         return (_("We have received your appeal on %(number)s") % {"number": number}, [
             _("A reviewer who did not make the first decision will look at your refund "

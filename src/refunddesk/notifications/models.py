@@ -13,6 +13,7 @@ class Kind(models.TextChoices):
     APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
     PAID = "paid", _("Refund paid")
     CLOSED = "closed", _("Closed: information not received")
+    DECISION_FINAL = "decision_final", _("Decision final: not appealed in time")
     MESSAGE = "message", _("Message from staff")
     # To staff, not customers: the other admins hear of every change of a staff member's
     # roles (separation of duties is watched, not only enforced).

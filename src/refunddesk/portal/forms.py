@@ -14,6 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import OrderLine
+from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.core.login_throttle import forget_attempts, take_attempt
 
@@ -132,15 +133,64 @@ class DocumentsForm(PortalForm):
     files = MultipleFileField(label=_("Files"), help_text=FILES_HELP)
 
 
-class SupplementForm(PortalForm):
+class AnswerForm(PortalForm):
+    """The answer to a request for information: one answer box, one upload place per
+    document the agent asked for (`kinds`, in the order asked), and one for anything else.
+
+    `uploaded` are the kinds the case already has a document of. A kind with none, and
+    no file for it now, must be explained in the answer: the agent then gets either the
+    document or the reason it is not there.
+    """
+
     message = forms.CharField(label=_("Your answer"), required=False, max_length=TEXT_MAX,
                               widget=forms.Textarea(attrs={"rows": 4}))
-    files = MultipleFileField(label=_("Files (optional)"), required=False, help_text=FILES_HELP)
+    files = MultipleFileField(label=_("Other files (optional)"), required=False,
+                              help_text=FILES_HELP)
+
+    def __init__(self, *args: Any, kinds: Iterable[str] = (),
+                 uploaded: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds = [kind for kind in kinds if kind in DocumentKind.values]
+        self.uploaded = set(uploaded)
+        files = self.fields.pop("files")
+        for kind in self.kinds:
+            self.fields[self.field_name(kind)] = MultipleFileField(
+                label=DocumentKind(kind).label, required=False, help_text=FILES_HELP)
+        self.fields["files"] = files  # after the documents asked for
+
+    @staticmethod
+    def field_name(kind: str) -> str:
+        return f"document_{kind}"
+
+    def document_fields(self) -> list[tuple[str, forms.BoundField]]:
+        """(kind, its upload field) for each document asked for."""
+        return [(kind, self[self.field_name(kind)]) for kind in self.kinds]
+
+    def field_of_slot(self, slot: str) -> str:
+        """The field a refused file of an action's `slot` (a kind, or "") came from."""
+        return self.field_name(slot) if slot in self.kinds else "files"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not self.errors and not cleaned.get("message", "").strip() and not cleaned.get("files"):
+        if self.errors:
+            return cleaned
+        by_kind = {kind: cleaned.get(self.field_name(kind)) or [] for kind in self.kinds}
+        count = len(cleaned.get("files") or []) + sum(len(files) for files in by_kind.values())
+        if count > MAX_FILES:
+            raise forms.ValidationError(_("Attach at most %(limit)d files at a time."),
+                                        code="too_many", params={"limit": MAX_FILES})
+        has_answer = bool(cleaned.get("message", "").strip())
+        if not has_answer and not count:
             raise forms.ValidationError(_("Write an answer or attach a file."), code="empty")
+        missing = [kind for kind in self.kinds
+                   if not by_kind[kind] and kind not in self.uploaded]
+        if missing and not has_answer:
+            raise forms.ValidationError(
+                _("Attach %(documents)s, or say in your answer why you cannot."),
+                code="documents_missing",
+                params={"documents": _("; ").join(str(DocumentKind(kind).label)
+                                                  for kind in missing)})
+        cleaned["documents"] = {kind: files for kind, files in by_kind.items() if files}
         return cleaned
 
 

@@ -100,11 +100,11 @@ def money(minor: int, currency: str) -> str:
 
 
 def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]], *,
-          actor: Actor, now: datetime) -> list[Document]:
+          actor: Actor, now: datetime, kind: str = "") -> list[Document]:
     documents = []
     for uploaded, checked in uploads:
         document = Document(case=case, uploaded_by=person(actor),
-                            uploaded_by_kind=actor_kind(actor),
+                            uploaded_by_kind=actor_kind(actor), kind=kind,
                             name=checked.name, content_type=checked.content_type,
                             size=checked.size, sha256=checked.sha256, uploaded_at=now)
         document.file.save(storage_name(case.tracking_number, checked), uploaded, save=False)

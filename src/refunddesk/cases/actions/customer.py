@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,10 +33,12 @@ from refunddesk.cases.actions._base import (
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
 from refunddesk.cases.actors import person
 from refunddesk.cases.assessing import NoPolicy, assess_order
+from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
+from refunddesk.cases.uploads import check_named
 from refunddesk.notifications.outbox import notify, notify_all
 from refunddesk.notifications.webhook_events import (
     active_endpoints,
@@ -141,26 +143,40 @@ def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via
 
 
 def supplement(case: RefundCase, *, actor: Actor, message: str,
-               uploads: Sequence[UploadedFile] = (), now: datetime | None = None) -> RefundCase:
-    """The customer answers a request for information; the case goes back to review and
-    its clocks run again with the time they had left."""
+               uploads: Sequence[UploadedFile] = (),
+               documents: Mapping[str, Sequence[UploadedFile]] | None = None,
+               now: datetime | None = None) -> RefundCase:
+    """The customer answers a request for information: their answer, the documents asked
+    for (`documents`: files by the document kind they were asked for, each stored as a
+    document of that kind) and any other files (`uploads`). The case goes back to review
+    and its clocks run again with the time they had left. A refused file (FileRefused,
+    naming it) or a kind nobody asked for changes nothing."""
     now = now or timezone.now()
-    if not message.strip() and not uploads:
+    by_kind = {kind: list(files) for kind, files in (documents or {}).items() if files}
+    if not message.strip() and not uploads and not by_kind:
         raise CaseError(_("Answer the question or attach a file."))
-    checked = check_uploads(uploads)
+    # Every file checked before anything is written, so a refused one changes nothing.
+    checked = [(kind, [(uploaded, check_named(uploaded, kind)) for uploaded in files])
+               for kind, files in by_kind.items()]
+    checked.append(("", [(uploaded, check_named(uploaded)) for uploaded in uploads]))
     with transaction.atomic():
         case = locked(case)
         before = move(case, "supplement")
+        not_asked = [kind for kind in by_kind if kind not in case.requested_documents]
+        if not_asked:
+            raise CaseError(_("These documents were not asked for: %(kinds)s.")
+                            % {"kinds": ", ".join(document_label(kind) for kind in not_asked)})
         case.info_due = None
         sla.resume(case, now)
         case.save()
-        documents = store(case, checked, actor=actor, now=now)
+        stored = [document for kind, files in checked
+                  for document in store(case, files, actor=actor, now=now, kind=kind)]
         if message.strip():
             Message.objects.create(case=case, author=person(actor),
                                    author_kind=actor_kind(actor), body=message.strip(),
                                    created_at=now)
         record(case, CaseEventType.SUPPLEMENTED, actor=actor, before=before, now=now,
-               data={"documents": [d.name for d in documents]})
+               data={"documents": [d.name for d in stored]})
     return case
 
 

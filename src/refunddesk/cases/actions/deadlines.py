@@ -49,6 +49,8 @@ def close_after_appeal_window(case: RefundCase, *, actor: Actor, now: datetime) 
         case.save()
         record(case, CaseEventType.CLOSED_APPEAL_WINDOW, actor=actor, before=before, now=now,
                data={"closed": closes.isoformat()})
+        # Told, with where they may turn now: the desk's part is over.
+        notify(case, "decision_final")
     return True
 
 

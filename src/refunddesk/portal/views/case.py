@@ -18,17 +18,19 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from refunddesk.cases import actions, sla
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition, State, holds_lines, next_state
-from refunddesk.cases.uploads import UploadRefused
+from refunddesk.cases.uploads import FileRefused, UploadRefused
 from refunddesk.payouts.presenting import customer_payouts
+from refunddesk.portal.answering import InformationRequest, information_request
 from refunddesk.portal.forms import (
+    AnswerForm,
     AppealForm,
     ConfirmForm,
     DocumentsForm,
     MessageForm,
-    SupplementForm,
 )
 from refunddesk.portal.permissions import case_for_customer, customer_account, customer_required
 from refunddesk.portal.presenting import present
+from refunddesk.recourse.texts import final_no
 
 CASES_PER_PAGE = 20
 PAYOUT_STATES = (State.APPROVED, State.PAYING, State.PAYOUT_FAILED)
@@ -63,11 +65,19 @@ def refunds(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/refunds.html", {"page": page})
 
 
+def answer_form(case: RefundCase, asked: InformationRequest, *args: Any) -> AnswerForm:
+    return AnswerForm(*args, kinds=case.requested_documents, uploaded=asked.uploaded_kinds)
+
+
 def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
                 error: str = "", **bound: forms.Form) -> HttpResponse:
     policy = sla.policy_of(case)
+    can_supplement = case.state == State.AWAITING_CUSTOMER
+    asked = information_request(case) if can_supplement else None
     payout_start = case.decided_at if case.state in PAYOUT_STATES else None
     payouts = customer_payouts(case)
+    supplement_form = bound.get("supplement_form") or (
+        answer_form(case, asked) if asked is not None else None)
     context: dict[str, Any] = {
         "case": case,
         "error": error,
@@ -85,13 +95,20 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
         "review_due": case.review_due if case.state == State.IN_REVIEW else None,
         "lines": case.lines.select_related("order_line__product"),
         "can_withdraw": can(case.state, "withdraw"),
-        "can_supplement": case.state == State.AWAITING_CUSTOMER,
+        "can_supplement": can_supplement,
+        "asked": asked,
         "can_appeal": appeal_is_open(case),
         "appeal_closes": sla.appeal_closes(case) if case.state == State.REJECTED else None,
+        "final_no": final_no(case, request.LANGUAGE_CODE),
         "takes_documents": takes_documents(case),
         "message_form": bound.get("message_form") or MessageForm(),
         "documents_form": bound.get("documents_form") or DocumentsForm(),
-        "supplement_form": bound.get("supplement_form") or SupplementForm(),
+        "supplement_form": supplement_form,
+        # Each document asked for beside its upload field.
+        "answer_slots": [(document, supplement_form[AnswerForm.field_name(document.kind)])
+                         for document in asked.documents
+                         if document.kind in supplement_form.kinds]
+        if asked is not None and isinstance(supplement_form, AnswerForm) else [],
         "appeal_form": bound.get("appeal_form") or AppealForm(),
     }
     return render(request, "portal/case.html", context, status=status)
@@ -112,6 +129,8 @@ def _act(request: HttpRequest, case: RefundCase, form: forms.Form, form_key: str
     try:
         act()
     except UploadRefused as refused:
+        if isinstance(refused, FileRefused) and isinstance(form, AnswerForm):
+            file_field = form.field_of_slot(refused.slot)
         form.add_error(file_field, refused.as_validation_error())
         return render_case(request, case, status=400, **{form_key: form})
     except InvalidTransition:
@@ -151,10 +170,10 @@ def add_documents(request: HttpRequest, tracking_number: str) -> HttpResponse:
 @customer_required
 def supplement(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
-    form = SupplementForm(request.POST, request.FILES)
+    form = answer_form(case, information_request(case), request.POST, request.FILES)
     return _act(request, case, form, "supplement_form", "files", lambda: actions.supplement(
         case, actor=request.user, message=form.cleaned_data["message"],
-        uploads=form.cleaned_data["files"]),
+        uploads=form.cleaned_data["files"], documents=form.cleaned_data["documents"]),
         _("Thank you: your answer is sent and the case is back in review."))
 
 

@@ -17,6 +17,7 @@ from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.core.ratelimit import client_ip, is_limited
 from refunddesk.payouts.presenting import customer_payouts
+from refunddesk.recourse.texts import final_no
 
 WINDOW_SECONDS = 600
 
@@ -60,4 +61,5 @@ def track(request: HttpRequest) -> HttpResponse:
     payouts = customer_payouts(case) if case else []
     return render(request, "portal/track.html",
                   {"form": form, "case": case, "events": events, "payouts": payouts,
-                   "not_found": not_found})
+                   "not_found": not_found,
+                   "final_no": final_no(case, request.LANGUAGE_CODE) if case else None})

@@ -34,6 +34,7 @@ from refunddesk.core.staff import (
     ensure_demo_customers,
     ensure_demo_staff,
 )
+from refunddesk.recourse.editing import ensure_demo_texts
 
 READY_TIMEOUT_SECONDS = 60
 
@@ -58,6 +59,7 @@ class Command(BaseCommand):
         logins = ensure_demo_staff()
         ensure_demo_calendar(get_user_model().objects.get(username=f"{DEMO_STAFF_PREFIX}admin"))
         ensure_demo_customers()
+        ensure_demo_texts()
         self.customers = tuple(demo_customer_examples(timezone.now()))
         self._open_cases_once()
         self.check()
