@@ -22,6 +22,7 @@ from tests.console.case_builders import (
     fresh,
     large_case,
     minor,
+    page_of,
     post,
     reviewed_case,
 )
@@ -197,13 +198,34 @@ def test_an_agent_over_their_limit_is_refused_with_the_reason(staff_client, case
     approval_limit("agent", "CNY", 500_00)
     client = staff_client("agent")
 
-    response = post(client, case, "approve", amounts(case, "1000.00", "100.00"))
+    response = post(client, case, "approve", amounts(case, "400.00", "200.00"))
 
-    assert response.status_code == 403
+    assert response.status_code == 400
     page = response.content.decode()
     assert "above your approval limit of 500.00 CNY" in page
-    assert 'name="amount_0" value="1000.00"' in page  # the form as it was sent
+    assert 'name="amount_0" value="400.00"' in page  # the form as it was sent
     assert fresh(case).state == "in_review"
+
+
+def test_an_agent_sees_before_clicking_that_the_assessed_refund_is_above_their_limit(
+        staff_client, case):
+    approval_limit("agent", "CNY", 500_00)
+
+    page = page_of(staff_client("agent"), case)
+
+    assert "Your approval limit: 500.00 CNY." in page
+    assert "The assessed refund is above your approval limit of 500.00 CNY" in page
+    assert "only a reviewer may approve more than assessed" in page
+
+
+def test_a_reviewer_is_shown_the_justification_field_and_no_limit(client, case, reviewer):
+    client.force_login(reviewer)
+
+    page = page_of(client, case)
+
+    assert 'name="justification"' in page
+    assert "Your approval limit: no limit." in page
+    assert "above your approval limit" not in page
 
 
 @pytest.mark.parametrize("bad, error", [
@@ -236,9 +258,11 @@ def test_approving_more_than_assessed_needs_a_reviewer(agent_client, case):
     response = post(agent_client, case, "approve",
                     {**amounts(case, "1200.00", "300.00"), "justification": "Outage"})
 
-    assert response.status_code == 403
-    assert "Only a reviewer may approve more than the assessed refund." in \
-        response.content.decode()
+    assert response.status_code == 400
+    page = response.content.decode()
+    first, _second = assessed(case)
+    assert f"At most {first} CNY, the assessed refund: only a reviewer may approve more." \
+        in page
     assert fresh(case).state == "in_review"
 
 

@@ -136,6 +136,22 @@ def test_the_timeline_shows_every_event_with_actor_states_and_details(staff_clie
     assert "staff only" in page
 
 
+def test_the_timeline_names_what_the_desk_stores_as_codes(staff_client, agent):
+    # given a portal case the policy sent to review, rejected for a reason from the list
+    case = reviewed_case()
+    actions.reject(case, actor=agent, reason=rejection_reason("not_eligible"),
+                   message="Outside the policy.")
+
+    page = page_of(staff_client("agent"), case)
+
+    # then the handling, the channel and the reason read as words, not as stored codes
+    assert "<dd>an agent reviews it</dd>" in page
+    assert "<dd>Customer portal</dd>" in page
+    assert "<dd>Not eligible</dd>" in page
+    assert "<dd>review</dd>" not in page and "<dd>portal</dd>" not in page
+    assert "<dd>not_eligible</dd>" not in page
+
+
 def test_the_clocks_show_when_the_response_is_due_and_flag_it_overdue(staff_client):
     # given a case submitted three days ago that nobody answered
     order = cloud_order("TC-OLD-0001", "acct-old", started_days_ago=40)

@@ -245,6 +245,9 @@ def test_the_payout_page_shows_the_payout_and_its_history_both_ways(finance_clie
     assert "This payout was replaced by" in page
     assert f"made by {finance_client.user.username}" in page
     assert retried.idempotency_key in page
+    # and the payment it goes back to is named by its method, not by a stored code
+    payment = retried.payment
+    assert f"{payment.payment_id} · {payment.get_method_display()}" in page
 
 
 def test_actions_are_offered_for_a_refused_payout_not_yet_replaced_only(finance_client):

@@ -114,9 +114,16 @@ class ApproveForm(forms.Form):
         help_text=_("Needed when a line gets more than its assessed refund; only a reviewer "
                     "may do that."))
 
-    def __init__(self, *args: Any, case: RefundCase, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: RefundCase, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
+        # What this person may approve, said on the form before they click rather than
+        # refused after: the actions check it again (cases/permissions.py).
+        self.may_override = user is not None and permissions.has(user, "override_assessment")
+        self.limit = permissions.approval_limit(user, case.currency) if user is not None \
+            else None
+        if not self.may_override:
+            del self.fields["justification"]
         self.lines = list(case.lines.select_related("order_line").order_by(
             "order_line__position", "order_line__line_id"))
         amount_fields = {}
@@ -128,12 +135,29 @@ class ApproveForm(forms.Form):
                 initial=format_amount(line.assessed_minor, case.currency),
                 max_length=24, widget=forms.TextInput(attrs={"inputmode": "decimal",
                                                              "class": "amount"}),
-                help_text=_("assessed %(assessed)s, paid %(paid)s %(currency)s") % {
-                    "assessed": format_amount(line.assessed_minor, case.currency),
-                    "paid": format_amount(order_line.amount_paid_minor, case.currency),
-                    "currency": case.currency})
+                help_text=(_("assessed %(assessed)s, paid %(paid)s %(currency)s")
+                           if self.may_override else
+                           _("at most the assessed %(assessed)s (paid %(paid)s) %(currency)s"))
+                % {"assessed": format_amount(line.assessed_minor, case.currency),
+                   "paid": format_amount(order_line.amount_paid_minor, case.currency),
+                   "currency": case.currency})
         # The amounts first, then the note and the justification.
         self.fields = {**amount_fields, **self.fields}
+
+    @property
+    def assessed_total(self) -> int:
+        return sum(line.assessed_minor for line in self.lines)
+
+    @property
+    def limit_text(self) -> str:
+        return "" if self.limit is None else \
+            f"{format_amount(self.limit, self.case.currency)} {self.case.currency}"
+
+    @property
+    def assessed_above_limit(self) -> bool:
+        """The prefilled amounts are more than this person may approve: the form says so
+        at the top, before anything is typed."""
+        return self.limit is not None and self.assessed_total > self.limit
 
     @staticmethod
     def amount_name(index: int) -> str:
@@ -167,12 +191,28 @@ class ApproveForm(forms.Form):
                     % {"paid": format_amount(paid, currency), "currency": currency},
                     code="above_paid"))
                 continue
+            if amount > line.assessed_minor and not self.may_override:
+                self.add_error(name, forms.ValidationError(
+                    _("At most %(assessed)s %(currency)s, the assessed refund: only a "
+                      "reviewer may approve more.")
+                    % {"assessed": format_amount(line.assessed_minor, currency),
+                       "currency": currency},
+                    code="above_assessed"))
+                continue
             amounts[line.order_line.line_id] = amount
         if self.errors:
             return cleaned
-        if sum(amounts.values()) == 0:
+        total = sum(amounts.values())
+        if total == 0:
             raise forms.ValidationError(
                 _("Approving nothing is a rejection: reject the case instead."), code="zero")
+        if self.limit is not None and total > self.limit:
+            raise forms.ValidationError(
+                _("This approval (%(total)s %(currency)s) is above your approval limit of "
+                  "%(limit)s: lower the amounts or escalate the case to a reviewer.")
+                % {"total": format_amount(total, currency), "currency": currency,
+                   "limit": self.limit_text},
+                code="above_limit")
         is_override = any(amounts[line.order_line.line_id] > line.assessed_minor
                           for line in self.lines)
         if is_override and not cleaned.get("justification", "").strip():
@@ -236,13 +276,14 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
 }
 
 
-def form_for(key: str, case: RefundCase, data: Any = None, *, language: str = "en"
-             ) -> forms.Form:
-    """The form of action `key` for `case`: blank, or bound to `data` (request.POST).
-    Each form's element ids carry its key: the page shows several forms at once."""
+def form_for(key: str, case: RefundCase, data: Any = None, *, language: str = "en",
+             user: Any = None) -> forms.Form:
+    """The form of action `key` for `case` as `user` sees it: blank, or bound to `data`
+    (request.POST). Each form's element ids carry its key: the page shows several forms at
+    once."""
     kwargs: dict[str, Any] = {"auto_id": f"id_{key}_%s"}
     if key == "approve":
-        kwargs["case"] = case
+        kwargs.update(case=case, user=user)
     elif key == "reject":
         kwargs["language"] = language
     elif key in ("confirm", "decline") and data is None:

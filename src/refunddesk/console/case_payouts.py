@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from refunddesk.cases.models import RefundCase
 from refunddesk.payouts import permissions
+from refunddesk.payouts.actions import OUTSIDE_GATEWAY
 from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
 from refunddesk.payouts.presenting import method_label
 
@@ -22,6 +23,13 @@ def payout_detail_labels() -> dict[str, str]:
         "destination": _("destination"), "gateway": _("gateway"),
         "reference": _("reference"), "error": _("error code"),
     }
+
+
+def gateway_label(name: str) -> str:
+    """The gateway's name as staff read it: a provider keeps its own name (stripe,
+    alipay), the desk's own routes get words."""
+    labels = {"balance": _("Account balance"), OUTSIDE_GATEWAY: _("Paid outside RefundDesk")}
+    return labels.get(name, name)
 
 
 def destination_name(code: str) -> str:

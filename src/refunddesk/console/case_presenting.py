@@ -21,13 +21,15 @@ from refunddesk.cases import permissions, sla
 from refunddesk.cases.actors import system_label
 from refunddesk.cases.document_kinds import label as document_kind_label
 from refunddesk.cases.events import staff_label
-from refunddesk.cases.models import CaseEvent, Document, RefundCase
+from refunddesk.cases.models import CaseEvent, Channel, Document, RefundCase, RejectionReason
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import ALLOWED_TYPES
 from refunddesk.console.case_payouts import (
     destination_name,
+    gateway_label,
     payout_detail_labels,
 )
+from refunddesk.policies.dryrun import HANDLING, OUTCOMES
 from refunddesk.policy.explain import reason_text, rule_name
 from refunddesk.policy.money import format_amount
 from refunddesk.portal.presenting import Presented, engine_locale, method_name, present
@@ -189,15 +191,30 @@ def detail_labels() -> dict[str, str]:
     }
 
 
-def detail_value(key: str, value: Any) -> str:
+def detail_value(key: str, value: Any, reasons: dict[str, str] | None = None) -> str:
+    """An event's detail as people read it: codes the desk stores (a handling, a channel,
+    a rejection reason, a gateway) become their names; `reasons` names the rejection
+    reasons by code in the reader's language."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key == "destination":
         return destination_name(str(value))
+    if key == "gateway":
+        return gateway_label(str(value))
+    if key == "handling":
+        return str(HANDLING.get(str(value), value))
+    if key == "channel" and value in Channel.values:
+        return str(Channel(value).label)
+    if key == "reason" and value == "overdue":
+        return _("the review deadline has passed")
+    if key == "reason" and reasons and value in reasons:
+        return reasons[value]
     if key == "documents" and isinstance(value, list):
         return ", ".join(document_kind_label(str(item)) for item in value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
+    if key == "identity_check" and isinstance(value, dict):
+        return "; ".join(f"{name}: {text}" for name, text in identity_check_rows(value))
     if isinstance(value, dict):
         return "; ".join(f"{k}: {detail_value(k, v)}" for k, v in value.items())
     if isinstance(value, str) and (moment := parse_iso(value)) is not None:
@@ -238,14 +255,16 @@ def actor_text(event: CaseEvent) -> str:
     return {"customer": _("customer")}.get(event.actor_kind, event.actor_kind)
 
 
-def event_rows(case: RefundCase) -> list[EventRow]:
+def event_rows(case: RefundCase, language: str = "en") -> list[EventRow]:
     keys = detail_labels()
+    reasons = {reason.code: reason.name_for(language)
+               for reason in RejectionReason.objects.all()}
     return [EventRow(
         event=event, label=staff_label(event.action),
         actor=actor_text(event),
         from_state=state_label(event.from_state) if event.from_state else "",
         to_state=state_label(event.to_state) if event.to_state else "",
-        details=[(keys.get(key, key.replace("_", " ")), detail_value(key, value))
+        details=[(keys.get(key, key.replace("_", " ")), detail_value(key, value, reasons))
                  for key, value in (event.data or {}).items() if key != "system"])
         for event in case.events.select_related("actor")]
 
@@ -329,13 +348,17 @@ class CaseView:
     identity: list[tuple[str, str]]
     requested_documents: list[str]
     state_label: str
+    outcome_label: str
     four_eyes_threshold: str
     approval_limit: str
     is_overdue: bool
 
 
 def identity_rows(case: RefundCase) -> list[tuple[str, str]]:
-    check = case.identity_check or {}
+    return identity_check_rows(case.identity_check or {})
+
+
+def identity_check_rows(check: dict[str, Any]) -> list[tuple[str, str]]:
     if not check:
         return []
     contact = {"email": _("the e-mail address matches the account"),
@@ -368,7 +391,7 @@ def case_view(case: RefundCase, user: Any, *, language: str,
         destinations=destinations(case),
         documents=document_rows(case),
         messages=list(case.messages.select_related("author")),
-        events=event_rows(case),
+        events=event_rows(case, language),
         clocks=clocks(case, now),
         other_cases=list(case.account.refund_cases.exclude(pk=case.pk)
                          .select_related("order").order_by("-submitted_at")
@@ -376,6 +399,8 @@ def case_view(case: RefundCase, user: Any, *, language: str,
         identity=identity_rows(case),
         requested_documents=[document_kind_label(code) for code in case.requested_documents],
         state_label=state_label(case.state),
+        outcome_label=str(OUTCOMES.get(case.assessment.get("outcome", ""),
+                                       case.assessment.get("outcome", ""))),
         four_eyes_threshold=money(threshold, case.currency),
         approval_limit=(_("no limit") if limit is None and permissions.has(
             user, "approve_any_amount") else money(limit, case.currency)),

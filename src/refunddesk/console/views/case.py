@@ -47,7 +47,8 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
     bound = bound or {}
     language = request.LANGUAGE_CODE
     view = case_view(case, request.user, language=language, now=timezone.now())
-    shown = {key: bound.get(key) or case_forms.form_for(key, case, language=language)
+    shown = {key: bound.get(key) or case_forms.form_for(key, case, language=language,
+                                                       user=request.user)
              for key in case_forms.offered(case, request.user)}
     errors_elsewhere = [str(error) for key, form in bound.items() if key not in shown
                         for error in form.non_field_errors()]

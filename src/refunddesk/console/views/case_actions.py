@@ -39,7 +39,8 @@ def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> Http
     from refunddesk.console.views.case import load_case, render_case
 
     case = load_case(tracking_number)
-    form = case_forms.form_for(key, case, request.POST, language=request.LANGUAGE_CODE)
+    form = case_forms.form_for(key, case, request.POST, language=request.LANGUAGE_CODE,
+                                user=request.user)
     if not form.is_valid():
         return render_case(request, case, status=400, bound={key: form})
     try:
@@ -114,7 +115,7 @@ def _request_info(request: HttpRequest, case: RefundCase, form: Any) -> str:
 def _approve(request: HttpRequest, case: RefundCase, form: Any) -> str:
     decided = actions.approve(case, actor=request.user, amounts=form.cleaned_data["amounts"],
                               note=form.cleaned_data["note"],
-                              justification=form.cleaned_data["justification"])
+                              justification=form.cleaned_data.get("justification", ""))
     total = money(sum(form.cleaned_data["amounts"].values()), case.currency)
     if decided.proposal is not None:
         return _("Your approval of %(total)s waits for a second person to confirm it.") % {

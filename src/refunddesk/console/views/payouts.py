@@ -31,6 +31,7 @@ from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import CaseEvent
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.console.access import console_view
+from refunddesk.console.case_payouts import gateway_label
 from refunddesk.console.case_presenting import money
 from refunddesk.payouts import actions, permissions
 from refunddesk.payouts.actions import PayoutError
@@ -54,12 +55,6 @@ manager = console_view(check=permissions.can_manage,
                                             "payouts."))
 
 REPLACING_ACTIONS = ("retry", "redirect_to_balance", "record_paid_outside")
-
-
-def gateway_label(name: str) -> str:
-    labels = {"balance": _("Account balance"),
-              actions.OUTSIDE_GATEWAY: _("Paid outside RefundDesk")}
-    return labels.get(name, name)
 
 
 def gateway_choices() -> list[tuple[str, str]]:

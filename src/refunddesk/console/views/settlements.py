@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.console.access import console_view
+from refunddesk.console.case_payouts import gateway_label
 from refunddesk.console.case_presenting import money
-from refunddesk.console.views.payouts import gateway_choices, gateway_label
+from refunddesk.console.views.payouts import gateway_choices
 from refunddesk.payouts import permissions
 from refunddesk.payouts.models import Settlement, SettlementLine, SettlementOutcome
 from refunddesk.payouts.reconcile import (
