@@ -298,3 +298,25 @@ def test_case_events_are_append_only(order, customer):
     event.action = "edited"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
+
+
+def test_asking_only_for_documents_writes_no_empty_message_nor_repeats_an_older_one(
+        order, customer, agent):
+    from refunddesk.notifications.compose import compose
+
+    # given a case where the customer already wrote something
+    case = submit(order, customer, AFTER_FIVE_DAYS)
+    actions.post_message(case, actor=customer, body="When will I hear back?")
+
+    # when the agent only picks the documents they need
+    case = actions.request_info(case, actor=agent, questions="", documents=["invoice_return"],
+                                due=AFTER_FIVE_DAYS + timedelta(days=7), now=AFTER_FIVE_DAYS)
+
+    # then the thread has no empty message, and the e-mail lists the documents without
+    # passing the customer's own words off as the question
+    assert [m.body for m in case.messages.all()] == ["When will I hear back?"]
+    with translation.override("en"):
+        _subject, text, _html = compose(EmailDelivery(case=case, kind="info_requested",
+                                                      language="en"))
+    assert "When will I hear back?" not in text
+    assert "Please send: " in text

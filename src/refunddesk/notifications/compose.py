@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from refunddesk.cases.document_kinds import label as document_label
+from refunddesk.cases.information import asked_question
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
@@ -141,11 +142,11 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
         # The customer's time zone is unknown: say which one the time is in.
         due = (timezone.localtime(case.info_due).strftime("%Y-%m-%d %H:%M ")
                + f"({timezone.get_current_timezone_name()})") if case.info_due else ""
-        last_message = case.messages.filter(is_internal=False).order_by("-created_at").first()
+        question = asked_question(case)
         lines = [_("To decide on your refund request %(number)s we need more information "
                    "from you.") % {"number": number}]
-        if last_message:
-            lines.append(last_message.body)
+        if question:
+            lines.append(question)
         if case.requested_documents:
             lines.append(_("Please send: %(documents)s.") % {"documents": "; ".join(
                 document_label(code) for code in case.requested_documents)})

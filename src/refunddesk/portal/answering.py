@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from refunddesk.cases.document_kinds import label as document_label
-from refunddesk.cases.events import CaseEventType
+from refunddesk.cases.information import asked_question
 from refunddesk.cases.models import Document, RefundCase
 
 
@@ -43,13 +43,7 @@ def information_request(case: RefundCase) -> InformationRequest:
     """What the agent asked in the request the case is waiting on. The question is the
     message request_info wrote at the moment of its event (empty when the agent only
     picked documents)."""
-    asked = (case.events.filter(action=CaseEventType.INFORMATION_REQUESTED)
-             .order_by("-at", "-id").first())
-    question = ""
-    if asked is not None:
-        message = (case.messages.filter(is_internal=False, created_at=asked.at)
-                   .exclude(author_kind="customer").order_by("-id").first())
-        question = message.body if message is not None else ""
+    question = asked_question(case)
     kinds = list(case.requested_documents or [])
     held: dict[str, list[Document]] = {kind: [] for kind in kinds}
     for document in case.documents.filter(kind__in=kinds):

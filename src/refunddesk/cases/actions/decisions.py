@@ -88,8 +88,10 @@ def request_info(case: RefundCase, *, actor: Actor, questions: str, due: datetim
         sla.responded(case, now)
         sla.pause(case, now)
         case.save()
-        Message.objects.create(case=case, author=person(actor), author_kind=actor_kind(actor),
-                               body=questions.strip(), created_at=now)
+        if questions.strip():  # only documents picked: the list says it all
+            Message.objects.create(case=case, author=person(actor),
+                                   author_kind=actor_kind(actor), body=questions.strip(),
+                                   created_at=now)
         record(case, CaseEventType.INFORMATION_REQUESTED, actor=actor, before=before, now=now,
                data={"due": due.isoformat(), "documents": documents}, via=via)
         notify(case, "info_requested")
