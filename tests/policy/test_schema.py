@@ -123,6 +123,14 @@ def test_a_handling_outside_the_list_names_the_allowed_ones():
     assert problems == ['rules[0].handling: expected one of "approve", "review", "suggest"']
 
 
+def test_a_document_code_no_upload_slot_knows_is_refused_with_the_known_ones():
+    problems = problems_of(lambda d: d["rules"][0].update(documents=["passport_scan"]))
+
+    assert len(problems) == 1
+    assert problems[0].startswith("rules[0].documents[0]: expected one of ")
+    assert '"payment_proof"' in problems[0] and '"invoice_return"' in problems[0]
+
+
 def test_several_problems_are_reported_together():
     # given two mistakes in one rule
     problems = problems_of(lambda d: d["rules"][0].update(handling="maybe",

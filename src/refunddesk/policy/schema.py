@@ -250,6 +250,12 @@ class Fee(Strict):
 BASE_METHODS = ("time_ratio", "months_and_hours")
 
 
+# The material a rule may require, by the codes the desk's document kinds use
+# (cases/document_kinds.py): a code no upload slot knows would ask customers for nothing.
+DocumentCode = Literal["payment_proof", "identity_document", "account_verification",
+                       "usage_records", "problem_evidence", "invoice_return", "other"]
+
+
 class Rule(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     when: Conditions = Conditions()
@@ -266,7 +272,7 @@ class Rule(Strict):
     fee: Fee | None = None
     # approve: at once · review: an agent decides · suggest: the amount is only a suggestion
     handling: Literal["approve", "review", "suggest"] = "review"
-    documents: list[str] = []
+    documents: list[DocumentCode] = []
     explain: Texts | None = None
 
     @model_validator(mode="after")
