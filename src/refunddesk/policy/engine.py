@@ -300,7 +300,7 @@ class _Run:
                 self.allocation[share.payment] = self.allocation.get(share.payment, 0) + amount
         is_whole = shown_consumed == 0 and fee == 0 and refund == uncapped
         return LineResult(line.id, rule.id, rule.handling, refund, eligible, shown_consumed,
-                          fee, None, is_whole, rule.documents)
+                          fee, None, is_whole, list[str](rule.documents))
 
     def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
         """The refund limited by the rule's amount cap over its period (earlier refunds under
