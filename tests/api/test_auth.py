@@ -43,6 +43,8 @@ ENDPOINTS = [
     pytest.param("post", f"/api/v1/cases/{N}/documents", Multipart(files=[]), "cases:write",
                  id="add documents"),
     pytest.param("post", f"/api/v1/cases/{N}/withdraw", None, "cases:write", id="withdraw"),
+    pytest.param("post", f"/api/v1/cases/{N}/answer", Multipart(message="Here."),
+                 "cases:write", id="answer"),
     pytest.param("post", f"/api/v1/cases/{N}/appeal", Multipart(text="Look again.", files=[]),
                  "cases:write", id="appeal"),
     pytest.param("post", f"/api/v1/cases/{N}/approve", {}, "decisions:write", id="approve"),

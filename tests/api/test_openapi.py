@@ -54,6 +54,7 @@ def test_the_openapi_document_is_served_with_the_apis_title(stranger):
         "/api/v1/cases/{number}/documents", "/api/v1/cases/{number}/withdraw",
         "/api/v1/cases/{number}/appeal", "/api/v1/cases/{number}/approve",
         "/api/v1/cases/{number}/reject", "/api/v1/cases/{number}/request-info",
+        "/api/v1/cases/{number}/answer",
         "/api/v1/accounts/{account}", "/api/v1/accounts/{account}/orders",
         "/api/v1/orders/{order}", "/api/v1/subscriptions/{subscription}/cancel-auto-renewal"}
 
@@ -64,7 +65,7 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
     operations = [(f"{method.upper()} {path}", operation)
                   for path, item in document["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 17
+    assert len(operations) == 18
 
     # Then every operation says it needs the bearer key and may answer 401, 403 and 422
     # with the error shape

@@ -1,7 +1,7 @@
 """What a customer does to their case, done by the merchant's console on their behalf:
-write a message, add documents, withdraw, appeal. Each is the same action the portal calls
-(cases/actions), acting as the account's portal login when it has one, and recording the
-API key it came through in the case's audit events."""
+write a message, add documents, answer a request for information, withdraw, appeal. Each is
+the same action the portal calls (cases/actions), acting as the account's portal login when
+it has one, and recording the API key it came through in the case's audit events."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from refunddesk.api.errors import ERRORS, ApiError
 from refunddesk.api.idempotent import IDEMPOTENT
 from refunddesk.api.schemas import CaseOut, Text, case_out
 from refunddesk.cases import actions, actors
+from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.models import RefundCase
-from refunddesk.cases.uploads import UploadRefused
+from refunddesk.cases.uploads import FileRefused, UploadRefused
 
 router = Router(tags=["cases"])
 
@@ -103,6 +104,43 @@ def add_documents(request: HttpRequest, number: str,
         "id": document.pk, "name": document.name, "content_type": document.content_type,
         "size": document.size, "sha256": document.sha256,
         "uploaded_at": document.uploaded_at} for document in documents]})
+
+
+class AnswerIn(Schema):
+    message: Text = Field("", max_length=10000,
+                          description="The customer's answer to the question asked.")
+
+
+@router.post("/cases/{number}/answer", response={200: CaseOut, **ERRORS},
+             openapi_extra=IDEMPOTENT,
+             summary="Answer a request for information: the answer and the documents asked for")
+def answer(request: HttpRequest, number: str, payload: Form[AnswerIn],
+           files: File[list[UploadedFile]] = None) -> Any:  # type: ignore[assignment]
+    """`multipart/form-data` while the case is `awaiting_customer`: `message`, each document
+    asked for under its kind as the field name (`payment_proof`, ... as listed in the
+    case's `requested_documents`), and any other material in `files`. The case goes back
+    to review; a refused file or a kind nobody asked for changes nothing."""
+    require(request, "cases:write")
+    case = case_by_number(number)
+    unknown = sorted(set(request.FILES) - {"files", *DocumentKind.values})
+    if unknown:
+        raise ApiError(422, "invalid", _("Files go under “files” or under the kind of "
+                                         "document asked for, not under “%(field)s”.")
+                       % {"field": unknown[0]}, unknown[0])
+    by_kind = {kind: request.FILES.getlist(kind) for kind in DocumentKind.values
+               if request.FILES.getlist(kind)}
+    other = list(files or [])
+    if len(other) + sum(len(kind_files) for kind_files in by_kind.values()) > MAX_FILES:
+        raise ApiError(422, "invalid", _("At most %(count)s files at a time.")
+                       % {"count": MAX_FILES}, "files")
+    try:
+        actions.supplement(case, actor=customer_of(case), message=payload.message,
+                           uploads=other, documents=by_kind, via=through(request))
+    except FileRefused as error:
+        raise ApiError(422, error.code, error.message, error.slot or "files") from None
+    except UploadRefused as error:
+        raise _refused(error) from None
+    return case_out(cases().get(pk=case.pk))
 
 
 @router.post("/cases/{number}/withdraw", response={200: CaseOut, **ERRORS},

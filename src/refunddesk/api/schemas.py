@@ -58,6 +58,14 @@ class CaseOut(Schema):
     approved_total: str | None = None
     submitted_at: datetime
     decided_at: datetime | None = None
+    info_due: datetime | None = Field(
+        None, description="While the case is awaiting_customer: when the customer's answer "
+                          "is due (POST /cases/{number}/answer).")
+    requested_documents: list[str] = Field(
+        default_factory=list,
+        description="While the case is awaiting_customer: the kinds of document asked for "
+                    "(payment_proof, identity_document, account_verification, usage_records, "
+                    "problem_evidence, invoice_return, other).")
     lines: list[LineOut]
     payouts: list[PayoutOut]
 
@@ -103,7 +111,8 @@ def utc(moment: datetime | None) -> datetime | None:
 # What the API shows of a case, a line and a payout, by column; case_out reads them from
 # model instances, the status read (api/cases.py) straight from the database.
 CASE_COLUMNS = ("tracking_number", "state", "channel", "currency", "assessed_total_minor",
-                "approved_total_minor", "submitted_at", "decided_at")
+                "approved_total_minor", "submitted_at", "decided_at", "info_due",
+                "requested_documents")
 LINE_COLUMNS = ("assessed_minor", "approved_minor", "rule")
 PAYOUT_COLUMNS = ("id", "replaces_id", "destination", "amount_minor", "currency", "state",
                   "expected_at", "settled_at")
@@ -140,6 +149,11 @@ def shown_case(case: dict[str, Any], lines: Sequence[dict[str, Any]],
         "assessed_total": money(case["assessed_total_minor"]),
         "approved_total": money(case["approved_total_minor"]),
         "submitted_at": utc(case["submitted_at"]), "decided_at": utc(case["decided_at"]),
+        "info_due": utc(case["info_due"]),
+        # The last request's list stays on the case for staff; it is asked only while
+        # the case waits for the customer.
+        "requested_documents": (list(case["requested_documents"] or [])
+                                if case["state"] == "awaiting_customer" else []),
         "lines": [{"id": line["line_id"], "assessed": money(line["assessed_minor"]),
                    "approved": money(line["approved_minor"]), "rule": line["rule"]}
                   for line in lines],

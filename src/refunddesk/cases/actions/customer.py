@@ -145,7 +145,7 @@ def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via
 def supplement(case: RefundCase, *, actor: Actor, message: str,
                uploads: Sequence[UploadedFile] = (),
                documents: Mapping[str, Sequence[UploadedFile]] | None = None,
-               now: datetime | None = None) -> RefundCase:
+               now: datetime | None = None, via: str = "") -> RefundCase:
     """The customer answers a request for information: their answer, the documents asked
     for (`documents`: files by the document kind they were asked for, each stored as a
     document of that kind) and any other files (`uploads`). The case goes back to review
@@ -176,7 +176,7 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
                                    author_kind=actor_kind(actor), body=message.strip(),
                                    created_at=now)
         record(case, CaseEventType.SUPPLEMENTED, actor=actor, before=before, now=now,
-               data={"documents": [d.name for d in stored]})
+               data={"documents": [d.name for d in stored]}, via=via)
     return case
 
 
