@@ -42,8 +42,10 @@ def test_a_case_is_read_by_its_tracking_number(db, reader):
     assert (body["currency"], body["assessed_total"], body["approved_total"]) == (
         "CNY", "900.00", "900.00")
     assert body["decided_at"] is not None
+    # (a whole refund of the prepaid server: its service ends when approved)
     assert body["lines"] == [{"id": "1", "assessed": "900.00", "approved": "900.00",
-                              "rule": case.lines.get().rule}]
+                              "rule": case.lines.get().rule,
+                              "service_ends_at": body["decided_at"]}]
     assert [(p["destination"], p["amount"], p["currency"]) for p in body["payouts"]] == [
         ("original", "900.00", "CNY")]
 

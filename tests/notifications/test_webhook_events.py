@@ -73,9 +73,10 @@ def test_an_automatic_approval_emits_submitted_then_decided_with_the_case_as_it_
     # when a customer applies inside the five days (approved at once)
     case = submit(order, INSIDE_FIVE_DAYS)
 
-    # then two events were written, in order, each with its own id and the case's state at
-    # that moment
-    submitted, decided = bodies(endpoint)
+    # then the case's two events were written, in order, each with its own id and the
+    # case's state at that moment (then the server's service ends: subscription.ended)
+    submitted, decided, ended = bodies(endpoint)
+    assert ended["type"] == "subscription.ended"
     assert (submitted["type"], decided["type"]) == ("case.submitted", "case.decided")
     assert submitted["id"].startswith("evt_") and decided["id"].startswith("evt_")
     assert submitted["id"] != decided["id"]
@@ -112,7 +113,7 @@ def test_only_active_endpoints_subscribed_to_the_event_get_a_delivery(order):
 
     submit(order, INSIDE_FIVE_DAYS)
 
-    assert types(everything) == ["case.submitted", "case.decided"]
+    assert types(everything) == ["case.submitted", "case.decided", "subscription.ended"]
     assert types(decisions_only) == ["case.decided"]
     assert types(payouts_only) == []
     assert types(disabled) == []
@@ -178,7 +179,7 @@ def test_a_refused_action_emits_nothing(order):
         actions.withdraw(case, actor=customer_of(case.account))
 
     assert WebhookDelivery.objects.count() == before
-    assert types(endpoint) == ["case.submitted", "case.decided"]
+    assert types(endpoint) == ["case.submitted", "case.decided", "subscription.ended"]
 
 
 def test_a_case_sent_to_review_emits_only_submitted_until_a_person_decides(order):

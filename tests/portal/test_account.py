@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refunddesk.billing.actions import cancel_auto_renewal
-from refunddesk.billing.models import Subscription
+from refunddesk.billing.models import OrderLine, Subscription
 from refunddesk.cases import actions
 from tests.portal.builders import server_order, subscription_for
 
@@ -119,3 +119,52 @@ def test_cancel_auto_renewal_records_when_and_is_idempotent(alice, alice_account
     assert again.is_auto_renew is False
     assert again.auto_renew_cancelled_at == now
     assert again.renews_at is None
+
+
+def server_subscription(order):
+    """Alice's server runs as a subscription that renews at the end of its year."""
+    line = order.lines.get()
+    subscription = Subscription.objects.create(
+        external_id="SUB-CVM-1", account=order.account, product=line.product, sku=line.sku,
+        term_unit="year", term_count=1, current_period_start=line.service_start,
+        current_period_end=line.service_end)
+    OrderLine.objects.filter(pk=line.pk).update(subscription=subscription)
+    return subscription
+
+
+@pytest.mark.parametrize(("language", "ended", "renews"), [
+    ("en", "Off: ended on {date}", "renews on"),
+    ("zh-hans", "已关闭：已于 {date} 结束", "续费"),
+])
+def test_after_a_whole_refund_my_account_says_the_service_ended_and_no_longer_renews(
+        alice_client, alice, alice_order, alice_account, language, ended, renews):
+    server_subscription(alice_order)
+    page = alice_client.get(reverse("portal:account"), headers=EN).content.decode()
+    assert "On: renews on" in page
+
+    actions.submit(account=alice_account, order=alice_order, line_ids=["1"], actor=alice,
+                   channel="portal")  # inside the five days: approved at once, in full
+
+    page = alice_client.get(reverse("portal:account"),
+                            headers={"Accept-Language": language}).content.decode()
+    today = timezone.localdate().strftime("%Y-%m-%d")
+    assert ended.format(date=today) in page
+    assert f"On: {renews}" not in page and "开启：" not in page
+    assert reverse("portal:cancel_auto_renewal", args=["SUB-CVM-1"]) not in page
+
+
+def test_a_subscription_ending_later_says_when_and_one_ended_long_ago_is_no_longer_listed(
+        alice_client, alice_account):
+    later = subscription_for(alice_account, external_id="SUB-LATER")
+    later.is_auto_renew, later.ended_at = False, timezone.now() + timedelta(days=30)
+    later.save()
+    old = subscription_for(alice_account, external_id="SUB-OLD")
+    old.is_auto_renew, old.ended_at = False, timezone.now() - timedelta(days=200)
+    old.sku = "vpn.old"
+    old.save()
+
+    page = alice_client.get(reverse("portal:account"), headers=EN).content.decode()
+
+    ends = timezone.localtime(later.ended_at).strftime("%Y-%m-%d")
+    assert f"Off: ends on {ends}" in page
+    assert "vpn.old" not in page and "vpn.year" in page

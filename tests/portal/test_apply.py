@@ -177,3 +177,16 @@ def test_the_five_day_refund_is_not_offered_a_second_time_for_the_product(client
     quote = client.post(quote_url(second), {"lines": ["1"]}, headers={"Accept-Language": "en"})
 
     assert "five-day no-reason refund does not apply" in quote.content.decode()
+
+
+@pytest.mark.parametrize(("language", "sentence"), [
+    ("en", "If the refund is approved, Cloud Virtual Machine stops then and no longer "
+           "renews."),
+    ("zh-hans", "退款一经批准，云服务器 CVM 即停止服务，不再续费。"),
+])
+def test_the_quote_says_the_service_stops_before_the_customer_submits(
+        alice_client, alice_order, language, sentence):
+    response = alice_client.post(quote_url(alice_order), {"lines": ["1"]},
+                                 headers={"Accept-Language": language})
+
+    assert sentence in response.content.decode()

@@ -32,6 +32,10 @@ class LineOut(Schema):
     assessed: str = Field(description="What the policy gave this line.")
     approved: str | None = Field(None, description="What was approved, once decided.")
     rule: str = Field("", description="The policy rule that decided it.")
+    service_ends_at: datetime | None = Field(
+        None, description="When the approved refund stops this line's service (its "
+                          "subscription no longer renews); null while undecided and for "
+                          "lines whose service goes on.")
 
 
 class PayoutOut(Schema):
@@ -113,7 +117,7 @@ def utc(moment: datetime | None) -> datetime | None:
 CASE_COLUMNS = ("tracking_number", "state", "channel", "currency", "assessed_total_minor",
                 "approved_total_minor", "submitted_at", "decided_at", "info_due",
                 "requested_documents")
-LINE_COLUMNS = ("assessed_minor", "approved_minor", "rule")
+LINE_COLUMNS = ("assessed_minor", "approved_minor", "rule", "service_ends_at")
 PAYOUT_COLUMNS = ("id", "replaces_id", "destination", "amount_minor", "currency", "state",
                   "expected_at", "settled_at")
 
@@ -155,7 +159,8 @@ def shown_case(case: dict[str, Any], lines: Sequence[dict[str, Any]],
         "requested_documents": (list(case["requested_documents"] or [])
                                 if case["state"] == "awaiting_customer" else []),
         "lines": [{"id": line["line_id"], "assessed": money(line["assessed_minor"]),
-                   "approved": money(line["approved_minor"]), "rule": line["rule"]}
+                   "approved": money(line["approved_minor"]), "rule": line["rule"],
+                   "service_ends_at": utc(line["service_ends_at"])}
                   for line in lines],
         "payouts": [{"id": payout["id"], "destination": payout["destination"],
                      "amount": money(payout["amount_minor"]), "currency": payout["currency"],

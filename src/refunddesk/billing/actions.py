@@ -39,3 +39,31 @@ def cancel_auto_renewal(subscription: Subscription, *, actor: Any,
     log.info("auto-renewal of subscription %s cancelled by %s", subscription.external_id,
              actor)
     return subscription
+
+
+def end_subscription(subscription: Subscription, *, actor: Any, ends_at: datetime,
+                     now: datetime | None = None) -> Subscription:
+    """A refund took back the subscription's time: it does not renew again, and its service
+    ends at `ends_at` (at once, or at the end of a period the refund left paid for).
+
+    Called inside the approval's transaction. An earlier end already recorded stands: a
+    second refund never gives back time the first one ended."""
+    actor = require_actor(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        changed = []
+        if subscription.is_auto_renew:
+            subscription.is_auto_renew = False
+            changed.append("is_auto_renew")
+        if subscription.auto_renew_cancelled_at is None:
+            subscription.auto_renew_cancelled_at = now
+            changed.append("auto_renew_cancelled_at")
+        if subscription.ended_at is None or ends_at < subscription.ended_at:
+            subscription.ended_at = ends_at
+            changed.append("ended_at")
+        if changed:
+            subscription.save(update_fields=changed)
+    log.info("subscription %s ends at %s after a refund (%s)", subscription.external_id,
+             ends_at.isoformat(), actor)
+    return subscription

@@ -341,6 +341,14 @@ class Subscription(models.Model):
             return self.current_period_end
         return None
 
+    @property
+    def ends_at(self) -> datetime | None:
+        """When the service stops: the end a refund recorded, else the end of the current
+        period once renewal is off; None while it renews."""
+        if self.ended_at is not None:
+            return self.ended_at
+        return None if self.is_auto_renew else self.current_period_end
+
 
 class BalanceEntryKind(models.TextChoices):
     TOP_UP = "top_up", _("Top-up")

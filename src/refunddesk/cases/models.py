@@ -247,6 +247,9 @@ class CaseLine(models.Model):
     excluded_reason = models.CharField(_("not refundable because"), max_length=64, blank=True)
     assessed_minor = models.BigIntegerField(_("assessed refund"))
     approved_minor = models.BigIntegerField(_("approved refund"), null=True, blank=True)
+    # When the approved refund stops the line's service (policy/service_end.py); empty
+    # while undecided, and for lines whose refund leaves a service running.
+    service_ends_at = models.DateTimeField(_("service ends"), null=True, blank=True)
     holds_line = models.BooleanField(default=True)
 
     class Meta:

@@ -72,6 +72,7 @@ class WebhookEvent(models.TextChoices):
     CASE_REFUNDED = "case.refunded", _("Every payout of a case arrived")
     PAYOUT_SUCCEEDED = "payout.succeeded", _("A payout arrived")
     PAYOUT_FAILED = "payout.failed", _("A payout was refused")
+    SUBSCRIPTION_ENDED = "subscription.ended", _("A refund ended a line's service")
 
 
 class DeliveryState(models.TextChoices):

@@ -273,6 +273,9 @@ class Rule(Strict):
     # approve: at once · review: an agent decides · suggest: the amount is only a suggestion
     handling: Literal["approve", "review", "suggest"] = "review"
     documents: list[DocumentCode] = []
+    # When a partial refund of a prepaid line stops its service (service_end.py): at once,
+    # or at the end of the period it paid for. A whole refund always stops it at once.
+    partial_refund_ends_service: Literal["at_once", "at_period_end"] = "at_once"
     explain: Texts | None = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from refunddesk.cases.assessing import GroupQuote
 from refunddesk.policy.explain import duration_text, render
 from refunddesk.policy.money import Money
 from refunddesk.policy.schema import Policy
+from refunddesk.policy.service_end import service_ends_at
 
 
 def engine_locale(language: str | None) -> str:
@@ -132,6 +133,31 @@ class QuoteGroup:
     policy_name: str
     lines: list[tuple[str, str]]  # (line id, product name), in the order's order
     quote: Presented
+    service_ends: list[ServiceEnd] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceEnd:
+    """What approving the quoted refund does to one line's service (policy/service_end)."""
+
+    product: str
+    at: datetime
+    is_at_once: bool
+
+
+def service_ends(order: Order, quote: GroupQuote, names: dict[str, str],
+                 now: datetime) -> list[ServiceEnd]:
+    lines = {line.line_id: line for line in order.lines.all()}
+    rules = {rule.id: rule for rule in quote.policy.rules}
+    ends = []
+    for result in quote.assessment.lines:
+        line = lines[result.id]
+        at = service_ends_at(billing=line.billing, refund=result.refund,
+                             paid=line.amount_paid_minor, starts=line.service_start,
+                             ends=line.service_end, rule=rules.get(result.rule or ""), now=now)
+        if at is not None:
+            ends.append(ServiceEnd(names[result.id], at, is_at_once=at == now))
+    return ends
 
 
 @dataclass
@@ -156,7 +182,8 @@ def present_groups(order: Order, quotes: list[GroupQuote], *, language: str,
             lines=[(line_id, names[line_id]) for line_id in quote.group.line_ids],
             quote=present(quote.assessment.to_dict(), language=language, policy=quote.policy,
                           payout_start=now if quote.assessment.handling == "approve"
-                          else None))
+                          else None),
+            service_ends=service_ends(order, quote, names, now))
         for quote in quotes]
     total = Money(sum(quote.assessment.total for quote in quotes), order.currency)
     return GroupedQuote(groups, total)

@@ -31,11 +31,12 @@ from refunddesk.cases.actions._base import (
     store,
 )
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
-from refunddesk.cases.actors import person
+from refunddesk.cases.actors import AUTO_DECISION, person
 from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
+from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
 from refunddesk.cases.uploads import check_named
@@ -105,6 +106,8 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
             approved = case.state == State.APPROVED
             for line in lines:
                 line.approved_minor = line.assessed_minor if approved else None
+            if approved:
+                mark_service_ends(case, lines, now=now)
             case.save(force_insert=True)
             CaseLine.objects.bulk_create(lines)
             store(case, checked, actor=actor, now=now)
@@ -118,6 +121,8 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
             if approved:
                 hooks.append(("case.decided", lambda: {"case": case_json(case),
                                                        "decision": automatic_decision()}))
+                hooks += end_services(case, lines, actor=AUTO_DECISION, now=now,
+                                      case_data=lambda: case_json(case))
             emit_many(hooks, now=now, endpoints=endpoints)
     except IntegrityError:
         if CaseLine.objects.filter(order_line__order=order, holds_line=True,

@@ -28,10 +28,11 @@ from refunddesk.cases.actors import AUTO_DECISION, person
 from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.errors import ApprovalChanged
 from refunddesk.cases.events import CaseEventType
-from refunddesk.cases.models import CaseEvent, Message, RefundCase, RejectionReason
+from refunddesk.cases.models import CaseEvent, CaseLine, Message, RefundCase, RejectionReason
+from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, next_state
 from refunddesk.notifications.outbox import notify
-from refunddesk.notifications.webhook_events import emit_case
+from refunddesk.notifications.webhook_events import Cases, emit_case, emit_many
 from refunddesk.payouts.planned import plan_payouts
 
 DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
@@ -233,15 +234,21 @@ def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_b
     case.proposal, case.proposed_by = None, None
     sla.responded(case, now)
     case.save()
-    for line in case.lines.select_related("order_line"):
+    lines = list(case.lines.select_related("order_line__product"))
+    for line in lines:
         line.approved_minor = proposal["amounts"][line.order_line.line_id]
-        line.save(update_fields=["approved_minor"])
+    mark_service_ends(case, lines, now=now)
+    CaseLine.objects.bulk_update(lines, ["approved_minor", "service_ends_at"])
     plan_payouts(case, now=now)
     record(case, CaseEventType.APPROVED, actor=actor, before=before, now=now, data=data, via=via)
     notify(case, "appeal_decided" if before == State.APPEALED else "decided")
-    emit_case("case.decided", case, now=now, decision=_decision(
+    cases = Cases([case.pk])
+    decision = _decision(
         "approved", automatic=isinstance(actor, SystemActor), appeal=before == State.APPEALED,
-        four_eyes=is_confirmed, note=case.decision_note))
+        four_eyes=is_confirmed, note=case.decision_note)
+    emit_many([("case.decided", lambda: {"case": cases(case.pk), "decision": decision}),
+               *end_services(case, lines, actor=actor, now=now,
+                             case_data=lambda: cases(case.pk))], now=now)
 
 
 # -- rejecting ----------------------------------------------------------------------------

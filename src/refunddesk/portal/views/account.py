@@ -4,11 +4,14 @@ cancelling auto-renewal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -26,6 +29,7 @@ from refunddesk.portal.permissions import (
 )
 
 ORDERS_PER_PAGE = 10
+ENDED_SHOWN_FOR = timedelta(days=90)
 
 
 @dataclass
@@ -73,11 +77,14 @@ def account(request: HttpRequest) -> HttpResponse:
     rows_by_line = {row.line.pk: row for row in line_rows(lines, request.LANGUAGE_CODE)}
     order_rows = [OrderRow(order, [rows_by_line[line.pk] for line in order.lines.all()])
                   for order in page]
-    subscriptions = (account.subscriptions.filter(ended_at__isnull=True)
-                     .select_related("product").order_by("current_period_end"))
+    now = timezone.now()
+    # A subscription a refund ended stays listed a while, so the customer sees it stopped.
+    subscriptions = (account.subscriptions
+                     .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=now - ENDED_SHOWN_FOR))
+                     .select_related("product").order_by("ended_at", "current_period_end"))
     return render(request, "portal/account.html", {
         "account": account, "page": page, "orders": order_rows,
-        "subscriptions": subscriptions,
+        "subscriptions": subscriptions, "now": now,
     })
 
 
