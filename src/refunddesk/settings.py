@@ -330,6 +330,10 @@ REFUNDDESK_GATEWAYS = {
 # How often each worker looks for payouts to send or check, how long a worker may hold one
 # before another takes it up (a worker killed mid-call), and the first wait before asking
 # a gateway again about a refund still on its way (doubling up to an hour).
+# E-mail intake (docs/email.md): the mailboxes the worker reads, one URL each separated by
+# spaces (imaps://user:password@host/INBOX), and how often.
+REFUNDDESK_IMAP_MAILBOXES = os.environ.get("REFUNDDESK_IMAP_MAILBOXES", "")
+REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))
 REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_SECONDS", "30"))

@@ -9,11 +9,14 @@ import logging
 import threading
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.intake.imap import poll_all
+from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
 from refunddesk.payouts.runner import BATCH, run_pass
 
@@ -32,6 +35,15 @@ def run_periodic() -> SweepResult:
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)
     return result
+
+
+def read_mailboxes() -> None:
+    """Every configured mailbox read once (intake/imap.py); settings checked at start-up."""
+    mailboxes = mailboxes_from_setting(settings.REFUNDDESK_IMAP_MAILBOXES)
+    if mailboxes:
+        found = poll_all(mailboxes)
+        if found.stored:
+            log.info("mailboxes: %s new messages", found.stored)
 
 
 def run_payouts() -> bool:
