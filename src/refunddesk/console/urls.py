@@ -3,6 +3,7 @@
 from refunddesk.console.views import (
     api_keys,
     assist,
+    bulk,
     calendars,
     case,
     payouts,
@@ -16,6 +17,6 @@ from refunddesk.console.views import (
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
+urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
                *calendars.urls, *staff.urls, *recourse.urls]
