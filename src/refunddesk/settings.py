@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "refunddesk.payouts",
     "refunddesk.calendars",
     "refunddesk.recourse",
+    "refunddesk.replies",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI

@@ -10,6 +10,7 @@ from refunddesk.console.views import (
     policies,
     queue,
     recourse,
+    replies,
     settlements,
     staff,
     webhooks,
@@ -19,4 +20,4 @@ app_name = "console"
 
 urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *calendars.urls, *staff.urls, *recourse.urls]
+               *calendars.urls, *staff.urls, *recourse.urls, *replies.urls]
