@@ -17,4 +17,4 @@ def email_breaks(address: Any) -> SafeString:
     word (a long address in a table column otherwise breaks anywhere, or widens the page)."""
     text = str(escape(address or ""))
     # escape() leaves "@" and "." alone, so the marks go between escaped characters.
-    return mark_safe(text.replace("@", "@<wbr>").replace(".", "<wbr>."))  # noqa: S308
+    return mark_safe(text.replace("@", "@<wbr>").replace(".", "<wbr>."))
