@@ -229,3 +229,13 @@ def test_finance_is_offered_no_replies(staff_client, case_in_review):
                       headers=EN).content.decode()
 
     assert "data-reply-insert" not in page and "Dear " not in page
+
+
+def test_the_demo_replies_pass_their_own_placeholder_check_and_are_not_added_twice():
+    from refunddesk.replies.demo import DEMO_REPLIES, ensure_demo_replies
+    from refunddesk.replies.editing import text_problem
+
+    assert all(not text_problem(zh) and not text_problem(en) for _t, zh, en in DEMO_REPLIES)
+    ensure_demo_replies()
+    ensure_demo_replies()
+    assert CannedReply.objects.count() == len(DEMO_REPLIES)
