@@ -1,7 +1,8 @@
 """The console at 1280 px wide, with demo-like data (many cases in every state, long e-mail
 addresses, Chinese names): no horizontal scrolling, no state badge or column header cut,
-e-mail addresses not broken inside a word; in English and in Chinese. And bulk claim from
-the queue in a real browser: tick the rows, claim, every case is the agent's."""
+e-mail addresses not broken inside a word; in English and in Chinese. And in a real browser:
+bulk claim from the queue (tick the rows, claim, every case is the agent's), and a canned
+reply inserted at the cursor of the message box (console/replies.js)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from refunddesk.cases import actions
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.core import totp
+from refunddesk.policy.money import format_amount
+from refunddesk.replies.models import CannedReply
 from tests.console import queue_builders as build
 from tests.console.conftest import with_totp
 from tests.portal.builders import customer_for, server_order
@@ -185,3 +189,25 @@ def test_an_agent_claims_ticked_cases_from_the_queue(live_server, wide_page, dem
         assert case.assignee is not None and case.assignee.username == AGENT
     page.get_by_role("link", name="Back to the queue").first.click()
     expect(page).to_have_url(re.compile(r"/console/\?"))
+
+
+def test_an_agent_inserts_a_canned_reply_at_the_cursor_of_the_message(
+        live_server, wide_page, demo_like_queue, agent_secret):
+    # given a canned reply and an English case
+    CannedReply.objects.create(title="Amount", text_zh="{amount}", updated_at=timezone.now(),
+                               text_en="Dear {customer_name}, it is {amount}.")
+    case = demo_like_queue
+    page = wide_page("en-US")
+    log_in(page, live_server.url, agent_secret)
+    page.goto(f"{live_server.url}/console/cases/{case.tracking_number}")
+
+    # when the agent writes a greeting and inserts the reply after it
+    page.get_by_text("Write to the customer").click()
+    box = page.locator("#id_message_body")
+    box.fill("Hello. ")
+    page.locator("#action-message").get_by_role("button", name="Insert").click()
+
+    # then the reply is in the box, filled in for the case, and the page did not reload
+    amount = f"{format_amount(case.assessed_total_minor, case.currency)} {case.currency}"
+    expect(box).to_have_value(f"Hello. Dear {case.account.name}, it is {amount}.")
+    assert "reply=" not in page.url
