@@ -64,12 +64,12 @@ def reply_new(request: HttpRequest) -> HttpResponse:
 
 @admins
 @require_http_methods(["GET", "POST"])
-def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _edit(request, get_object_or_404(CannedReply, pk=pk))
+def reply_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
+    return _edit(request, get_object_or_404(CannedReply, pk=reply_id))
 
 
-def _offer(request: HttpRequest, pk: int, *, is_active: bool) -> HttpResponse:
-    reply = set_offered(get_object_or_404(CannedReply, pk=pk), is_active=is_active,
+def _offer(request: HttpRequest, reply_id: int, *, is_active: bool) -> HttpResponse:
+    reply = set_offered(get_object_or_404(CannedReply, pk=reply_id), is_active=is_active,
                         actor=request.user)
     if is_active:
         messages.success(request, _("“%(title)s” is offered to agents again.")
@@ -82,20 +82,20 @@ def _offer(request: HttpRequest, pk: int, *, is_active: bool) -> HttpResponse:
 
 @admins
 @require_POST
-def reply_retire(request: HttpRequest, pk: int) -> HttpResponse:
-    return _offer(request, pk, is_active=False)
+def reply_retire(request: HttpRequest, reply_id: int) -> HttpResponse:
+    return _offer(request, reply_id, is_active=False)
 
 
 @admins
 @require_POST
-def reply_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    return _offer(request, pk, is_active=True)
+def reply_restore(request: HttpRequest, reply_id: int) -> HttpResponse:
+    return _offer(request, reply_id, is_active=True)
 
 
 urls = [
     path("replies/", reply_list, name="replies"),
     path("replies/new", reply_new, name="reply_new"),
-    path("replies/<int:pk>", reply_edit, name="reply_edit"),
-    path("replies/<int:pk>/retire", reply_retire, name="reply_retire"),
-    path("replies/<int:pk>/restore", reply_restore, name="reply_restore"),
+    path("replies/<int:reply_id>", reply_edit, name="reply_edit"),
+    path("replies/<int:reply_id>/retire", reply_retire, name="reply_retire"),
+    path("replies/<int:reply_id>/restore", reply_restore, name="reply_restore"),
 ]
