@@ -10,6 +10,8 @@ from django.urls import reverse
 from refunddesk.cases import actions
 from refunddesk.cases.models import CaseEvent, Message, RefundCase
 from refunddesk.console import bulk
+from refunddesk.policy.money import format_amount
+from refunddesk.replies.models import CannedReply
 from tests.portal.builders import customer_for, server_order
 from tests.staff import rejection_reason
 
@@ -215,8 +217,67 @@ def test_rejecting_without_a_reason_or_a_message_is_refused_on_the_page(staff_cl
     page = response.content.decode()
     assert response.status_code == 400
     assert "Choose the reason for the rejection." in page
-    assert "Write the customers a message explaining the rejection." in page
+    assert "Write the customers a message explaining the rejection, or choose a canned " \
+           "reply." in page
     assert {case.state for case in fresh(cases_in_review)} == {"in_review"}
+
+
+def test_a_canned_reply_rejects_each_case_in_its_customers_language_filled_in(
+        staff_client, cases_in_review):
+    # given a Chinese customer among English ones, and a canned reply
+    reason = rejection_reason()
+    chinese, *english = cases_in_review
+    RefundCase.objects.filter(pk=chinese.pk).update(language="zh-hans")
+    reply = CannedReply.objects.create(
+        title="Late", updated_at=chinese.submitted_at,
+        text_zh="{tracking_number}：{amount} 无法退款。",
+        text_en="{tracking_number}: {amount} cannot be refunded.")
+    client = staff_client("agent", "anna")
+    data = {"case": numbers(cases_in_review), "action": "reject", "reason": reason.pk,
+            "reply": reply.pk}
+
+    # when the agent asks, sees each customer's message, and confirms
+    asked = client.post(URL, data, headers=EN).content.decode()
+    done = client.post(URL, {**data, "confirmed": "True"}, headers=EN).content.decode()
+
+    # then each customer reads the reply in their language, filled in for their case
+    def amount(case):
+        return f"{format_amount(case.assessed_total_minor, case.currency)} {case.currency}"
+
+    assert f"{chinese.tracking_number}：{amount(chinese)} 无法退款。" in asked
+    assert "Done for 3 of 3 cases." in done
+    assert Message.objects.get(case=chinese).body == (
+        f"{chinese.tracking_number}：{amount(chinese)} 无法退款。")
+    for case in english:
+        assert Message.objects.get(case=case).body == (
+            f"{case.tracking_number}: {amount(case)} cannot be refunded.")
+
+
+def test_a_typed_message_has_its_placeholders_filled_in_for_each_case(staff_client,
+                                                                    cases_in_review):
+    reason = rejection_reason()
+    client = staff_client("agent", "anna")
+
+    client.post(URL, {"case": numbers(cases_in_review), "action": "reject",
+                      "reason": reason.pk, "message": "About {tracking_number}.",
+                      "confirmed": "True"}, headers=EN)
+
+    for case in cases_in_review:
+        assert Message.objects.get(case=case).body == f"About {case.tracking_number}."
+
+
+def test_an_unknown_placeholder_in_the_message_is_refused_naming_it(staff_client,
+                                                                    cases_in_review):
+    reason = rejection_reason()
+    client = staff_client("agent", "anna")
+
+    response = client.post(URL, {"case": numbers(cases_in_review), "action": "reject",
+                                 "reason": reason.pk, "message": "Dear {name}.",
+                                 "confirmed": "True"}, headers=EN)
+
+    assert response.status_code == 400
+    assert "Unknown placeholder {name}" in response.content.decode()
+    assert not Message.objects.exists()
 
 
 # -- selection --------------------------------------------------------------------------------

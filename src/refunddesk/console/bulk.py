@@ -88,6 +88,9 @@ def assign(tracking_numbers: Sequence[str], *, actor: Any, assignee: Any) -> Bul
 
 
 def reject(tracking_numbers: Sequence[str], *, actor: Any, reason: RejectionReason,
-           message: str) -> BulkResult:
+           message: Callable[[RefundCase], str]) -> BulkResult:
+    """`message(case)` is what that case's customer reads (a canned reply filled in for the
+    case, in its language, or the same typed text with its placeholders filled in)."""
     return _each(REJECT, tracking_numbers,
-                 lambda case: actions.reject(case, actor=actor, reason=reason, message=message))
+                 lambda case: actions.reject(case, actor=actor, reason=reason,
+                                             message=message(case)))

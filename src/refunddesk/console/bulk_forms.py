@@ -11,10 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from refunddesk.cases import permissions
-from refunddesk.cases.models import RejectionReason
+from refunddesk.cases.models import RefundCase, RejectionReason
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.console.bulk import ASSIGN, CLAIM, MAX_CASES, REJECT
 from refunddesk.console.case_forms import staff_name, text_area
+from refunddesk.replies.editing import text_problem
+from refunddesk.replies.filling import filled, values_for
+from refunddesk.replies.models import CannedReply
+from refunddesk.replies.placeholders import fill
 
 ACTION_CHOICES = [
     (CLAIM, _("Claim")),
@@ -39,8 +43,14 @@ class BulkForm(forms.Form):
     reason = forms.ModelChoiceField(label=_("Rejection reason"), required=False,
                                     queryset=RejectionReason.objects.filter(is_active=True),
                                     empty_label=_("Choose a reason"))
-    message = forms.CharField(label=_("Message to each customer"), required=False,
-                              widget=text_area(4), max_length=5000)
+    message = forms.CharField(
+        label=_("Message to each customer"), required=False, widget=text_area(4),
+        max_length=5000,
+        help_text=_("It may hold {customer_name}, {amount} and {tracking_number}, filled in "
+                    "for each case."))
+    reply = forms.ModelChoiceField(
+        label=_("Or a canned reply, in each customer's language"), required=False,
+        queryset=CannedReply.objects.filter(is_active=True), empty_label=_("None"))
     # Set by the confirmation page: rejecting tells every customer, so it is asked twice.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -49,6 +59,7 @@ class BulkForm(forms.Form):
         self.fields["assignee"].queryset = permissions.assignable_staff()
         self.fields["assignee"].label_from_instance = staff_name
         self.fields["reason"].queryset = RejectionReason.objects.filter(is_active=True)
+        self.fields["reply"].queryset = CannedReply.objects.filter(is_active=True)
         self.fields["reason"].label_from_instance = (
             lambda reason: reason.name_for(language))
 
@@ -94,11 +105,26 @@ class BulkForm(forms.Form):
             if cleaned.get("reason") is None:
                 self.add_error("reason", forms.ValidationError(
                     _("Choose the reason for the rejection."), code="no_reason"))
-            if not (cleaned.get("message") or "").strip():
+            message = (cleaned.get("message") or "").strip()
+            if cleaned.get("reply") is not None and message:
+                self.add_error("reply", forms.ValidationError(
+                    _("Write a message or choose a canned reply, not both."), code="both"))
+            elif cleaned.get("reply") is None and not message:
                 self.add_error("message", forms.ValidationError(
-                    _("Write the customers a message explaining the rejection."),
-                    code="no_message"))
+                    _("Write the customers a message explaining the rejection, or choose a "
+                      "canned reply."), code="no_message"))
+            elif message and text_problem(message):
+                self.add_error("message", forms.ValidationError(text_problem(message),
+                                                                code="placeholder"))
         return cleaned
+
+    def message_for(self, case: RefundCase) -> str:
+        """What the customer of `case` reads: the canned reply in the case's language, or
+        the typed message, with the placeholders filled in for the case."""
+        reply = self.cleaned_data.get("reply")
+        if reply is not None:
+            return filled(reply, case)
+        return fill(self.cleaned_data["message"].strip(), values_for(case))
 
     @property
     def is_selection_error(self) -> bool:

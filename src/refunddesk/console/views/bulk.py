@@ -42,8 +42,9 @@ def queue_address(request: HttpRequest) -> str:
     return base
 
 
-def _selected(numbers: list[str]) -> list[dict[str, Any]]:
-    """The selected cases as the confirmation lists them, in the order they were ticked."""
+def _selected(numbers: list[str], form: BulkForm | None = None) -> list[dict[str, Any]]:
+    """The selected cases as the confirmation lists them, in the order they were ticked,
+    with the message each customer would read when `form` is a rejection to confirm."""
     found = (RefundCase.objects.select_related("account", "assignee")
              .in_bulk(numbers, field_name="tracking_number"))
     rows = []
@@ -51,7 +52,8 @@ def _selected(numbers: list[str]) -> list[dict[str, Any]]:
         case = found.get(number)
         rows.append({"tracking_number": number, "case": case,
                      "state": state_label(case.state) if case else "",
-                     "amount": money(case.assessed_total_minor, case.currency) if case else ""})
+                     "amount": money(case.assessed_total_minor, case.currency) if case else "",
+                     "message": form.message_for(case) if form and case else ""})
     return rows
 
 
@@ -62,8 +64,7 @@ def _run(form: BulkForm, actor: Any) -> bulk.BulkResult:
         return bulk.claim(numbers, actor=actor)
     if data["action"] == bulk.ASSIGN:
         return bulk.assign(numbers, actor=actor, assignee=data["assignee"])
-    return bulk.reject(numbers, actor=actor, reason=data["reason"],
-                       message=data["message"].strip())
+    return bulk.reject(numbers, actor=actor, reason=data["reason"], message=form.message_for)
 
 
 @works
@@ -80,7 +81,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         context["selected"] = _selected(form.cleaned_data["case"])
         return render(request, "console/queue/bulk.html", context, status=400)
     if form.needs_confirmation:
-        context["selected"] = _selected(form.cleaned_data["case"])
+        context["selected"] = _selected(form.cleaned_data["case"], form)
         context["confirming"] = True
         context["reason_name"] = form.cleaned_data["reason"].name_for(request.LANGUAGE_CODE)
         return render(request, "console/queue/bulk.html", context)
