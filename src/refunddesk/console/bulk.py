@@ -55,7 +55,8 @@ Act = Callable[[RefundCase], Any]
 
 def _each(action: str, tracking_numbers: Sequence[str], act: Act) -> BulkResult:
     result = BulkResult(action)
-    found = RefundCase.objects.in_bulk(list(tracking_numbers), field_name="tracking_number")
+    found = (RefundCase.objects.select_related("account")  # for the messages' names
+             .in_bulk(list(tracking_numbers), field_name="tracking_number"))
     for number in dict.fromkeys(tracking_numbers):
         case = found.get(number)
         if case is None:
