@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "refunddesk.calendars",
     "refunddesk.recourse",
     "refunddesk.replies",
+    "refunddesk.intake",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI
