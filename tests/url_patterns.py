@@ -41,6 +41,7 @@ from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
 from refunddesk.policy.presets import PRESETS_DIR
+from refunddesk.replies.editing import save_reply
 from tests.console.case_builders import reviewed_case
 from tests.console.conftest import with_totp
 from tests.notifications.webhook_receiver import subscribe
@@ -178,6 +179,7 @@ class World:
     delivery: Any
     draft: Any
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
+    reply: Any                # a canned reply admins keep
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -222,6 +224,8 @@ def build_world() -> World:
     calendar_actions.import_year("CN", 2027, parse_date_list(
         "2027-01-01 holiday 元旦\n2027-02-06 holiday 春节", year=2027).days, actor=staff)
     calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
+    reply = save_reply(None, title="Amount", text_zh="{amount}", text_en="{amount}",
+                       actor=staff)
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -254,7 +258,8 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, calendar_day=calendar_day, objects=objects)
+                 delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply,
+                 objects=objects)
 
 
 # -- filling path parameters ------------------------------------------------------------------
@@ -280,6 +285,7 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "country": ({"str"}, lambda w: w.calendar_day.country),  # a business calendar
     "day_id": ({"int"}, lambda w: w.calendar_day.pk),
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
+    "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "refunddesk.payouts",
     "refunddesk.calendars",
     "refunddesk.recourse",
+    "refunddesk.replies",
     "refunddesk.intake",
     "refunddesk.console",
     "refunddesk.api",

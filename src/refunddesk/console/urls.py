@@ -3,12 +3,14 @@
 from refunddesk.console.views import (
     api_keys,
     assist,
+    bulk,
     calendars,
     case,
     payouts,
     policies,
     queue,
     recourse,
+    replies,
     settlements,
     staff,
     webhooks,
@@ -16,6 +18,6 @@ from refunddesk.console.views import (
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
+urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *calendars.urls, *staff.urls, *recourse.urls]
+               *calendars.urls, *staff.urls, *recourse.urls, *replies.urls]

@@ -35,6 +35,7 @@ from refunddesk.core.staff import (
     ensure_demo_staff,
 )
 from refunddesk.recourse.editing import ensure_demo_texts
+from refunddesk.replies.demo import ensure_demo_replies
 
 READY_TIMEOUT_SECONDS = 60
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         ensure_demo_calendar(get_user_model().objects.get(username=f"{DEMO_STAFF_PREFIX}admin"))
         ensure_demo_customers()
         ensure_demo_texts()
+        ensure_demo_replies()
         self.customers = tuple(demo_customer_examples(timezone.now()))
         self._open_cases_once()
         self.check()
