@@ -334,6 +334,9 @@ REFUNDDESK_GATEWAYS = {
 # E-mail intake (docs/email.md): the mailboxes the worker reads, one URL each separated by
 # spaces (imaps://user:password@host/INBOX), and how often.
 REFUNDDESK_IMAP_MAILBOXES = os.environ.get("REFUNDDESK_IMAP_MAILBOXES", "")
+# Where customers' replies to case e-mail go: "refunds+{tracking}@example.com" puts the
+# tracking number in the address (notifications/threading.py); empty: replies go to From.
+REFUNDDESK_REPLY_ADDRESS = os.environ.get("REFUNDDESK_REPLY_ADDRESS", "")
 REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))

@@ -11,6 +11,7 @@ import pytest
 
 from tests.cases.conftest import import_order
 from tests.conftest import EXAMPLE_ORDER
+from tests.notifications.conftest import mailbox  # noqa: F401  (the SMTP server)
 
 MAIL = Path(__file__).parent / "mail"
 

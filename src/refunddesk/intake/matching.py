@@ -11,6 +11,7 @@ from refunddesk.billing.models import Account, Order
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.intake.reading import ReadMail
+from refunddesk.notifications.threading import tracking_in_reference
 
 # A word that could be an order id: what billing systems use (letters, digits, - and _).
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{3,63}")
@@ -76,9 +77,11 @@ def read_request(mail: ReadMail) -> Request:
 
 def answered_case(mail: ReadMail) -> RefundCase | None:
     """The case this mail replies to: by the tracking number in the address it was sent
-    to (refunds+K7QH3M9TXW4@…), else in its subject."""
+    to (refunds+K7QH3M9TXW4@…), in the case e-mail it answers (In-Reply-To, References:
+    notifications/threading.py), else in its subject."""
     candidates = [match.group(1) for address in mail.to_addresses
                   if (match := _PLUS.match(address))]
+    candidates += filter(None, map(tracking_in_reference, mail.in_reply_to))
     candidates += _TRACKING.findall(mail.subject)
     for candidate in candidates:
         try:
