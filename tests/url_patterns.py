@@ -36,6 +36,8 @@ from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.core.role_changes import change_roles
+from refunddesk.intake.processing import process
+from refunddesk.intake.storing import store
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
@@ -180,6 +182,7 @@ class World:
     draft: Any
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
     reply: Any                # a canned reply admins keep
+    mail: Any                 # an e-mail from a stranger, waiting in triage
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -226,6 +229,9 @@ def build_world() -> World:
     calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
     reply = save_reply(None, title="Amount", text_zh="{amount}", text_en="{amount}",
                        actor=staff)
+    mail, _ = store(b"From: stranger@example.org\r\nSubject: hello\r\n"
+                    b"Message-ID: <url-world@example.org>\r\n\r\nHello\r\n", source="pipe")
+    mail = process(mail)
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -258,7 +264,7 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply,
+                 delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
                  objects=objects)
 
 
@@ -286,6 +292,7 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "day_id": ({"int"}, lambda w: w.calendar_day.pk),
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
     "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
+    "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

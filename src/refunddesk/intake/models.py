@@ -3,6 +3,7 @@ case, or an item of the triage queue (processing.py)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ class MailState(models.TextChoices):
     ADDED_TO_CASE = "added_to_case", _("Added to a case")
     TRIAGE = "triage", _("Waiting in triage")
     IGNORED = "ignored", _("Ignored (automatic mail)")
+    SET_ASIDE = "set_aside", _("Set aside (not a request)")
 
 
 class TriageReason(models.TextChoices):
@@ -60,6 +62,11 @@ class InboundMail(models.Model):
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # Failed processing attempts; after MAX_ATTEMPTS a person gets the message (triage).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who dealt with it in triage (added it to a case, or set it aside), and when.
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inbound e-mail")

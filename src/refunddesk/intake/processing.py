@@ -39,7 +39,7 @@ def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
             return mail  # done already: by another worker, or before a crash after commit
         with mail.raw.open("rb") as stored:
             read = read_mail(stored.read())
-        uploads, refused = _checked_attachments(read)
+        uploads, refused = checked_attachments(read)
         mail.refused_attachments = refused
         if read.automatic:
             _finish(mail, MailState.IGNORED, now=now)
@@ -66,7 +66,7 @@ def _triage(mail: InboundMail, reason: str, *, now: datetime,
     _finish(mail, MailState.TRIAGE, now=now, case=case)
 
 
-def _checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
+def checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
     """The attachments the portal would take, and the refused ones named with why."""
     kept, refused = [], []
     for attachment in read.attachments:

@@ -55,9 +55,14 @@ class ReadMail:
         return "zh-hans" if letters and len(_CJK.findall(sample)) * 4 >= letters else "en"
 
 
-def read_mail(raw: bytes) -> ReadMail:
+def parse_message(raw: bytes) -> EmailMessage:
     message = message_from_bytes(raw, policy=default)
     assert isinstance(message, EmailMessage)
+    return message
+
+
+def read_mail(raw: bytes) -> ReadMail:
+    message = parse_message(raw)
     senders = getaddresses([header(message, "From")])
     from_name, from_address = senders[0] if senders else ("", "")
     body_parts = _body_parts(message)
