@@ -337,6 +337,11 @@ REFUNDDESK_IMAP_MAILBOXES = os.environ.get("REFUNDDESK_IMAP_MAILBOXES", "")
 # Where customers' replies to case e-mail go: "refunds+{tracking}@example.com" puts the
 # tracking number in the address (notifications/threading.py); empty: replies go to From.
 REFUNDDESK_REPLY_ADDRESS = os.environ.get("REFUNDDESK_REPLY_ADDRESS", "")
+# The first human answer to a request by e-mail is due within this (h and d: hours and days
+# of the clock; bd: business days of the policy's calendar), unless the policy asks sooner.
+# E-mail in triage counts it on REFUNDDESK_EMAIL_CALENDAR.
+REFUNDDESK_EMAIL_ANSWER_WITHIN = os.environ.get("REFUNDDESK_EMAIL_ANSWER_WITHIN", "24h")
+REFUNDDESK_EMAIL_CALENDAR = os.environ.get("REFUNDDESK_EMAIL_CALENDAR", "CN")
 REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))

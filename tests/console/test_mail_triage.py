@@ -2,8 +2,11 @@
 read it (headers, text, attachments, the raw message as a download), add it to its case or
 set it aside; other roles and strangers are refused; bad input changes nothing."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from refunddesk.cases.models import Message
 from refunddesk.cases.tracking import new_tracking_number
@@ -148,3 +151,15 @@ def test_a_corpus_message_reads_the_same_in_the_console_as_in_the_intake(staff_c
 
     assert mail.triage_reason == TriageReason.NOT_AUTHENTIC
     assert "failed SPF, DKIM or DMARC" in page and "dmarc=fail" in page
+
+
+def test_mail_waiting_longer_than_the_promised_answer_time_is_marked_overdue(staff_client):
+    raw = (b"From: someone@example.org\r\nSubject: Old\r\nMessage-ID: <old@example.org>\r\n"
+           b"\r\nHello?\r\n")
+    mail, _ = store(raw, source=Source.PIPE, now=timezone.now() - timedelta(days=2))
+    process(mail)
+    stranger_mail()  # just arrived: not overdue
+
+    page = staff_client("agent").get(LIST, headers=EN).content.decode()
+
+    assert page.count("Overdue</span>") == 1

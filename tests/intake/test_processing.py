@@ -2,6 +2,7 @@
 message or material on the case it answers, or an item for a person in triage."""
 
 import base64
+from datetime import timedelta
 
 import pytest
 
@@ -167,3 +168,38 @@ def test_a_message_stored_but_not_processed_is_processed_by_the_worker_once(orde
     assert process_waiting() == 0
     mail.refresh_from_db()
     assert mail.state == MailState.OPENED_CASE and RefundCase.objects.count() == 1
+
+
+FRIDAY = AFTER_FIVE_DAYS.replace(day=5)  # 2026-06-05, 12:00 Beijing time
+
+
+def test_a_request_by_email_is_owed_a_first_answer_within_24_hours(order):
+    mail = receive(corpus("free_form_gbk.eml"), now=FRIDAY)
+
+    # Tencent Cloud's policy gives a first response one business day (Monday); the mailbox
+    # promises 24 hours, which is sooner.
+    assert mail.case.first_response_due == FRIDAY + timedelta(hours=24)
+
+
+def test_a_request_in_the_portal_keeps_the_policys_first_response_time(order):
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account), channel="portal", now=FRIDAY)
+
+    assert case.first_response_due == FRIDAY + timedelta(days=3)  # Monday 12:00
+
+
+def test_a_policy_that_asks_sooner_than_the_mailbox_promise_keeps_its_time(order, settings):
+    settings.REFUNDDESK_EMAIL_ANSWER_WITHIN = "5d"
+
+    mail = receive(corpus("free_form_gbk.eml"), now=FRIDAY)
+
+    assert mail.case.first_response_due == FRIDAY + timedelta(days=3)
+
+
+def test_a_wrong_promise_setting_fails_the_system_check(settings):
+    from refunddesk.intake.checks import mailboxes_are_readable
+
+    settings.REFUNDDESK_EMAIL_ANSWER_WITHIN = "soon"
+    settings.REFUNDDESK_EMAIL_CALENDAR = "XX-NOWHERE"
+
+    assert {error.id for error in mailboxes_are_readable()} == {"intake.E002", "intake.E003"}

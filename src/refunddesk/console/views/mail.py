@@ -4,19 +4,23 @@ attachments, the raw message, and what an agent does with it (intake/triage.py).
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.message import Message
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from refunddesk.cases import permissions
+from refunddesk.cases.sla import counted_on, email_answer_within
 from refunddesk.console.access import console_view
 from refunddesk.intake.models import InboundMail, MailState, TriageReason
 from refunddesk.intake.processing import checked_attachments
@@ -65,9 +69,22 @@ def mail_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    now = timezone.now()
+    rows = [(mail, *_answer_due(mail, now)) for mail in page]
     return render(request, "console/mail/list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "is_triage": state == "",
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(),
+        "is_triage": state == "",
         "waiting": InboundMail.objects.filter(state=MailState.TRIAGE).count()})
+
+
+def _answer_due(mail: InboundMail, now: datetime) -> tuple[datetime | None, bool]:
+    """When a person owes the sender of a message in triage an answer, and whether that is
+    past (the mailbox's promise, REFUNDDESK_EMAIL_ANSWER_WITHIN)."""
+    if mail.state != MailState.TRIAGE:
+        return None, False
+    due = counted_on(settings.REFUNDDESK_EMAIL_CALENDAR, settings.TIME_ZONE, mail.received_at,
+                     email_answer_within()).at
+    return due, due is not None and due < now
 
 
 def _message_of(mail: InboundMail) -> tuple[bytes, Message]:
