@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Replace
 
 from refunddesk.billing.models import Account, Order
@@ -218,6 +220,7 @@ def effective_states(filters: Filters) -> tuple[str, ...]:
 PHONE_SHAPE = re.compile(r"^\+?[\d\s()./-]+$")
 PHONE_SEPARATORS = (" ", "-")  # how billing systems write phone numbers, besides digits
 MIN_PHONE_DIGITS = 3
+SHORT_SEARCH = 2  # characters; a trigram index needs three
 
 
 def phone_digits() -> Func:
@@ -229,9 +232,28 @@ def phone_digits() -> Func:
     return expression
 
 
+def short_grams(field_name: str) -> Func:
+    """Every one- and two-character piece of the field, upper-cased: the function and GIN
+    index of billing migration 0004, PostgreSQL only."""
+    return Func(F(field_name), function="refunddesk_short_grams",
+                output_field=ArrayField(TextField()))
+
+
+def is_short(text: str) -> bool:
+    """Too short for a trigram index, and too short to be part of an e-mail, phone or
+    order id worth looking for: such a search looks at names only (a Chinese name is
+    often two characters)."""
+    return len(text) <= SHORT_SEARCH
+
+
 def accounts_matching(text: str) -> QuerySet[Account]:
     """Accounts whose name, e-mail or phone contain `text`, ignoring case (and, for the
-    phone, spaces and hyphens on either side)."""
+    phone, spaces and hyphens on either side); names only for a short `text`."""
+    if is_short(text):
+        if connection.vendor == "postgresql":
+            return Account.objects.alias(grams=short_grams("name")).filter(
+                grams__contains=[text.upper()])
+        return Account.objects.filter(name__icontains=text)
     found = Q(name__icontains=text)
     # An e-mail or phone holds no Chinese: skip reading them for what cannot be there.
     if text.isascii():
@@ -255,7 +277,8 @@ def search_condition(text: str) -> Q:
     accounts = list(accounts_matching(text).order_by().values_list("pk", flat=True)
                     [:SEARCH_LIMIT])
     orders = list(Order.objects.filter(external_id__icontains=text).order_by()
-                  .values_list("pk", flat=True)[:SEARCH_LIMIT]) if text.isascii() else []
+                  .values_list("pk", flat=True)[:SEARCH_LIMIT]
+                  ) if text.isascii() and not is_short(text) else []
     return Q(account_id__in=accounts) | Q(order_id__in=orders)
 
 
