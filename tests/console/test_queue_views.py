@@ -245,6 +245,16 @@ def test_the_pager_says_more_than_the_cap_when_counting_stopped(staff_client, mo
     assert position(staff_client("agent").get(QUEUE)) == "1–50 of more than 60"
 
 
+def test_a_chip_past_the_cap_says_more_than_the_cap(staff_client, monkeypatch):
+    monkeypatch.setattr(queueing, "COUNT_CAP", 60)
+    build.many(70)
+    build.many(3, state="refunded")
+    chips = {chip["label"]: chip["count_label"]
+             for chip in staff_client("agent").get(QUEUE).context["chips"]}
+    assert chips["In review"] == "60+" and chips["Open"] == "60+"
+    assert chips["All states"] == "60+" and chips["Refunded"] == "3"
+
+
 def test_a_doctored_start_only_restarts_the_numbering(staff_client):
     build.many(60)
     client = staff_client("agent")

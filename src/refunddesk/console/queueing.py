@@ -326,15 +326,32 @@ def matching(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
 
 # -- counting -----------------------------------------------------------------------------
 
+# Counting stops past this many cases per state: a desk with a million finished cases
+# never reads them all to say "more than 10,000".
+COUNT_CAP = 10_000
+
+
+def is_capped(count: int) -> bool:
+    """Whether a count of `state_counts` (or a sum of them) means "more than COUNT_CAP"."""
+    return count > COUNT_CAP
+
+
 def state_counts(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
                  ) -> dict[str, int]:
-    """How many cases each state holds under the filters other than the state: one
-    GROUP BY. Every state is in the result, with 0 when none."""
+    """How many cases each state holds under the filters other than the state. Every state
+    is in the result, with 0 when none; a state with more than COUNT_CAP says
+    COUNT_CAP + 1 (`is_capped`). Each state is counted along its own index, at most
+    COUNT_CAP + 1 rows of it; a search's few cases are counted in one GROUP BY."""
     counts = dict.fromkeys(ALL_STATES, 0)
-    rows = (matching(filters, viewer=viewer, now=now, tz=tz).order_by()
-            .values_list("state").annotate(n=Count("pk")))
-    for state, n in rows:
-        counts[state] = n
+    base = matching(filters, viewer=viewer, now=now, tz=tz).order_by()
+    if filters.search.strip():
+        for state, n in base.values_list("state").annotate(n=Count("pk")):
+            counts[state] = min(n, COUNT_CAP + 1)
+        return counts
+    possible = possible_states(filters)
+    for state in ALL_STATES:
+        if state in possible:
+            counts[state] = base.filter(state=state)[:COUNT_CAP + 1].count()
     return counts
 
 
@@ -347,20 +364,14 @@ class Total:
     is_capped: bool = False
 
 
-COUNT_CAP = 10_000
+def total_of(counts: dict[str, int], filters: Filters) -> Total:
+    """The total under the pager ("1–50 of 1,234") from the counts per state."""
+    found = sum(counts[state] for state in (filters.states or ALL_STATES))
+    return Total(COUNT_CAP, is_capped=True) if is_capped(found) else Total(found)
 
 
 def total_count(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo) -> Total:
-    """The total under the pager ("1–50 of 1,234"). Counted per state along its index and
-    stopped past COUNT_CAP: a desk with a million finished cases never counts them all to
-    say "more than 10,000"."""
-    base = matching(filters, viewer=viewer, now=now, tz=tz).order_by()
-    found = 0
-    for part in partitions(filters):
-        found += base.filter(part)[:COUNT_CAP + 1 - found].count()
-        if found > COUNT_CAP:
-            return Total(COUNT_CAP, is_capped=True)
-    return Total(found)
+    return total_of(state_counts(filters, viewer=viewer, now=now, tz=tz), filters)
 
 
 def my_open_count(viewer: Any) -> int:

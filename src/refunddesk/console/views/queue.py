@@ -144,7 +144,15 @@ def _chips(form: QueueFilterForm, counts: dict[str, int], my_count: int
     chips.append({"label": _("My cases"), "count": my_count, "css": "chip-mine",
                   "query": _query(form, state=open_states, assignee=queueing.ME),
                   "is_current": is_mine and chosen == set(open_states)})
+    for chip in chips:
+        chip["count_label"] = _count_label(chip["count"])
     return chips
+
+
+def _count_label(count: int) -> str:
+    if queueing.is_capped(count):
+        return f"{_grouped(queueing.COUNT_CAP)}+"
+    return _grouped(count)
 
 
 def _grouped(number: int) -> str:
@@ -180,7 +188,7 @@ def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any
     page = queueing.page(filters, data["sort"], after=data["after"], before=data["before"],
                          **common)
     counts = queueing.state_counts(filters, **common)
-    total = queueing.total_count(filters, **common)
+    total = queueing.total_of(counts, filters)
     position = _position(form, page, total)
     here_at = {name: data[name].encode() for name in ("after", "before") if data[name]}
     if here_at:
