@@ -35,6 +35,7 @@ from refunddesk.calendars.date_lists import parse_date_list
 from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
+from refunddesk.console.saved_views import save as save_queue_view
 from refunddesk.core.role_changes import change_roles
 from refunddesk.intake.processing import process
 from refunddesk.intake.storing import store
@@ -183,6 +184,7 @@ class World:
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
     reply: Any                # a canned reply admins keep
     mail: Any                 # an e-mail from a stranger, waiting in triage
+    saved_view: Any           # a queue view another staff member saved
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -232,6 +234,7 @@ def build_world() -> World:
     mail, _ = store(b"From: stranger@example.org\r\nSubject: hello\r\n"
                     b"Message-ID: <url-world@example.org>\r\n\r\nHello\r\n", source="pipe")
     mail = process(mail)
+    saved_view = save_queue_view(member, "My overdue CNY", "sla=overdue&currency=CNY")
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -265,6 +268,7 @@ def build_world() -> World:
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
                  delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
+                 saved_view=saved_view,
                  objects=objects)
 
 
@@ -293,6 +297,7 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
     "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
     "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage
+    "view_id": ({"int"}, lambda w: w.saved_view.pk),  # someone else's saved queue view
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

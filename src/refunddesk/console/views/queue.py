@@ -282,9 +282,9 @@ def save_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
     """Delete one of the staff member's own views; another's is not found."""
-    if not saved_views.delete(request.user, pk):
+    if not saved_views.delete(request.user, view_id):
         raise Http404("no such view")
     messages.success(request, _("The view is deleted."))
     return redirect(_back(request))
@@ -360,7 +360,7 @@ urls = [
     path("", queue, name="queue"),
     path("queue/rows", queue_rows, name="queue_rows"),
     path("queue/views", save_view, name="queue_save_view"),
-    path("queue/views/<int:pk>/delete", delete_view, name="queue_delete_view"),
+    path("queue/views/<int:view_id>/delete", delete_view, name="queue_delete_view"),
     path("queue/<str:tracking_number>/claim", claim, name="queue_claim"),
     path("queue/<str:tracking_number>/assign", assign, name="queue_assign"),
 ]
