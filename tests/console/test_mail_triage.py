@@ -163,3 +163,18 @@ def test_mail_waiting_longer_than_the_promised_answer_time_is_marked_overdue(sta
     page = staff_client("agent").get(LIST, headers=EN).content.decode()
 
     assert page.count("Overdue</span>") == 1
+
+
+def test_the_case_page_shows_which_messages_came_by_email_and_the_cases_emails(
+        staff_client, case_in_review):
+    mail = stranger_mail()
+    client = staff_client("agent")
+    client.post(reverse("console:mail_add_to_case", args=[mail.pk]),
+                {"tracking_number": case_in_review.tracking_number})
+
+    page = client.get(reverse("console:case", args=[case_in_review.tracking_number]),
+                      headers=EN).content.decode()
+
+    detail = reverse("console:mail_detail", args=[mail.pk])
+    assert f'<a href="{detail}">by e-mail</a>' in page
+    assert "E-mail about this case" in page and "Where is my money?" in page
