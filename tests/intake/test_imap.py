@@ -152,6 +152,7 @@ def test_a_wrong_mailbox_setting_fails_the_system_check(settings):
 
 
 @needs_dovecot
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connections
 def test_the_worker_reads_the_configured_mailboxes_and_the_case_gets_its_mail(order, mailbox,
                                                                             settings):
     config, client, folder = mailbox
