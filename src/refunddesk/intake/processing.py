@@ -82,25 +82,30 @@ def checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[
     return kept, refused
 
 
+def deliver_to_case(case: RefundCase, read: ReadMail, uploads: list[SimpleUploadedFile], *,
+                    now: datetime) -> None:
+    """The e-mail's text becomes the customer's message on `case` and its attachments the
+    case's documents; a case waiting for the customer is supplemented (back to review)."""
+    actor = customer_of(case.account)
+    body = read.reply or read.text
+    if case.state == State.AWAITING_CUSTOMER:
+        actions.supplement(case, actor=actor, message=body, uploads=uploads, now=now, via=VIA)
+        return
+    if body:
+        actions.post_message(case, actor=actor, body=body, now=now, via=VIA)
+    if uploads:
+        actions.add_documents(case, actor=actor, uploads=uploads, now=now, via=VIA)
+
+
 def _add_to_case(mail: InboundMail, case: RefundCase, read: ReadMail,
                  uploads: list[SimpleUploadedFile], *, now: datetime) -> None:
     if account_of(read.from_address) != case.account:
         # A reply naming a case from an address that is not its customer's: a person looks.
         _triage(mail, TriageReason.UNKNOWN_SENDER, now=now, case=case)
         return
-    actor = customer_of(case.account)
-    body = read.reply or read.text
     try:
         with transaction.atomic():
-            if case.state == State.AWAITING_CUSTOMER:
-                actions.supplement(case, actor=actor, message=body, uploads=uploads, now=now,
-                                   via=VIA)
-            else:
-                if body:
-                    actions.post_message(case, actor=actor, body=body, now=now, via=VIA)
-                if uploads:
-                    actions.add_documents(case, actor=actor, uploads=uploads, now=now,
-                                          via=VIA)
+            deliver_to_case(case, read, uploads, now=now)
     except CaseError as error:
         log.info("mail %s for case %s goes to triage: %s", mail.pk, case.tracking_number,
                  error)

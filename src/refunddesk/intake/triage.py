@@ -12,13 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from refunddesk.cases import actions, permissions
-from refunddesk.cases.actors import customer_of
+from refunddesk.cases import permissions
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.intake.models import InboundMail, MailState
-from refunddesk.intake.processing import VIA, checked_attachments
+from refunddesk.intake.processing import checked_attachments, deliver_to_case
 from refunddesk.intake.reading import read_mail
 
 OPEN_FOR_STAFF = (MailState.TRIAGE,)
@@ -59,17 +58,7 @@ def add_to_case(mail: InboundMail, case: RefundCase, *, actor: Any,
         with mail.raw.open("rb") as stored:
             read = read_mail(stored.read())
         uploads, _refused = checked_attachments(read)
-        customer = customer_of(case.account)
-        body = read.reply or read.text
-        if case.state == "awaiting_customer":
-            actions.supplement(case, actor=customer, message=body, uploads=uploads, now=now,
-                               via=VIA)
-        else:
-            if body:
-                actions.post_message(case, actor=customer, body=body, now=now, via=VIA)
-            if uploads:
-                actions.add_documents(case, actor=customer, uploads=uploads, now=now,
-                                      via=VIA)
+        deliver_to_case(case, read, uploads, now=now)
         mail.state, mail.case = MailState.ADDED_TO_CASE, case
         mail.handled_by, mail.handled_at = actor, now
         mail.save()

@@ -8,13 +8,11 @@ in the input is shown on this page with the selection kept, and changes nothing.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import path
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -24,22 +22,10 @@ from refunddesk.console import bulk
 from refunddesk.console.access import console_view
 from refunddesk.console.bulk_forms import BulkForm
 from refunddesk.console.case_presenting import money, state_label
+from refunddesk.console.views.queue import queue_address
 
 works = console_view(check=permissions.can_work,
                      message=gettext_lazy("Your role does not handle refund cases."))
-
-
-def queue_address(request: HttpRequest) -> str:
-    """The queue address (with its filters) the bulk bar was sent from; the queue itself
-    for anything else."""
-    target = request.POST.get("next", "")
-    base = reverse("console:queue")
-    parts = urlsplit(target)
-    if (parts.path == base and not parts.scheme and not parts.netloc
-            and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                require_https=request.is_secure())):
-        return target
-    return base
 
 
 def _selected(numbers: list[str], form: BulkForm | None = None) -> list[dict[str, Any]]:

@@ -287,13 +287,14 @@ def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
     if not saved_views.delete(request.user, view_id):
         raise Http404("no such view")
     messages.success(request, _("The view is deleted."))
-    return redirect(_back(request))
+    return redirect(queue_address(request))
 
 
 # -- claim and assign ---------------------------------------------------------------------
 
-def _back(request: HttpRequest) -> str:
-    """Where to return after an action: the queue address the row was shown on."""
+def queue_address(request: HttpRequest) -> str:
+    """Where to return after an action (a row's, the bulk bar's): the queue address, with
+    its filters, the form was sent from; the queue itself for anything else."""
     target = request.POST.get("next", "")
     base = reverse("console:queue")
     parts = urlsplit(target)
@@ -313,10 +314,10 @@ def _answer(request: HttpRequest, case: RefundCase, notice: str, level: str) -> 
             "row": present(fresh, products[fresh.pk], viewer=request.user,
                            language=request.LANGUAGE_CODE, now=now),
             "notice": notice, "notice_level": level, "can_work": can_work,
-            "staff": staff_choices() if can_work else [], "queue_url": _back(request),
+            "staff": staff_choices() if can_work else [], "queue_url": queue_address(request),
         })
     getattr(messages, level)(request, notice)
-    return redirect(_back(request))
+    return redirect(queue_address(request))
 
 
 @staff_required
