@@ -8,6 +8,7 @@ assessment a hundred times over. Claim and assign tests use real cases (conftest
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,3 +83,12 @@ def many(count: int, *, shared: Order | None = None, step: timedelta = timedelta
         values.update(fields)
         made.append(case(shared, **values))
     return made
+
+
+def html(response):
+    return response.content.decode()
+
+
+def shown_tracking_numbers(response):
+    """The tracking numbers of the queue's rows, in the order shown."""
+    return re.findall(r'<a class="tracking" href="/console/cases/([A-Z0-9-]+)">', html(response))

@@ -26,12 +26,7 @@ def in_english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-def html(response):
-    return response.content.decode()
-
-
-def shown_tracking_numbers(response):
-    return re.findall(r'<a class="tracking" href="/console/cases/([A-Z0-9-]+)">', html(response))
+html, shown_tracking_numbers = build.html, build.shown_tracking_numbers
 
 
 def view_links(response):
