@@ -5,6 +5,7 @@ from refunddesk.console.views import (
     assist,
     calendars,
     case,
+    inbox,
     payouts,
     policies,
     queue,
@@ -18,4 +19,4 @@ app_name = "console"
 
 urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *calendars.urls, *staff.urls, *recourse.urls]
+               *calendars.urls, *staff.urls, *recourse.urls, *inbox.urls]

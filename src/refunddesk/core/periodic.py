@@ -1,6 +1,7 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
-worker`'s task loop: the deadline sweep once a minute (also `refunddesk sweep` for cron),
-and the payouts, whose rows are their own queue (payouts/runner.py), every second."""
+worker`'s task loop: the deadline sweep and the staff's hourly digests once a minute (also
+`refunddesk sweep` for cron), and the payouts, whose rows are their own queue
+(payouts/runner.py), every second."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.inbox.digests import send_digests
 from refunddesk.payouts.runner import BATCH, run_pass
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ def run_periodic() -> SweepResult:
     result = sweep_deadlines(now)
     if any(vars(result).values()):
         log.info("deadline sweep: %s", result)
+    digests = send_digests(now)
+    if digests:
+        log.info("queued %s staff digests", digests)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)
