@@ -36,6 +36,8 @@ from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.core.role_changes import change_roles
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.telling import tell
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
@@ -178,6 +180,7 @@ class World:
     delivery: Any
     draft: Any
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
+    notice: Any               # a staff member's inbox notice about Alice's case
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -222,6 +225,8 @@ def build_world() -> World:
     calendar_actions.import_year("CN", 2027, parse_date_list(
         "2027-01-01 holiday 元旦\n2027-02-06 holiday 春节", year=2027).days, actor=staff)
     calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
+    [notice] = tell([member], NoticeKind.ASSIGNED, case=case, now=timezone.now(),
+                    data={"by": staff.get_username()})
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -254,7 +259,8 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, calendar_day=calendar_day, objects=objects)
+                 delivery=delivery, draft=draft, calendar_day=calendar_day, notice=notice,
+                 objects=objects)
 
 
 # -- filling path parameters ------------------------------------------------------------------
@@ -279,6 +285,7 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "user_id": ({"int"}, lambda w: w.member.pk),  # a staff member (console: their roles)
     "country": ({"str"}, lambda w: w.calendar_day.country),  # a business calendar
     "day_id": ({"int"}, lambda w: w.calendar_day.pk),
+    "notice_id": ({"int"}, lambda w: w.notice.pk),  # a staff member's inbox notice
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
