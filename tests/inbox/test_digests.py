@@ -135,7 +135,7 @@ def test_a_digest_names_how_many_notices_it_carries(reviewed, staff):
          kind=NoticeKind.CUSTOMER_ANSWERED)
     send_digests(TEN + timedelta(hours=1, seconds=30))
 
-    subject, text, html = compose(digests().get())
+    subject, text, _html = compose(digests().get())
 
     assert subject == "2 notices in your RefundDesk inbox"
     assert "Assigned to you" in text and "The customer answered" in text
