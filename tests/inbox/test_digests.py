@@ -140,3 +140,14 @@ def test_a_digest_names_how_many_notices_it_carries(reviewed, staff):
     assert subject == "2 notices in your RefundDesk inbox"
     assert "Assigned to you" in text and "The customer answered" in text
     assert text.count("/console/inbox/") >= 2
+
+
+def test_turning_email_off_stops_the_digest_of_notices_already_waiting(reviewed, staff):
+    agent = staff["agent-a"]
+    told(agent, reviewed, TEN + timedelta(minutes=5))  # the default: waits for the digest
+    prefer(agent, EmailMode.OFF)
+
+    assert send_digests(TEN + timedelta(hours=1, seconds=30)) == 0
+
+    prefer(agent, EmailMode.DIGEST)  # back on: what is still unread comes in the next one
+    assert send_digests(TEN + timedelta(hours=1, minutes=1)) == 1
