@@ -1,17 +1,27 @@
-"""The console queue with a million cases: how long one page and the counts per state take.
+"""The console queue with a million cases: how long one page, a search and the counts take.
 
 Seeds QUEUE_BENCH_CASES cases (default 1,000,000) into a fresh SQLite file, mostly
 finished ones with the recent few percent still open, as a desk that has run for two
-years looks, then times the queries the queue page runs (median of several runs, in ms):
+years looks, from a third as many customers (Chinese and Latin names, e-mails, phones as
+the demo makes them), then times the queries the queue page runs (median of several runs,
+in ms):
 
-  queue_first_page_ms      the default view (open cases, newest first), page one
+  queue_default_page_ms    the default view (open cases, SLA due first, then oldest)
+  queue_first_page_ms      open cases, newest first, page one
   queue_deep_page_ms       the same view 60,000 rows deep, through a keyset cursor
   queue_filtered_page_ms   in review or submitted, e-mail, product vpn, overdue, by SLA due
   queue_all_states_page_ms every state, oldest first, half-way through the table
   queue_counts_ms          the counts per state (one GROUP BY) and the "my cases" count
+  queue_total_ms           the total of matching cases under the pager ("1–50 of …")
+  queue_search_<what>_ms   a search as the page runs it (page and counts) by a Chinese
+                           name ("周平"), a Latin name ("Sophia"), part of an e-mail
+                           ("zhou.ping38"), part of a phone ("138 0013"), an order id and a
+                           tracking number typed without hyphens
 
 With PG_TEST_URL (or DATABASE_URL) naming a PostgreSQL server, the same figures follow with
-a `_pg` suffix, measured in a throw-away test database on that server.
+a `_pg` suffix, measured in a throw-away test database on that server (test_<its name>).
+QUEUE_BENCH_BACKEND=pg runs only that part; QUEUE_BENCH_KEEP=1 keeps its seeded database
+and reuses it on the next run (for working on the queries, not for comparing runs).
 """
 
 from __future__ import annotations
@@ -30,7 +40,9 @@ from zoneinfo import ZoneInfo
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 OPEN_SHARE = 0.08  # the newest 8% of cases are still being worked
 AGENTS = 20
-ACCOUNTS = 1000
+CASES_PER_ACCOUNT = 3
+# The customers the searches look for, among the generated ones.
+ZHOU_PING = ("周平", "zhou.ping38@example.com", "+86 138 0013 8038")
 CHUNK = 20_000
 RUNS = 9
 
@@ -70,14 +82,19 @@ def run_postgresql(count: int) -> None:
 
     if connection.vendor != "postgresql":
         sys.exit(f"bench_queue: expected PostgreSQL, got {connection.vendor}")
-    names = setup_databases(verbosity=0, interactive=False)
+    from refunddesk.cases.models import RefundCase
+
+    keep = os.environ.get("QUEUE_BENCH_KEEP") == "1"
+    names = setup_databases(verbosity=0, interactive=False, keepdb=keep)
     try:
-        seed(count)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        if not (keep and RefundCase.objects.exists()):
+            seed(count)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
         report(measure(), suffix="_pg")
     finally:
-        teardown_databases(names, verbosity=0)
+        if not keep:
+            teardown_databases(names, verbosity=0)
 
 
 # -- seeding ------------------------------------------------------------------------------
@@ -87,6 +104,7 @@ OPEN_MIX = [("submitted", 15), ("in_review", 45), ("awaiting_customer", 18), ("a
 DONE_MIX = [("refunded", 78), ("closed", 8), ("withdrawn", 6), ("rejected", 8)]
 CHANNELS = [("portal", 60), ("email", 20), ("agent", 10), ("api", 10)]
 CLOCK_STATES = {"submitted", "in_review", "appealed"}
+TRACKING_NUMBER = "K7QH-3M9T-XWX"
 
 
 def _picker(mix: list[tuple[str, int]]):
@@ -98,6 +116,7 @@ def seed(count: int) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
+    from refunddesk.billing.demo.people import People
     from refunddesk.billing.models import Account, Order, OrderLine, Product
     from refunddesk.cases.models import CaseLine, RefundCase
 
@@ -109,17 +128,29 @@ def seed(count: int) -> None:
         category=category, name_zh=code, name_en=code, policy_id="tencent-cloud"))[0]
         for code, category in (("cvm", "cloud_server"), ("vpn", "vpn"))]
     created = NOW - timedelta(days=900)
-    accounts = Account.objects.bulk_create(
-        Account(external_id=f"bench-acct-{n}", email=f"bench{n}@example.com",
-                name=f"Bench {n}", created_at=created) for n in range(ACCOUNTS))
+    people = People(random.Random(38))
+    account_count = max(1000, count // CASES_PER_ACCOUNT)
+
+    def person(n: int) -> Account:
+        if n == account_count // 2:
+            name, email, phone = ZHOU_PING
+        else:
+            made = people.make(f"bench-acct-{n}", is_chinese=n % 10 < 7)
+            name, email, phone = made.name, made.email, made.phone
+        return Account(external_id=f"bench-acct-{n}", email=email, name=name, phone=phone,
+                       created_at=created)
+
+    accounts = Account.objects.bulk_create((person(n) for n in range(account_count)),
+                                           batch_size=5000)
     orders = Order.objects.bulk_create(
-        Order(external_id=f"BENCH-Q-{n}", account=account, kind="new", channel="direct",
-              placed_at=created, currency="CNY") for n, account in enumerate(accounts))
+        (Order(external_id=f"TC-20250101-{n:07d}", account=account, kind="new",
+               channel="direct", placed_at=created, currency="CNY")
+         for n, account in enumerate(accounts)), batch_size=5000)
     lines = OrderLine.objects.bulk_create(
-        OrderLine(order=order, line_id=str(position + 1), position=position, sku=product.code,
-                  product=product, billing="prepaid", term_unit="year", term_count=1,
-                  list_price_minor=100000, amount_paid_minor=100000)
-        for order in orders for position, product in enumerate(products))
+        (OrderLine(order=order, line_id=str(position + 1), position=position,
+                   sku=product.code, product=product, billing="prepaid", term_unit="year",
+                   term_count=1, list_price_minor=100000, amount_paid_minor=100000)
+         for order in orders for position, product in enumerate(products)), batch_size=5000)
     # The order's cvm line and its vpn line, by order index.
     line_of = {(line.order_id, line.product_id): line.pk for line in lines}
 
@@ -184,7 +215,7 @@ def seed(count: int) -> None:
                         waiting = proposal
                 elif state == "awaiting_customer":
                     paused = adapt(submitted + timedelta(hours=rng.randrange(1, 48)))
-                order_id = order_ids[rng.randrange(ACCOUNTS)]
+                order_id = order_ids[rng.randrange(len(order_ids))]
                 is_usd = rng.random() < 0.15
                 assessed = rng.randrange(1000, 500000)
                 values = dict(constants)
@@ -209,6 +240,10 @@ def seed(count: int) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)",
                            [count])
+        # One case with a real tracking number (the seeded ones skip the check symbol),
+        # open, for the search by tracking number.
+        cursor.execute(f"UPDATE {table} SET tracking_number = %s WHERE id = %s",
+                       [TRACKING_NUMBER, count])
         for statement in rebuild:
             cursor.execute(statement)
         cursor.close()
@@ -245,6 +280,7 @@ def measure() -> dict[str, float]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from refunddesk.billing.models import Order
     from refunddesk.cases.models import RefundCase
     from refunddesk.console import queueing
     from refunddesk.console.queueing import Cursor, Filters
@@ -278,13 +314,33 @@ def measure() -> dict[str, float]:
         queueing.state_counts(Filters(), **common)
         queueing.my_open_count(viewer)
 
+    def total() -> None:
+        queueing.total_count(Filters(), **common)
+
+    def search(text: str):
+        def run() -> None:
+            # What the page does for a search: its rows and the counts of its chips.
+            shown = queueing.page(Filters(states=(), search=text), **common)
+            assert shown.cases, f"the search for {text!r} found nothing"
+            queueing.state_counts(Filters(states=(), search=text), **common)
+        return run
+
+    some_order = Order.objects.order_by("pk")[Order.objects.count() // 3].external_id
     figures = {
+        "queue_default_page_ms": median_ms(lambda: page(Filters(), queueing.DEFAULT_SORT)),
         "queue_first_page_ms": median_ms(lambda: page(Filters())),
         "queue_deep_page_ms": median_ms(lambda: page(Filters(), after=deep_cursor)),
         "queue_filtered_page_ms": median_ms(lambda: page(filtered, "due")),
         "queue_all_states_page_ms": median_ms(
             lambda: page(Filters(states=()), "oldest", after=middle_cursor)),
         "queue_counts_ms": median_ms(counts, runs=5),
+        "queue_total_ms": median_ms(total, runs=5),
+        "queue_search_name_zh_ms": median_ms(search(ZHOU_PING[0])),
+        "queue_search_name_latin_ms": median_ms(search("Sophia")),
+        "queue_search_email_ms": median_ms(search("zhou.ping38")),
+        "queue_search_phone_ms": median_ms(search("138 0013")),
+        "queue_search_order_ms": median_ms(search(some_order)),
+        "queue_search_tracking_ms": median_ms(search(TRACKING_NUMBER.replace("-", ""))),
     }
     connection.close()
     return figures

@@ -35,14 +35,18 @@ from refunddesk.calendars.date_lists import parse_date_list
 from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
+from refunddesk.console.saved_views import save as save_queue_view
 from refunddesk.core.role_changes import change_roles
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.telling import tell
+from refunddesk.intake.processing import process
+from refunddesk.intake.storing import store
 from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
 from refunddesk.policy.presets import PRESETS_DIR
+from refunddesk.replies.editing import save_reply
 from tests.console.case_builders import reviewed_case
 from tests.console.conftest import with_totp
 from tests.notifications.webhook_receiver import subscribe
@@ -181,6 +185,9 @@ class World:
     draft: Any
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
     notice: Any               # a staff member's inbox notice about Alice's case
+    reply: Any                # a canned reply admins keep
+    mail: Any                 # an e-mail from a stranger, waiting in triage
+    saved_view: Any           # a queue view another staff member saved
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -227,6 +234,12 @@ def build_world() -> World:
     calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
     [notice] = tell([member], NoticeKind.ASSIGNED, case=case, now=timezone.now(),
                     data={"by": staff.get_username()})
+    reply = save_reply(None, title="Amount", text_zh="{amount}", text_en="{amount}",
+                       actor=staff)
+    mail, _ = store(b"From: stranger@example.org\r\nSubject: hello\r\n"
+                    b"Message-ID: <url-world@example.org>\r\n\r\nHello\r\n", source="pipe")
+    mail = process(mail)
+    saved_view = save_queue_view(member, "My overdue CNY", "sla=overdue&currency=CNY")
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -259,7 +272,8 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, calendar_day=calendar_day, notice=notice,
+                 delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
+                 saved_view=saved_view, notice=notice,
                  objects=objects)
 
 
@@ -287,6 +301,9 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "day_id": ({"int"}, lambda w: w.calendar_day.pk),
     "notice_id": ({"int"}, lambda w: w.notice.pk),  # a staff member's inbox notice
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
+    "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
+    "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage
+    "view_id": ({"int"}, lambda w: w.saved_view.pk),  # someone else's saved queue view
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

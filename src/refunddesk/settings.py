@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "refunddesk.inbox",
     "refunddesk.calendars",
     "refunddesk.recourse",
+    "refunddesk.replies",
+    "refunddesk.intake",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI
@@ -336,6 +338,18 @@ REFUNDDESK_GATEWAYS = {
 # How often each worker looks for payouts to send or check, how long a worker may hold one
 # before another takes it up (a worker killed mid-call), and the first wait before asking
 # a gateway again about a refund still on its way (doubling up to an hour).
+# E-mail intake (docs/email.md): the mailboxes the worker reads, one URL each separated by
+# spaces (imaps://user:password@host/INBOX), and how often.
+REFUNDDESK_IMAP_MAILBOXES = os.environ.get("REFUNDDESK_IMAP_MAILBOXES", "")
+# Where customers' replies to case e-mail go: "refunds+{tracking}@example.com" puts the
+# tracking number in the address (notifications/threading.py); empty: replies go to From.
+REFUNDDESK_REPLY_ADDRESS = os.environ.get("REFUNDDESK_REPLY_ADDRESS", "")
+# The first human answer to a request by e-mail is due within this (h and d: hours and days
+# of the clock; bd: business days of the policy's calendar), unless the policy asks sooner.
+# E-mail in triage counts it on REFUNDDESK_EMAIL_CALENDAR.
+REFUNDDESK_EMAIL_ANSWER_WITHIN = os.environ.get("REFUNDDESK_EMAIL_ANSWER_WITHIN", "24h")
+REFUNDDESK_EMAIL_CALENDAR = os.environ.get("REFUNDDESK_EMAIL_CALENDAR", "CN")
+REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))
 REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_SECONDS", "30"))

@@ -2,41 +2,33 @@
 when, the subscription stops renewing, and the merchant's billing system is told by a
 `subscription.ended` webhook. Nothing ends while the case is undecided or refused."""
 
-import copy
 import json
 from datetime import timedelta
 
 import pytest
 
-from refunddesk.billing.models import OrderLine, Product, Subscription
+from refunddesk.billing.models import Product
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import CaseLine
 from refunddesk.notifications.models import WebhookDelivery
 from refunddesk.policies import actions as policy_actions
-from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS, import_order
+from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
 from tests.cases.decision_builders import case_in_review, staff_in_every_role
-from tests.conftest import EXAMPLE_ORDER
 from tests.notifications.webhook_receiver import subscribe
 from tests.policies.conftest import tencent
+from tests.portal.builders import line_subscription
 from tests.staff import rejection_reason
 
 pytestmark = pytest.mark.django_db
 
-LINE_END = EXAMPLE_ORDER["lines"][0]["service_end"]
 
 
 @pytest.fixture
 def subscription(order):
     """The example order's server runs as a subscription that renews each year."""
-    line = order.lines.get()
-    found = Subscription.objects.create(
-        external_id="SUB-CVM-1", account=order.account, product=line.product, sku=line.sku,
-        term_unit="year", term_count=1, current_period_start=line.service_start,
-        current_period_end=line.service_end)
-    OrderLine.objects.filter(pk=line.pk).update(subscription=found)
-    return found
+    return line_subscription(order)
 
 
 def ended_bodies():
@@ -92,13 +84,8 @@ def test_a_partial_refund_keeps_the_paid_for_period_where_the_rule_says_so(order
     assert subscription.ended_at == line.order_line.service_end
 
 
-def test_a_line_approved_at_nothing_keeps_its_service(db):
-    facts = copy.deepcopy(EXAMPLE_ORDER)
-    facts["id"] = "TC-TWO-LINES"
-    facts["lines"].append(dict(facts["lines"][0], id="2", sku="cbs.100g", product="cbs",
-                               category="backup", list_price="120.00", amount_paid="120.00"))
-    facts["payments"][0]["amount"] = "1020.00"
-    order = import_order(facts)
+def test_a_line_approved_at_nothing_keeps_its_service(two_line_order):
+    order = two_line_order
     reviewer = staff_in_every_role()["reviewer"]
     case = case_in_review(order, lines=("1", "2"))
 

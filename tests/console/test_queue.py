@@ -80,7 +80,8 @@ def test_a_row_shows_the_case_at_a_glance(staff_client, case_in_review):
     page = html(response)
     number = case_in_review.tracking_number
     assert f'href="{reverse("console:case", args=[number])}"' in page
-    assert "late@example.com" in page
+    # the address may wrap after "@" and before its dots (<wbr>), never inside a word
+    assert "late@<wbr>example<wbr>.com" in page
     assert "TC-LATE-1" in page
     assert "Cloud Virtual Machine" in page
     amount = f"{case_in_review.assessed_total_minor // 100}."
@@ -302,7 +303,7 @@ def walk_pages(client, url, between=None):
 def test_pages_of_fifty_walk_every_case_once_in_order(staff_client):
     cases = build.many(123)
     client = staff_client("agent")
-    pages = walk_pages(client, QUEUE)
+    pages = walk_pages(client, QUEUE + "?sort=newest")
     assert [len(page) for page in pages] == [50, 50, 23]
     expected = [c.tracking_number for c in sorted(cases, key=lambda c: (c.submitted_at, c.pk),
                                                   reverse=True)]
@@ -402,13 +403,16 @@ def test_a_page_of_fifty_rows_takes_as_many_queries_as_a_page_of_five(staff_clie
     client = staff_client("agent")
     colleague = make_staff("reviewer", "colleague")
     few = build.many(5, assignee=colleague, escalated_at=timezone.now())
-    client.get(QUEUE)  # sessions, permissions and the like settle first
+    # Newest first: one index range per state. (By due time a state's cases without a
+    # clock are a second range, read only when the first runs short of a page.)
+    newest = QUEUE + "?sort=newest"
+    client.get(newest)  # sessions, permissions and the like settle first
     with CaptureQueriesContext(connection) as five:
-        client.get(QUEUE)
+        client.get(newest)
     build.many(60, shared=few[0].order, assignee=colleague,
                state="awaiting_customer", sla_paused_at=timezone.now())
     with CaptureQueriesContext(connection) as fifty:
-        response = client.get(QUEUE)
+        response = client.get(newest)
     assert len(shown_tracking_numbers(response)) == 50
     assert len(fifty.captured_queries) == len(five.captured_queries)
 

@@ -84,6 +84,18 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
         counter = int(time.time()) // 30
         assert code in {totp.code_of_step(secret.group(1), counter + step)
                         for step in (-1, 0, 1)}
+
+        # The e-mail channel, tried as the demo says: the example request piped in opens
+        # a case for the demo customer.
+        example = re.search(r"refunddesk receive-mail < (\S+refund-request\.eml)", output)
+        assert example, output
+        with open(example.group(1), "rb") as raw:
+            piped = subprocess.run([sys.executable, "-m", "refunddesk.cli", "receive-mail"],
+                                   stdin=raw, capture_output=True, text=True, env=env,
+                                   timeout=60)
+        assert piped.returncode == 0, piped.stderr
+        assert re.search(r": opened_case [2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{3}$",
+                         piped.stdout.strip()), piped.stdout
     finally:
         demo.send_signal(signal.SIGINT)
         try:

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from refunddesk.billing.importing import OrderImporter
-from refunddesk.billing.models import Account, Order, Product, Subscription
+from refunddesk.billing.models import Account, Order, OrderLine, Product, Subscription
 from refunddesk.billing.order_facts import read_order
 from tests.conftest import EXAMPLE_ORDER
 
@@ -116,6 +116,18 @@ def subscription_for(account: Account, *, external_id: str = "SUB-1") -> Subscri
         external_id=external_id, account=account, product=Product.objects.get(code="vpn"),
         sku="vpn.year", term_unit="year", term_count=1, current_period_start=start,
         current_period_end=start + timedelta(days=365))
+
+
+def line_subscription(order: Order, *, external_id: str = "SUB-CVM-1") -> Subscription:
+    """The order's one line runs as a subscription that renews at the end of the line's
+    period (as the demo links them)."""
+    line = order.lines.get()
+    subscription = Subscription.objects.create(
+        external_id=external_id, account=order.account, product=line.product, sku=line.sku,
+        term_unit="year", term_count=1, current_period_start=line.service_start,
+        current_period_end=line.service_end)
+    OrderLine.objects.filter(pk=line.pk).update(subscription=subscription)
+    return subscription
 
 
 def pdf(name: str = "receipt.pdf") -> SimpleUploadedFile:

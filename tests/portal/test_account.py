@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from refunddesk.billing.actions import cancel_auto_renewal
-from refunddesk.billing.models import OrderLine, Subscription
+from refunddesk.billing.models import Subscription
 from refunddesk.cases import actions
-from tests.portal.builders import server_order, subscription_for
+from tests.portal.builders import line_subscription, server_order, subscription_for
 
 pytestmark = pytest.mark.django_db
 EN = {"Accept-Language": "en"}
@@ -121,24 +121,13 @@ def test_cancel_auto_renewal_records_when_and_is_idempotent(alice, alice_account
     assert again.renews_at is None
 
 
-def server_subscription(order):
-    """Alice's server runs as a subscription that renews at the end of its year."""
-    line = order.lines.get()
-    subscription = Subscription.objects.create(
-        external_id="SUB-CVM-1", account=order.account, product=line.product, sku=line.sku,
-        term_unit="year", term_count=1, current_period_start=line.service_start,
-        current_period_end=line.service_end)
-    OrderLine.objects.filter(pk=line.pk).update(subscription=subscription)
-    return subscription
-
-
 @pytest.mark.parametrize(("language", "ended", "renews"), [
     ("en", "Off: ended on {date}", "renews on"),
     ("zh-hans", "已关闭：已于 {date} 结束", "续费"),
 ])
 def test_after_a_whole_refund_my_account_says_the_service_ended_and_no_longer_renews(
         alice_client, alice, alice_order, alice_account, language, ended, renews):
-    server_subscription(alice_order)
+    line_subscription(alice_order)
     page = alice_client.get(reverse("portal:account"), headers=EN).content.decode()
     assert "On: renews on" in page
 

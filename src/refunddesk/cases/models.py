@@ -181,6 +181,10 @@ class RefundCase(models.Model):
             models.Index(fields=["state", "submitted_at", "id"],
                          name="case_queue_state_submitted"),
             models.Index(fields=["state", "sla_due_at", "id"], name="case_queue_state_due"),
+            # The SLA order ends with the cases without a due time, oldest first.
+            models.Index(fields=["state", "submitted_at", "id"],
+                         condition=Q(sla_due_at__isnull=True),
+                         name="case_queue_state_unclocked"),
             models.Index(fields=["state", "assessed_total_minor", "id"],
                          name="case_queue_state_amount"),
         ]

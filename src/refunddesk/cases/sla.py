@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from refunddesk.calendars.reading import calendar_for
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
@@ -56,11 +58,17 @@ def _is_estimated(calendar: BusinessCalendar, start: datetime, end: datetime,
 
 def counted(policy: Policy, start: datetime, duration: Duration | None) -> Due:
     """The deadline `duration` after `start` by the policy's clock and calendar."""
+    return counted_on(policy.calendar, policy.time_zone, start, duration)
+
+
+def counted_on(calendar_code: str, time_zone: str, start: datetime,
+               duration: Duration | None) -> Due:
+    """The deadline `duration` after `start` on a business calendar, in a time zone."""
     if duration is None:
         return Due(None)
-    tz = ZoneInfo(policy.time_zone)
+    tz = ZoneInfo(time_zone)
     if duration.unit == "bd":
-        calendar = calendar_for(policy.calendar)
+        calendar = calendar_for(calendar_code)
         at = calendar.add_business_days(start, duration.count, tz)
         return Due(at, _is_estimated(calendar, start, at, tz))
     if duration.is_exact:
@@ -72,8 +80,25 @@ def after(policy: Policy, start: datetime, duration: Duration | None) -> datetim
     return counted(policy, start, duration).at
 
 
-def due_times(policy: Policy, submitted_at: datetime) -> dict[str, datetime | bool | None]:
+def email_answer_within() -> Duration:
+    """How soon a person answers a request that came by e-mail (the mailbox's promise,
+    REFUNDDESK_EMAIL_ANSWER_WITHIN; checked at start-up by the intake's system check)."""
+    return Duration.parse(settings.REFUNDDESK_EMAIL_ANSWER_WITHIN, allowed=("h", "d", "bd"))
+
+
+def _earlier(first: Due, second: Due) -> Due:
+    if first.at is None or (second.at is not None and second.at < first.at):
+        return second
+    return first
+
+
+def due_times(policy: Policy, submitted_at: datetime, *, channel: str = ""
+              ) -> dict[str, datetime | bool | None]:
     first_response = counted(policy, submitted_at, policy.sla.first_response)
+    if channel == "email":
+        # The mailbox promises an answer sooner than some policies' first response.
+        first_response = _earlier(first_response,
+                                  counted(policy, submitted_at, email_answer_within()))
     review = counted(policy, submitted_at, policy.sla.review)
     return {"first_response_due": first_response.at, "review_due": review.at,
             "sla_due_at": first_response.at or review.at,

@@ -277,11 +277,13 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
 
 
 def form_for(key: str, case: RefundCase, data: Any = None, *, language: str = "en",
-             user: Any = None) -> forms.Form:
-    """The form of action `key` for `case` as `user` sees it: blank, or bound to `data`
-    (request.POST). Each form's element ids carry its key: the page shows several forms at
-    once."""
+             user: Any = None, initial: dict[str, Any] | None = None) -> forms.Form:
+    """The form of action `key` for `case` as `user` sees it: blank (or prefilled with
+    `initial`, such as a canned reply), or bound to `data` (request.POST). Each form's
+    element ids carry its key: the page shows several forms at once."""
     kwargs: dict[str, Any] = {"auto_id": f"id_{key}_%s"}
+    if initial:
+        kwargs["initial"] = initial
     if key == "approve":
         kwargs.update(case=case, user=user)
     elif key == "reject":
@@ -289,6 +291,10 @@ def form_for(key: str, case: RefundCase, data: Any = None, *, language: str = "e
     elif key in ("confirm", "decline") and data is None:
         kwargs["initial"] = {"proposal_at": (case.proposal or {}).get("at", "")}
     return FORM_CLASSES[key](data, **kwargs)
+
+
+# Where a canned reply goes: the form's key and its text field.
+REPLY_TARGETS = {"message": "body", "reject": "message"}
 
 
 def allows(check: Callable[..., None], *args: Any) -> bool:

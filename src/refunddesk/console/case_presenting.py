@@ -341,7 +341,8 @@ class CaseView:
     assessment: Presented
     destinations: list[tuple[str, str]]
     documents: list[DocumentRow]
-    messages: list[Any]
+    messages: list[MessageRow]
+    emails: list[Any]  # the e-mail the customer sent about this case (intake.InboundMail)
     events: list[EventRow]
     clocks: list[Clock]
     other_cases: list[RefundCase]
@@ -352,6 +353,23 @@ class CaseView:
     four_eyes_threshold: str
     approval_limit: str
     is_overdue: bool
+
+
+@dataclass
+class MessageRow:
+    """A message of the thread, and the e-mail it came in as, if it did."""
+
+    message: Any
+    email: Any = None
+
+
+def message_rows(case: RefundCase, emails: list[Any]) -> list[MessageRow]:
+    # A message made from an e-mail is written at the moment the e-mail was processed (or
+    # added to the case from triage): the same instant marks it.
+    by_moment = {mail.handled_at or mail.processed_at: mail for mail in emails}
+    return [MessageRow(message, by_moment.get(message.created_at)
+                       if message.author_kind == "customer" else None)
+            for message in case.messages.select_related("author")]
 
 
 def identity_rows(case: RefundCase) -> list[tuple[str, str]]:
@@ -379,6 +397,7 @@ def identity_check_rows(check: dict[str, Any]) -> list[tuple[str, str]]:
 def case_view(case: RefundCase, user: Any, *, language: str,
               now: datetime | None = None) -> CaseView:
     now = now or timezone.now()
+    emails = list(case.inbound_mail.order_by("received_at"))
     threshold = sla.four_eyes_threshold(case)
     limit = permissions.approval_limit(user, case.currency) if permissions.can_work(user) \
         else None
@@ -390,7 +409,8 @@ def case_view(case: RefundCase, user: Any, *, language: str,
         assessment=present(case.assessment, language=language, policy=sla.policy_of(case)),
         destinations=destinations(case),
         documents=document_rows(case),
-        messages=list(case.messages.select_related("author")),
+        messages=message_rows(case, emails),
+        emails=emails,
         events=event_rows(case, language),
         clocks=clocks(case, now),
         other_cases=list(case.account.refund_cases.exclude(pk=case.pk)

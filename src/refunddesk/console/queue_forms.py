@@ -22,9 +22,9 @@ from refunddesk.policy.money import MoneyError, is_known_currency, minor_digits,
 USUAL_CURRENCIES = ("CNY", "USD", "EUR", "HKD", "JPY", "GBP")
 
 SORT_CHOICES = [
+    ("due", _("SLA due first, then oldest")),
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
-    ("due", _("SLA due, soonest first")),
     ("amount_high", _("Largest amount first")),
     ("amount_low", _("Smallest amount first")),
 ]
@@ -38,8 +38,11 @@ SLA_CHOICES = [
 
 RULE_SHAPE = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
-# The parameters that only move between pages; every other one is a filter.
-PAGE_PARAMETERS = ("after", "before")
+# The parameters that only move between pages (a cursor, and the place of the page's
+# first row for "51–100 of …"); every other one is a filter.
+CURSOR_PARAMETERS = ("after", "before")
+PAGE_PARAMETERS = (*CURSOR_PARAMETERS, "start")
+MAX_START = 10**9
 
 
 # The state names customers read, except where staff need the other side of it.
@@ -79,7 +82,8 @@ def with_default_states(query: QueryDict) -> QueryDict:
 
 class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        help_text=_("Tracking number, order id or customer e-mail"))
+                        help_text=_("Tracking number, order id, or part of a customer's "
+                                    "name, e-mail or phone"))
     state = forms.MultipleChoiceField(
         label=_("State"), required=False, choices=state_choices,
         widget=forms.CheckboxSelectMultiple,
@@ -105,6 +109,7 @@ class QueueFilterForm(forms.Form):
     filtered = forms.BooleanField(required=False, widget=forms.HiddenInput)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
     before = forms.CharField(required=False, widget=forms.HiddenInput)
+    start = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: QueryDict, **kwargs: Any):
         super().__init__(with_default_states(data), **kwargs)
@@ -119,6 +124,14 @@ class QueueFilterForm(forms.Form):
             raise forms.ValidationError(_("A rule id is letters, digits and _ - . : only, "
                                           "like five_day_no_reason."))
         return rule
+
+    def clean_start(self) -> int:
+        # Only the "51–100" above the rows reads it: a doctored value is not worth an
+        # error, the count simply starts at 1 again.
+        text = self.cleaned_data["start"].strip()
+        if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_START)):
+            return min(max(int(text), 1), MAX_START)
+        return 1
 
     def clean_sort(self) -> str:
         return self.cleaned_data["sort"] or queueing.DEFAULT_SORT
@@ -152,7 +165,7 @@ class QueueFilterForm(forms.Form):
             self.add_error("amount_max", _("The upper amount is below the lower one."))
 
     def _clean_cursor(self, data: dict[str, Any]) -> None:
-        for name in PAGE_PARAMETERS:
+        for name in CURSOR_PARAMETERS:
             text = data.get(name) or ""
             data[name] = None
             if not text:

@@ -7,6 +7,15 @@ so the database reads an index range from there instead of counting past every e
 read on its own, along the (state, sort field, id) indexes of migration 0003, and the
 states' runs are merged here: an index range per state stays fast with a million cases
 whatever the mix of states, where one query over several states would sort them all.
+
+The default order is the SLA: cases with a running clock by due time (overdue on top),
+then the cases without one (waiting for the customer, decided) oldest first. Those are two
+ranges of one state, read one after the other: (state, sla_due_at, id) and the partial
+(state, submitted_at, id) index of the cases without a due time (cases migration 0010).
+
+A search (`search_condition`) first finds the customers and orders whose name, e-mail,
+phone or order id contain what was typed, along trigram indexes on PostgreSQL (billing
+migration 0004; SQLite scans), and then their cases by id.
 """
 
 from __future__ import annotations
@@ -15,12 +24,16 @@ import base64
 import binascii
 import heapq
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Count, Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.functions import Replace
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases.models import CaseLine, RefundCase
@@ -50,7 +63,10 @@ SLA_STATES: dict[str, frozenset[str]] = {
 SECOND_APPROVAL_STATES = frozenset({State.IN_REVIEW, State.APPEALED})
 
 ME, UNASSIGNED = "me", "unassigned"
-SEARCH_LIMIT = 100  # accounts or orders one search looks at
+# Customers or orders one search takes the cases of: a word as common as a surname alone
+# matches thousands, and their cases would no longer be a handful to sort. The docs say
+# to type more then.
+SEARCH_LIMIT = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CURSOR_LENGTH = 200  # a real one is under 60 characters
 
@@ -61,16 +77,27 @@ class Sort:
     descending: bool = False
     # Cases without a value (no due time) come after every case with one.
     nulls_last: bool = False
+    # What orders the cases without a value among themselves (their id when empty).
+    nulls_by: str = ""
 
 
 SORTS: dict[str, Sort] = {
+    "due": Sort("sla_due_at", nulls_last=True, nulls_by="submitted_at"),
     "newest": Sort("submitted_at", descending=True),
     "oldest": Sort("submitted_at"),
-    "due": Sort("sla_due_at", nulls_last=True),
     "amount_high": Sort("assessed_total_minor", descending=True),
     "amount_low": Sort("assessed_total_minor"),
 }
-DEFAULT_SORT = "newest"
+DEFAULT_SORT = "due"
+DATETIME_FIELDS = frozenset({"submitted_at", "sla_due_at"})
+
+
+@dataclass(frozen=True, order=True)
+class Unset:
+    """The sort key of a case without a value of the sort field: its value of the sort's
+    `nulls_by` field, which orders those cases among themselves."""
+
+    by: Any
 
 
 @dataclass(frozen=True)
@@ -89,7 +116,8 @@ class Filters:
     assignee: str | int = ""  # "", ME, UNASSIGNED or a staff member's id
     is_escalated: bool = False
     is_awaiting_second_approval: bool = False
-    search: str = ""  # tracking number, order id or customer e-mail
+    # A tracking number, or part of a customer's name, e-mail or phone, or of an order id.
+    search: str = ""
 
 
 class InvalidCursor(ValueError):
@@ -105,9 +133,8 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        key = self.key
-        if isinstance(key, datetime):
-            key = ["t", (key - EPOCH) // timedelta(microseconds=1)]
+        key = ["u", _value_to_json(self.key.by)] if isinstance(self.key, Unset) \
+            else _value_to_json(self.key)
         raw = json.dumps([self.sort, key, self.id], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -125,10 +152,24 @@ class Cursor:
         return cls(sort, _key_from_json(SORTS[sort], key), case_id)
 
 
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ["t", (value - EPOCH) // timedelta(microseconds=1)]
+    return value
+
+
 def _key_from_json(sort: Sort, key: Any) -> Any:
-    if sort.field in ("submitted_at", "sla_due_at"):
-        if key is None and sort.nulls_last:
-            return None
+    if sort.nulls_last and isinstance(key, list) and len(key) == 2 and key[0] == "u":
+        if not sort.nulls_by:
+            raise InvalidCursor("not a page link of this queue")
+        return Unset(_value_from_json(sort.nulls_by, key[1]))
+    if key is None and sort.nulls_last and not sort.nulls_by:
+        return None
+    return _value_from_json(sort.field, key)
+
+
+def _value_from_json(field_name: str, key: Any) -> Any:
+    if field_name in DATETIME_FIELDS:
         if (isinstance(key, list) and len(key) == 2 and key[0] == "t"
                 and type(key[1]) is int):
             try:
@@ -176,8 +217,56 @@ def effective_states(filters: Filters) -> tuple[str, ...]:
     return tuple(state for state in ALL_STATES if state in wanted)
 
 
+PHONE_SHAPE = re.compile(r"^\+?[\d\s()./-]+$")
+PHONE_SEPARATORS = (" ", "-")  # how billing systems write phone numbers, besides digits
+MIN_PHONE_DIGITS = 3
+SHORT_SEARCH = 2  # characters; a trigram index needs three
+
+
+def phone_digits() -> Func:
+    """The account's phone without the separators people leave out when they type one.
+    PostgreSQL indexes exactly this expression (billing migration 0004)."""
+    expression: Any = F("phone")
+    for separator in PHONE_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+def short_grams(field_name: str) -> Func:
+    """Every one- and two-character piece of the field, upper-cased: the function and GIN
+    index of billing migration 0004, PostgreSQL only."""
+    return Func(F(field_name), function="refunddesk_short_grams",
+                output_field=ArrayField(TextField()))
+
+
+def is_short(text: str) -> bool:
+    """Too short for a trigram index, and too short to be part of an e-mail, phone or
+    order id worth looking for: such a search looks at names only (a Chinese name is
+    often two characters)."""
+    return len(text) <= SHORT_SEARCH
+
+
+def accounts_matching(text: str) -> QuerySet[Account]:
+    """Accounts whose name, e-mail or phone contain `text`, ignoring case (and, for the
+    phone, spaces and hyphens on either side); names only for a short `text`."""
+    if is_short(text):
+        if connection.vendor == "postgresql":
+            return Account.objects.alias(grams=short_grams("name")).filter(
+                grams__contains=[text.upper()])
+        return Account.objects.filter(name__icontains=text)
+    found = Q(name__icontains=text)
+    # An e-mail or phone holds no Chinese: skip reading them for what cannot be there.
+    if text.isascii():
+        found |= Q(email__icontains=text)
+        digits = re.sub(r"\D", "", text)
+        if PHONE_SHAPE.match(text) and len(digits) >= MIN_PHONE_DIGITS:
+            found |= Q(phone_digits__contains=digits)
+    return Account.objects.alias(phone_digits=phone_digits()).filter(found)
+
+
 def search_condition(text: str) -> Q:
-    """A tracking number (typed any way `normalise` forgives), an order id, or an e-mail."""
+    """A tracking number (typed any way `normalise` forgives), or any part of a customer's
+    name, e-mail or phone number or of an order id."""
     text = text.strip()
     try:
         return Q(tracking_number=normalise(text))
@@ -185,11 +274,12 @@ def search_condition(text: str) -> Q:
         pass
     # The accounts or orders are looked up first, and the cases by their ids: a subquery
     # here would let the database prefer the state index and read every open case.
-    if "@" in text:
-        accounts = Account.objects.filter(email__in={text, text.lower()})
-        return Q(account_id__in=list(accounts.values_list("pk", flat=True)[:SEARCH_LIMIT]))
-    orders = Order.objects.filter(external_id__in={text, text.upper()})
-    return Q(order_id__in=list(orders.values_list("pk", flat=True)[:SEARCH_LIMIT]))
+    accounts = list(accounts_matching(text).order_by().values_list("pk", flat=True)
+                    [:SEARCH_LIMIT])
+    orders = list(Order.objects.filter(external_id__icontains=text).order_by()
+                  .values_list("pk", flat=True)[:SEARCH_LIMIT]
+                  ) if text.isascii() and not is_short(text) else []
+    return Q(account_id__in=accounts) | Q(order_id__in=orders)
 
 
 def matching(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
@@ -236,16 +326,52 @@ def matching(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
 
 # -- counting -----------------------------------------------------------------------------
 
+# Counting stops past this many cases per state: a desk with a million finished cases
+# never reads them all to say "more than 10,000".
+COUNT_CAP = 10_000
+
+
+def is_capped(count: int) -> bool:
+    """Whether a count of `state_counts` (or a sum of them) means "more than COUNT_CAP"."""
+    return count > COUNT_CAP
+
+
 def state_counts(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
                  ) -> dict[str, int]:
-    """How many cases each state holds under the filters other than the state: one
-    GROUP BY. Every state is in the result, with 0 when none."""
+    """How many cases each state holds under the filters other than the state. Every state
+    is in the result, with 0 when none; a state with more than COUNT_CAP says
+    COUNT_CAP + 1 (`is_capped`). Each state is counted along its own index, at most
+    COUNT_CAP + 1 rows of it; a search's few cases are counted in one GROUP BY."""
     counts = dict.fromkeys(ALL_STATES, 0)
-    rows = (matching(filters, viewer=viewer, now=now, tz=tz).order_by()
-            .values_list("state").annotate(n=Count("pk")))
-    for state, n in rows:
-        counts[state] = n
+    base = matching(filters, viewer=viewer, now=now, tz=tz).order_by()
+    if filters.search.strip():
+        for state, n in base.values_list("state").annotate(n=Count("pk")):
+            counts[state] = min(n, COUNT_CAP + 1)
+        return counts
+    possible = possible_states(filters)
+    for state in ALL_STATES:
+        if state in possible:
+            counts[state] = base.filter(state=state)[:COUNT_CAP + 1].count()
     return counts
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many cases the filters match, states included: exact up to `COUNT_CAP`, and
+    past it only "more than" (`is_capped`)."""
+
+    count: int
+    is_capped: bool = False
+
+
+def total_of(counts: dict[str, int], filters: Filters) -> Total:
+    """The total under the pager ("1–50 of 1,234") from the counts per state."""
+    found = sum(counts[state] for state in (filters.states or ALL_STATES))
+    return Total(COUNT_CAP, is_capped=True) if is_capped(found) else Total(found)
+
+
+def total_count(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo) -> Total:
+    return total_of(state_counts(filters, viewer=viewer, now=now, tz=tz), filters)
 
 
 def my_open_count(viewer: Any) -> int:
@@ -255,7 +381,9 @@ def my_open_count(viewer: Any) -> int:
 
 # -- paging -------------------------------------------------------------------------------
 
-Segment = tuple[Q, list[str]]
+# A range of one state's rows: its condition, its order, and what to read of each row
+# (the sort key and the id; rows without a value read the `nulls_by` field too).
+Segment = tuple[Q, list[str], tuple[str, ...]]
 
 
 def _beyond(field_name: str, key: Any, case_id: int, descending: bool) -> Q:
@@ -279,17 +407,28 @@ def segments(sort: Sort, cursor: Cursor | None, *, backwards: bool,
     name = sort.field
     descending = sort.descending != backwards
     order = [f"-{name}", "-id"] if descending else [name, "id"]
+    read = (name, "id")
     if not sort.nulls_last:
-        return [(_beyond(name, cursor.key, cursor.id, descending) if cursor else Q(), order)]
+        return [(_beyond(name, cursor.key, cursor.id, descending) if cursor else Q(), order,
+                 read)]
+    is_among_unset = cursor is not None and (cursor.key is None
+                                             or isinstance(cursor.key, Unset))
     with_value: Segment | None = (
-        Q(**{f"{name}__isnull": False}) if cursor is None or cursor.key is None
-        else _beyond(name, cursor.key, cursor.id, descending), order)
-    without_value: Segment | None = (Q(**{f"{name}__isnull": True}), ["-id" if backwards
-                                                                         else "id"])
-    if cursor is not None and cursor.key is None:
+        Q(**{f"{name}__isnull": False}) if cursor is None or is_among_unset
+        else _beyond(name, cursor.key, cursor.id, descending), order, read)
+    by = sort.nulls_by
+    without_value: Segment | None = (
+        Q(**{f"{name}__isnull": True}),
+        ([f"-{by}", "-id"] if backwards else [by, "id"]) if by
+        else ["-id" if backwards else "id"],
+        (name, by, "id") if by else read)
+    if cursor is not None and is_among_unset:
         # The cursor is among the rows without a value: forwards only they remain.
-        tie = Q(id__lt=cursor.id) if backwards else Q(id__gt=cursor.id)
-        without_value = (without_value[0] & tie, without_value[1])
+        if by:
+            tie = _beyond(by, cursor.key.by, cursor.id, backwards)
+        else:
+            tie = Q(id__lt=cursor.id) if backwards else Q(id__gt=cursor.id)
+        without_value = (without_value[0] & tie, *without_value[1:])
         if not backwards:
             with_value = None
     elif cursor is not None and backwards:
@@ -320,8 +459,8 @@ def keyset_querysets(filters: Filters, sort_name: str, *, viewer: Any, now: date
     base = matching(filters, viewer=viewer, now=now, tz=tz)
     has_values_only = sort.field == "sla_due_at" and filters.sla in (OVERDUE, DUE_TODAY)
     ranges = segments(sort, cursor, backwards=backwards, has_values_only=has_values_only)
-    return [[base.filter(part, condition).order_by(*by).values_list(sort.field, "id")[:limit]
-             for condition, by in ranges]
+    return [[base.filter(part, condition).order_by(*by).values_list(*read)[:limit]
+             for condition, by, read in ranges]
             for part in partitions(filters)]
 
 
@@ -330,13 +469,25 @@ def _read(querysets: Sequence[QuerySet[RefundCase]], limit: int) -> list[tuple[A
     for queryset in querysets:
         if len(rows) >= limit:
             break
-        rows.extend(queryset[: limit - len(rows)])
+        rows.extend(_as_key(row) for row in queryset[: limit - len(rows)])
     return rows
+
+
+def _as_key(row: tuple[Any, ...]) -> tuple[Any, int]:
+    """(sort key, id) of a row read; a row without a value read its `nulls_by` too."""
+    if len(row) == 3:
+        return Unset(row[1]), row[2]
+    return row[0], row[1]
 
 
 def _merge_key(sort: Sort) -> Any:
     if sort.nulls_last:
-        return lambda row: (row[0] is None, row[0] if row[0] is not None else 0, row[1])
+        def key(row: tuple[Any, int]) -> tuple[bool, Any, int]:
+            value = row[0]
+            if isinstance(value, Unset):
+                return True, value.by, row[1]
+            return value is None, value if value is not None else 0, row[1]
+        return key
     return lambda row: (row[0], row[1])
 
 

@@ -3,13 +3,16 @@
 from refunddesk.console.views import (
     api_keys,
     assist,
+    bulk,
     calendars,
     case,
     inbox,
+    mail,
     payouts,
     policies,
     queue,
     recourse,
+    replies,
     settlements,
     staff,
     webhooks,
@@ -17,6 +20,7 @@ from refunddesk.console.views import (
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
+urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
-               *calendars.urls, *staff.urls, *recourse.urls, *inbox.urls]
+               *calendars.urls, *staff.urls, *recourse.urls, *replies.urls,
+               *mail.urls, *inbox.urls]

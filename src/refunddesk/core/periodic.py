@@ -1,6 +1,7 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
 worker`'s task loop: the deadline sweep and the staff's hourly digests once a minute (also
-`refunddesk sweep` for cron), and the payouts, whose rows are their own queue
+`refunddesk sweep` for cron), with the e-mail stored but not yet processed
+(intake/processing.py), and the payouts, whose rows are their own queue
 (payouts/runner.py), every second."""
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ import logging
 import threading
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
 from refunddesk.inbox.digests import send_digests
+from refunddesk.intake.imap import poll_all
+from refunddesk.intake.mailboxes import mailboxes_from_setting
+from refunddesk.intake.processing import process_waiting
 from refunddesk.payouts.runner import BATCH, run_pass
 
 log = logging.getLogger(__name__)
@@ -28,10 +33,22 @@ def run_periodic() -> SweepResult:
     digests = send_digests(now)
     if digests:
         log.info("queued %s staff digests", digests)
+    read = process_waiting()
+    if read:
+        log.info("read %s e-mail messages stored but not yet processed", read)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)
     return result
+
+
+def read_mailboxes() -> None:
+    """Every configured mailbox read once (intake/imap.py); settings checked at start-up."""
+    mailboxes = mailboxes_from_setting(settings.REFUNDDESK_IMAP_MAILBOXES)
+    if mailboxes:
+        found = poll_all(mailboxes)
+        if found.stored:
+            log.info("mailboxes: %s new messages", found.stored)
 
 
 def run_payouts() -> bool:

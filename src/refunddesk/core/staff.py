@@ -59,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "calendars.view_calendarday", "calendars.add_calendarday",
         "calendars.change_calendarday", "calendars.delete_calendarday",
         "recourse.view_recoursetext", "recourse.change_recoursetext",
+        "replies.view_cannedreply", "replies.add_cannedreply", "replies.change_cannedreply",
     ),
 }
 

@@ -20,6 +20,7 @@ from django_tasks import task
 
 from refunddesk.notifications.compose import compose
 from refunddesk.notifications.models import EmailDelivery, Status
+from refunddesk.notifications.threading import thread_headers
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ def send_delivery(delivery_id: int) -> str:
             log.exception("e-mail %s could not be composed", delivery.pk)
             return delivery.status
         delivery.subject = subject[:200]
+        headers, reply_to = thread_headers(delivery)
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL,
-                                         [delivery.to_address])
+                                         [delivery.to_address], headers=headers,
+                                         reply_to=reply_to)
         message.attach_alternative(html, "text/html")
         try:
             message.send()  # the SMTP backend times out after settings.EMAIL_TIMEOUT

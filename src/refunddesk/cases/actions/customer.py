@@ -89,7 +89,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
         language=language, policy_ref=policy.ref, assessment=assessment.to_dict("en"),
         currency=assessment.currency, assessed_total_minor=assessment.total,
         submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
-        submission=submission, **sla.due_times(policy, now))
+        submission=submission, **sla.due_times(policy, now, channel=channel))
     case.assessed_with = policy  # sla.policy_of: no second look-up of the version
     data: dict[str, Any] = {"lines": list(line_ids), "total": case.assessment["total"],
                             "handling": assessment.handling, "channel": channel}

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
@@ -21,6 +23,10 @@ from refunddesk.console.access import staff_required
 from refunddesk.console.case_payouts import payout_rows
 from refunddesk.console.case_presenting import case_view, preview_kind
 from refunddesk.console.views import case_actions
+from refunddesk.replies.filling import filled, offered_for
+from refunddesk.replies.models import CannedReply
+from refunddesk.replies.permissions import can_keep as can_keep_replies
+from refunddesk.replies.permissions import can_use as can_use_replies
 
 # A staff member's browser shows what customers uploaded: keep it out of our origin
 # (sandbox: no scripts, no cookies, an opaque origin) and framable only by our own pages.
@@ -41,21 +47,29 @@ def load_case(tracking_number: str) -> RefundCase:
 
 
 def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
-                bound: dict[str, forms.Form] | None = None) -> HttpResponse:
-    """The page, with `bound` forms (by key) shown as submitted, with their errors. An
-    error of a form the page no longer offers (the case moved on) is shown at the top."""
+                bound: dict[str, forms.Form] | None = None,
+                prefill: dict[str, dict[str, str]] | None = None) -> HttpResponse:
+    """The page, with `bound` forms (by key) shown as submitted, with their errors, and
+    `prefill`ed ones opened with those values. An error of a form the page no longer
+    offers (the case moved on) is shown at the top."""
     bound = bound or {}
+    prefill = prefill or {}
     language = request.LANGUAGE_CODE
     view = case_view(case, request.user, language=language, now=timezone.now())
     shown = {key: bound.get(key) or case_forms.form_for(key, case, language=language,
-                                                       user=request.user)
+                                                       user=request.user,
+                                                       initial=prefill.get(key))
              for key in case_forms.offered(case, request.user)}
+    takes_replies = can_use_replies(request.user) and any(
+        key in shown for key in case_forms.REPLY_TARGETS)
     errors_elsewhere = [str(error) for key, form in bound.items() if key not in shown
                         for error in form.non_field_errors()]
     context: dict[str, Any] = {
         "case": case, "view": view, "forms": shown, "errors_elsewhere": errors_elsewhere,
         "payouts": payout_rows(case, request.user),
-        "open_form": next(iter(bound), ""),
+        "open_form": next(iter(bound), "") or next(iter(prefill), ""),
+        "replies": offered_for(case) if takes_replies else [],
+        "keeps_replies": can_keep_replies(request.user),
         "form_with_errors": next((key for key, form in bound.items()
                                   if key in shown and form.errors), ""),
     }
@@ -65,7 +79,23 @@ def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
 @require_safe
 @staff_required
 def case_page(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    return render_case(request, load_case(tracking_number))
+    case = load_case(tracking_number)
+    return render_case(request, case, prefill=reply_prefill(request, case))
+
+
+def reply_prefill(request: HttpRequest, case: RefundCase) -> dict[str, dict[str, str]]:
+    """?into=message|reject&reply=<id>: that form opened with the canned reply filled in
+    for this case. How the reply is inserted without JavaScript (console/replies.js inserts
+    it in place where scripts run)."""
+    into, chosen = request.GET.get("into", ""), request.GET.get("reply", "")
+    if into not in case_forms.REPLY_TARGETS or not chosen or not can_use_replies(request.user):
+        return {}
+    reply = (CannedReply.objects.filter(pk=chosen, is_active=True).first()
+             if chosen.isdigit() else None)
+    if reply is None:
+        messages.error(request, _("That canned reply is no longer offered; choose another."))
+        return {}
+    return {into: {case_forms.REPLY_TARGETS[into]: filled(reply, case)}}
 
 
 @require_safe

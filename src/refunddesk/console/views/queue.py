@@ -1,6 +1,9 @@
-"""The queue at /console/: filters, counts per state, keyset pages of cases, claim and
-assign from the row. The rows and counts reload themselves every 30 s through htmx
-(`queue_rows`, the same filters); without JavaScript the page is a plain GET form.
+"""The queue at /console/: filters, counts per state, keyset pages of cases with the
+total ("1–50 of 1,234"), claim and assign from the row, and the views above it (built-in
+and saved by each staff member). The rows and counts reload themselves every 30 s through
+htmx (`queue_rows`, the same filters); without JavaScript the page is a plain GET form.
+The bare address shows the filters the staff member used last (saved_views.py); "Reset"
+forgets them.
 
 What a staff member may do is decided by the actions (cases/permissions.py); the page only
 hides the buttons of those who may not."""
@@ -13,10 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -25,7 +29,7 @@ from refunddesk.cases import actions, permissions
 from refunddesk.cases.actions import CaseError
 from refunddesk.cases.models import Channel, RefundCase
 from refunddesk.cases.states import TERMINAL_STATES, State
-from refunddesk.console import queueing
+from refunddesk.console import queueing, saved_views
 from refunddesk.console.access import staff_required
 from refunddesk.console.queue_forms import QueueFilterForm, state_label
 from refunddesk.policy.money import format_amount
@@ -140,7 +144,29 @@ def _chips(form: QueueFilterForm, counts: dict[str, int], my_count: int
     chips.append({"label": _("My cases"), "count": my_count, "css": "chip-mine",
                   "query": _query(form, state=open_states, assignee=queueing.ME),
                   "is_current": is_mine and chosen == set(open_states)})
+    for chip in chips:
+        chip["count_label"] = _count_label(chip["count"])
     return chips
+
+
+def _count_label(count: int) -> str:
+    if queueing.is_capped(count):
+        return f"{_grouped(queueing.COUNT_CAP)}+"
+    return _grouped(count)
+
+
+def _grouped(number: int) -> str:
+    return number_format(number, force_grouping=True)
+
+
+def _position(form: QueueFilterForm, page: queueing.Page, total: queueing.Total
+              ) -> dict[str, Any]:
+    """Where the page stands among the matching cases: its first and last row's place and
+    the total. Keyset pages do not know their offset, so the page links carry it."""
+    first = 1 if page.is_first else form.cleaned_data["start"]
+    last = first + len(page.cases) - 1
+    return {"first": _grouped(first), "last": _grouped(last), "total": _grouped(total.count),
+            "is_capped": total.is_capped, "first_number": first, "last_number": last}
 
 
 def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any]:
@@ -151,19 +177,27 @@ def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any
     context: dict[str, Any] = {
         "form": form, "now": now, "can_work": permissions.can_work(request.user),
         "rows": [], "chips": [], "refresh_seconds": REFRESH_SECONDS,
+        "reset_url": f"{base}?reset=1",
     }
     if not form.is_valid():
         context["queue_url"] = base
         return context
     data = form.cleaned_data
     filters = form.filters()
-    page = queueing.page(filters, data["sort"], viewer=request.user, now=now, tz=tz,
-                         after=data["after"], before=data["before"])
-    counts = queueing.state_counts(filters, viewer=request.user, now=now, tz=tz)
-    position = {name: data[name].encode() for name in ("after", "before") if data[name]}
-    here = _query(form, **position)
+    common = dict(viewer=request.user, now=now, tz=tz)
+    page = queueing.page(filters, data["sort"], after=data["after"], before=data["before"],
+                         **common)
+    counts = queueing.state_counts(filters, **common)
+    total = queueing.total_of(counts, filters)
+    position = _position(form, page, total)
+    here_at = {name: data[name].encode() for name in ("after", "before") if data[name]}
+    if here_at:
+        here_at["start"] = str(position["first_number"])
+    here = _query(form, **here_at)
+    next_start = str(position["last_number"] + 1)
+    back_start = str(max(1, position["first_number"] - queueing.PAGE_SIZE))
     context.update(
-        page=page,
+        page=page, total=total, position=position,
         rows=[present(case, page.products[case.pk], viewer=request.user,
                       language=request.LANGUAGE_CODE, now=now) for case in page.cases],
         chips=_chips(form, counts, queueing.my_open_count(request.user)),
@@ -175,19 +209,45 @@ def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any
         queue_url=f"{base}?{here}",
         rows_url=f"{reverse('console:queue_rows')}?{here}",
         first_url=f"{base}?{_query(form)}",
-        next_url=(f"{base}?{_query(form, after=page.next.encode())}" if page.next else ""),
-        previous_url=(f"{base}?{_query(form, before=page.previous.encode())}"
+        next_url=(f"{base}?{_query(form, after=page.next.encode(), start=next_start)}"
+                  if page.next else ""),
+        previous_url=(f"{base}?{_query(form, before=page.previous.encode(), start=back_start)}"
                       if page.previous else ""),
     )
     return context
 
 
+def views_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any]:
+    """The views shown as links above the queue, the one on screen marked."""
+    built_in, own = saved_views.views_for(request.user)
+    current = (saved_views.canonical(form.filter_query().urlencode()) if form.is_valid()
+               else None)
+    return {
+        "views": [{"label": view.label, "url": f"{reverse('console:queue')}?{view.query}",
+                   "pk": view.pk,
+                   "is_current": saved_views.canonical(view.query) == current}
+                  for view in [*built_in, *own]],
+        "view_query": form.filter_query().urlencode() if form.is_valid() else "",
+    }
+
+
 @staff_required
 @require_safe
 def queue(request: HttpRequest) -> HttpResponse:
+    base = reverse("console:queue")
+    if "reset" in request.GET:
+        saved_views.forget(request.user)
+        return redirect(base)
+    if not request.GET:
+        last = saved_views.remembered(request.user)
+        if last:
+            return redirect(f"{base}?{last}")
     form = QueueFilterForm(request.GET)
+    if request.GET and form.is_valid():
+        saved_views.remember(request.user, form.filter_query().urlencode())
     return render(request, "console/queue/queue.html",
-                  {**region_context(request, form), "known_rules": known_rules()})
+                  {**region_context(request, form), **views_context(request, form),
+                   "known_rules": known_rules()})
 
 
 @staff_required
@@ -196,6 +256,38 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     """The region of counts, rows and page links alone: what htmx reloads."""
     form = QueueFilterForm(request.GET)
     return render(request, "console/queue/region.html", region_context(request, form))
+
+
+# -- saved views --------------------------------------------------------------------------
+
+@staff_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Save the filters on screen (the `query` the page sends) under a name."""
+    form = QueueFilterForm(QueryDict(request.POST.get("query", "")))
+    base = reverse("console:queue")
+    if not form.is_valid():
+        messages.error(request, _("These filters have errors; correct them before saving "
+                                  "them as a view."))
+        return redirect(base)
+    query = form.filter_query().urlencode()
+    try:
+        view = saved_views.save(request.user, request.POST.get("name", ""), query)
+    except saved_views.ViewNotSaved as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
+    return redirect(f"{base}?{query}")
+
+
+@staff_required
+@require_POST
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    """Delete one of the staff member's own views; another's is not found."""
+    if not saved_views.delete(request.user, view_id):
+        raise Http404("no such view")
+    messages.success(request, _("The view is deleted."))
+    return redirect(_back(request))
 
 
 # -- claim and assign ---------------------------------------------------------------------
@@ -267,6 +359,8 @@ def assign(request: HttpRequest, tracking_number: str) -> HttpResponse:
 urls = [
     path("", queue, name="queue"),
     path("queue/rows", queue_rows, name="queue_rows"),
+    path("queue/views", save_view, name="queue_save_view"),
+    path("queue/views/<int:view_id>/delete", delete_view, name="queue_delete_view"),
     path("queue/<str:tracking_number>/claim", claim, name="queue_claim"),
     path("queue/<str:tracking_number>/assign", assign, name="queue_assign"),
 ]

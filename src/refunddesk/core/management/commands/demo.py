@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,9 +35,13 @@ from refunddesk.core.staff import (
     ensure_demo_customers,
     ensure_demo_staff,
 )
+from refunddesk.intake.examples import request_in_format
+from refunddesk.paths import VAR_DIR
 from refunddesk.recourse.editing import ensure_demo_texts
+from refunddesk.replies.demo import ensure_demo_replies
 
 READY_TIMEOUT_SECONDS = 60
+MAIL_EXAMPLE = VAR_DIR / "examples" / "refund-request.eml"
 
 
 class Command(BaseCommand):
@@ -60,7 +65,9 @@ class Command(BaseCommand):
         ensure_demo_calendar(get_user_model().objects.get(username=f"{DEMO_STAFF_PREFIX}admin"))
         ensure_demo_customers()
         ensure_demo_texts()
+        ensure_demo_replies()
         self.customers = tuple(demo_customer_examples(timezone.now()))
+        self.mail_example = self._write_mail_example()
         self._open_cases_once()
         self.check()
         connection.close()  # the children open their own connections
@@ -149,6 +156,21 @@ class Command(BaseCommand):
         raise CommandError(f"the web server did not answer at {url} within "
                            f"{READY_TIMEOUT_SECONDS} s")
 
+    def _write_mail_example(self) -> Path | None:
+        """A request by e-mail from a demo customer, for `refunddesk receive-mail`: the
+        e-mail channel tried without a mail server."""
+        example = next((found for found in self.customers if found.window == "five_day"),
+                       None)
+        if example is None:
+            return None
+        account = Account.objects.get(orders__external_id=example.order_id)
+        path = MAIL_EXAMPLE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(request_in_format(sender=account.email, name=account.name,
+                                           account_id=account.external_id,
+                                           order_id=example.order_id))
+        return path
+
     def _print_logins(self, logins: list[Any], url: str | None) -> None:
         lines = ["", "RefundDesk demo" + (f" is running at {url}" if url else " is ready."), ""]
         lines.append("Staff logins (console: /console/, admin: /admin/), with the secret of "
@@ -170,6 +192,10 @@ class Command(BaseCommand):
             for example in self.customers:
                 window = windows[example.window]
                 lines.append(f"  {example.email:<36} {example.order_id}  ({window})")
+        if self.mail_example is not None:
+            lines += ["", "Apply by e-mail, as a mail server would pipe it in (a request in the "
+                          "documented format, docs/email.md):",
+                      f"  refunddesk receive-mail < {self.mail_example}"]
         if url:
             if "EMAIL_BACKEND" not in os.environ:
                 lines += ["", f"E-mail to customers is written to {settings.EMAIL_FILE_PATH}/ "

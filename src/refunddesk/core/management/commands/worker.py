@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django_tasks_db.management.commands import db_worker
 
-from refunddesk.core.periodic import PeriodicThread, run_payouts, run_periodic
+from refunddesk.core.periodic import PeriodicThread, read_mailboxes, run_payouts, run_periodic
 
 
 class Command(db_worker.Command):
@@ -24,7 +24,8 @@ class Command(db_worker.Command):
         "digests. Run one or more next to the web server; on PostgreSQL workers on many "
         "machines share the queue. --batch runs what is due now (after one sweep and the "
         "payouts due now) and exits. Payouts are sent and followed every "
-        "REFUNDDESK_PAYOUT_POLL_SECONDS (default 1)."
+        "REFUNDDESK_PAYOUT_POLL_SECONDS (default 1). The mailboxes of "
+        "REFUNDDESK_IMAP_MAILBOXES are read every REFUNDDESK_IMAP_POLL_SECONDS (default 60)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -40,11 +41,15 @@ class Command(db_worker.Command):
                 pass
             if seconds:
                 run_periodic()
+            read_mailboxes()
             return super().handle(*args, **options)
         threads = [PeriodicThread(settings.REFUNDDESK_PAYOUT_POLL_SECONDS, run_payouts,
                                   "refunddesk-payouts")]
         if seconds:
             threads.append(PeriodicThread(seconds))
+        if settings.REFUNDDESK_IMAP_MAILBOXES.strip():
+            threads.append(PeriodicThread(settings.REFUNDDESK_IMAP_POLL_SECONDS,
+                                          read_mailboxes, "refunddesk-mail"))
         for thread in threads:
             thread.start()
         try:

@@ -1,0 +1,77 @@
+"""Inbound e-mail: every message kept raw first, then turned into a case, a message on a
+case, or an item of the triage queue (processing.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.cases.models import RefundCase
+
+
+class Source(models.TextChoices):
+    PIPE = "pipe", _("Mail server pipe")
+    IMAP = "imap", _("IMAP mailbox")
+
+
+class MailState(models.TextChoices):
+    RECEIVED = "received", _("Received, not yet read")
+    OPENED_CASE = "opened_case", _("Opened a case")
+    ADDED_TO_CASE = "added_to_case", _("Added to a case")
+    TRIAGE = "triage", _("Waiting in triage")
+    IGNORED = "ignored", _("Ignored (automatic mail)")
+    SET_ASIDE = "set_aside", _("Set aside (not a request)")
+
+
+class TriageReason(models.TextChoices):
+    UNKNOWN_SENDER = "unknown_sender", _("The sender matches no account")
+    NO_ORDER = "no_order", _("No order of the account is named")
+    SEVERAL_ORDERS = "several_orders", _("Several orders are named")
+    NOT_AUTHENTIC = "not_authentic", _("The sender's domain failed SPF, DKIM or DMARC")
+    NOT_REFUNDABLE = "not_refundable", _("The order cannot be applied for as written")
+    NOTHING_READABLE = "nothing_readable", _("The message has nothing readable")
+    BROKEN = "broken", _("The message could not be processed")
+
+
+def keep_given_path(mail: InboundMail, path: str) -> str:
+    # storing.py names the file by the message's digest; no sender-chosen name is a path.
+    return path
+
+
+class InboundMail(models.Model):
+    """One received message. `message_key` (its Message-ID, or a digest of the bytes when
+    it has none) is unique: a message piped twice, polled again or re-read after a crash is
+    one row, so it is turned into a case at most once."""
+
+    message_key = models.CharField(_("message id"), max_length=255, unique=True)
+    sha256 = models.CharField(max_length=64)
+    raw = models.FileField(_("raw message"), upload_to=keep_given_path, max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    source = models.CharField(_("received by"), max_length=8, choices=Source.choices)
+    received_at = models.DateTimeField(_("received"))
+    from_address = models.CharField(_("from"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=MailState.choices,
+                             default=MailState.RECEIVED)
+    triage_reason = models.CharField(_("why in triage"), max_length=20, blank=True,
+                                     choices=TriageReason.choices)
+    case = models.ForeignKey(RefundCase, verbose_name=_("case"), on_delete=models.SET_NULL,
+                             null=True, blank=True, related_name="inbound_mail")
+    refused_attachments = models.JSONField(_("refused attachments"), default=list, blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Failed processing attempts; after MAX_ATTEMPTS a person gets the message (triage).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Who dealt with it in triage (added it to a case, or set it aside), and when.
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mail")
+        indexes = [models.Index(fields=["state", "received_at"], name="inbound_mail_by_state")]
+
+    def __str__(self) -> str:
+        return self.message_key

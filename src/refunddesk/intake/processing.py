@@ -1,0 +1,172 @@
+"""Turn a stored message into what it asks for, exactly once: a new case (through the same
+action as the portal, channel "email"), a message and documents on the case it answers, or
+an item of the triage queue for a person. Mail a machine sent is kept and ignored.
+
+The message's row is locked and its state checked and changed in the same transaction as
+the case action, so a message processed twice at once, or again after a crash, opens at
+most one case; one whose processing failed stays `received` and is tried again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from refunddesk.billing.models import Order
+from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
+from refunddesk.cases.errors import CaseError
+from refunddesk.cases.models import CaseLine, Channel, RefundCase
+from refunddesk.cases.states import State
+from refunddesk.cases.uploads import UploadRefused, check_upload
+from refunddesk.intake.matching import account_of, answered_case, read_request
+from refunddesk.intake.models import InboundMail, MailState, TriageReason
+from refunddesk.intake.reading import ReadMail, read_mail
+
+log = logging.getLogger(__name__)
+VIA = "email"
+MAX_ATTEMPTS = 3
+
+
+def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
+    now = now or timezone.now()
+    with transaction.atomic():
+        mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
+        if mail.state != MailState.RECEIVED:
+            return mail  # done already: by another worker, or before a crash after commit
+        with mail.raw.open("rb") as stored:
+            read = read_mail(stored.read())
+        uploads, refused = checked_attachments(read)
+        mail.refused_attachments = refused
+        if read.automatic:
+            _finish(mail, MailState.IGNORED, now=now)
+        elif not (read.reply or read.text) and not uploads:
+            _triage(mail, TriageReason.NOTHING_READABLE, now=now)
+        elif read.failed_authentication:
+            _triage(mail, TriageReason.NOT_AUTHENTIC, now=now)
+        elif (case := answered_case(read)) is not None:
+            _add_to_case(mail, case, read, uploads, now=now)
+        else:
+            _open_case(mail, read, uploads, now=now)
+    return mail
+
+
+def _finish(mail: InboundMail, state: str, *, now: datetime,
+            case: RefundCase | None = None) -> None:
+    mail.state, mail.case, mail.processed_at = state, case, now
+    mail.save()
+
+
+def _triage(mail: InboundMail, reason: str, *, now: datetime,
+            case: RefundCase | None = None) -> None:
+    mail.triage_reason = reason
+    _finish(mail, MailState.TRIAGE, now=now, case=case)
+
+
+def checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
+    """The attachments the portal would take, and the refused ones named with why."""
+    kept, refused = [], []
+    for attachment in read.attachments:
+        uploaded = SimpleUploadedFile(attachment.name, attachment.data,
+                                      attachment.content_type)
+        try:
+            check_upload(uploaded)
+        except UploadRefused as error:
+            refused.append({"name": attachment.name, "reason": str(error)})
+            continue
+        uploaded.seek(0)
+        kept.append(uploaded)
+    return kept, refused
+
+
+def _add_to_case(mail: InboundMail, case: RefundCase, read: ReadMail,
+                 uploads: list[SimpleUploadedFile], *, now: datetime) -> None:
+    if account_of(read.from_address) != case.account:
+        # A reply naming a case from an address that is not its customer's: a person looks.
+        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now, case=case)
+        return
+    actor = customer_of(case.account)
+    body = read.reply or read.text
+    try:
+        with transaction.atomic():
+            if case.state == State.AWAITING_CUSTOMER:
+                actions.supplement(case, actor=actor, message=body, uploads=uploads, now=now,
+                                   via=VIA)
+            else:
+                if body:
+                    actions.post_message(case, actor=actor, body=body, now=now, via=VIA)
+                if uploads:
+                    actions.add_documents(case, actor=actor, uploads=uploads, now=now,
+                                          via=VIA)
+    except CaseError as error:
+        log.info("mail %s for case %s goes to triage: %s", mail.pk, case.tracking_number,
+                 error)
+        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now, case=case)
+        return
+    _finish(mail, MailState.ADDED_TO_CASE, now=now, case=case)
+
+
+def _open_case(mail: InboundMail, read: ReadMail, uploads: list[SimpleUploadedFile], *,
+               now: datetime) -> None:
+    request = read_request(read)
+    if request.account is None:
+        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now)
+        return
+    if len(request.orders) != 1:
+        _triage(mail, TriageReason.NO_ORDER if not request.orders
+                else TriageReason.SEVERAL_ORDERS, now=now)
+        return
+    order = request.orders[0]
+    line_ids = request.line_ids or _free_lines(order)
+    try:
+        with transaction.atomic():
+            cases = actions.open_cases(
+                account=request.account, order=order, line_ids=line_ids,
+                actor=customer_of(request.account), channel=Channel.EMAIL,
+                reason_text=request.reason or read.reply or read.text, uploads=uploads,
+                language=read.language, now=now)
+    except CaseError as error:
+        log.info("mail %s goes to triage: %s", mail.pk, error)
+        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now)
+        return
+    _finish(mail, MailState.OPENED_CASE, now=now, case=cases[0])
+
+
+def _free_lines(order: Order) -> list[str]:
+    """Every line of the order no case holds: a request that names no lines asks for all."""
+    held = set(CaseLine.objects.filter(order_line__order=order, holds_line=True)
+               .values_list("order_line__line_id", flat=True))
+    return [line.line_id for line in order.lines.all() if line.line_id not in held]
+
+
+def process_waiting(*, limit: int = 100) -> int:
+    """Process messages stored but not yet read (a pipe whose processing failed, a worker
+    killed mid-way); skip_locked lets two workers share them. Returns how many."""
+    done = 0
+    pending = list(InboundMail.objects.filter(state=MailState.RECEIVED)
+                   .order_by("received_at").values_list("pk", flat=True)[:limit])
+    for pk in pending:
+        try:
+            process(InboundMail(pk=pk))
+        except Exception:  # one broken message must not stop the others
+            log.exception("processing inbound mail %s failed", pk)
+            _failed(pk)
+            continue
+        done += 1
+    return done
+
+
+def _failed(pk: int) -> None:
+    """Count a failed attempt; a message that keeps failing goes to a person, kept whole."""
+    with transaction.atomic():
+        mail = InboundMail.objects.select_for_update().get(pk=pk)
+        if mail.state != MailState.RECEIVED:
+            return
+        mail.attempts += 1
+        if mail.attempts >= MAX_ATTEMPTS:
+            _triage(mail, TriageReason.BROKEN, now=timezone.now())
+        else:
+            mail.save(update_fields=["attempts"])

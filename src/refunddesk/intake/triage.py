@@ -1,0 +1,86 @@
+"""What staff do with a message in triage: add it to the case it belongs to (as the
+customer's message, its attachments as documents), or set it aside (spam, not a request).
+Each under the message's row lock, so two agents never both handle it; the case changes go
+through the case actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from refunddesk.cases import actions, permissions
+from refunddesk.cases.actors import customer_of
+from refunddesk.cases.errors import CaseError
+from refunddesk.cases.models import RefundCase
+from refunddesk.cases.tracking import NotATrackingNumber, normalise
+from refunddesk.intake.models import InboundMail, MailState
+from refunddesk.intake.processing import VIA, checked_attachments
+from refunddesk.intake.reading import read_mail
+
+OPEN_FOR_STAFF = (MailState.TRIAGE,)
+
+
+class TriageError(CaseError):
+    code = "triage_error"
+
+
+def _locked(mail: InboundMail, actor: Any) -> InboundMail:
+    permissions.require_work(actor)
+    mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
+    if mail.state not in OPEN_FOR_STAFF:
+        raise TriageError(_("This message has been dealt with already (%(state)s).")
+                          % {"state": mail.get_state_display()})
+    return mail
+
+
+def case_by_number(text: str) -> RefundCase:
+    try:
+        number = normalise(text)
+    except NotATrackingNumber:
+        raise TriageError(_("“%(text)s” is not a tracking number.") % {"text": text}) from None
+    case = RefundCase.objects.select_related("account").filter(tracking_number=number).first()
+    if case is None:
+        raise TriageError(_("No case has the tracking number %(number)s.")
+                          % {"number": number})
+    return case
+
+
+def add_to_case(mail: InboundMail, case: RefundCase, *, actor: Any,
+                now: datetime | None = None) -> InboundMail:
+    """The message becomes the customer's message on `case` (an agent vouches that the
+    sender is the case's customer), its accepted attachments the case's documents."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        mail = _locked(mail, actor)
+        with mail.raw.open("rb") as stored:
+            read = read_mail(stored.read())
+        uploads, _refused = checked_attachments(read)
+        customer = customer_of(case.account)
+        body = read.reply or read.text
+        if case.state == "awaiting_customer":
+            actions.supplement(case, actor=customer, message=body, uploads=uploads, now=now,
+                               via=VIA)
+        else:
+            if body:
+                actions.post_message(case, actor=customer, body=body, now=now, via=VIA)
+            if uploads:
+                actions.add_documents(case, actor=customer, uploads=uploads, now=now,
+                                      via=VIA)
+        mail.state, mail.case = MailState.ADDED_TO_CASE, case
+        mail.handled_by, mail.handled_at = actor, now
+        mail.save()
+    return mail
+
+
+def set_aside(mail: InboundMail, *, actor: Any, now: datetime | None = None) -> InboundMail:
+    """Not a request (spam, a newsletter, a thank-you): kept, out of the triage queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        mail = _locked(mail, actor)
+        mail.state, mail.handled_by, mail.handled_at = MailState.SET_ASIDE, actor, now
+        mail.save()
+    return mail
