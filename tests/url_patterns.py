@@ -37,6 +37,8 @@ from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
 from refunddesk.console.saved_views import save as save_queue_view
 from refunddesk.core.role_changes import change_roles
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.telling import tell
 from refunddesk.intake.processing import process
 from refunddesk.intake.storing import store
 from refunddesk.notifications.models import EmailDelivery
@@ -182,6 +184,7 @@ class World:
     delivery: Any
     draft: Any
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
+    notice: Any               # a staff member's inbox notice about Alice's case
     reply: Any                # a canned reply admins keep
     mail: Any                 # an e-mail from a stranger, waiting in triage
     saved_view: Any           # a queue view another staff member saved
@@ -229,6 +232,8 @@ def build_world() -> World:
     calendar_actions.import_year("CN", 2027, parse_date_list(
         "2027-01-01 holiday 元旦\n2027-02-06 holiday 春节", year=2027).days, actor=staff)
     calendar_day = CalendarDay.objects.get(country="CN", day="2027-01-01")
+    [notice] = tell([member], NoticeKind.ASSIGNED, case=case, now=timezone.now(),
+                    data={"by": staff.get_username()})
     reply = save_reply(None, title="Amount", text_zh="{amount}", text_en="{amount}",
                        actor=staff)
     mail, _ = store(b"From: stranger@example.org\r\nSubject: hello\r\n"
@@ -268,7 +273,7 @@ def build_world() -> World:
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
                  delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
-                 saved_view=saved_view,
+                 saved_view=saved_view, notice=notice,
                  objects=objects)
 
 
@@ -294,6 +299,7 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "user_id": ({"int"}, lambda w: w.member.pk),  # a staff member (console: their roles)
     "country": ({"str"}, lambda w: w.calendar_day.country),  # a business calendar
     "day_id": ({"int"}, lambda w: w.calendar_day.pk),
+    "notice_id": ({"int"}, lambda w: w.notice.pk),  # a staff member's inbox notice
     "year": ({"int"}, lambda w: w.calendar_day.day.year),  # an entered year of it
     "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
     "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "refunddesk.notifications",
     "refunddesk.policies",
     "refunddesk.payouts",
+    "refunddesk.inbox",
     "refunddesk.calendars",
     "refunddesk.recourse",
     "refunddesk.replies",
@@ -260,6 +261,12 @@ if not _horizon.isdigit():
     raise ImproperlyConfigured(
         f"REFUNDDESK_CALENDAR_HORIZON_DAYS: expected a whole number of days, got {_horizon!r}")
 REFUNDDESK_CALENDAR_HORIZON_DAYS = int(_horizon)
+# How long before a case's SLA clock runs out its assignee is told (inbox/clocks.py).
+_warning = os.environ.get("REFUNDDESK_SLA_WARNING_MINUTES") or "120"
+if not _warning.isdigit():
+    raise ImproperlyConfigured(
+        f"REFUNDDESK_SLA_WARNING_MINUTES: expected a whole number of minutes, got {_warning!r}")
+REFUNDDESK_SLA_WARNING_MINUTES = int(_warning)
 
 STATIC_URL = "static/"
 # Site-wide assets (the stylesheet, later vendored htmx) live beside the apps' own.

@@ -1,5 +1,6 @@
-"""The periodic pass over the clocks: escalate overdue reviews, close cases whose customer
-missed the information deadline, and make unappealed rejections final.
+"""The periodic pass over the clocks: tell assignees of clocks due soon or overdue (once
+per case and deadline, inbox/clocks.py), escalate overdue reviews, close cases whose
+customer missed the information deadline, and make unappealed rejections final.
 
 It only finds candidates; each case is then changed by its action in cases/actions/
 deadlines.py, which locks the row and checks again. So the sweep is safe to run in every
@@ -20,6 +21,7 @@ from refunddesk.cases.actions import (
 from refunddesk.cases.actors import DEADLINES
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
+from refunddesk.inbox.clocks import tell_clocks
 
 BATCH = 500
 
@@ -28,18 +30,21 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SweepResult:
+    staff_told: int = 0
     escalated: int = 0
     closed_after_info_deadline: int = 0
     closed_after_appeal_window: int = 0
 
     def __str__(self) -> str:
-        return (f"escalated {self.escalated}, closed for missed information "
-                f"{self.closed_after_info_deadline}, rejections made final "
+        return (f"staff told of clocks {self.staff_told}, escalated {self.escalated}, "
+                f"closed for missed information {self.closed_after_info_deadline}, "
+                f"rejections made final "
                 f"{self.closed_after_appeal_window}")
 
 
 def sweep_deadlines(now: datetime, *, batch: int = BATCH) -> SweepResult:
-    result = SweepResult()
+    # First, while an overdue review still has its assignee (escalating it clears them).
+    result = SweepResult(staff_told=tell_clocks(now, batch=batch))
     overdue = (RefundCase.objects.filter(state=State.IN_REVIEW, escalated_at__isnull=True,
                                          sla_due_at__lt=now)
                .order_by("sla_due_at", "id")[:batch])

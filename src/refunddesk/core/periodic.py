@@ -1,7 +1,8 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
-worker`'s task loop: the deadline sweep once a minute (also `refunddesk sweep` for cron),
-with the e-mail stored but not yet processed (intake/processing.py), and the payouts, whose
-rows are their own queue (payouts/runner.py), every second."""
+worker`'s task loop: the deadline sweep and the staff's hourly digests once a minute (also
+`refunddesk sweep` for cron), with the e-mail stored but not yet processed
+(intake/processing.py), and the payouts, whose rows are their own queue
+(payouts/runner.py), every second."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
@@ -28,6 +30,9 @@ def run_periodic() -> SweepResult:
     result = sweep_deadlines(now)
     if any(vars(result).values()):
         log.info("deadline sweep: %s", result)
+    digests = send_digests(now)
+    if digests:
+        log.info("queued %s staff digests", digests)
     read = process_waiting()
     if read:
         log.info("read %s e-mail messages stored but not yet processed", read)

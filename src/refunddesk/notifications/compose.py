@@ -13,7 +13,8 @@ from django.utils.translation import ngettext
 
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.information import asked_question
-from refunddesk.notifications.models import EmailDelivery
+from refunddesk.inbox.mail import staff_mail
+from refunddesk.notifications.models import EmailDelivery, Kind
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
 from refunddesk.recourse.texts import final_no
@@ -208,6 +209,8 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
 
 def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
     """(subject, text, html) for a delivery, in the language of the person it goes to."""
+    if delivery.kind in (Kind.STAFF_NOTICE, Kind.STAFF_DIGEST):
+        return staff_mail(delivery)
     with translation.override(delivery.language):
         together = submitted_together(delivery)
         subject, paragraphs = _paragraphs(delivery, together)

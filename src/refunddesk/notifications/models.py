@@ -18,10 +18,13 @@ class Kind(models.TextChoices):
     # To staff, not customers: the other admins hear of every change of a staff member's
     # roles (separation of duties is watched, not only enforced).
     ROLES_CHANGED = "roles_changed", _("Staff roles changed")
+    # To staff: one notice of their inbox (they chose e-mail at once), or their hourly digest.
+    STAFF_NOTICE = "staff_notice", _("Staff notice")
+    STAFF_DIGEST = "staff_digest", _("Staff digest")
 
 
-# The kinds that go to staff, about no case; every other kind is a customer's, about a case.
-STAFF_KINDS = frozenset({Kind.ROLES_CHANGED})
+# The kinds that go to staff; every other kind is a customer's, about a case.
+STAFF_KINDS = frozenset({Kind.ROLES_CHANGED, Kind.STAFF_NOTICE, Kind.STAFF_DIGEST})
 
 
 class Status(models.TextChoices):
@@ -31,7 +34,8 @@ class Status(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One e-mail to a customer (about a case) or to staff (about a change of roles):
+    """One e-mail to a customer (about a case) or to staff (a change of roles, a notice of
+    their inbox or their digest):
     written in the transaction of the change it reports, sent by the worker, and kept as
     the log of that delivery (attempts, last error, when sent)."""
 
@@ -39,6 +43,10 @@ class EmailDelivery(models.Model):
                              blank=True, related_name="email_deliveries")
     role_change = models.ForeignKey("core.StaffRoleChange", on_delete=models.CASCADE,
                                     null=True, blank=True, related_name="email_deliveries")
+    notice = models.ForeignKey("inbox.Notice", on_delete=models.CASCADE, null=True,
+                               blank=True, related_name="email_deliveries")
+    digest = models.ForeignKey("inbox.Digest", on_delete=models.CASCADE, null=True,
+                               blank=True, related_name="email_deliveries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     to_address = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=8)

@@ -1,4 +1,5 @@
-"""notify(case, kind): an e-mail for the customer, queued in the caller's transaction.
+"""notify(case, kind): an e-mail for the customer, queued in the caller's transaction (and
+the staff's: a change of roles, an inbox notice, a digest).
 
 The delivery row and the task that sends it are written in the same transaction as the
 change they report (django-tasks' database backend stores the task as a row), so a
@@ -17,6 +18,7 @@ from refunddesk.notifications.models import EmailDelivery, Kind, Status
 if TYPE_CHECKING:
     from refunddesk.cases.models import RefundCase
     from refunddesk.core.models import StaffRoleChange
+    from refunddesk.inbox.models import Digest, Notice
 
 
 def notify(case: RefundCase, kind: str) -> EmailDelivery:
@@ -62,3 +64,37 @@ def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
     for delivery in deliveries:
         send_delivery.enqueue(delivery.pk)
     return deliveries
+
+
+def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
+    """Write staff e-mails; one without an address is kept as failed, never sent."""
+    from refunddesk.notifications.tasks import send_delivery
+
+    for delivery in deliveries:
+        if not delivery.to_address:
+            delivery.status = Status.FAILED
+            delivery.last_error = "the staff member has no e-mail address"
+    written = EmailDelivery.objects.bulk_create(deliveries)
+    for delivery in written:
+        if delivery.status == Status.QUEUED:
+            send_delivery.enqueue(delivery.pk)
+    return written
+
+
+def notify_staff(notices: Sequence[tuple[Notice, str, str]]) -> list[EmailDelivery]:
+    """One e-mail per inbox notice, each (notice, address, language), for staff who want
+    them at once; queued in the transaction that wrote the notices."""
+    if not notices:
+        return []
+    now = timezone.now()
+    return _staff_deliveries([
+        EmailDelivery(notice=notice, kind=Kind.STAFF_NOTICE, to_address=address,
+                      language=language, created_at=now)
+        for notice, address, language in notices])
+
+
+def notify_digest(digest: Digest, address: str, language: str) -> EmailDelivery:
+    """A staff member's hourly digest, queued in the transaction that claimed its notices."""
+    return _staff_deliveries([EmailDelivery(digest=digest, kind=Kind.STAFF_DIGEST,
+                                            to_address=address, language=language,
+                                            created_at=timezone.now())])[0]

@@ -21,6 +21,9 @@ from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.cases.events import EVENT_FOR_TRANSITION
 from refunddesk.cases.models import CaseEvent, RefundCase
 from refunddesk.cases.states import State
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.recipients import finance
+from refunddesk.inbox.telling import tell
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.webhook_events import emit_settled
 from refunddesk.payouts.models import Payout, PayoutState
@@ -60,6 +63,14 @@ class Settling:
             RefundCase.objects.filter(pk__in=case_ids).update(state=state, updated_at=self.now)
         for case in self.paid:
             notify(case, "paid")
+        failed = [payout for payout in self.ended if payout.state == PayoutState.FAILED]
+        if failed:
+            staff = list(finance())
+            for payout in failed:
+                tell(staff, NoticeKind.PAYOUT_FAILED, payout=payout, now=self.now, data={
+                    "amount": f"{format_amount(payout.amount_minor, payout.currency)} "
+                              f"{payout.currency}",
+                    "error": payout.last_error_code or payout.last_error_message[:80]})
         emit_settled(ended=self.ended, refunded=self.paid, now=self.now)
 
 

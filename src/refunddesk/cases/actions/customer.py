@@ -40,6 +40,9 @@ from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
 from refunddesk.cases.uploads import check_named
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.recipients import appeal_reviewers, working_on
+from refunddesk.inbox.telling import tell
 from refunddesk.notifications.outbox import notify, notify_all
 from refunddesk.notifications.webhook_events import (
     active_endpoints,
@@ -182,6 +185,8 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
                                    created_at=now)
         record(case, CaseEventType.SUPPLEMENTED, actor=actor, before=before, now=now,
                data={"documents": [d.name for d in stored]}, via=via)
+        tell(working_on(case), NoticeKind.CUSTOMER_ANSWERED, actor=actor, case=case, now=now,
+             data={"how": "information"})
     return case
 
 
@@ -199,6 +204,9 @@ def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedF
         documents = store(case, checked, actor=actor, now=now)
         record(case, CaseEventType.DOCUMENTS_ADDED, actor=actor, before=case.state, now=now,
                data={"documents": [d.name for d in documents]}, via=via)
+        if actor_kind(actor) == "customer":
+            tell([case.assignee], NoticeKind.CUSTOMER_ANSWERED, actor=actor, case=case,
+                 now=now, data={"how": "documents"})
     return documents
 
 
@@ -230,6 +238,9 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
                         else CaseEventType.MESSAGE_POSTED)
         record(case, kind_of_post, actor=actor, before=case.state, now=now,
                visible=not is_internal, via=via)
+        if kind == "customer":
+            tell([case.assignee], NoticeKind.CUSTOMER_ANSWERED, actor=actor, case=case,
+                 now=now, data={"how": "message"})
     return message
 
 
@@ -258,5 +269,7 @@ def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[Uploa
         record(case, CaseEventType.APPEALED, actor=actor, before=before, now=now,
                data={"documents": [d.name for d in documents]}, via=via)
         notify(case, "appeal_received")
+        tell(appeal_reviewers(case), NoticeKind.APPEAL_WAITING, actor=actor, case=case,
+             now=now)
         emit_case("case.appealed", case, now=now)
     return case

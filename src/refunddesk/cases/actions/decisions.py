@@ -31,6 +31,9 @@ from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Message, RefundCase, RejectionReason
 from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, next_state
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.recipients import may_confirm
+from refunddesk.inbox.telling import tell
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.webhook_events import Cases, emit_case, emit_many
 from refunddesk.payouts.planned import plan_payouts
@@ -159,6 +162,9 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
             case.save()
             record(case, CaseEventType.APPROVAL_PROPOSED, actor=actor, before=case.state, now=now,
                    visible=False, data=_figures(case, proposal), via=via)
+            tell(may_confirm(case), NoticeKind.CONFIRMATION_WANTED, actor=actor, case=case,
+                 now=now, data={"by": actor.get_username(),
+                                "amount": f"{money(total, case.currency)} {case.currency}"})
             return case
         _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now, via=via)
     return case

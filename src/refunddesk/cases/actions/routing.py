@@ -15,6 +15,8 @@ from refunddesk.cases.actions._base import Actor, CaseError, locked, move, recor
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import TERMINAL_STATES
+from refunddesk.inbox.models import NoticeKind
+from refunddesk.inbox.telling import tell
 
 
 def _name(user: Any) -> str:
@@ -44,6 +46,9 @@ def assign(case: RefundCase, *, actor: Actor, assignee: Any, now: datetime | Non
         case.save(update_fields=["assignee", "updated_at"])
         record(case, CaseEventType.ASSIGNED, actor=actor, before=case.state, now=now, visible=False,
                data={"from": _name(before), "to": _name(assignee)})
+        # Taking a case oneself tells nobody (tell() leaves out the actor).
+        tell([assignee], NoticeKind.ASSIGNED, actor=actor, case=case, now=now,
+             data={"by": _name(actor)})
     return case
 
 
@@ -68,4 +73,6 @@ def escalate(case: RefundCase, *, actor: Actor, reason: str, assignee: Any = Non
         case.save()
         record(case, CaseEventType.ESCALATED, actor=actor, before=before, now=now, visible=False,
                data={"reason": reason.strip(), "to": _name(assignee)})
+        tell([assignee], NoticeKind.ASSIGNED, actor=actor, case=case, now=now,
+             data={"by": _name(actor)})
     return case

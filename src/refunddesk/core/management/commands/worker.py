@@ -1,5 +1,5 @@
 """`refunddesk worker` — the background worker: runs the tasks the web application queued,
-and once a minute the deadline sweep (core/periodic.py).
+and once a minute the deadline sweep and the staff's hourly digests (core/periodic.py).
 
 A thin layer over django-tasks-db's `db_worker`, so that operators run a RefundDesk command
 and every option of the worker stays available unchanged.
@@ -20,10 +20,11 @@ class Command(db_worker.Command):
     help = (
         "Run RefundDesk's background worker: it takes tasks from the database queue (e-mail "
         "to customers, payouts, …) and runs each once it is due (retries wait their turn), "
-        "and sweeps the case deadlines once a minute. Run one or more next to the web "
-        "server; on PostgreSQL workers on many machines share the queue. --batch runs what "
-        "is due now (after one sweep and the payouts due now) and exits. Payouts are sent "
-        "and followed every REFUNDDESK_PAYOUT_POLL_SECONDS (default 1). The mailboxes of "
+        "and once a minute sweeps the case deadlines and sends the staff's hourly "
+        "digests. Run one or more next to the web server; on PostgreSQL workers on many "
+        "machines share the queue. --batch runs what is due now (after one sweep and the "
+        "payouts due now) and exits. Payouts are sent and followed every "
+        "REFUNDDESK_PAYOUT_POLL_SECONDS (default 1). The mailboxes of "
         "REFUNDDESK_IMAP_MAILBOXES are read every REFUNDDESK_IMAP_POLL_SECONDS (default 60)."
     )
 
