@@ -8,7 +8,7 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from refunddesk.notifications.compose import compose
-from refunddesk.notifications.models import STAFF_KINDS, EmailDelivery, Kind
+from refunddesk.notifications.models import SENDER_KINDS, STAFF_KINDS, EmailDelivery, Kind
 from refunddesk.notifications.outbox import notify
 from tests.notifications.conftest import BASE_URL, submit_case
 
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-@pytest.mark.parametrize("kind", [kind for kind in Kind.values if kind not in STAFF_KINDS])
+@pytest.mark.parametrize("kind", [kind for kind in Kind.values
+                                  if kind not in STAFF_KINDS | SENDER_KINDS])
 def test_every_kind_of_mail_composes_with_the_number_and_the_link(settings, kind, language):
     # given an approved case
     settings.REFUNDDESK_BASE_URL = BASE_URL

@@ -25,6 +25,7 @@ from refunddesk.cases.uploads import UploadRefused, check_upload
 from refunddesk.intake.matching import account_of, answered_case, read_request
 from refunddesk.intake.models import InboundMail, MailState, TriageReason
 from refunddesk.intake.reading import ReadMail, read_mail
+from refunddesk.intake.replying import acknowledge
 
 log = logging.getLogger(__name__)
 VIA = "email"
@@ -44,7 +45,7 @@ def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
         if read.automatic:
             _finish(mail, MailState.IGNORED, now=now)
         elif not (read.reply or read.text) and not uploads:
-            _triage(mail, TriageReason.NOTHING_READABLE, now=now)
+            _triage(mail, TriageReason.NOTHING_READABLE, now=now, read=read)
         elif read.failed_authentication:
             _triage(mail, TriageReason.NOT_AUTHENTIC, now=now)
         elif (case := answered_case(read)) is not None:
@@ -61,9 +62,11 @@ def _finish(mail: InboundMail, state: str, *, now: datetime,
 
 
 def _triage(mail: InboundMail, reason: str, *, now: datetime,
-            case: RefundCase | None = None) -> None:
+            case: RefundCase | None = None, read: ReadMail | None = None) -> None:
     mail.triage_reason = reason
     _finish(mail, MailState.TRIAGE, now=now, case=case)
+    if read is not None:
+        acknowledge(mail, address=read.from_address, language=read.language, now=now)
 
 
 def checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
@@ -101,7 +104,7 @@ def _add_to_case(mail: InboundMail, case: RefundCase, read: ReadMail,
                  uploads: list[SimpleUploadedFile], *, now: datetime) -> None:
     if account_of(read.from_address) != case.account:
         # A reply naming a case from an address that is not its customer's: a person looks.
-        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now, case=case)
+        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now, case=case, read=read)
         return
     try:
         with transaction.atomic():
@@ -109,7 +112,7 @@ def _add_to_case(mail: InboundMail, case: RefundCase, read: ReadMail,
     except CaseError as error:
         log.info("mail %s for case %s goes to triage: %s", mail.pk, case.tracking_number,
                  error)
-        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now, case=case)
+        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now, case=case, read=read)
         return
     _finish(mail, MailState.ADDED_TO_CASE, now=now, case=case)
 
@@ -118,11 +121,11 @@ def _open_case(mail: InboundMail, read: ReadMail, uploads: list[SimpleUploadedFi
                now: datetime) -> None:
     request = read_request(read)
     if request.account is None:
-        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now)
+        _triage(mail, TriageReason.UNKNOWN_SENDER, now=now, read=read)
         return
     if len(request.orders) != 1:
         _triage(mail, TriageReason.NO_ORDER if not request.orders
-                else TriageReason.SEVERAL_ORDERS, now=now)
+                else TriageReason.SEVERAL_ORDERS, now=now, read=read)
         return
     order = request.orders[0]
     line_ids = request.line_ids or _free_lines(order)
@@ -135,7 +138,7 @@ def _open_case(mail: InboundMail, read: ReadMail, uploads: list[SimpleUploadedFi
                 language=read.language, now=now)
     except CaseError as error:
         log.info("mail %s goes to triage: %s", mail.pk, error)
-        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now)
+        _triage(mail, TriageReason.NOT_REFUNDABLE, now=now, read=read)
         return
     _finish(mail, MailState.OPENED_CASE, now=now, case=cases[0])
 

@@ -212,10 +212,20 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
     if delivery.kind in (Kind.STAFF_NOTICE, Kind.STAFF_DIGEST):
         return staff_mail(delivery)
     with translation.override(delivery.language):
-        together = submitted_together(delivery)
-        subject, paragraphs = _paragraphs(delivery, together)
+        if delivery.kind == Kind.MAIL_RECEIVED:
+            from refunddesk.intake.replying import acknowledgement
+
+            subject, paragraphs = acknowledgement(delivery.inbound_mail, delivery.language)
+            footer, together = _("RefundDesk — this is an automatic reply."), []
+        else:
+            together = submitted_together(delivery)
+            subject, paragraphs = _paragraphs(delivery, together)
+            # With a reply address, a customer's reply lands on the case (intake).
+            footer = (_("RefundDesk — reply to this e-mail to add a message to your "
+                        "request.") if settings.REFUNDDESK_REPLY_ADDRESS else "")
         case = delivery.case
         context = {"subject": subject, "paragraphs": paragraphs, "case": case,
+                   "footer": footer,
                    "tracking_link": tracking_link(case) if case else "",
                    # Every case of a grouped submission, each with its own link.
                    "cases": [{"tracking_number": other.tracking_number,

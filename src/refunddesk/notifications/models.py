@@ -21,10 +21,16 @@ class Kind(models.TextChoices):
     # To staff: one notice of their inbox (they chose e-mail at once), or their hourly digest.
     STAFF_NOTICE = "staff_notice", _("Staff notice")
     STAFF_DIGEST = "staff_digest", _("Staff digest")
+    # To whoever wrote to the refund address, when their e-mail waits for a person: an
+    # automatic reply (RFC 3834), about no case yet.
+    MAIL_RECEIVED = "mail_received", _("E-mail received (automatic reply)")
 
 
-# The kinds that go to staff; every other kind is a customer's, about a case.
+# The kinds that go to staff; every other kind but SENDER_KINDS is a customer's, about a
+# case.
 STAFF_KINDS = frozenset({Kind.ROLES_CHANGED, Kind.STAFF_NOTICE, Kind.STAFF_DIGEST})
+# The kinds that answer an e-mail's sender, about no case.
+SENDER_KINDS = frozenset({Kind.MAIL_RECEIVED})
 
 
 class Status(models.TextChoices):
@@ -34,8 +40,8 @@ class Status(models.TextChoices):
 
 
 class EmailDelivery(models.Model):
-    """One e-mail to a customer (about a case) or to staff (a change of roles, a notice of
-    their inbox or their digest):
+    """One e-mail to a customer (about a case), to staff (a change of roles, a notice of
+    their inbox or their digest) or to the sender of an e-mail that waits for a person:
     written in the transaction of the change it reports, sent by the worker, and kept as
     the log of that delivery (attempts, last error, when sent)."""
 
@@ -47,6 +53,8 @@ class EmailDelivery(models.Model):
                                blank=True, related_name="email_deliveries")
     digest = models.ForeignKey("inbox.Digest", on_delete=models.CASCADE, null=True,
                                blank=True, related_name="email_deliveries")
+    inbound_mail = models.ForeignKey("intake.InboundMail", on_delete=models.CASCADE,
+                                     null=True, blank=True, related_name="auto_replies")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     to_address = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=8)

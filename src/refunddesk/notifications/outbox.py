@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from refunddesk.cases.models import RefundCase
     from refunddesk.core.models import StaffRoleChange
     from refunddesk.inbox.models import Digest, Notice
+    from refunddesk.intake.models import InboundMail
 
 
 def notify(case: RefundCase, kind: str) -> EmailDelivery:
@@ -98,3 +99,15 @@ def notify_digest(digest: Digest, address: str, language: str) -> EmailDelivery:
     return _staff_deliveries([EmailDelivery(digest=digest, kind=Kind.STAFF_DIGEST,
                                             to_address=address, language=language,
                                             created_at=timezone.now())])[0]
+
+
+def notify_sender(mail: InboundMail, address: str, language: str) -> EmailDelivery:
+    """The automatic reply to an e-mail that waits for a person (intake/replying.py decides
+    whether one is due), queued in the transaction that placed the e-mail."""
+    from refunddesk.notifications.tasks import send_delivery
+
+    delivery = EmailDelivery.objects.create(
+        inbound_mail=mail, kind=Kind.MAIL_RECEIVED, to_address=address, language=language,
+        created_at=timezone.now())
+    send_delivery.enqueue(delivery.pk)
+    return delivery

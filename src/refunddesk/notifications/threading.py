@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from refunddesk.notifications.models import Kind
+
 if TYPE_CHECKING:
     from refunddesk.notifications.models import EmailDelivery
 
@@ -35,14 +37,38 @@ def _symbols(tracking_number: str) -> str:
     return tracking_number.replace("-", "")
 
 
+def _answering(message_key: str) -> dict[str, str]:
+    """An automatic reply (RFC 3834) to the e-mail with this key: marked so that the
+    sender's robots do not answer it, and threaded under it."""
+    headers = {"Auto-Submitted": "auto-replied"}
+    if not message_key.startswith("sha256:"):  # a real Message-ID, not our digest of one
+        headers["In-Reply-To"] = f"<{message_key}>"
+    return headers
+
+
 def thread_headers(delivery: EmailDelivery) -> tuple[dict[str, str], list[str]]:
-    """(headers, reply_to) for a delivery; none for e-mail that is not about a case."""
+    """(headers, reply_to) for a delivery; none for e-mail that is neither about a case
+    nor an automatic reply to an e-mail."""
     case = delivery.case
     if case is None:
+        if delivery.kind == Kind.MAIL_RECEIVED and delivery.inbound_mail is not None:
+            headers = _answering(delivery.inbound_mail.message_key)
+            if "In-Reply-To" in headers:
+                headers["References"] = headers["In-Reply-To"]
+            return headers, []
         return {}, []
     symbols, domain = _symbols(case.tracking_number), _domain()
     headers = {"Message-ID": f"<{PREFIX}.{symbols}.{delivery.pk}@{domain}>",
                "References": f"<{PREFIX}.{symbols}@{domain}>"}
+    if delivery.kind == Kind.SUBMITTED and case.channel == "email":
+        # The "received" e-mail of a case opened by e-mail answers that e-mail.
+        first = case.inbound_mail.order_by("received_at").first()
+        if first is not None:
+            answering = _answering(first.message_key)
+            headers["Auto-Submitted"] = answering["Auto-Submitted"]
+            if "In-Reply-To" in answering:
+                headers["In-Reply-To"] = answering["In-Reply-To"]
+                headers["References"] += " " + answering["In-Reply-To"]
     template = settings.REFUNDDESK_REPLY_ADDRESS
     reply_to = [template.replace("{tracking}", symbols)] if template else []
     return headers, reply_to
