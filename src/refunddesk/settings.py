@@ -352,6 +352,11 @@ REFUNDDESK_EMAIL_CALENDAR = os.environ.get("REFUNDDESK_EMAIL_CALENDAR", "CN")
 # At most this many automatic replies to one sender in an hour (loop protection, RFC 3834).
 REFUNDDESK_MAIL_AUTO_REPLIES_PER_HOUR = int(
     os.environ.get("REFUNDDESK_MAIL_AUTO_REPLIES_PER_HOUR", "3"))
+# Limits of one received e-mail: larger messages are kept whole but read by a person;
+# attachments beyond the count are refused and named in the automatic reply. Each
+# attachment is also held to the upload limit (REFUNDDESK_UPLOAD_MAX_BYTES).
+REFUNDDESK_MAIL_MAX_BYTES = int(os.environ.get("REFUNDDESK_MAIL_MAX_BYTES", str(30 * 2**20)))
+REFUNDDESK_MAIL_MAX_ATTACHMENTS = int(os.environ.get("REFUNDDESK_MAIL_MAX_ATTACHMENTS", "10"))
 REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))

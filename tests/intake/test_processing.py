@@ -203,3 +203,50 @@ def test_a_wrong_promise_setting_fails_the_system_check(settings):
     settings.REFUNDDESK_EMAIL_CALENDAR = "XX-NOWHERE"
 
     assert {error.id for error in mailboxes_are_readable()} == {"intake.E002", "intake.E003"}
+
+
+def with_attachments(raw: bytes, attachments: list[tuple[str, bytes]]) -> bytes:
+    """The corpus request with its receipt replaced by these attachments."""
+    head, _sep, _rest = raw.partition(b"--b1\r\nContent-Type: application/pdf")
+    parts = b"".join(
+        b"--b1\r\nContent-Type: application/pdf; name=\"" + name.encode() + b"\"\r\n"
+        b"Content-Disposition: attachment; filename=\"" + name.encode() + b"\"\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(data).replace(b"\n", b"\r\n") + b"\r\n"
+        for name, data in attachments)
+    return head + parts + b"--b1--\r\n"
+
+
+def test_a_20_mb_attachment_is_refused_by_the_upload_limit_and_the_request_goes_on(order):
+    big = PDF_OF_CORPUS + b"0" * (20 * 2**20)
+
+    mail = receive(with_attachments(corpus("request_format.eml"), [("scan.pdf", big)]))
+
+    assert mail.state == MailState.OPENED_CASE
+    assert [item["name"] for item in mail.refused_attachments] == ["scan.pdf"]
+    assert not Document.objects.exists()
+    assert mail.size > 20 * 2**20  # kept whole all the same
+
+
+def test_attachments_beyond_the_limit_are_refused_and_named(order, settings):
+    settings.REFUNDDESK_MAIL_MAX_ATTACHMENTS = 2
+    files = [(f"page-{number}.pdf", PDF_OF_CORPUS) for number in range(1, 5)]
+
+    mail = receive(with_attachments(corpus("request_format.eml"), files))
+
+    assert mail.state == MailState.OPENED_CASE
+    assert sorted(Document.objects.values_list("name", flat=True)) == ["page-1.pdf",
+                                                                       "page-2.pdf"]
+    assert [item["name"] for item in mail.refused_attachments] == ["page-3.pdf", "page-4.pdf"]
+    assert "more than 2 attachments" in mail.refused_attachments[0]["reason"]
+
+
+def test_a_message_over_the_size_limit_is_kept_whole_for_a_person(order, settings):
+    settings.REFUNDDESK_MAIL_MAX_BYTES = 100
+
+    mail = receive(corpus("request_format.eml"))
+
+    assert (mail.state, mail.triage_reason) == (MailState.TRIAGE, TriageReason.TOO_LARGE)
+    assert not RefundCase.objects.exists()
+    with mail.raw.open("rb") as kept:
+        assert kept.read() == corpus("request_format.eml")

@@ -32,6 +32,7 @@ class TriageReason(models.TextChoices):
     NOT_REFUNDABLE = "not_refundable", _("The order cannot be applied for as written")
     NOTHING_READABLE = "nothing_readable", _("The message has nothing readable")
     BROKEN = "broken", _("The message could not be processed")
+    TOO_LARGE = "too_large", _("The message is larger than the limit")
 
 
 def keep_given_path(mail: InboundMail, path: str) -> str:

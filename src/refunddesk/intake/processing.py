@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from refunddesk.billing.models import Order
 from refunddesk.cases import actions
@@ -38,6 +40,10 @@ def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
         mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
         if mail.state != MailState.RECEIVED:
             return mail  # done already: by another worker, or before a crash after commit
+        if mail.size > settings.REFUNDDESK_MAIL_MAX_BYTES:
+            # Kept whole; not read here (a person opens it from triage).
+            _triage(mail, TriageReason.TOO_LARGE, now=now)
+            return mail
         with mail.raw.open("rb") as stored:
             read = read_mail(stored.read())
         uploads, refused = checked_attachments(read)
@@ -71,8 +77,14 @@ def _triage(mail: InboundMail, reason: str, *, now: datetime,
 
 def checked_attachments(read: ReadMail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
     """The attachments the portal would take, and the refused ones named with why."""
-    kept, refused = [], []
-    for attachment in read.attachments:
+    kept: list[SimpleUploadedFile] = []
+    refused: list[dict[str, str]] = []
+    for number, attachment in enumerate(read.attachments):
+        if number >= settings.REFUNDDESK_MAIL_MAX_ATTACHMENTS:
+            refused.append({"name": attachment.name, "reason": _(
+                "more than %(count)d attachments in one e-mail")
+                % {"count": settings.REFUNDDESK_MAIL_MAX_ATTACHMENTS}})
+            continue
         uploaded = SimpleUploadedFile(attachment.name, attachment.data,
                                       attachment.content_type)
         try:
