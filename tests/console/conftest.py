@@ -4,6 +4,7 @@ import pytest
 
 from refunddesk.cases import actions
 from refunddesk.core import totp
+from tests.notifications.conftest import mailbox  # noqa: F401  (a real SMTP server)
 from tests.portal.builders import customer_for, server_order, vpn_order
 from tests.staff import staff_member
 

@@ -13,7 +13,9 @@ from refunddesk.cases.tracking import new_tracking_number
 from refunddesk.intake.models import InboundMail, MailState, Source, TriageReason
 from refunddesk.intake.processing import process
 from refunddesk.intake.storing import store
+from refunddesk.notifications.models import EmailDelivery
 from tests.intake.conftest import corpus
+from tests.notifications.conftest import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,38 @@ def test_the_case_page_shows_which_messages_came_by_email_and_the_cases_emails(
     detail = reverse("console:mail_detail", args=[mail.pk])
     assert f'<a href="{detail}">by e-mail</a>' in page
     assert "E-mail about this case" in page and "Where is my money?" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_answers_the_sender_who_gets_the_answer_in_the_thread(staff_client, mailbox):
+    mail = stranger_mail()
+    client = staff_client("agent")
+
+    response = client.post(reverse("console:mail_answer", args=[mail.pk]),
+                           {"body": "Which order do you mean?\n\nPlease send its number."},
+                           headers=EN)
+    run_worker()
+
+    assert response.status_code == 302
+    mail.refresh_from_db()
+    assert (mail.state, mail.handled_by) == (MailState.ANSWERED, client.user)
+    answer = next(sent for sent in mailbox.messages
+                  if sent.message["Subject"] == "Re: Where is my money?")
+    assert answer.rcpt_tos == ["zhou.ping38@example.net"]
+    assert answer.message["In-Reply-To"] == "<stranger-1@example.net>"
+    assert answer.message["Auto-Submitted"] is None  # a person wrote it
+    assert "Please send its number." in answer.body("text/plain")
+    page = client.get(reverse("console:mail_detail", args=[mail.pk]), headers=EN)
+    assert "Answers sent" in page.content.decode()
+
+
+def test_an_empty_answer_is_refused_and_sends_nothing(staff_client):
+    mail = stranger_mail()
+
+    response = staff_client("agent").post(reverse("console:mail_answer", args=[mail.pk]),
+                                          {"body": "   "}, headers=EN)
+
+    assert response.status_code == 400
+    mail.refresh_from_db()
+    assert mail.state == MailState.TRIAGE
+    assert not EmailDelivery.objects.filter(kind="mail_answered").exists()

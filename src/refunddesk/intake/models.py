@@ -22,6 +22,7 @@ class MailState(models.TextChoices):
     TRIAGE = "triage", _("Waiting in triage")
     IGNORED = "ignored", _("Ignored (automatic mail)")
     SET_ASIDE = "set_aside", _("Set aside (not a request)")
+    ANSWERED = "answered", _("Answered by e-mail")
 
 
 class TriageReason(models.TextChoices):
@@ -76,3 +77,22 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return self.message_key
+
+
+class MailAnswer(models.Model):
+    """What an agent wrote back to the sender of an e-mail in triage (sent through the
+    outbox: notifications.EmailDelivery of kind mail_answered)."""
+
+    mail = models.ForeignKey(InboundMail, verbose_name=_("e-mail"), on_delete=models.CASCADE,
+                             related_name="answers")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("written by"),
+                               on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("answer"))
+    created_at = models.DateTimeField(_("written"))
+
+    class Meta:
+        verbose_name = _("answer to an e-mail")
+        verbose_name_plural = _("answers to e-mail")
+
+    def __str__(self) -> str:
+        return f"{self.mail_id}: {self.body[:40]}"

@@ -1,5 +1,6 @@
 """What staff do with a message in triage: add it to the case it belongs to (as the
-customer's message, its attachments as documents), or set it aside (spam, not a request).
+customer's message, its attachments as documents), answer its sender, or set it aside
+(spam, not a request).
 Each under the message's row lock, so two agents never both handle it; the case changes go
 through the case actions."""
 
@@ -16,11 +17,13 @@ from refunddesk.cases import permissions
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
-from refunddesk.intake.models import InboundMail, MailState
+from refunddesk.intake.models import InboundMail, MailAnswer, MailState
 from refunddesk.intake.processing import checked_attachments, deliver_to_case
 from refunddesk.intake.reading import read_mail
+from refunddesk.notifications.outbox import notify_answer
 
 OPEN_FOR_STAFF = (MailState.TRIAGE,)
+ANSWER_MAX = 10_000
 
 
 class TriageError(CaseError):
@@ -73,3 +76,28 @@ def set_aside(mail: InboundMail, *, actor: Any, now: datetime | None = None) -> 
         mail.state, mail.handled_by, mail.handled_at = MailState.SET_ASIDE, actor, now
         mail.save()
     return mail
+
+
+def answer(mail: InboundMail, *, actor: Any, body: str,
+           now: datetime | None = None) -> MailAnswer:
+    """Write back to the sender (a question that is not a refund request, or what to send
+    to apply): the answer goes out through the outbox, in the language the sender wrote in,
+    and the e-mail leaves the triage queue."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise TriageError(_("Write the answer to the sender."))
+    if len(body) > ANSWER_MAX:
+        raise TriageError(_("The answer is too long (at most %(count)d characters).")
+                          % {"count": ANSWER_MAX})
+    with transaction.atomic():
+        mail = _locked(mail, actor)
+        with mail.raw.open("rb") as stored:
+            read = read_mail(stored.read())
+        if not read.from_address:
+            raise TriageError(_("This e-mail has no sender address to answer."))
+        written = MailAnswer.objects.create(mail=mail, author=actor, body=body, created_at=now)
+        notify_answer(written, read.from_address, read.language)
+        mail.state, mail.handled_by, mail.handled_at = MailState.ANSWERED, actor, now
+        mail.save()
+    return written

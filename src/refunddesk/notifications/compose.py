@@ -217,6 +217,11 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
 
             subject, paragraphs = acknowledgement(delivery.inbound_mail, delivery.language)
             footer, together = _("RefundDesk — this is an automatic reply."), []
+        elif delivery.kind == Kind.MAIL_ANSWERED:
+            written = delivery.mail_answer
+            subject = _("Re: %(subject)s") % {"subject": written.mail.subject or _("your e-mail")}
+            paragraphs = [part.strip() for part in written.body.split("\n\n") if part.strip()]
+            footer, together = "", []
         else:
             together = submitted_together(delivery)
             subject, paragraphs = _paragraphs(delivery, together)

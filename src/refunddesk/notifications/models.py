@@ -24,13 +24,15 @@ class Kind(models.TextChoices):
     # To whoever wrote to the refund address, when their e-mail waits for a person: an
     # automatic reply (RFC 3834), about no case yet.
     MAIL_RECEIVED = "mail_received", _("E-mail received (automatic reply)")
+    # To the same: an agent's answer to their e-mail, written in triage.
+    MAIL_ANSWERED = "mail_answered", _("Answer to an e-mail")
 
 
 # The kinds that go to staff; every other kind but SENDER_KINDS is a customer's, about a
 # case.
 STAFF_KINDS = frozenset({Kind.ROLES_CHANGED, Kind.STAFF_NOTICE, Kind.STAFF_DIGEST})
 # The kinds that answer an e-mail's sender, about no case.
-SENDER_KINDS = frozenset({Kind.MAIL_RECEIVED})
+SENDER_KINDS = frozenset({Kind.MAIL_RECEIVED, Kind.MAIL_ANSWERED})
 
 
 class Status(models.TextChoices):
@@ -55,6 +57,8 @@ class EmailDelivery(models.Model):
                                blank=True, related_name="email_deliveries")
     inbound_mail = models.ForeignKey("intake.InboundMail", on_delete=models.CASCADE,
                                      null=True, blank=True, related_name="auto_replies")
+    mail_answer = models.ForeignKey("intake.MailAnswer", on_delete=models.CASCADE,
+                                    null=True, blank=True, related_name="email_deliveries")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     to_address = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=8)

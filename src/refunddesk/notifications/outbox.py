@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from refunddesk.cases.models import RefundCase
     from refunddesk.core.models import StaffRoleChange
     from refunddesk.inbox.models import Digest, Notice
-    from refunddesk.intake.models import InboundMail
+    from refunddesk.intake.models import InboundMail, MailAnswer
 
 
 def notify(case: RefundCase, kind: str) -> EmailDelivery:
@@ -109,5 +109,16 @@ def notify_sender(mail: InboundMail, address: str, language: str) -> EmailDelive
     delivery = EmailDelivery.objects.create(
         inbound_mail=mail, kind=Kind.MAIL_RECEIVED, to_address=address, language=language,
         created_at=timezone.now())
+    send_delivery.enqueue(delivery.pk)
+    return delivery
+
+
+def notify_answer(answer: MailAnswer, address: str, language: str) -> EmailDelivery:
+    """An agent's answer to the sender of an e-mail in triage, queued in its transaction."""
+    from refunddesk.notifications.tasks import send_delivery
+
+    delivery = EmailDelivery.objects.create(
+        inbound_mail=answer.mail, mail_answer=answer, kind=Kind.MAIL_ANSWERED,
+        to_address=address, language=language, created_at=timezone.now())
     send_delivery.enqueue(delivery.pk)
     return delivery

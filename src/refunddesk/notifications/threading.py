@@ -51,10 +51,13 @@ def thread_headers(delivery: EmailDelivery) -> tuple[dict[str, str], list[str]]:
     nor an automatic reply to an e-mail."""
     case = delivery.case
     if case is None:
-        if delivery.kind == Kind.MAIL_RECEIVED and delivery.inbound_mail is not None:
+        if delivery.kind in (Kind.MAIL_RECEIVED, Kind.MAIL_ANSWERED) and (
+                delivery.inbound_mail is not None):
             headers = _answering(delivery.inbound_mail.message_key)
             if "In-Reply-To" in headers:
                 headers["References"] = headers["In-Reply-To"]
+            if delivery.kind == Kind.MAIL_ANSWERED:
+                del headers["Auto-Submitted"]  # a person wrote this one
             return headers, []
         return {}, []
     symbols, domain = _symbols(case.tracking_number), _domain()

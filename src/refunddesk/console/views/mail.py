@@ -25,7 +25,14 @@ from refunddesk.console.access import console_view
 from refunddesk.intake.models import InboundMail, MailState, TriageReason
 from refunddesk.intake.processing import checked_attachments
 from refunddesk.intake.reading import header, parse_message, read_mail
-from refunddesk.intake.triage import TriageError, add_to_case, case_by_number, set_aside
+from refunddesk.intake.triage import (
+    ANSWER_MAX,
+    TriageError,
+    add_to_case,
+    answer,
+    case_by_number,
+    set_aside,
+)
 
 agents = console_view(check=permissions.can_work, message=gettext_lazy(
     "E-mail is handled by agents and reviewers."))
@@ -42,6 +49,11 @@ class MailFilterForm(forms.Form):
     reason = forms.ChoiceField(label=gettext_lazy("Why"), required=False,
                                choices=[("", gettext_lazy("Any reason")),
                                         *TriageReason.choices])
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(label=gettext_lazy("Answer to the sender"),
+                           widget=forms.Textarea(attrs={"rows": 5}), max_length=ANSWER_MAX)
 
 
 class AddToCaseForm(forms.Form):
@@ -101,12 +113,13 @@ def mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, mail: InboundMail, form: AddToCaseForm, *,
-            status: int = 200) -> HttpResponse:
+            status: int = 200, answer_form: AnswerForm | None = None) -> HttpResponse:
     raw, message = _message_of(mail)
     read = read_mail(raw)
     kept, refused = checked_attachments(read)
     return render(request, "console/mail/detail.html", {
-        "mail": mail, "read": read, "form": form,
+        "mail": mail, "read": read, "form": form, "answer_form": answer_form or AnswerForm(),
+        "answers": list(mail.answers.select_related("author").order_by("created_at")),
         "headers": [(name, header(message, name)) for name in SHOWN_HEADERS
                     if header(message, name)],
         "attachments": [(upload.name, upload.size) for upload in kept],
@@ -143,6 +156,22 @@ def mail_add_to_case(request: HttpRequest, mail_id: int) -> HttpResponse:
 
 @agents
 @require_POST
+def mail_answer(request: HttpRequest, mail_id: int) -> HttpResponse:
+    mail = get_object_or_404(InboundMail, pk=mail_id)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            answer(mail, actor=request.user, body=form.cleaned_data["body"])
+        except TriageError as refusal:
+            form.add_error("body", str(refusal))
+        else:
+            messages.success(request, _("The answer is on its way to the sender."))
+            return redirect("console:mail_list")
+    return _detail(request, mail, AddToCaseForm(), status=400, answer_form=form)
+
+
+@agents
+@require_POST
 def mail_set_aside(request: HttpRequest, mail_id: int) -> HttpResponse:
     mail = get_object_or_404(InboundMail, pk=mail_id)
     try:
@@ -160,4 +189,5 @@ urls = [
     path("mail/<int:mail_id>/raw", mail_raw, name="mail_raw"),
     path("mail/<int:mail_id>/add-to-case", mail_add_to_case, name="mail_add_to_case"),
     path("mail/<int:mail_id>/set-aside", mail_set_aside, name="mail_set_aside"),
+    path("mail/<int:mail_id>/answer", mail_answer, name="mail_answer"),
 ]
