@@ -239,3 +239,13 @@ def test_the_demo_replies_pass_their_own_placeholder_check_and_are_not_added_twi
     ensure_demo_replies()
     ensure_demo_replies()
     assert CannedReply.objects.count() == len(DEMO_REPLIES)
+
+
+def test_the_console_menu_leads_admins_to_the_canned_replies_and_not_agents(staff_client):
+    replies = reverse("console:replies")
+
+    admin_page = staff_client("admin").get(reverse("console:queue"), follow=True)
+    agent_page = staff_client("agent").get(reverse("console:queue"), follow=True)
+
+    assert f'href="{replies}"' in admin_page.content.decode()
+    assert f'href="{replies}"' not in agent_page.content.decode()
