@@ -5,14 +5,20 @@ of a case opened by e-mail answers that e-mail."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from refunddesk.intake.models import MailState, Source
 from refunddesk.intake.processing import process
 from refunddesk.intake.storing import store
 from refunddesk.notifications.models import EmailDelivery, Kind
+from refunddesk.policy.money import format_amount
 from tests.intake.conftest import corpus
 from tests.notifications.conftest import run_worker
+from tests.portal.builders import ELF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,3 +110,28 @@ def test_the_received_email_of_a_case_opened_by_email_answers_that_email(mailbox
     assert received["Auto-Submitted"] == "auto-replied"
     assert received["In-Reply-To"] == "<format-1@mail.example.com>"
     assert "<format-1@mail.example.com>" in received["References"]
+
+
+def test_the_received_email_of_a_request_by_email_gives_the_quote_and_names_refused_files(
+        mailbox, order):
+    receipt = base64.encodebytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    raw = corpus("request_format.eml").replace(
+        receipt.replace(b"\n", b"\r\n"), base64.encodebytes(ELF).replace(b"\n", b"\r\n"))
+    assert raw != corpus("request_format.eml")  # the receipt is an executable now
+
+    mail = receive(raw)
+    run_worker()
+
+    received = next(sent for sent in mailbox.messages
+                    if mail.case.tracking_number in sent.message["Subject"])
+    text = received.body("text/plain")  # in Chinese: the e-mail was written in Chinese
+    case = mail.case
+    assert case.language == "zh-hans"
+    with translation.override("zh-hans"):
+        quote = gettext("%(number)s — %(products)s: an agent reviews it; the refund policy "
+                        "suggests %(money)s.") % {
+            "number": case.tracking_number,
+            "products": case.lines.get().order_line.product.name_for("zh-hans"),
+            "money": f"{format_amount(case.assessed_total_minor, 'CNY')} CNY"}
+    assert quote in text
+    assert "receipt.pdf" in text

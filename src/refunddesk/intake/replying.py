@@ -58,12 +58,17 @@ def acknowledgement(mail: InboundMail, language: str) -> tuple[str, list[str]]:
           "it and answer within %(within)s.") % {"subject": mail.subject or _("(no subject)"),
                                                  "within": within}]
     if mail.refused_attachments:
-        names = ", ".join(item["name"] for item in mail.refused_attachments)
-        paragraphs.append(_("We could not accept these attachments: %(names)s. Send them "
-                            "again as PDF files or pictures (JPEG, PNG).") % {"names": names})
+        paragraphs.append(refused_sentence(mail.refused_attachments))
     if mail.triage_reason in (TriageReason.UNKNOWN_SENDER, TriageReason.NO_ORDER,
                               TriageReason.SEVERAL_ORDERS):
         paragraphs.append(_("To have a refund request opened at once, write from the e-mail "
                             "address of your account and name one order, for example with "
                             "the subject “Refund request: <order number>”."))
     return _("We have received your e-mail"), paragraphs
+
+
+def refused_sentence(refused: list[dict[str, str]]) -> str:
+    """What the sender reads of the attachments the intake refused (checked_attachments)."""
+    return _("We could not accept these attachments: %(names)s. Send them again as PDF "
+             "files or pictures (JPEG, PNG).") % {"names": ", ".join(
+                 item["name"] for item in refused)}

@@ -121,6 +121,24 @@ def _submission_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[st
     ])
 
 
+def _by_email(case: Any) -> list[str]:
+    """What the answer to a request by e-mail adds: the quote, the material the policy asks
+    for, and the attachments that could not be accepted (the sender cannot see the portal's
+    page to find out)."""
+    lines = [_case_summary(case)]
+    documents = case.assessment.get("documents_required") or []
+    if documents:
+        lines.append(_("The refund policy asks for: %(documents)s. Reply to this e-mail with "
+                       "them attached.") % {"documents": "; ".join(
+                           document_label(code) for code in documents)})
+    first = case.inbound_mail.order_by("received_at").first()
+    if first is not None and first.refused_attachments:
+        from refunddesk.intake.replying import refused_sentence
+
+        lines.append(refused_sentence(first.refused_attachments))
+    return lines
+
+
 def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list[str]]:
     if delivery.role_change_id is not None:
         return _staff_paragraphs(delivery)
@@ -133,12 +151,16 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
     money = f"{amount} {case.currency}"
     kind = delivery.kind
     if kind == "submitted":
-        return (_("We have received your refund request %(number)s") % {"number": number}, [
+        lines = [
             _("Thank you. We have received your request for a refund on order %(order)s.")
             % {"order": case.order.external_id},
             _("Your tracking number is %(number)s. Keep it: you can follow your request with "
               "it at any time, without logging in.") % {"number": number},
-        ])
+        ]
+        if case.channel == "email":
+            lines += _by_email(case)
+        return (_("We have received your refund request %(number)s") % {"number": number},
+                lines)
     if kind == "info_requested":
         # The customer's time zone is unknown: say which one the time is in.
         due = (timezone.localtime(case.info_due).strftime("%Y-%m-%d %H:%M ")
