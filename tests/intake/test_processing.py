@@ -250,3 +250,11 @@ def test_a_message_over_the_size_limit_is_kept_whole_for_a_person(order, setting
     assert not RefundCase.objects.exists()
     with mail.raw.open("rb") as kept:
         assert kept.read() == corpus("request_format.eml")
+
+
+@pytest.mark.parametrize("name", ["forwarded_gmail.eml", "big5_request.eml"])
+def test_a_forwarded_invoice_or_a_big5_request_naming_the_order_opens_its_case(order, name):
+    mail = receive(corpus(name), now=AFTER_FIVE_DAYS)
+
+    assert mail.state == MailState.OPENED_CASE
+    assert mail.case.order == order

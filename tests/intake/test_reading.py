@@ -89,3 +89,18 @@ def test_a_small_inline_picture_is_a_signature_logo_and_a_large_one_is_material(
            + part("logo.png", logo) + part("screen.png", photo) + "--b--\r\n").encode()
 
     assert [a.name for a in read_mail(raw).attachments] == ["screen.png"]
+
+
+def test_traditional_chinese_mail_in_big5_is_read():
+    mail = read_mail(corpus("big5_request.eml"))
+
+    assert mail.subject == "退款申請"
+    assert mail.text == "您好，請退款，訂單 TC-20260301-0001。謝謝。"
+    assert mail.language == "zh-hans"  # answered in Chinese
+
+
+def test_a_forwarded_message_keeps_the_customers_words_and_the_forwarded_text():
+    mail = read_mail(corpus("forwarded_gmail.eml"))
+
+    assert mail.reply.startswith("Please refund this, I ordered it by mistake.")
+    assert "Order TC-20260301-0001: cloud server" in mail.text

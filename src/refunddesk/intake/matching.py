@@ -60,7 +60,9 @@ def fields_of(text: str) -> dict[str, str]:
 
 
 def read_request(mail: ReadMail) -> Request:
-    text = f"{mail.subject}\n{mail.reply or mail.text}"
+    # Order ids anywhere, quotes included: a forwarded invoice names the order below the
+    # customer's own words. The fields of the format only count in what they wrote.
+    text = f"{mail.subject}\n{mail.text}"
     fields = fields_of(mail.reply or mail.text)
     account = account_of(mail.from_address)
     orders: list[Order] = []
