@@ -215,3 +215,23 @@ def test_an_empty_answer_is_refused_and_sends_nothing(staff_client):
     mail.refresh_from_db()
     assert mail.state == MailState.TRIAGE
     assert not EmailDelivery.objects.filter(kind="mail_answered").exists()
+
+
+def test_an_agent_takes_an_email_and_another_cannot_deal_with_it(staff_client, make_staff,
+                                                                 case_in_review, client):
+    mail = stranger_mail()
+    first = staff_client("agent", "agent-a")
+    first.post(reverse("console:mail_claim", args=[mail.pk]))
+    listed = first.get(LIST, headers=EN).content.decode()
+
+    second = make_staff("agent", "agent-b")
+    first.force_login(second)
+    refused = first.post(reverse("console:mail_add_to_case", args=[mail.pk]),
+                         {"tracking_number": case_in_review.tracking_number}, headers=EN)
+
+    mail.refresh_from_db()
+    assert mail.claimed_by.get_username() == "agent-a"
+    assert "taken by agent-a" in listed
+    assert refused.status_code == 400
+    assert "agent-a has taken this e-mail already." in refused.content.decode()
+    assert mail.state == MailState.TRIAGE

@@ -64,6 +64,10 @@ class InboundMail(models.Model):
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # Failed processing attempts; after MAX_ATTEMPTS a person gets the message (triage).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Who took it in triage to deal with it (others see it is taken).
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("taken by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
     # Who dealt with it in triage (added it to a case, or set it aside), and when.
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"),
                                    on_delete=models.SET_NULL, null=True, blank=True,

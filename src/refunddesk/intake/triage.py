@@ -36,6 +36,9 @@ def _locked(mail: InboundMail, actor: Any) -> InboundMail:
     if mail.state not in OPEN_FOR_STAFF:
         raise TriageError(_("This message has been dealt with already (%(state)s).")
                           % {"state": mail.get_state_display()})
+    if mail.claimed_by_id not in (None, actor.pk):
+        raise TriageError(_("%(name)s has taken this e-mail already.")
+                          % {"name": mail.claimed_by.get_username()})
     return mail
 
 
@@ -101,3 +104,13 @@ def answer(mail: InboundMail, *, actor: Any, body: str,
         mail.state, mail.handled_by, mail.handled_at = MailState.ANSWERED, actor, now
         mail.save()
     return written
+
+
+def claim(mail: InboundMail, *, actor: Any) -> InboundMail:
+    """Take a message in triage to deal with it; taking one another agent took is refused,
+    so two people do not answer the same sender."""
+    with transaction.atomic():
+        mail = _locked(mail, actor)
+        mail.claimed_by = actor
+        mail.save(update_fields=["claimed_by"])
+    return mail

@@ -31,6 +31,7 @@ from refunddesk.intake.triage import (
     add_to_case,
     answer,
     case_by_number,
+    claim,
     set_aside,
 )
 
@@ -65,7 +66,7 @@ class AddToCaseForm(forms.Form):
 @require_safe
 def mail_list(request: HttpRequest) -> HttpResponse:
     form = MailFilterForm(request.GET)
-    found = InboundMail.objects.select_related("case")
+    found = InboundMail.objects.select_related("case", "claimed_by")
     state, reason = "", ""
     if form.is_valid():
         state, reason = form.cleaned_data["state"], form.cleaned_data["reason"]
@@ -109,7 +110,7 @@ def _message_of(mail: InboundMail) -> tuple[bytes, Message]:
 @require_safe
 def mail_detail(request: HttpRequest, mail_id: int) -> HttpResponse:
     return _detail(request, get_object_or_404(InboundMail.objects.select_related(
-        "case", "handled_by"), pk=mail_id), AddToCaseForm())
+        "case", "handled_by", "claimed_by"), pk=mail_id), AddToCaseForm())
 
 
 def _detail(request: HttpRequest, mail: InboundMail, form: AddToCaseForm, *,
@@ -172,6 +173,19 @@ def mail_answer(request: HttpRequest, mail_id: int) -> HttpResponse:
 
 @agents
 @require_POST
+def mail_claim(request: HttpRequest, mail_id: int) -> HttpResponse:
+    mail = get_object_or_404(InboundMail, pk=mail_id)
+    try:
+        claim(mail, actor=request.user)
+    except TriageError as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("You have taken this e-mail."))
+    return redirect("console:mail_detail", mail_id=mail.pk)
+
+
+@agents
+@require_POST
 def mail_set_aside(request: HttpRequest, mail_id: int) -> HttpResponse:
     mail = get_object_or_404(InboundMail, pk=mail_id)
     try:
@@ -190,4 +204,5 @@ urls = [
     path("mail/<int:mail_id>/add-to-case", mail_add_to_case, name="mail_add_to_case"),
     path("mail/<int:mail_id>/set-aside", mail_set_aside, name="mail_set_aside"),
     path("mail/<int:mail_id>/answer", mail_answer, name="mail_answer"),
+    path("mail/<int:mail_id>/claim", mail_claim, name="mail_claim"),
 ]
