@@ -35,6 +35,7 @@ MAX_ATTEMPTS = 3
 
 
 def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
+    """Turn a stored message into what it asks for, once; the row as it ends up."""
     now = now or timezone.now()
     with transaction.atomic():
         mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
@@ -50,10 +51,10 @@ def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
         mail.refused_attachments = refused
         if read.automatic:
             _finish(mail, MailState.IGNORED, now=now)
+        elif read.failed_authentication:
+            _triage(mail, TriageReason.NOT_AUTHENTIC, now=now)  # never answer a forgery
         elif not (read.reply or read.text) and not uploads:
             _triage(mail, TriageReason.NOTHING_READABLE, now=now, read=read)
-        elif read.failed_authentication:
-            _triage(mail, TriageReason.NOT_AUTHENTIC, now=now)
         elif (case := answered_case(read)) is not None:
             _add_to_case(mail, case, read, uploads, now=now)
         else:
