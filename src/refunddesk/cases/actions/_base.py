@@ -4,6 +4,7 @@ table and the one audit event each change writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,19 +66,20 @@ def record(case: RefundCase, action: CaseEventType, *, actor: Actor, before: str
     return written
 
 
-def keep_written(case: RefundCase, **related: Sequence[Any]) -> None:
-    """Keep rows an action has just written (`lines=`, `payouts=`) on the case as if read
-    with prefetch_related, so what it answers with (the API's case, a webhook's body)
-    does not read them back. Django's prefetch cache is the one place its related
-    managers look before the database."""
-    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, rows in related.items():
-        cache.pop(name, None)
-        # Filled as prefetch_related fills it: .all() answers from memory, while a new
-        # query on it (.filter, .values_list) still goes to the database.
-        rows_of_case = getattr(case, name).all()
-        rows_of_case._result_cache, rows_of_case._prefetch_done = list(rows), True
-        cache[name] = rows_of_case
+@dataclass(frozen=True)
+class Written:
+    """The rows an action has just written beside its case, as it wrote them."""
+
+    lines: list[Any]
+    payouts: list[Any]
+
+
+def keep_written(case: RefundCase, *, lines: Sequence[Any], payouts: Sequence[Any]) -> None:
+    """Keep on the case the lines and payouts an action has just written, so what it answers
+    with (the API's case, a webhook's body: api.schemas.case_out) does not read them back.
+    A plain attribute of ours, not Django's prefetch cache: the case's related managers
+    still read the database, and a refreshed case still reads what is there."""
+    case.written = Written(list(lines), list(payouts))
 
 
 def locked(case: RefundCase) -> RefundCase:
