@@ -47,6 +47,9 @@ PUBLIC: dict[str, str] = {
     "portal:track": "track by number AND e-mail without login, by design (same answer for "
                     "unknown and wrong e-mail, rate-limited; tests/cases/test_track_page.py)",
     # the administration
+    "payouts:notify": "payment providers post refund notifications here: no login, each "
+                      "verified by its gateway's signature before it is read "
+                      "(tests/payouts/test_notices.py)",
     "admin:login": "the administration's login form (wrapped by allauth's secure_admin_login)",
     # the REST API: every operation needing a key is checked by the API test below
     "api:openapi-json": "the API's published description (schemas, no data)",

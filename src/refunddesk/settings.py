@@ -309,6 +309,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RefundDesk <refunds@l
 # gateway; credits in kind go through "balance". The sandbox settles after a delay per
 # method (minutes, for the demo); REFUNDDESK_SANDBOX_SETTLE_SECONDS sets one delay for all.
 _settle = os.environ.get("REFUNDDESK_SANDBOX_SETTLE_SECONDS")
+
+
+def secret(name: str) -> str:
+    """A credential from the environment: NAME itself, or the file named by NAME_FILE (a
+    mounted secret, a key in PEM). Never stored in the database."""
+    value = os.environ.get(name, "")
+    path = os.environ.get(f"{name}_FILE", "")
+    if path and not value:
+        try:
+            value = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ImproperlyConfigured(f"{name}_FILE names {path!r}, which cannot be read: "
+                                       f"{error.strerror}") from None
+    return value.strip()
+
+
+def _notify_url(name: str) -> str:
+    return f"{os.environ.get('REFUNDDESK_BASE_URL', 'http://127.0.0.1:8000')}" \
+           f"/gateways/{name}/notify"
+
+
 REFUNDDESK_GATEWAYS = {
     "sandbox": {
         "BACKEND": "refunddesk.payouts.gateways.sandbox.SandboxGateway",
@@ -331,6 +352,53 @@ REFUNDDESK_GATEWAYS = {
             # Stripe allows 100 writes a second live and 25 in test mode, per account;
             # this is each worker process's share.
             "rate_per_second": float(os.environ.get("STRIPE_WRITES_PER_SECOND", "25")),
+            "refund_window_days": 180,
+        },
+    },
+    # Alipay (docs/payouts.md#alipay): RSA2 keys in PEM; the refund period is the one of
+    # the merchant's contract (commonly 3 or 12 months).
+    "alipay": {
+        "BACKEND": "refunddesk.payouts.gateways.alipay.AlipayGateway",
+        "OPTIONS": {
+            "app_id": os.environ.get("ALIPAY_APP_ID", ""),
+            "private_key": secret("ALIPAY_PRIVATE_KEY"),
+            "alipay_public_key": secret("ALIPAY_PUBLIC_KEY"),
+            "server_url": os.environ.get("ALIPAY_SERVER_URL",
+                                         "https://openapi.alipay.com/gateway.do"),
+            "timeout": float(os.environ.get("ALIPAY_TIMEOUT_SECONDS", "10")),
+            "rate_per_second": float(os.environ.get("ALIPAY_CALLS_PER_SECOND", "20")),
+            "refund_window_days": int(os.environ.get("ALIPAY_REFUND_WINDOW_DAYS", "365")),
+        },
+    },
+    # WeChat Pay API v3 (docs/payouts.md#wechat-pay), verified with WeChat Pay's public key.
+    "wechat_pay": {
+        "BACKEND": "refunddesk.payouts.gateways.wechat_pay.WeChatPayGateway",
+        "OPTIONS": {
+            "mchid": os.environ.get("WECHATPAY_MCHID", ""),
+            "appid": os.environ.get("WECHATPAY_APPID", ""),
+            "private_key": secret("WECHATPAY_PRIVATE_KEY"),
+            "cert_serial_no": os.environ.get("WECHATPAY_CERT_SERIAL_NO", ""),
+            "apiv3_key": secret("WECHATPAY_APIV3_KEY"),
+            "public_key": secret("WECHATPAY_PUBLIC_KEY"),
+            "public_key_id": os.environ.get("WECHATPAY_PUBLIC_KEY_ID", ""),
+            "api_base": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
+            "notify_url": os.environ.get("WECHATPAY_NOTIFY_URL", _notify_url("wechat_pay")),
+            "timeout": float(os.environ.get("WECHATPAY_TIMEOUT_SECONDS", "10")),
+            "rate_per_second": float(os.environ.get("WECHATPAY_CALLS_PER_SECOND", "20")),
+            "refund_window_days": 365,
+        },
+    },
+    # PayPal (docs/payouts.md#paypal): REST app credentials and the webhook's id.
+    "paypal": {
+        "BACKEND": "refunddesk.payouts.gateways.paypal.PayPalGateway",
+        "OPTIONS": {
+            "client_id": os.environ.get("PAYPAL_CLIENT_ID", ""),
+            "client_secret": secret("PAYPAL_CLIENT_SECRET"),
+            "webhook_id": os.environ.get("PAYPAL_WEBHOOK_ID", ""),
+            "environment": os.environ.get("PAYPAL_ENVIRONMENT", "live"),
+            "api_base": os.environ.get("PAYPAL_API_BASE", ""),
+            "timeout": float(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "10")),
+            "rate_per_second": float(os.environ.get("PAYPAL_CALLS_PER_SECOND", "10")),
             "refund_window_days": 180,
         },
     },

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("console/", include("refunddesk.console.urls")),
     path("api/v1/", api.urls),
+    path("", include("refunddesk.payouts.urls")),
     path("", include("refunddesk.portal.urls")),
 ]

@@ -490,7 +490,7 @@ def test_the_same_file_twice_is_refused_on_the_page(finance_client):
     assert Settlement.objects.count() == 1
 
 
-@pytest.mark.parametrize("data", [{"gateway": "sandbox"}, {"gateway": "paypal"}],
+@pytest.mark.parametrize("data", [{"gateway": "sandbox"}, {"gateway": "klarna"}],
                          ids=["no-file", "unknown-gateway"])
 def test_the_upload_needs_a_known_gateway_and_a_file(finance_client, data):
     if data["gateway"] != "sandbox":

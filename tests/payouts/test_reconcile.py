@@ -401,9 +401,9 @@ def test_a_file_with_too_many_rows_is_refused(monkeypatch):
 
 def test_a_gateway_that_is_not_configured_is_refused():
     with pytest.raises(SettlementFileError) as refused:
-        import_settlement(text_file(HEADER + GOOD), gateway="paypal", actor=finance())
+        import_settlement(text_file(HEADER + GOOD), gateway="klarna", actor=finance())
 
-    assert "There is no gateway named “paypal”." in str(refused.value.message)
+    assert "There is no gateway named “klarna”." in str(refused.value.message)
     assert "sandbox" in str(refused.value.message)
     assert not Settlement.objects.exists()
 

@@ -62,7 +62,8 @@ DEADLINES = SystemActor("deadlines", frozenset({
     E.CLOSED_INFO_DEADLINE, E.CLOSED_APPEAL_WINDOW, E.ESCALATED}),
     _("RefundDesk (deadline)"))
 PAYOUT_RUNNER = SystemActor("payout_runner", frozenset({
-    E.PAYOUTS_SUBMITTED, E.PAYOUT_FAILED, E.ALL_SETTLED}), _("RefundDesk (payouts)"))
+    E.PAYOUTS_SUBMITTED, E.PAYOUT_FAILED, E.ALL_SETTLED, E.PAYOUT_FELL_BACK}),
+    _("RefundDesk (payouts)"))
 # Whoever runs `refunddesk …` on the server already holds it; still only these powers.
 COMMAND_LINE = SystemActor("command_line", frozenset({
     "api_key.create", "api_key.revoke", "staff.change_roles"}), _("command line"))

@@ -40,6 +40,8 @@ class CaseEventType(models.TextChoices):
                                                    "balance")
     RECORD_PAID_OUTSIDE = "record_paid_outside", _("Failed payout recorded as paid outside "
                                                    "RefundDesk")
+    PAYOUT_FELL_BACK = "payout_fell_back", _("Payment provider refused the original route: "
+                                             "sent to the policy's fallback")
 
 
 E = CaseEventType
@@ -69,6 +71,7 @@ CUSTOMER_LABELS: dict[CaseEventType, Any] = {
     E.RETRY: _("Payment sent again"),
     E.REDIRECT_TO_BALANCE: _("Refund sent to your account balance instead"),
     E.RECORD_PAID_OUTSIDE: _("Refund paid by other means"),
+    E.PAYOUT_FELL_BACK: _("Refund sent to your account balance instead"),
 }
 
 # The event each move of the state table writes.

@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.cases import sla
 from refunddesk.cases.actions._base import locked, move, record
 from refunddesk.cases.errors import CaseError
-from refunddesk.cases.events import EVENT_FOR_TRANSITION
+from refunddesk.cases.events import EVENT_FOR_TRANSITION, CaseEventType
 from refunddesk.cases.states import State
 from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
 from refunddesk.payouts.permissions import require_manage
 from refunddesk.payouts.planned import LEDGER_GATEWAY
 from refunddesk.payouts.settle import payout_details, settle_one
+from refunddesk.policies.store import policy_by_ref
+from refunddesk.policy import routing
 
 # -- finance: what to do with a payout a gateway refused ------------------------------------
 
@@ -51,7 +53,7 @@ def _failed_payout(payout: Payout) -> Payout:
 
 
 def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[str, str],
-             **fields: Any) -> Payout:
+             event_type: CaseEventType | None = None, **fields: Any) -> Payout:
     case = locked(old.case)
     values: dict[str, Any] = {
         "case": case, "payment": old.payment, "destination": old.destination,
@@ -69,7 +71,8 @@ def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[
     if case.state == State.PAYOUT_FAILED and not others_failed:
         move(case, action)
         case.save(update_fields=["state", "updated_at"])
-    record(case, EVENT_FOR_TRANSITION[action], actor=actor, before=before, now=now,
+    record(case, event_type or EVENT_FOR_TRANSITION[action], actor=actor, before=before,
+           now=now,
            data={"replaces": str(old.pk), **payout_details(new), **data})
     settle_one(case, now=now, ended=[new] if new.state == PayoutState.SUCCEEDED else [])
     return new
@@ -93,6 +96,30 @@ def redirect_to_balance(payout: Payout, *, actor: Any, now: datetime | None = No
         old = _failed_payout(payout)
         return _replace(old, actor=actor, action="redirect_to_balance", now=now, data={},
                         destination=Destination.BALANCE, gateway=LEDGER_GATEWAY,
+                        fallback_reason=FallbackReason.REDIRECTED)
+
+
+def fall_back(payout: Payout, *, actor: Any, now: datetime | None = None) -> Payout | None:
+    """The payout runner's answer to a provider that closed the original route for good
+    (the payment is past its refund period): the refused amount goes where the case's
+    policy sends what its original route cannot take (the account balance), as a new
+    payout. None, and the payout stays failed for finance, when the policy names no such
+    fallback. Called by the runner inside the transaction that recorded the refusal."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _failed_payout(payout)
+        if old.destination != Destination.ORIGINAL:
+            return None
+        case = old.case
+        route = routing.route_of(policy_by_ref(case.policy_ref).destination,
+                                 method=old.payment.method, funding=old.payment.funding,
+                                 invoiced=case.order.is_invoiced)
+        if not route.fallback:
+            return None
+        return _replace(old, actor=actor, action="redirect_to_balance", now=now,
+                        event_type=CaseEventType.PAYOUT_FELL_BACK,
+                        data={"error": old.last_error_code},
+                        destination=route.fallback, gateway=LEDGER_GATEWAY,
                         fallback_reason=FallbackReason.REDIRECTED)
 
 

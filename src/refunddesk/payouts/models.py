@@ -192,3 +192,37 @@ class SettlementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refund_id} {self.outcome}"
+
+
+class NotificationOutcome(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    UNCHANGED = "unchanged", _("Already known")
+    LATE = "late", _("Came after the payout ended")
+    UNKNOWN_PAYOUT = "unknown_payout", _("No payout of ours")
+
+
+class GatewayNotification(models.Model):
+    """A provider's verified notification about a refund, kept once per notification id:
+    the same notification delivered again (providers retry until answered) is recognised
+    and changes nothing. Forged or stale ones are refused before this and only logged."""
+
+    gateway = models.CharField(_("gateway"), max_length=32)
+    notification_id = models.CharField(_("provider's notification id"), max_length=128)
+    event = models.CharField(_("event"), max_length=64)
+    payout = models.ForeignKey(Payout, verbose_name=_("payout"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="notifications")
+    received_at = models.DateTimeField(_("received"))
+    outcome = models.CharField(_("outcome"), max_length=16, choices=NotificationOutcome.choices)
+    state = models.CharField(_("state it reported"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("gateway notification")
+        verbose_name_plural = _("gateway notifications")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "notification_id"],
+                                    name="gateway_notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event} {self.notification_id}"

@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from refunddesk.cases.errors import CaseError
 from refunddesk.payouts.actions import OUTSIDE_GATEWAY
+from refunddesk.payouts.gateways import gateway as gateway_adapter
+from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
     Payout,
     PayoutState,
@@ -251,6 +253,20 @@ def read_rows(text: str) -> list[FileRow]:
     return rows
 
 
+def _provider_rows(name: str, data: bytes) -> list[FileRow] | None:
+    """The rows of a file in the provider's own format (Alipay's bill, WeChat Pay's refund
+    bill, PayPal's settlement report), or None for RefundDesk's generic CSV."""
+    try:
+        adapter = gateway_adapter(name)
+    except GatewayError:
+        return None  # "outside" and gateways no longer configured: the generic CSV
+    rows = adapter.read_statement(data)
+    if rows is not None and not rows:
+        raise SettlementFileError(_("The file lists no refunds: there is nothing to "
+                                    "reconcile."))
+    return rows
+
+
 # -- comparing ------------------------------------------------------------------------------
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -352,7 +368,9 @@ def import_settlement(uploaded_file: Any, *, gateway: str, actor: Any,
     data = _read_bytes(uploaded_file)
     digest = hashlib.sha256(data).hexdigest()
     _earlier_import(gateway, digest)
-    rows = read_rows(_decode(data))
+    rows = _provider_rows(gateway, data)
+    if rows is None:
+        rows = read_rows(_decode(data))
     name = os.path.basename(getattr(uploaded_file, "name", "") or "") or "settlement.csv"
     now = now or timezone.now()
     with transaction.atomic():

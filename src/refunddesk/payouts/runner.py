@@ -27,13 +27,17 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from refunddesk.cases.actors import PAYOUT_RUNNER
+from refunddesk.payouts.actions import fall_back
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import (
     GatewayError,
+    NeedsFinance,
     OutcomeUnknown,
     RefundRequest,
     RefundStatus,
     RetryableError,
+    RouteClosed,
     TerminalError,
 )
 from refunddesk.payouts.models import FINAL_STATES, Payout, PayoutState
@@ -112,7 +116,10 @@ def claim_due(now: datetime, *, limit: int = BATCH, case_ids: list[int] | None =
 def call_gateway(claim: Claim) -> Outcome:
     """Ask the gateway; every failure becomes an Outcome, never an exception."""
     request = claim.request
-    is_send = claim.state == PayoutState.PENDING
+    # A payout waiting for finance without a refund id was never taken by the provider
+    # (NeedsFinance): it is sent again, as it was.
+    is_send = claim.state == PayoutState.PENDING or (
+        claim.state == PayoutState.REQUIRES_ACTION and not request.refund_id)
     # Sent before without an answer recorded: the outcome was lost (unknown), or a worker
     # took it earlier and died before recording (pending, taken more than once).
     may_have_been_sent = not request.refund_id and (
@@ -185,6 +192,8 @@ def apply(payout: Payout, outcome: Outcome, now: datetime) -> None:
         return
     if isinstance(error, OutcomeUnknown) and payout.state == PayoutState.PENDING:
         payout.state = PayoutState.UNKNOWN
+    elif isinstance(error, NeedsFinance):
+        payout.state = PayoutState.REQUIRES_ACTION
     payout.next_attempt_at = now + retry_delay(payout.attempts, error.retry_after)
 
 
@@ -228,6 +237,11 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
         if payout is None or payout.attempts != outcome.claim.attempts:
             counts.dropped += 1  # another worker took it since; its answer counts
             continue
+        if payout.state in FINAL_STATES:
+            # The provider's notification ended it while we were asking: what it said
+            # stands, an older answer never takes it back (notices.py).
+            counts.dropped += 1
+            continue
         if outcome.is_released:
             payout.next_attempt_at = now
             changed.append(payout)
@@ -251,6 +265,11 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
     for payout in changed:
         Payout.objects.filter(pk=payout.pk).update(
             **{name: getattr(payout, name) for name in UPDATED_FIELDS})
+    closed = {outcome.claim.payout_id for outcome in outcomes
+              if isinstance(outcome.error, RouteClosed)}
+    for payout in [payout for payout in ended if payout.pk in closed]:
+        if fall_back(payout, actor=PAYOUT_RUNNER, now=now) is not None:
+            ended.remove(payout)  # replaced: finance has nothing to do about it
     settle_cases(sorted({payout.case_id for payout in changed}), now=now, ended=ended)
     return counts
 

@@ -12,6 +12,18 @@ The three errors are the decision the runner needs:
   connection mid-answer). Sending again with the same idempotency key tells us which.
 - `TerminalError`: the provider refused for good (an expired card, a closed account, a
   charge already refunded). Sending again would be refused again; finance decides.
+
+Two refinements of those, because they call for a different next step:
+- `RouteClosed` (terminal): the original route cannot take this refund any more (the
+  payment is past the provider's refund period); the runner sends it to the policy's
+  fallback, the account balance, where the policy has one.
+- `NeedsFinance` (retryable): not taken until finance acts at the provider (the merchant
+  account lacks the funds); the payout waits as "needs action" and is sent again, with the
+  same request number and amount.
+
+Providers that tell us about refunds by themselves (notifications) have them verified by
+their adapter (`read_notification`), which answers in the provider's expected format
+(`acknowledge`); statement files in a provider's own format are read by `read_statement`.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +59,14 @@ class OutcomeUnknown(GatewayError):
 
 class TerminalError(GatewayError):
     retryable = False
+
+
+class RouteClosed(TerminalError):
+    """The provider refuses to refund this payment by its original route for good."""
+
+
+class NeedsFinance(RetryableError):
+    """The provider did not take the refund and will not until finance acts there."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,39 @@ class RefundStatus:
     error_code: str = ""
     error_message: str = ""
     settled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A provider's notification about one refund, verified by its adapter. `payout_key`
+    is our request number when the provider echoes it (the payout's idempotency key),
+    `refund_id` the provider's own id; at least one of them is set."""
+
+    notification_id: str  # the provider's id of this notification: each is applied once
+    event: str  # the provider's name for it, as logged: REFUND.SUCCESS, …
+    status: RefundStatus | None  # None: a notification that says nothing about the state
+    payout_key: str = ""
+    refund_id: str = ""
+    amount_minor: int | None = None
+    currency: str = ""
+
+
+class NotificationRejected(Exception):
+    """A notification that failed verification (bad or missing signature, too old, not
+    ours): nothing of it is read or applied."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What the provider expects as the answer to its notification."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
 
 
 class TokenBucket:
@@ -152,6 +206,26 @@ class Gateway(ABC):
     def throttle(self) -> None:
         if self.limiter is not None:
             self.limiter.take()
+
+    def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        """The verified notification in `body`; NotificationRejected when its signature,
+        age or origin does not hold. Checked before anything of the body is parsed."""
+        raise NotificationRejected(f"gateway {self.name!r} takes no notifications")
+
+    def takes_notifications(self) -> bool:
+        return type(self).read_notification is not Gateway.read_notification
+
+    def acknowledge(self, *, accepted: bool, reason: str = "") -> Acknowledgement:
+        """The answer to a notification: accepted (taken, or already known), or not (the
+        provider may send it again)."""
+        return Acknowledgement(200 if accepted else 400, (b"" if accepted
+                                                          else reason.encode()))
+
+    def read_statement(self, data: bytes) -> list[Any] | None:
+        """The rows (reconcile.FileRow) of a statement file in the provider's own format,
+        or None when this provider's statements are read as RefundDesk's generic CSV.
+        Raises reconcile.SettlementFileError, line by line, for a file it cannot read."""
+        return None
 
     @abstractmethod
     def refund(self, request: RefundRequest) -> RefundStatus:
