@@ -28,7 +28,9 @@ def payout_detail_labels() -> dict[str, str]:
 def gateway_label(name: str) -> str:
     """The gateway's name as staff read it: a provider keeps its own name (stripe,
     alipay), the desk's own routes get words."""
-    labels = {"balance": _("Account balance"), OUTSIDE_GATEWAY: _("Paid outside RefundDesk")}
+    labels = {"balance": _("Account balance"), OUTSIDE_GATEWAY: _("Paid outside RefundDesk"),
+              "alipay": method_label("alipay"), "wechat_pay": method_label("wechat_pay"),
+              "paypal": method_label("paypal")}
     return labels.get(name, name)
 
 

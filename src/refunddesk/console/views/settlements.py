@@ -48,9 +48,12 @@ reconciler = console_view(check=permissions.can_reconcile,
 class UploadForm(forms.Form):
     gateway = forms.ChoiceField(label=gettext_lazy("Gateway"))
     file = forms.FileField(
-        label=gettext_lazy("Settlement file (CSV)"),
-        help_text=gettext_lazy("UTF-8 CSV; its first line names the columns refund_id, "
-                               "amount, currency, settled_at and status, in any order."))
+        label=gettext_lazy("Settlement file"),
+        help_text=gettext_lazy("Alipay, WeChat Pay and PayPal: the provider's own file as "
+                               "downloaded (Alipay's csv.zip bill, WeChat Pay's refund bill, "
+                               "PayPal's settlement report). Other gateways: a UTF-8 CSV whose "
+                               "first line names the columns refund_id, amount, currency, "
+                               "settled_at and status, in any order."))
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
