@@ -56,17 +56,23 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=1000)
         parser.add_argument("--due-in", type=float, default=0.0,
                             help="Make every payout due this many seconds from now.")
+        parser.add_argument("--gateways", default="sandbox",
+                            help="Comma-separated gateway names the payments name in turn "
+                                 "(the crash test's mix of providers' stand-ins).")
         parser.add_argument("--timeout-every", type=int, default=0,
                             help="Every Nth payment's refund times out at the sandbox after "
                                  "it was made (the outcome is unknown to us at first).")
 
     def handle(self, *args: Any, count: int, timeout_every: int, due_in: float,
-               **options: Any) -> None:
+               gateways: str, **options: Any) -> None:
         if count < 1:
             raise CommandError("--count must be at least 1")
         if timeout_every < 0:
             raise CommandError("--timeout-every must not be negative")
         self.timeout_every = timeout_every
+        self.gateways = [name.strip() for name in gateways.split(",") if name.strip()]
+        if not self.gateways:
+            raise CommandError("--gateways must name at least one gateway")
         run = uuid.uuid4().hex[:8]
         facts = template_facts(run)
         OrderImporter().import_order(read_order(facts))
@@ -100,7 +106,11 @@ class Command(BaseCommand):
             new_payment.pk, new_payment.order = None, new_order
             new_payment.reference = f"seed-{run}-{new_order.external_id}"
             number = int(new_order.external_id.rsplit("-", 1)[1])
-            if self.timeout_every and number % self.timeout_every == 0:
+            new_payment.gateway = self.gateways[number % len(self.gateways)]
+            if new_payment.gateway != "sandbox":
+                # Short enough for every provider's order number (WeChat Pay: 32).
+                new_payment.reference = f"s{run}{number:07d}"
+            elif self.timeout_every and number % self.timeout_every == 0:
                 new_payment.reference += "-timeout"
             payments.append(new_payment)
             new_case = copy.copy(case)
@@ -112,5 +122,6 @@ class Command(BaseCommand):
         for new_case, new_payment in zip(cases, payments, strict=True):
             new_payout = copy.copy(payout)
             new_payout.pk, new_payout.case, new_payout.payment = None, new_case, new_payment
+            new_payout.gateway = new_payment.gateway
             payouts.append(new_payout)
         Payout.objects.bulk_create(payouts)
