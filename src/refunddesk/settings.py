@@ -386,6 +386,8 @@ REFUNDDESK_GATEWAYS = {
             "timeout": float(os.environ.get("WECHATPAY_TIMEOUT_SECONDS", "10")),
             "rate_per_second": float(os.environ.get("WECHATPAY_CALLS_PER_SECOND", "20")),
             "refund_window_days": 365,
+            # WeChat Pay refunds one payment at most 50 times.
+            "max_refunds_per_payment": 50,
         },
     },
     # PayPal (docs/payouts.md#paypal): REST app credentials and the webhook's id.

@@ -2,6 +2,7 @@
 cash refund the original route cannot take goes to the policy's fallback, saying why."""
 
 import pytest
+from django.utils import timezone
 
 from refunddesk.billing.models import BalanceEntry
 from refunddesk.cases.actors import customer_of
@@ -9,6 +10,8 @@ from refunddesk.cases.states import State
 from refunddesk.payouts import gateways
 from refunddesk.payouts.gateways.balance import BalanceGateway
 from refunddesk.payouts.models import Payout, PayoutState
+from refunddesk.payouts.planned import payments_left, route_of
+from refunddesk.payouts.planning import PlannedPayout
 from refunddesk.payouts.runner import request_for, run_pass
 from tests.payouts.builders import approved_case
 
@@ -97,3 +100,18 @@ def test_a_route_that_works_is_kept(settings):
     payout = Payout.objects.get(case=case)
     assert (payout.destination, payout.gateway, payout.fallback_reason) == (
         "original", "sandbox", "")
+
+
+def test_a_payment_refunded_as_often_as_its_provider_allows_goes_to_the_fallback(settings):
+    # given a provider that refunds a payment once, and a payment refunded once already
+    settings.REFUNDDESK_GATEWAYS["sandbox"]["OPTIONS"]["max_refunds_per_payment"] = 1
+    gateways.reset()
+    case = approved_case(method="alipay")
+    [payment] = payments_left(case)
+    assert payment.refunds == 1
+
+    # when another refund of it is planned, it goes where the policy sends what the
+    # original route cannot take, and says why
+    planned = PlannedPayout("P1", "alipay", "cash", "original", 100, fallback="balance")
+    assert route_of(planned, payment, timezone.now()) == ("balance", "balance",
+                                                          "too_many_refunds")

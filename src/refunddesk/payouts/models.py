@@ -62,6 +62,8 @@ class FallbackReason(models.TextChoices):
         "the original payment method cannot take refunds at the moment")
     TOO_OLD = "too_old", _("the payment is older than the payment provider accepts refunds for")
     REDIRECTED = "redirected", _("the payment provider refused the refund")
+    TOO_MANY_REFUNDS = "too_many_refunds", _(
+        "the payment has been refunded as many times as the payment provider allows")
 
 
 class Payout(models.Model):

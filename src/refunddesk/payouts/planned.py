@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -42,8 +42,14 @@ def payments_left(case: RefundCase) -> list[Payment]:
                                       | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
                                       payment=OuterRef("pk"))
                 .values("payment").annotate(total=Sum("amount_minor")).values("total"))
+    # Refunds by the payment's own route so far: providers limit how many one payment has.
+    refunds = (Payout.objects.filter(Q(state__in=COMMITTED_STATES)
+                                     | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
+                                     payment=OuterRef("pk"), destination=Destination.ORIGINAL)
+               .values("payment").annotate(count=Count("pk")).values("count"))
     payments = list(Payment.objects.select_for_update().filter(order_id=case.order_id)
-                    .annotate(paid_out=Coalesce(Subquery(paid_out), 0))
+                    .annotate(paid_out=Coalesce(Subquery(paid_out), 0),
+                              refunds=Coalesce(Subquery(refunds), 0))
                     .order_by("position", "pk"))
     for payment in payments:
         payment.left = payment.amount_minor - payment.paid_out
@@ -113,7 +119,8 @@ def route_of(item: PlannedPayout, payment: Payment, now: datetime) -> tuple[str,
         return item.destination, LEDGER_GATEWAY, ""
     name = payment.gateway
     try:
-        reason = (gateway(name).why_not_original(payment.method, payment.paid_at, now)
+        reason = (gateway(name).why_not_original(payment.method, payment.paid_at, now,
+                                                 payment.refunds)
                   if name else FallbackReason.METHOD_UNAVAILABLE)
     except GatewayError:
         reason = None  # not configured: the payout waits for it (runner.py)

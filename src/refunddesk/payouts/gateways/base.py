@@ -183,24 +183,35 @@ class Gateway(ABC):
     #: (None: no limit). Older payments go to the policy's fallback at planning.
     refund_window: timedelta | None = None
 
+    #: How many refunds the provider makes of one payment (None: no limit); a payment
+    #: refunded that often already goes to the policy's fallback at planning.
+    max_refunds_per_payment: int | None = None
+
     def __init__(self, name: str, *, rate_per_second: float | None = None,
                  timeout: float = 10.0, refund_window_days: int | None = None,
-                 unavailable_methods: list[str] | None = None):
+                 unavailable_methods: list[str] | None = None,
+                 max_refunds_per_payment: int | None = None):
         self.name, self.timeout = name, float(timeout)
         self.limiter = TokenBucket(rate_per_second) if rate_per_second else None
         if refund_window_days is not None:
             self.refund_window = timedelta(days=refund_window_days)
         self.unavailable_methods = frozenset(unavailable_methods or ())
+        if max_refunds_per_payment is not None:
+            self.max_refunds_per_payment = max_refunds_per_payment
 
-    def why_not_original(self, method: str, paid_at: datetime | None, now: datetime
-                         ) -> str | None:
+    def why_not_original(self, method: str, paid_at: datetime | None, now: datetime,
+                         refunds_so_far: int = 0) -> str | None:
         """Why this gateway cannot refund a payment to its original route now (a
-        FallbackReason value), or None when it can."""
+        FallbackReason value), or None when it can. `refunds_so_far`: the payment's
+        refunds by this route that moved or may move money."""
         if method in self.unavailable_methods:
             return "method_unavailable"
         if (self.refund_window is not None and paid_at is not None
                 and now - paid_at > self.refund_window):
             return "too_old"
+        if (self.max_refunds_per_payment is not None
+                and refunds_so_far >= self.max_refunds_per_payment):
+            return "too_many_refunds"
         return None
 
     def throttle(self) -> None:
