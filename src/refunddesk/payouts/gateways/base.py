@@ -218,6 +218,12 @@ class Gateway(ABC):
         if self.limiter is not None:
             self.limiter.take()
 
+    def configuration_problems(self) -> list[str]:
+        """What is wrong with this gateway's options, each in one sentence naming the
+        setting (`refunddesk check` lists them). No credentials at all is not a problem:
+        the gateway is simply not in use, and its payouts wait."""
+        return []
+
     def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         """The verified notification in `body`; NotificationRejected when its signature,
         age or origin does not hold. Checked before anything of the body is parsed."""
