@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from refunddesk.cases.models import RefundCase
+from refunddesk.payouts import gateways
 from refunddesk.payouts.gateways.base import (
     NeedsFinance,
     OutcomeUnknown,
@@ -20,6 +23,8 @@ from refunddesk.payouts.gateways.base import (
     TerminalError,
 )
 from refunddesk.payouts.gateways.wechat_pay import WeChatPayGateway
+from refunddesk.payouts.runner import run_pass
+from tests.payouts.wechat_pay_cases import payout_of, use_standin, wechat_case
 from tests.payouts.wechat_pay_standin import WeChatPayStandIn, _key, private_pem
 
 TRANSACTION = "4200002026030112345678901234"  # a WeChat Pay transaction_id: 28 digits
@@ -306,3 +311,81 @@ def test_an_unreachable_wechat_pay_is_safe_to_ask_again(standin):
         gateway.refund(request_for())
     assert not isinstance(unreachable.value, OutcomeUnknown)
     assert unreachable.value.code == "unreachable"
+
+
+# -- through the worker ------------------------------------------------------------------
+
+
+@pytest.fixture
+def configured(settings, standin):
+    use_standin(settings, standin)
+    yield standin
+    gateways.reset()
+
+
+def later(hours: float = 2) -> datetime:
+    return timezone.now() + timedelta(hours=hours)
+
+
+@pytest.mark.django_db
+def test_a_case_paid_by_wechat_pay_is_refunded_by_the_worker(configured):
+    # given an approved case paid by WeChat Pay
+    configured.add_payment(TRANSACTION, 30000)
+    case = wechat_case("WX-PASS-1", TRANSACTION)
+    # when the worker's pass sends its payout
+    run_pass(case_ids=[case.pk])
+    # then WeChat Pay refunded the whole payment once, and the case is refunded
+    payout = payout_of(case)
+    refund = configured.refund(payout.idempotency_key)
+    assert (payout.state, payout.gateway_refund_id) == ("succeeded", refund["refund_id"])
+    assert (refund["amount"]["refund"], refund["amount"]["total"]) == (30000, 30000)
+    assert RefundCase.objects.get(pk=case.pk).state == "refunded"
+    assert configured.refunds_made == {payout.idempotency_key: 1}
+
+
+@pytest.mark.django_db
+def test_a_lost_answer_is_asked_about_before_anything_is_sent_again(configured):
+    # given WeChat Pay makes the refund but its answer is SYSTEM_ERROR
+    configured.add_payment(TRANSACTION, 30000, behaviour="system_error_after_refund")
+    case = wechat_case("WX-PASS-2", TRANSACTION)
+    run_pass(case_ids=[case.pk])
+    payout = payout_of(case)
+    assert payout.state == "unknown"
+    # when the worker comes back to it
+    run_pass(later(), case_ids=[case.pk])
+    # then it asked, found the refund, and never sent a second request
+    payout.refresh_from_db()
+    assert payout.state == "succeeded"
+    assert configured.requests_by_number[payout.idempotency_key] == 1
+    assert configured.refunds_made[payout.idempotency_key] == 1
+
+
+@pytest.mark.django_db
+def test_a_payout_refused_for_want_of_balance_needs_action_and_goes_again_unchanged(
+        configured):
+    configured.add_payment(TRANSACTION, 30000, behaviour="not_enough_once")
+    case = wechat_case("WX-PASS-3", TRANSACTION)
+    run_pass(case_ids=[case.pk])
+    payout = payout_of(case)
+    assert (payout.state, payout.last_error_code) == ("requires_action", "NOT_ENOUGH")
+    # when finance has topped up the account and the worker sends it again
+    run_pass(later(), case_ids=[case.pk])
+    payout.refresh_from_db()
+    assert payout.state == "succeeded"
+    assert configured.refund(payout.idempotency_key)["amount"]["refund"] == 30000
+    assert configured.refunds_made[payout.idempotency_key] == 1
+
+
+@pytest.mark.django_db
+def test_a_processing_refund_is_followed_by_the_worker_until_it_succeeds(configured):
+    configured.add_payment(TRANSACTION, 30000, behaviour="processing")
+    case = wechat_case("WX-PASS-4", TRANSACTION)
+    run_pass(case_ids=[case.pk])
+    payout = payout_of(case)
+    assert payout.state == "submitted"
+    assert RefundCase.objects.get(pk=case.pk).state == "paying"
+    configured.settle(payout.idempotency_key)
+    run_pass(later(), case_ids=[case.pk])
+    payout.refresh_from_db()
+    assert payout.state == "succeeded"
+    assert RefundCase.objects.get(pk=case.pk).state == "refunded"

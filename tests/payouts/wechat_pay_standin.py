@@ -150,6 +150,12 @@ class WeChatPayStandIn:
             self.changed.notify_all()
             return dict(refund)
 
+    def make_refund(self, out_refund_no: str, transaction_id: str, amount_minor: int
+                    ) -> dict[str, Any]:
+        """A refund made by hand in WeChat Pay's merchant platform, not through the API."""
+        with self.changed:
+            return self._make(out_refund_no, self.payments[transaction_id], amount_minor, "")
+
     def refund(self, out_refund_no: str) -> dict[str, Any] | None:
         with self.changed:
             refund = self.refunds.get(out_refund_no)
