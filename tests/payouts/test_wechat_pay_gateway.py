@@ -4,8 +4,12 @@ stand-in of WeChat Pay API v3."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -389,3 +393,21 @@ def test_a_processing_refund_is_followed_by_the_worker_until_it_succeeds(configu
     payout.refresh_from_db()
     assert payout.state == "succeeded"
     assert RefundCase.objects.get(pk=case.pk).state == "refunded"
+
+
+def test_the_stand_ins_environment_configures_a_separate_process(standin, tmp_path):
+    # given the environment a `refunddesk worker` would get, keys in files
+    standin.add_payment(TRANSACTION, 30000)
+    env = {**os.environ, **standin.environment(tmp_path / "secrets"),
+           "DJANGO_SETTINGS_MODULE": "refunddesk.settings"}
+    script = ("import django; django.setup()\n"
+              "from refunddesk.payouts.gateways import gateway\n"
+              "from tests.payouts.test_wechat_pay_gateway import request_for\n"
+              "print(gateway('wechat_pay').refund(request_for()).state)\n")
+    # when a process of its own refunds through the gateway its settings make
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=Path(__file__).parents[2])
+    # then WeChat Pay (the stand-in) took the refund, signed with the key from the file
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "succeeded"
+    assert standin.refunds_made == {"refunddesk-payout-1": 1}
