@@ -8,7 +8,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -411,3 +413,48 @@ def test_the_stand_ins_environment_configures_a_separate_process(standin, tmp_pa
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "succeeded"
     assert standin.refunds_made == {"refunddesk-payout-1": 1}
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """RefundDesk's notify endpoint, reduced to the adapter's check and answer."""
+
+    gateway: WeChatPayGateway
+    received: list[Any] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        notice = self.gateway.read_notification(body, dict(self.headers.items()))
+        self.received.append((self.path, notice))
+        answer = self.gateway.acknowledge(accepted=True)
+        self.send_response(answer.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_the_stand_in_posts_a_notification_the_gateway_accepts_once_settled(standin):
+    # given a processing refund asked for with RefundDesk's notify URL
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{receiver.server_address[1]}"
+    try:
+        gateway = gateway_for(standin, notify_url=f"{base}/gateways/wechat_pay/notify")
+        _Receiver.gateway, _Receiver.received = gateway, []
+        standin.add_payment(TRANSACTION, 30000, behaviour="processing")
+        submitted = gateway.refund(request_for())
+        # when WeChat Pay settles it and tells us, and once more by notify()
+        standin.settle("refunddesk-payout-1", send_notification=True)
+        response = standin.notify(base, "refunddesk-payout-1", "REFUND.SUCCESS")
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    # then both arrived at the notify path, verified, about our payout, with success
+    assert response.status_code == 200
+    assert [path for path, _notice in _Receiver.received] == [
+        "/gateways/wechat_pay/notify"] * 2
+    notice = _Receiver.received[0][1]
+    assert (notice.payout_key, notice.refund_id, notice.amount_minor, notice.currency) == (
+        "refunddesk-payout-1", submitted.refund_id, 10000, "CNY")
+    assert notice.status.state == "succeeded"

@@ -140,15 +140,22 @@ class WeChatPayStandIn:
             self.payments[transaction_id] = payment
         return payment
 
-    def settle(self, out_refund_no: str, status: str = "SUCCESS") -> dict[str, Any]:
-        """WeChat Pay finishes a refund (SUCCESS, ABNORMAL or CLOSED)."""
+    def settle(self, out_refund_no: str, status: str = "SUCCESS", *,
+               send_notification: bool = False) -> dict[str, Any]:
+        """WeChat Pay finishes a refund (SUCCESS, ABNORMAL or CLOSED); with
+        `send_notification`, it then posts REFUND.<status> to the refund's notify_url."""
         with self.changed:
             refund = self.refunds[out_refund_no]
             refund["status"] = status
             if status == "SUCCESS":
                 refund["success_time"] = rfc3339(datetime.now(UTC))
             self.changed.notify_all()
-            return dict(refund)
+            settled, notify_url = dict(refund), self.notify_urls.get(out_refund_no, "")
+        if send_notification:
+            if not notify_url:
+                raise ValueError(f"refund {out_refund_no} was asked for without a notify_url")
+            self.post_notification(notify_url, out_refund_no, f"REFUND.{status}")
+        return settled
 
     def make_refund(self, out_refund_no: str, transaction_id: str, amount_minor: int
                     ) -> dict[str, Any]:
@@ -247,9 +254,13 @@ class WeChatPayStandIn:
                **options: Any) -> requests.Response:
         """Post a signed refund notification to RefundDesk at `base_url`
         (…/gateways/wechat_pay/notify is added)."""
+        return self.post_notification(base_url.rstrip("/") + "/gateways/wechat_pay/notify",
+                                      out_refund_no, event, **options)
+
+    def post_notification(self, url: str, out_refund_no: str,
+                          event: str = "REFUND.SUCCESS", **options: Any) -> requests.Response:
         body, headers = self.notification(out_refund_no, event, **options)
-        return requests.post(base_url.rstrip("/") + "/gateways/wechat_pay/notify", data=body,
-                             headers=headers, timeout=10)
+        return requests.post(url, data=body, headers=headers, timeout=10)
 
     # -- lifecycle ----------------------------------------------------------------------
 
