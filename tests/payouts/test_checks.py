@@ -35,3 +35,13 @@ def test_a_gateway_names_what_is_wrong_with_its_options(settings):
 
     assert (error.id, error.msg) == (
         "payouts.E002", "gateway 'half': EXAMPLE_KEY is set but EXAMPLE_SECRET is not")
+
+
+def test_half_a_set_of_wechat_pay_credentials_is_named(settings):
+    settings.REFUNDDESK_GATEWAYS["wechat_pay"]["OPTIONS"].update(mchid="1900000109")
+
+    [error] = gateways_are_usable()
+
+    assert error.id == "payouts.E002"
+    assert "gateway 'wechat_pay': WECHATPAY_APIV3_KEY" in error.msg
+    assert "though WECHATPAY_MCHID is" in error.msg

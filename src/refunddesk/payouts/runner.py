@@ -56,7 +56,8 @@ def request_for(payout: Payout) -> RefundRequest:
         destination=payout.destination, method=payment.method,
         payment_reference=payment.reference, paid_at=payment.paid_at,
         account=case.account.external_id, account_pk=case.account_id,
-        case=case.tracking_number, refund_id=payout.gateway_refund_id)
+        case=case.tracking_number, refund_id=payout.gateway_refund_id,
+        payment_amount_minor=payment.amount_minor)
 
 
 @dataclass

@@ -86,6 +86,9 @@ class RefundRequest:
     account_pk: int
     case: str  # tracking number, for the provider's metadata
     refund_id: str = ""  # the provider's refund id, once known
+    # The original payment's whole amount, for providers that ask for it with every refund
+    # (WeChat Pay's amount.total); None where the caller does not know it.
+    payment_amount_minor: int | None = None
 
 
 @dataclass(frozen=True)
