@@ -48,9 +48,10 @@ CERT_PATH = "/v1/notifications/certs/CERT-360caa42-fca2a594-standin"
 # fully_refunded / time_limit_exceeded / max_refunds_exceeded / insufficient_funds /
 # payee_restricted: PayPal's 422 refusals · in_progress_409_once: the first refund
 # request of the capture gets 409 (a previous call still running), nothing made ·
-# rate_limited_once: the first refund request of the capture gets 429 · error_500_after_refund: the refund is
-# made and kept for its key, the answer is a 500 · slow: the refund is made, the answer
-# comes `slow_seconds` later (the key counts as in flight meanwhile).
+# rate_limited_once: the first refund request of the capture gets 429 ·
+# error_500_after_refund: the refund is made and kept for its key, the answer is a 500 ·
+# slow: the refund is made, the answer comes `slow_seconds` later (the key counts as in
+# flight meanwhile).
 BEHAVIOURS = frozenset({
     "succeed", "pending", "fail", "fully_refunded", "time_limit_exceeded",
     "max_refunds_exceeded", "insufficient_funds", "payee_restricted",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -366,3 +367,12 @@ def test_the_configured_gateway_is_built_from_settings_without_credentials():
 def test_the_refund_window_is_a_setting_of_180_days():
     adapter = configured_gateway("paypal")
     assert adapter.refund_window is not None and adapter.refund_window.days == 180
+
+
+def test_the_stand_ins_environment_names_its_secret_in_a_file(standin, tmp_path):
+    environment = standin.environment(tmp_path)
+    assert "PAYPAL_CLIENT_SECRET" not in environment
+    secret = environment["PAYPAL_CLIENT_SECRET_FILE"]
+    assert Path(secret).read_text(encoding="utf-8") == standin.client_secret
+    assert environment["PAYPAL_API_BASE"] == standin.url
+    assert environment["PAYPAL_CERT_URL_PREFIXES"].startswith("http://127.0.0.1:")
