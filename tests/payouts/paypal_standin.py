@@ -5,10 +5,12 @@ It behaves like PayPal where the adapter depends on it:
 
 - `POST /v1/oauth2/token` with HTTP Basic `client_id:secret` and
   `grant_type=client_credentials` gives a bearer token; every API call needs one (401).
-- `POST /v2/payments/captures/{id}/refund` with `PayPal-Request-Id`: the first answer is
-  kept for the id; the same id again gets that answer again and makes no second refund;
-  while the first still runs, 409. Refusals as PayPal words them (422 with `details[0].issue`).
-  Captures are registered by the test, each with a behaviour (BEHAVIOURS).
+- `POST /v2/payments/captures/{id}/refund` with `PayPal-Request-Id`: the refund made is
+  kept for the id; the same id again gets it again and makes no second refund; while the
+  first still runs, 409. A refusal is not kept (PayPal does not document whether it
+  replays one): the same id is judged again. Refusals as PayPal words them (422 with
+  `details[0].issue`). Captures are registered by the test, each with a behaviour
+  (BEHAVIOURS).
 - `GET /v2/payments/refunds/{id}`.
 - `GET /v1/notifications/certs/<name>`: the stand-in's self-signed certificate, whose key
   signs the webhooks `notify()` posts (SHA256withRSA over id|time|webhook id|crc32).
@@ -392,6 +394,11 @@ class PayPalStandIn:
                 remembered = self.remembered[key] = Remembered()
             status, body = self._execute(capture, capture_id, params, key)
             behaviour = capture.behaviour if capture is not None and status < 300 else ""
+            if status >= 400 and key:
+                # A refusal is judged again next time (after finance topped up the
+                # account, say): only a refund made is answered again for its key.
+                del self.remembered[key]
+                remembered = None
             if remembered is not None and behaviour != "slow":
                 remembered.status, remembered.body = status, body
                 self.changed.notify_all()

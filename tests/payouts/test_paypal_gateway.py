@@ -210,6 +210,19 @@ def test_paypals_refusals_become_our_errors(standin, behaviour, error, code):
     assert standin.refunds_of("CAP-1") == []
 
 
+def test_a_refund_refused_for_lack_of_funds_goes_through_once_finance_tops_up(standin):
+    # given a merchant account without the funds for the refund
+    standin.add_payment("CAP-1", 5000, behaviour="insufficient_funds")
+    gateway = gateway_for(standin)
+    with pytest.raises(NeedsFinance):
+        gateway.refund(request_for())
+    # when finance adds funds and the payout is sent again, unchanged
+    standin.captures["CAP-1"].behaviour = "succeed"
+    # then it is refunded, once
+    assert gateway.refund(request_for()).state == "succeeded"
+    assert standin.refunds_made_by_key == {"refunddesk-payout-1": 1}
+
+
 def test_refunding_more_than_a_capture_has_left_is_refused_for_good(standin):
     standin.add_payment("CAP-1", 1000)
     gateway = gateway_for(standin)
