@@ -134,7 +134,10 @@ class PayPalGateway(Gateway):
                          refund_window_days=refund_window_days,
                          unavailable_methods=unavailable_methods)
         self.client_id, self.client_secret = client_id, client_secret
-        self.environment, self.api_base = environment, api_base
+        self.environment, self.api_base = environment.strip().lower(), api_base
+        if self.environment not in ("live", "production", "sandbox"):
+            log.warning("PayPal environment %r is neither live nor sandbox; using live",
+                        environment)
         self.client = self._new_client() if client_id and client_secret else None
         self.webhooks = WebhookVerifier(
             webhook_id, allowed_prefixes=cert_url_prefixes, fetcher=cert_fetcher,
