@@ -246,3 +246,15 @@ def test_the_webhook_event_carries_our_key_amount_and_refund_id(settings, standi
 def test_the_stand_in_notifies_only_a_refunddesk_on_this_machine(standin):
     with pytest.raises(ValueError):
         standin.notify("https://refunds.example.com", "R1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stand_in_notifies_a_running_refunddesk_over_http(settings, standin, live_server):
+    # given a payout whose refund PayPal holds as pending, and RefundDesk serving HTTP
+    payout = submitted_payout(settings, standin, "VPN-PPN-LIVE", "CAP-N-LIVE")
+    standin.settle(payout.gateway_refund_id, "COMPLETED")
+    # when the stand-in posts PayPal's signed webhook to it
+    status = standin.notify(live_server.url, payout.gateway_refund_id)
+    # then it is taken and the payout is paid
+    assert status == 200
+    assert state_of(payout) == (PayoutState.SUCCEEDED, "refunded")
