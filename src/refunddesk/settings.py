@@ -402,6 +402,11 @@ REFUNDDESK_GATEWAYS = {
             "timeout": float(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "10")),
             "rate_per_second": float(os.environ.get("PAYPAL_CALLS_PER_SECOND", "10")),
             "refund_window_days": 180,
+            # Where webhook signing certificates may be fetched from (URL prefixes, space
+            # separated); empty: PayPal's own, https://api(.sandbox).paypal.com/v1/
+            # notifications/certs/. Set only for a local stand-in.
+            "cert_url_prefixes": os.environ.get("PAYPAL_CERT_URL_PREFIXES", "").split()
+            or None,
         },
     },
 }

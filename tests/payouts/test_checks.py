@@ -45,3 +45,12 @@ def test_half_a_set_of_wechat_pay_credentials_is_named(settings):
     assert error.id == "payouts.E002"
     assert "gateway 'wechat_pay': WECHATPAY_APIV3_KEY" in error.msg
     assert "though WECHATPAY_MCHID is" in error.msg
+
+
+def test_a_paypal_client_id_without_its_secret_is_named(settings):
+    settings.REFUNDDESK_GATEWAYS["paypal"]["OPTIONS"].update(client_id="AbC123")
+
+    [error] = gateways_are_usable()
+
+    assert error.msg == ("gateway 'paypal': PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET must "
+                         "be set together; only one of them is")
