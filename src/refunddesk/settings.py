@@ -368,6 +368,11 @@ REFUNDDESK_GATEWAYS = {
             "timeout": float(os.environ.get("ALIPAY_TIMEOUT_SECONDS", "10")),
             "rate_per_second": float(os.environ.get("ALIPAY_CALLS_PER_SECOND", "20")),
             "refund_window_days": int(os.environ.get("ALIPAY_REFUND_WINDOW_DAYS", "365")),
+            # Currencies the Alipay account refunds in (cross-border accounts add theirs),
+            # and whether payment references are Alipay's trade numbers, the merchant's
+            # order numbers, or "auto" (all digits: Alipay's).
+            "currencies": os.environ.get("ALIPAY_CURRENCIES", "CNY").split(","),
+            "payment_reference": os.environ.get("ALIPAY_PAYMENT_REFERENCE", "auto"),
         },
     },
     # WeChat Pay API v3 (docs/payouts.md#wechat-pay), verified with WeChat Pay's public key.
