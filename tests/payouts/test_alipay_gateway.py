@@ -129,9 +129,9 @@ def test_the_same_request_number_with_another_amount_is_our_bug_terminal_and_lou
     standin.add_payment(TRADE, 90000)
     gateway = gateway_for(standin)
     gateway.refund(request_for(amount=1000))
-    with caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"):
-        with pytest.raises(TerminalError) as refused:
-            gateway.refund(request_for(amount=2000))
+    with (caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"),
+          pytest.raises(TerminalError) as refused):
+        gateway.refund(request_for(amount=2000))
     assert refused.value.code == "ACQ.DISCORDANT_REPEAT_REQUEST"
     assert not isinstance(refused.value, RouteClosed)
     assert "mistake of RefundDesk's" in caplog.text
@@ -140,9 +140,9 @@ def test_the_same_request_number_with_another_amount_is_our_bug_terminal_and_lou
 
 def test_refunding_more_than_the_trade_has_left_is_our_bug_terminal_and_loud(standin, caplog):
     standin.add_payment(TRADE, 1000)
-    with caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"):
-        with pytest.raises(TerminalError) as refused:
-            gateway_for(standin).refund(request_for(amount=1001))
+    with (caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"),
+          pytest.raises(TerminalError) as refused):
+        gateway_for(standin).refund(request_for(amount=1001))
     assert refused.value.code == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
     assert "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL" in caplog.text
     assert standin.refunds_of(TRADE) == []
@@ -192,9 +192,9 @@ def test_an_answer_not_signed_by_alipay_is_not_believed_and_is_logged(standin, c
     # given an answer signed with a key that is not Alipay's
     standin.add_payment(TRADE, 90000, behaviour="forged_answer")
     gateway = gateway_for(standin)
-    with caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"):
-        with pytest.raises(OutcomeUnknown) as unknown:
-            gateway.refund(request_for())
+    with (caplog.at_level(logging.ERROR, logger="refunddesk.payouts.gateways.alipay"),
+          pytest.raises(OutcomeUnknown) as unknown):
+        gateway.refund(request_for())
     # then the outcome counts as unknown (never a success, never a refusal), and is logged
     assert unknown.value.code == "untrusted_answer"
     assert "cannot be trusted" in caplog.text
