@@ -103,9 +103,6 @@ class Refund:
     gmt_refund_pay: str = ""
 
 
-Answer = tuple[dict[str, Any], str | None]  # (response object, the key signing it or None)
-
-
 def failure(code: str, msg: str, sub_code: str, sub_msg: str) -> dict[str, Any]:
     return {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}
 
@@ -235,10 +232,12 @@ class AlipayStandIn:
                 "40002", "Invalid Arguments", "isv.illegal-json", "非法的json格式"), None)
         with self.changed:
             self.received.append((method, biz))
+        key: rsa.RSAPrivateKey | None = self.alipay_key
+        delay = 0.0
         if method == REFUND:
             answer, key, delay = self._refund(biz)
         else:
-            answer, key, delay = self._query(biz), self.alipay_key, 0.0
+            answer = self._query(biz)
         if delay:
             self.stopping.wait(delay)
         return self._render(response_key(method), answer, key)
@@ -277,8 +276,11 @@ class AlipayStandIn:
         payment.errors_given.add(what)
         return True
 
-    def _refund(self, biz: dict[str, Any]) -> tuple[dict[str, Any], str | Any, float]:
-        key: Any = self.alipay_key
+    def _refund(self, biz: dict[str, Any]
+                ) -> tuple[dict[str, Any], rsa.RSAPrivateKey | None, float]:
+        """(the answer, the key signing it or None for an unsigned gateway error, how long
+        to wait before answering)."""
+        key = self.alipay_key
         with self.changed:
             number = str(biz.get("out_request_no") or "")
             if number:
@@ -370,7 +372,8 @@ class AlipayStandIn:
                     answer["gmt_refund_pay"] = refund.gmt_refund_pay
             return answer
 
-    def _render(self, name: str, answer: dict[str, Any], key: Any) -> tuple[str, bytes]:
+    def _render(self, name: str, answer: dict[str, Any], key: rsa.RSAPrivateKey | None
+                ) -> tuple[str, bytes]:
         # Spaces after separators and unescaped Chinese: the signature covers this text
         # exactly, which a compact re-serialisation would not reproduce.
         text = json.dumps(answer, ensure_ascii=False)

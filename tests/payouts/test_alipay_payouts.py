@@ -4,6 +4,9 @@ route, and no notification endpoint (alipay.trade.refund sends none)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -165,3 +168,31 @@ def test_alipay_sends_no_refund_notifications_so_its_endpoint_answers_404(client
                            data=b"notify_type=trade_status_sync&sign=x",
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 404
+
+
+WORKER_SIDE = """
+import django, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refunddesk.settings")
+django.setup()
+from refunddesk.payouts.gateways import gateway
+from refunddesk.payouts.gateways.base import RefundRequest
+status = gateway("alipay").refund(RefundRequest(
+    payout_id=9, idempotency_key="refunddesk-payout-9", amount_minor=4200, currency="CNY",
+    destination="original", method="alipay", payment_reference=sys.argv[1], paid_at=None,
+    account="acct-1", account_pk=1, case="RD-1"))
+print(status.state, status.refund_id)
+"""
+
+
+def test_the_stand_ins_environment_points_a_separate_process_at_it(standin, tmp_path):
+    # given the environment a `refunddesk worker` would be started with
+    standin.add_payment(TRADE, 90000)
+    environment = {**os.environ, **standin.environment(tmp_path / "keys"),
+                   "PYTHONPATH": os.pathsep.join(sys.path)}
+    # when a process configured only by it refunds through the alipay gateway
+    done = subprocess.run([sys.executable, "-c", WORKER_SIDE, TRADE], env=environment,
+                          capture_output=True, text=True, timeout=60, check=False)
+    # then it reached the stand-in with keys read from the files
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["succeeded", "refunddesk-payout-9"]
+    assert standin.refunds_made == {"refunddesk-payout-9": 1}

@@ -186,8 +186,8 @@ def _row(line: int, fields: list[str], columns: dict[str, int]
         return fields[index] if index < len(fields) else ""
 
     def problem(column: str, text: str) -> str:
-        return _("Line %(line)s, column %(column)s: %(problem)s") % {
-            "line": line, "column": column, "problem": text}
+        return str(_("Line %(line)s, column %(column)s: %(problem)s") % {
+            "line": line, "column": column, "problem": text})
 
     if value(TYPE) != REFUND_TYPE:
         return None, []  # a trade, not a refund
