@@ -121,6 +121,8 @@ class AlipayStandIn:
         self.alipay_key, self.merchant_key = key_pair("alipay"), key_pair("merchant")
         self.merchant_public = load_public_key(public_pem(self.merchant_key))
         self.payments: dict[str, Payment] = {}
+        self.by_trade_no: dict[str, Payment] = {}
+        self.by_out_trade_no: dict[str, Payment] = {}
         self.refunds: dict[tuple[str, str], Refund] = {}
         self.refunds_made: Counter[str] = Counter()  # per out_request_no: must stay ≤ 1
         self.requests_by_number: Counter[str] = Counter()  # refund calls per out_request_no
@@ -145,8 +147,10 @@ class AlipayStandIn:
             trade_no = "2026" + "".join(secrets.choice("0123456789") for _ in range(24))
             merchant_no = reference
         with self.changed:
-            self.payments[reference] = Payment(reference, trade_no, merchant_no, amount_minor,
-                                               currency.upper(), behaviour)
+            payment = Payment(reference, trade_no, merchant_no, amount_minor, currency.upper(),
+                              behaviour)
+            self.payments[reference] = self.by_trade_no[trade_no] = payment
+            self.by_out_trade_no[merchant_no] = payment
 
     def settle(self, out_request_no: str) -> None:
         """A refund in progress (behaviour pending) arrives."""
@@ -263,12 +267,9 @@ class AlipayStandIn:
         return None
 
     def _payment_of(self, biz: dict[str, Any]) -> Payment | None:
-        for payment in self.payments.values():
-            if biz.get("trade_no") and biz["trade_no"] == payment.trade_no:
-                return payment
-            if biz.get("out_trade_no") and biz["out_trade_no"] == payment.out_trade_no:
-                return payment
-        return None
+        if biz.get("trade_no"):
+            return self.by_trade_no.get(str(biz["trade_no"]))
+        return self.by_out_trade_no.get(str(biz.get("out_trade_no") or ""))
 
     def _once(self, payment: Payment, what: str) -> bool:
         if what in payment.errors_given:

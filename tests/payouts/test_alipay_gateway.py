@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from refunddesk.payouts.checks import gateways_are_usable
 from refunddesk.payouts.gateways.alipay import AlipayGateway
 from refunddesk.payouts.gateways.base import (
     NeedsFinance,
@@ -335,3 +336,29 @@ def test_a_refund_request_without_a_payment_reference_is_refused_for_good(standi
     with pytest.raises(TerminalError) as refused:
         gateway_for(standin).refund(replace(request_for(), payment_reference=""))
     assert refused.value.code == "missing_payment_reference"
+
+
+def test_refunddesk_check_names_half_a_set_of_alipay_credentials(settings):
+    settings.REFUNDDESK_GATEWAYS["alipay"]["OPTIONS"].update(app_id="2021000000000001")
+    [error] = gateways_are_usable()
+    assert error.id == "payouts.E002"
+    assert "gateway 'alipay': ALIPAY_PRIVATE_KEY, ALIPAY_PUBLIC_KEY not set" in error.msg
+
+
+def test_refunddesk_check_names_a_key_that_cannot_be_read(settings, standin):
+    settings.REFUNDDESK_GATEWAYS["alipay"]["OPTIONS"] = {
+        **standin.gateway_options(), "private_key": "-----BEGIN PRIVATE KEY-----\nxx"}
+    [error] = gateways_are_usable()
+    assert "gateway 'alipay': the private key cannot be read" in error.msg
+
+
+def test_refunddesk_check_names_an_unknown_kind_of_payment_reference(settings, standin):
+    settings.REFUNDDESK_GATEWAYS["alipay"]["OPTIONS"] = {
+        **standin.gateway_options(), "payment_reference": "order_id"}
+    [error] = gateways_are_usable()
+    assert "ALIPAY_PAYMENT_REFERENCE is 'order_id'" in error.msg
+    # and its payouts wait, saying why, rather than guessing
+    with pytest.raises(RetryableError) as waiting:
+        gateway_for(standin, payment_reference="order_id").refund(request_for())
+    assert "ALIPAY_PAYMENT_REFERENCE" in waiting.value.message
+    assert standin.request_count == 0
