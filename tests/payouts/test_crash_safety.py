@@ -134,3 +134,66 @@ def test_workers_killed_at_random_moments_pay_every_payout_exactly_once(seed, mi
 
     # and every case reached the end: refunded, none stuck approved or paying
     assert cases == {"refunded": COUNT}
+
+
+MIX = 240  # a quarter each: Alipay, WeChat Pay, PayPal (their stand-ins) and the sandbox
+LOST_ANSWER = {"alipay": "system_error_after_refund", "wechat_pay": "system_error_after_refund",
+               "paypal": "error_500_after_refund"}
+
+
+def test_workers_killed_at_random_pay_every_payout_of_every_provider_exactly_once(migrated,
+                                                                                 tmp_path):
+    from tests.payouts.alipay_standin import AlipayStandIn
+    from tests.payouts.paypal_standin import PayPalStandIn
+    from tests.payouts.wechat_pay_standin import WeChatPayStandIn
+
+    with AlipayStandIn() as alipay, WeChatPayStandIn() as wechat, PayPalStandIn() as paypal:
+        # given approved payouts to four providers, every tenth answer lost after the
+        # provider made the refund (the worker must ask, then never pay twice)
+        shutil.copy(migrated, tmp_path / "refunddesk.sqlite3")
+        keys = tmp_path / "keys"
+        keys.mkdir()
+        extra = {**alipay.environment(keys), **wechat.environment(keys),
+                 **paypal.environment(keys),
+                 "ALIPAY_CALLS_PER_SECOND": "500", "WECHATPAY_CALLS_PER_SECOND": "500",
+                 "PAYPAL_CALLS_PER_SECOND": "500"}
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in extra.items():
+                patch.setenv(name, value)
+            refunddesk(tmp_path, "seed_payouts", "--count", str(MIX), "--gateways",
+                       "alipay,wechat_pay,paypal,sandbox")
+            standins = {"alipay": alipay, "wechat_pay": wechat, "paypal": paypal}
+            with sqlite3.connect(tmp_path / "refunddesk.sqlite3") as db:
+                rows = list(db.execute(
+                    "SELECT p.id, p.gateway, m.reference, p.amount_minor FROM payouts_payout p "
+                    "JOIN billing_payment m ON m.id = p.payment_id ORDER BY p.id"))
+            for number, (_, name, reference, amount) in enumerate(rows):
+                if name in standins:
+                    behaviour = LOST_ANSWER[name] if number % 10 == 0 else "succeed"
+                    standins[name].add_payment(reference, amount, currency="CNY",
+                                               behaviour=behaviour)
+
+            # when workers are killed at random moments, then run to the end
+            kills = kill_workers_at_random(tmp_path, random.Random(7), rounds=8)
+            finish(tmp_path)
+
+        # then every payout succeeded, each provider made exactly one refund per payout
+        # for its amount, and every case is refunded
+        with sqlite3.connect(tmp_path / "refunddesk.sqlite3") as db:
+            states = dict(db.execute("SELECT state, count(*) FROM payouts_payout "
+                                     "GROUP BY state"))
+            cases = dict(db.execute("SELECT state, count(*) FROM cases_refundcase "
+                                    "GROUP BY state"))
+        assert kills >= 1
+        assert states == {"succeeded": MIX}
+        assert cases == {"refunded": MIX}
+        expected = {name: {f"refunddesk-payout-{pk}": amount for pk, gateway, _, amount in rows
+                           if gateway == name} for name in standins}
+        assert {refund.out_request_no: refund.amount_minor
+                for refund in alipay.refunds.values()} == expected["alipay"]
+        assert all(count == 1 for count in alipay.refunds_made.values())
+        assert {key: refund["amount"]["refund"] for key, refund in wechat.refunds.items()
+                } == expected["wechat_pay"]
+        assert all(count == 1 for count in wechat.refunds_made.values())
+        assert {key: count for key, count in paypal.refunds_made_by_key.items()} == {
+            key: 1 for key in expected["paypal"]}
