@@ -326,8 +326,10 @@ def secret(name: str) -> str:
 
 
 def _notify_url(name: str) -> str:
-    return f"{os.environ.get('REFUNDDESK_BASE_URL', 'http://127.0.0.1:8000')}" \
-           f"/gateways/{name}/notify"
+    """Where a provider posts its notifications, when the site has a public https address;
+    empty otherwise (a provider refuses an http or local one, and the worker asks anyway)."""
+    base = os.environ.get("REFUNDDESK_BASE_URL", "").rstrip("/")
+    return f"{base}/gateways/{name}/notify" if base.startswith("https://") else ""
 
 
 REFUNDDESK_GATEWAYS = {

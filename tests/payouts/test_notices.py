@@ -213,3 +213,26 @@ def test_an_oversized_notification_is_refused_unread(client, provider):
                            b"x" * (300 * 1024), content_type="application/json")
     assert response.status_code == 413
     assert not GatewayNotification.objects.exists()
+
+
+@pytest.mark.parametrize("length", ["²", "9" * 40])
+def test_a_content_length_that_is_not_a_plain_number_is_refused(client, provider, length):
+    response = client.post(reverse("payouts:notify", args=["notifying"]), b"{}",
+                           content_type="application/json",
+                           headers={"Content-Length": length})
+    assert response.status_code in (400, 413)
+
+
+def test_a_notification_the_adapter_cannot_read_is_refused_not_a_server_error(
+        client, provider, caplog):
+    body = b"not json at all"
+    signature = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+
+    with caplog.at_level(logging.ERROR, logger="refunddesk.payouts.notices"):
+        response = client.post(reverse("payouts:notify", args=["notifying"]), body,
+                               content_type="application/json",
+                               headers={"X-Signature": signature})
+
+    assert response.status_code == 400
+    assert not GatewayNotification.objects.exists()
+    assert "a notification could not be read" in caplog.text

@@ -258,3 +258,32 @@ def test_the_stand_in_notifies_a_running_refunddesk_over_http(settings, standin,
     # then it is taken and the payout is paid
     assert status == 200
     assert state_of(payout) == (PayoutState.SUCCEEDED, "refunded")
+
+
+def test_a_webhook_claiming_completion_is_believed_only_as_far_as_paypal_confirms(
+        settings, standin, client):
+    # given a refund PayPal still holds as pending, and a correctly signed webhook whose
+    # body claims it completed (PayPal signs only a CRC32 of the body, which can be forged)
+    payout = submitted_payout(settings, standin)
+    claimed = {**standin.refund_for(payout.idempotency_key), "status": "COMPLETED"}
+    claimed.pop("capture_id", None)
+
+    answer = post(client, *standin.signed_notification(payout.gateway_refund_id,
+                                                       resource=claimed))
+
+    # then PayPal's own answer about the refund counts: still on its way
+    assert answer.status_code == 200
+    assert state_of(payout) == (PayoutState.SUBMITTED, "paying")
+
+
+def test_a_webhook_paypal_cannot_confirm_is_refused_and_changes_nothing(settings, standin,
+                                                                        client):
+    payout = submitted_payout(settings, standin)
+    standin.settle(payout.gateway_refund_id, "COMPLETED")
+    body, headers = standin.signed_notification(payout.gateway_refund_id)
+    standin.refunds.clear()  # PayPal answers 404 about it
+
+    answer = post(client, body, headers)
+
+    assert answer.status_code == 400
+    assert state_of(payout) == (PayoutState.SUBMITTED, "paying")

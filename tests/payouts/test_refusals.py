@@ -13,7 +13,13 @@ from django.utils import timezone
 from refunddesk.cases.states import State
 from refunddesk.inbox.models import Notice
 from refunddesk.payouts import gateways
-from refunddesk.payouts.gateways.base import Gateway, NeedsFinance, RefundStatus, RouteClosed
+from refunddesk.payouts.gateways.base import (
+    Gateway,
+    NeedsFinance,
+    OutcomeUnknown,
+    RefundStatus,
+    RouteClosed,
+)
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.payouts.runner import run_pass
 from tests.payouts.builders import approved_case
@@ -113,3 +119,40 @@ def test_a_refund_waiting_for_finance_is_sent_again_unchanged(provider):
     payout.refresh_from_db()
     assert payout.state == PayoutState.SUCCEEDED
     assert [(payout.idempotency_key, payout.amount_minor)] * 2 == REQUESTS
+
+
+def test_a_provider_asking_to_wait_for_ever_waits_at_most_our_longest_wait(settings):
+    from refunddesk.payouts.runner import retry_delay
+    longest = settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS
+    assert retry_delay(1, float("inf")).total_seconds() == longest
+    assert retry_delay(1, 1e15).total_seconds() == longest
+
+
+class ShortOfFundsThenSilent(Gateway):
+    """Refuses for want of funds, then takes the request without an answer arriving."""
+
+    def refund(self, request):
+        REQUESTS.append((request.idempotency_key, request.amount_minor))
+        if len(REQUESTS) == 1:
+            raise NeedsFinance("NOT_ENOUGH", "the merchant balance is low")
+        raise OutcomeUnknown("no_answer", "timed out after sending")
+
+    def fetch(self, request):
+        return RefundStatus("succeeded", "found-by-asking")
+
+
+def test_a_resend_after_a_finance_wait_that_gets_no_answer_is_asked_about_first(provider):
+    REQUESTS.clear()
+    case = approved_case(gateway=provider("ShortOfFundsThenSilent"))
+    now = timezone.now()
+    run_pass(now=now)
+    run_pass(now=now + timedelta(hours=2))
+    payout = Payout.objects.get(case=case)
+    assert payout.state == PayoutState.UNKNOWN  # not "needs action": never resent blindly
+
+    run_pass(now=now + timedelta(hours=4))
+
+    payout.refresh_from_db()
+    assert (payout.state, payout.gateway_refund_id) == (PayoutState.SUCCEEDED,
+                                                        "found-by-asking")
+    assert len(REQUESTS) == 2

@@ -66,6 +66,12 @@ def receive(name: str, body: bytes, headers: Mapping[str, str], *,
         log.warning("gateway %s: a notification was refused: %s", name, rejected.reason)
         return Received("rejected", adapter.acknowledge(accepted=False,
                                                         reason=rejected.reason))
+    except Exception:
+        # A malformed notification the adapter did not foresee: refused all the same (the
+        # provider sends a genuine one again), never a server error.
+        log.exception("gateway %s: a notification could not be read", name)
+        return Received("rejected", adapter.acknowledge(accepted=False,
+                                                        reason="unreadable notification"))
     outcome = apply_notification(name, notice, now=now or timezone.now())
     return Received(outcome, adapter.acknowledge(accepted=True))
 

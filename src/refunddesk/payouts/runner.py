@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -94,7 +94,9 @@ def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
     # The exponent is capped: a payout waiting for weeks must not overflow the float.
     seconds = min(first * 2 ** min(max(0, attempts - 1), 30),
                   settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
-    return timedelta(seconds=max(seconds, at_least or 0))
+    # A provider's Retry-After is honoured up to our own longest wait (it may say "inf").
+    wait = min(max(seconds, at_least or 0), settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
+    return timedelta(seconds=wait)
 
 
 def claim_due(now: datetime, *, limit: int = BATCH, case_ids: list[int] | None = None
@@ -191,7 +193,10 @@ def apply(payout: Payout, outcome: Outcome, now: datetime) -> None:
     if not error.retryable:
         payout.state, payout.next_attempt_at = PayoutState.FAILED, None
         return
-    if isinstance(error, OutcomeUnknown) and payout.state == PayoutState.PENDING:
+    if isinstance(error, OutcomeUnknown) and (
+            payout.state == PayoutState.PENDING
+            or (payout.state == PayoutState.REQUIRES_ACTION and not payout.gateway_refund_id)):
+        # Sent without an answer: asked about before it is ever sent again.
         payout.state = PayoutState.UNKNOWN
     elif isinstance(error, NeedsFinance):
         payout.state = PayoutState.REQUIRES_ACTION
@@ -213,7 +218,7 @@ def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
             counts = _record(outcomes, now)
         _add(result, counts)
         return
-    except DatabaseError:
+    except Exception:
         log.exception("recording a batch of %s payouts failed; recording one by one",
                       len(outcomes))
     for outcome in outcomes:
@@ -221,7 +226,7 @@ def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
             with transaction.atomic():
                 counts = _record([outcome], now)
             _add(result, counts)
-        except DatabaseError:
+        except Exception:
             # Left as taken: it is asked again when its lease runs out, and logged each time.
             log.exception("payout %s: its answer could not be recorded",
                           outcome.claim.payout_id)

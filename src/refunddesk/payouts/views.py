@@ -18,7 +18,7 @@ MAX_BYTES = 256 * 1024
 @require_POST
 def notify(request: HttpRequest, name: str) -> HttpResponse:
     length = request.headers.get("Content-Length") or "0"
-    if not length.isdigit() or int(length) > MAX_BYTES:
+    if not (length.isascii() and length.isdigit()) or len(length) > 9 or int(length) > MAX_BYTES:
         return HttpResponse("notification too large", status=413,
                             content_type="text/plain; charset=utf-8")
     body = request.body

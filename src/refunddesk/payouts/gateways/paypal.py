@@ -16,6 +16,7 @@ without the SDK, which supports neither.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ from refunddesk.payouts.gateways.base import (
     GatewayError,
     NeedsFinance,
     Notification,
+    NotificationRejected,
     OutcomeUnknown,
     RateLimited,
     RefundRequest,
@@ -241,7 +243,18 @@ class PayPalGateway(Gateway):
         return status_of(_json(response.text))
 
     def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
-        return self.webhooks.read(body, headers)
+        notice = self.webhooks.read(body, headers)
+        if notice.status is None or not notice.refund_id:
+            return notice
+        # PayPal's signature covers only a CRC32 of the body, which can be forged to
+        # match: the webhook says which refund to look at, PayPal's own answer says what
+        # became of it. Without an answer, nothing is applied (PayPal sends it again).
+        try:
+            confirmed = self.fetch(_asking_about(notice.refund_id))
+        except GatewayError as error:
+            raise NotificationRejected(f"PayPal could not confirm refund "
+                                       f"{notice.refund_id}: {error}") from error
+        return dataclasses.replace(notice, status=confirmed)
 
     def read_statement(self, data: bytes) -> list[Any] | None:
         from refunddesk.payouts.gateways.paypal_statement import read_settlement_report
@@ -358,3 +371,11 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.utcoffset() is not None else None
+
+
+def _asking_about(refund_id: str) -> RefundRequest:
+    """A question about one refund by PayPal's id (all `fetch` reads of it)."""
+    return RefundRequest(payout_id=0, idempotency_key="", amount_minor=0, currency="",
+                         destination="original", method="paypal", payment_reference="",
+                         paid_at=None, account="", account_pk=0, case="",
+                         refund_id=refund_id)

@@ -249,7 +249,8 @@ class WeChatPayGateway(Gateway):
                                        f"{signed['Wechatpay-Signature-Type']!r}")
         signed["Wechatpay-Signature-Type"] = SCHEME
         timestamp = signed["Wechatpay-Timestamp"]
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_NOTIFICATION_AGE:
+        if (not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12
+                or abs(time.time() - int(timestamp)) > MAX_NOTIFICATION_AGE):
             raise NotificationRejected(f"timestamp {timestamp!r} is not within "
                                        f"{MAX_NOTIFICATION_AGE} s of now (a replay?)")
         try:
