@@ -52,3 +52,20 @@ def test_a_statement_listing_no_refunds_is_refused(tabbed):
 
     assert "The file lists no refunds" in str(refused.value.message)
     assert not Settlement.objects.exists()
+
+
+class BrokenReader(SandboxGateway):
+    def read_statement(self, data):
+        raise ValueError("a case the reader did not foresee")
+
+
+def test_a_file_its_reader_trips_over_is_refused_not_a_server_error(settings):
+    settings.REFUNDDESK_GATEWAYS["sandbox"]["BACKEND"] = (
+        "tests.payouts.test_provider_statements.BrokenReader")
+    gateways.reset()
+
+    with pytest.raises(SettlementFileError) as refused:
+        import_settlement(text_file("garbage", "bill.zip"), gateway="sandbox", actor=finance())
+
+    assert "cannot be read as sandbox's statement" in str(refused.value.message)
+    assert not Settlement.objects.exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -41,6 +42,8 @@ from refunddesk.payouts.models import (
 )
 from refunddesk.payouts.permissions import require_reconcile
 from refunddesk.policy.money import MoneyError, check_currency, format_amount, parse_amount
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -260,7 +263,16 @@ def _provider_rows(name: str, data: bytes) -> list[FileRow] | None:
         adapter = gateway_adapter(name)
     except GatewayError:
         return None  # "outside" and gateways no longer configured: the generic CSV
-    rows = adapter.read_statement(data)
+    try:
+        rows = adapter.read_statement(data)
+    except SettlementFileError:
+        raise
+    except Exception:
+        # A damaged file the reader did not foresee: refused like any bad file, not a 500.
+        log.exception("a %s statement file could not be read", name)
+        raise SettlementFileError(_("The file cannot be read as %(gateway)s's statement. "
+                                    "Download it again from the provider, unchanged, and "
+                                    "import it again.") % {"gateway": name}) from None
     if rows is not None and not rows:
         raise SettlementFileError(_("The file lists no refunds: there is nothing to "
                                     "reconcile."))
