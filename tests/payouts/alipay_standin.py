@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -47,6 +47,7 @@ from refunddesk.payouts.gateways.alipay_client import (
     signing_text,
 )
 from refunddesk.policy.money import MoneyError, format_amount, parse_amount
+from tests.payouts.standin_server import StandInServer
 
 APP_ID = "2021000000000001"
 REFUND = "alipay.trade.refund"
@@ -115,8 +116,9 @@ def beijing_now() -> str:
     return datetime.now(BEIJING).strftime(TIMESTAMP_FORMAT)
 
 
-class AlipayStandIn:
+class AlipayStandIn(StandInServer):
     def __init__(self, app_id: str = APP_ID, slow_seconds: float = 3.0):
+        super().__init__(_Handler, "alipay-standin")
         self.app_id, self.slow_seconds = app_id, slow_seconds
         self.alipay_key, self.merchant_key = key_pair("alipay"), key_pair("merchant")
         self.merchant_public = load_public_key(public_pem(self.merchant_key))
@@ -130,8 +132,6 @@ class AlipayStandIn:
         self.received: list[tuple[str, dict[str, Any]]] = []  # (method, biz_content)
         self.request_count = 0
         self.changed = threading.Condition()
-        self.stopping = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
 
     # -- the test's side --------------------------------------------------------------
 
@@ -173,8 +173,7 @@ class AlipayStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None, "the stand-in is not running"
-        return f"http://127.0.0.1:{self.server.server_address[1]}/gateway.do"
+        return self.address + "/gateway.do"
 
     def gateway_options(self, timeout: float = 2.0) -> dict[str, Any]:
         """OPTIONS for settings.REFUNDDESK_GATEWAYS["alipay"] pointing here."""
@@ -194,24 +193,6 @@ class AlipayStandIn:
                 "ALIPAY_PUBLIC_KEY_FILE": str(public), "ALIPAY_SERVER_URL": self.url,
                 "ALIPAY_TIMEOUT_SECONDS": str(timeout)}
 
-    def start(self) -> AlipayStandIn:
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.standin = self  # type: ignore[attr-defined]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="alipay-standin").start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()  # cuts a "slow" answer short
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def __enter__(self) -> AlipayStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- Alipay's side ----------------------------------------------------------------
 
@@ -383,12 +364,6 @@ class AlipayStandIn:
             body += f', "sign": "{sign(text, key)}"'
         return name, (body + "}").encode("utf-8")
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up waiting (the "slow" payment) is no error of ours
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -41,6 +41,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from tests.payouts.standin_server import StandInServer
 
 CLIENT_ID, CLIENT_SECRET = "standin-client-id", "standin-client-secret"
 WEBHOOK_ID = "WH-STANDIN-0001"
@@ -145,9 +147,10 @@ class Remembered:
     body: dict[str, Any] | None = None
 
 
-class PayPalStandIn:
+class PayPalStandIn(StandInServer):
     def __init__(self, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET,
                  webhook_id: str = WEBHOOK_ID, slow_seconds: float = 1.0):
+        super().__init__(_Handler, "paypal-standin")
         self.client_id, self.client_secret = client_id, client_secret
         self.webhook_id, self.slow_seconds = webhook_id, slow_seconds
         self.key, self.certificate_pem = signing_material()
@@ -160,8 +163,6 @@ class PayPalStandIn:
         self.refunds_made_by_key: Counter[str] = Counter()
         self.request_count = self.token_requests = self.certificate_requests = 0
         self.changed = threading.Condition()
-        self.stopping = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
 
     # -- the test's side --------------------------------------------------------------
 
@@ -209,8 +210,7 @@ class PayPalStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None, "the stand-in is not running"
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.address
 
     @property
     def cert_url(self) -> str:
@@ -285,24 +285,6 @@ class PayPalStandIn:
                        and r["status"] == "COMPLETED"]
         return settlement_report(refunds, day=day)
 
-    def start(self) -> PayPalStandIn:
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.standin = self  # type: ignore[attr-defined]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="paypal-standin").start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def __enter__(self) -> PayPalStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- PayPal's side ----------------------------------------------------------------
 
@@ -489,12 +471,6 @@ def _public(refund: dict[str, Any]) -> dict[str, Any]:
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up waiting (the "slow" capture) is no error of ours
 
 
 class _Handler(BaseHTTPRequestHandler):

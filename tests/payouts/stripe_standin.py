@@ -24,9 +24,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.payouts.standin_server import StandInServer
 
 API_KEY = "sk_test_standin"
 
@@ -84,8 +86,9 @@ def form(text: str) -> dict[str, Any]:
     return params
 
 
-class StripeStandIn:
+class StripeStandIn(StandInServer):
     def __init__(self, api_key: str = API_KEY, slow_seconds: float = 1.0):
+        super().__init__(_Handler, "stripe-standin")
         self.api_key, self.slow_seconds = api_key, slow_seconds
         self.charges: dict[str, Charge] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
@@ -94,8 +97,6 @@ class StripeStandIn:
         self.replays_by_key: Counter[str] = Counter()
         self.request_count = 0
         self.changed = threading.Condition()
-        self.stopping = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
 
     # -- the test's side --------------------------------------------------------------
 
@@ -130,27 +131,8 @@ class StripeStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None, "the stand-in is not running"
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.address
 
-    def start(self) -> StripeStandIn:
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.standin = self  # type: ignore[attr-defined]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="stripe-standin").start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()  # cuts a "slow" answer short
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def __enter__(self) -> StripeStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- Stripe's side ----------------------------------------------------------------
 
@@ -286,12 +268,6 @@ class StripeStandIn:
         return 200, {"object": "list", "data": found[:limit], "has_more": len(found) > limit,
                      "url": "/v1/refunds"}, {}
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up waiting (the "slow" charge) is no error of ours
 
 
 class _Handler(BaseHTTPRequestHandler):

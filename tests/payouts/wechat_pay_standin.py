@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +42,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tests.payouts.standin_server import StandInServer
 
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"
@@ -104,8 +106,9 @@ def error(status: int, code: str, message: str) -> Answer:
     return status, {"code": code, "message": message}, {}
 
 
-class WeChatPayStandIn:
+class WeChatPayStandIn(StandInServer):
     def __init__(self, slow_seconds: float = 1.0):
+        super().__init__(_Handler, "wechat-pay-standin")
         self.slow_seconds = slow_seconds
         self.wechat_key = _key("wechat_pay")  # WeChat Pay's own key pair
         self.merchant_key = _key("merchant")  # the merchant's API key pair
@@ -118,8 +121,6 @@ class WeChatPayStandIn:
         self.request_count = 0
         self.forge_answers = False  # sign answers with a key that is not WeChat Pay's
         self.changed = threading.Condition()
-        self.stopping = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
 
     # -- the test's side ----------------------------------------------------------------
 
@@ -266,27 +267,8 @@ class WeChatPayStandIn:
 
     @property
     def url(self) -> str:
-        assert self.server is not None, "the stand-in is not running"
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.address
 
-    def start(self) -> WeChatPayStandIn:
-        self.server = _Server(("127.0.0.1", 0), _Handler)
-        self.server.standin = self  # type: ignore[attr-defined]
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True, name="wechat-pay-standin").start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def __enter__(self) -> WeChatPayStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- WeChat Pay's side --------------------------------------------------------------
 
@@ -420,12 +402,6 @@ class WeChatPayStandIn:
                 "Wechatpay-Signature": rsa_sign(key, timestamp.encode() + b"\n"
                                                 + nonce.encode() + b"\n" + body + b"\n")}
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up waiting (the "slow" payment) is no error of ours
 
 
 class _Handler(BaseHTTPRequestHandler):
