@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "refunddesk.recourse",
     "refunddesk.replies",
     "refunddesk.intake",
+    "refunddesk.reports",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI

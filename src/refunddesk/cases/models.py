@@ -187,6 +187,10 @@ class RefundCase(models.Model):
                          name="case_queue_state_unclocked"),
             models.Index(fields=["state", "assessed_total_minor", "id"],
                          name="case_queue_state_amount"),
+            # Reports count cases by the day they were submitted, decided, appealed.
+            models.Index(fields=["submitted_at"], name="case_submitted"),
+            models.Index(fields=["decided_at"], name="case_decided"),
+            models.Index(fields=["appealed_at"], name="case_appealed"),
         ]
         # What each staff role may do; core/staff.py gives them to the role groups and
         # cases/permissions.py checks them.
@@ -290,7 +294,10 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"])]
+        indexes = [models.Index(fields=["case", "at"]),
+                   # Reports walk the state changes since a day (the backlog) and the
+                   # worker reads the events since its mark (reports/timings.py).
+                   models.Index(fields=["at"], name="case_event_at")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"

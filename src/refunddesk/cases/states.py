@@ -22,6 +22,15 @@ class State(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# The state names customers read, except where staff need the other side of it.
+STAFF_STATE_LABELS = {State.AWAITING_CUSTOMER: _("Waiting for the customer")}
+
+
+def staff_state_label(state: str) -> object:
+    """A state's name as the console and the reports show it to staff."""
+    return STAFF_STATE_LABELS.get(state) or State(state).label
+
+
 S = State
 TRANSITIONS: dict[tuple[str, str], str] = {
     (S.SUBMITTED, "auto_approve"): S.APPROVED,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.models import Product
 from refunddesk.cases import permissions
 from refunddesk.cases.models import ApprovalLimit, Channel
-from refunddesk.cases.states import State
+from refunddesk.cases.states import State, staff_state_label
 from refunddesk.console import queueing
 from refunddesk.console.queueing import Cursor, Filters, InvalidCursor
 from refunddesk.policy.money import MoneyError, is_known_currency, minor_digits, parse_amount
@@ -45,12 +45,7 @@ PAGE_PARAMETERS = (*CURSOR_PARAMETERS, "start")
 MAX_START = 10**9
 
 
-# The state names customers read, except where staff need the other side of it.
-STAFF_STATE_LABELS = {State.AWAITING_CUSTOMER: _("Waiting for the customer")}
-
-
-def state_label(state: str) -> Any:
-    return STAFF_STATE_LABELS.get(state) or State(state).label
+state_label = staff_state_label
 
 
 def state_choices() -> list[tuple[str, Any]]:

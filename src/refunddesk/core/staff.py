@@ -34,11 +34,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "reviewer": (
         "cases.view_refundcase", "cases.work_case", "cases.decide_case",
         "cases.approve_any_amount", "cases.override_assessment", "cases.confirm_approval",
-        "cases.hear_appeal", "cases.open_case_for_customer",
+        "cases.hear_appeal", "cases.open_case_for_customer", "reports.view_all_reports",
     ),
     "finance": (
         "cases.view_refundcase",
         "payouts.view_payout", "payouts.manage_payouts", "payouts.reconcile",
+        "reports.view_all_reports",
     ),
     "admin": (
         "cases.view_refundcase", "cases.work_case",
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "calendars.change_calendarday", "calendars.delete_calendarday",
         "recourse.view_recoursetext", "recourse.change_recoursetext",
         "replies.view_cannedreply", "replies.add_cannedreply", "replies.change_cannedreply",
+        "reports.view_all_reports",
     ),
 }
 

@@ -109,6 +109,8 @@ class Payout(models.Model):
             # The worker's queue: only payouts still in motion are in it.
             models.Index(fields=["next_attempt_at"], condition=Q(next_attempt_at__isnull=False),
                          name="payout_due"),
+            # Reports sum the money that arrived in a range of days.
+            models.Index(fields=["settled_at"], name="payout_settled"),
         ]
         permissions = [
             ("manage_payouts", "Can retry, redirect and record payouts by hand"),

@@ -1,0 +1,107 @@
+"""Where the money goes: refunded per currency and route, approved per product and policy
+rule, and the payouts that failed. Never added across currencies."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.cases.models import CaseLine
+from refunddesk.payouts.models import Destination, Payout, PayoutState
+from refunddesk.reports.filters import case_condition
+from refunddesk.reports.sections import Context, Section
+from refunddesk.reports.tables import Chart, Column, Kind, Table, chart_number, money_cell
+
+
+def route_label(destination: str, gateway: str) -> str:
+    if destination == Destination.ORIGINAL:
+        return f"{_('Original payment method')} · {gateway}"
+    return str(Destination(destination).label) if destination in Destination.values else destination
+
+
+def money(context: Context) -> list[Section]:
+    filters = context.filters
+    since, until = filters.bounds()
+    paid = Payout.objects.filter(case_condition(filters, "case__"), state=PayoutState.SUCCEEDED,
+                                 settled_at__gte=since, settled_at__lt=until)
+    routes = (paid.values_list("currency", "destination", "gateway")
+              .annotate(n=Count("pk"), amount=Sum("amount_minor"))
+              .order_by("currency", "-amount"))
+    route_rows = [(currency, route_label(destination, gateway), n, money_cell(amount, currency))
+                  for currency, destination, gateway, n, amount in routes]
+    totals: dict[str, list[int]] = {}
+    for currency, _route, n, amount in route_rows:
+        figures = totals.setdefault(currency, [0, 0])
+        figures[0] += n
+        figures[1] += amount.minor
+    total_rows = [(currency, n, money_cell(minor, currency))
+                  for currency, (n, minor) in sorted(totals.items())]
+    refunded = Table("refunded", _("Refunded per currency"), [
+        Column("currency", _("Currency")), Column("payouts", _("Payouts"), Kind.COUNT),
+        Column("amount", _("Amount"), Kind.AMOUNT)], total_rows,
+        note=_("Payouts that arrived in the range."))
+    by_route = Table("refunded_by_route", _("Refunded per route"), [
+        Column("currency", _("Currency")), Column("route", _("Route")),
+        Column("payouts", _("Payouts"), Kind.COUNT), Column("amount", _("Amount"), Kind.AMOUNT)],
+        route_rows, note=_("Payouts that arrived in the range, by where the money went."))
+    return [Section(refunded), Section(by_route, _currency_chart(route_rows, filters.currency)),
+            *approved_by(context), failed(context)]
+
+
+def _currency_chart(rows: list[tuple], chosen: str) -> Chart:  # type: ignore[type-arg]
+    """Amounts of one currency (the chosen one, else the one with the most rows): a chart
+    never puts two currencies on one axis."""
+    counted: dict[str, int] = {}
+    for row in rows:
+        counted[row[0]] = counted.get(row[0], 0) + 1
+    currency = chosen or (max(counted, key=lambda code: counted[code]) if counted else "")
+    mine = [row for row in rows if row[0] == currency]
+    return Chart("hbar", [row[1] for row in mine],
+                 [{"name": currency, "data": [chart_number(row[-1], Kind.AMOUNT) for row in mine]}],
+                 unit="amount", currency=currency, empty=_("No money refunded in this range."))
+
+
+def approved_by(context: Context) -> list[Section]:
+    filters = context.filters
+    since, until = filters.bounds()
+    lines = CaseLine.objects.filter(case_condition(filters, "case__"),
+                                    case__decided_at__gte=since, case__decided_at__lt=until,
+                                    approved_minor__gt=0)
+    name = "order_line__product__name_zh" if context.is_chinese else "order_line__product__name_en"
+    products = (lines.values_list("case__currency", name).annotate(
+        n=Count("case", distinct=True), amount=Sum("approved_minor"))
+        .order_by("case__currency", "-amount"))
+    product_rows = [(currency, product, n, money_cell(amount, currency))
+                    for currency, product, n, amount in products]
+    rules = (lines.values_list("case__currency", "rule").annotate(
+        n=Count("pk"), amount=Sum("approved_minor")).order_by("case__currency", "-amount"))
+    rule_rows = [(currency, rule or "—", n, money_cell(amount, currency))
+                 for currency, rule, n, amount in rules]
+    note = _("Approved refunds decided in the range, by order line.")
+    by_product = Table("approved_by_product", _("Approved per product"), [
+        Column("currency", _("Currency")), Column("product", _("Product")),
+        Column("cases", _("Cases"), Kind.COUNT), Column("amount", _("Approved"), Kind.AMOUNT)],
+        product_rows, note=note)
+    by_rule = Table("approved_by_rule", _("Approved per policy rule"), [
+        Column("currency", _("Currency")), Column("rule", _("Rule")),
+        Column("lines", _("Lines"), Kind.COUNT), Column("amount", _("Approved"), Kind.AMOUNT)],
+        rule_rows, note=note)
+    return [Section(by_product, _currency_chart(product_rows, filters.currency)),
+            Section(by_rule, _currency_chart(rule_rows, filters.currency))]
+
+
+def failed(context: Context) -> Section:
+    filters = context.filters
+    since, until = filters.bounds()
+    failures = (Payout.objects.filter(case_condition(filters, "case__"), state=PayoutState.FAILED,
+                                      updated_at__gte=since, updated_at__lt=until)
+                .values_list("gateway", "last_error_code", "currency")
+                .annotate(n=Count("pk"), amount=Sum("amount_minor"))
+                .order_by("-n", "gateway"))
+    rows = [(gateway, code or "—", n, money_cell(amount, currency))
+            for gateway, code, currency, n, amount in failures]
+    table = Table("failed_payouts", _("Failed payouts and why"), [
+        Column("gateway", _("Gateway")), Column("error", _("Error code")),
+        Column("payouts", _("Payouts"), Kind.COUNT), Column("amount", _("Amount"), Kind.AMOUNT)],
+        rows, note=_("Payouts that failed in the range, replaced since or not."))
+    return Section(table)
