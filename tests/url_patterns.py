@@ -46,6 +46,8 @@ from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
 from refunddesk.policy.presets import PRESETS_DIR
+from refunddesk.reports.exports import build_export, request_export
+from refunddesk.reports.models import Export
 from refunddesk.replies.editing import save_reply
 from tests.console.case_builders import reviewed_case
 from tests.console.conftest import with_totp
@@ -188,6 +190,7 @@ class World:
     reply: Any                # a canned reply admins keep
     mail: Any                 # an e-mail from a stranger, waiting in triage
     saved_view: Any           # a queue view another staff member saved
+    export: Any               # a staff member's finished export, with its file
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -240,6 +243,7 @@ def build_world() -> World:
                     b"Message-ID: <url-world@example.org>\r\n\r\nHello\r\n", source="pipe")
     mail = process(mail)
     saved_view = save_queue_view(member, "My overdue CNY", "sla=overdue&currency=CNY")
+    export = finished_export(staff)
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -273,8 +277,17 @@ def build_world() -> World:
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
                  delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
-                 saved_view=saved_view, notice=notice,
+                 saved_view=saved_view, notice=notice, export=export,
                  objects=objects)
+
+
+def finished_export(owner: Any) -> Export:
+    """An export of the queue's cases, built by its task as the worker would."""
+    made = request_export("cases", {"query": {}, "tz": "UTC"}, "csv", actor=owner,
+                          language="en")
+    build_export.call(made.pk)
+    made.refresh_from_db()
+    return made
 
 
 # -- filling path parameters ------------------------------------------------------------------
@@ -304,6 +317,9 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "reply_id": ({"int"}, lambda w: w.reply.pk),  # a canned reply
     "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage
     "view_id": ({"int"}, lambda w: w.saved_view.pk),  # someone else's saved queue view
+    "export_id": ({"int"}, lambda w: w.export.pk),  # a staff member's export
+    "table": ({"slug"}, lambda w: "volume"),  # a report table
+    "format": ({"slug"}, lambda w: "csv"),  # an export's format
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),

@@ -13,6 +13,7 @@ from refunddesk.console.views import (
     queue,
     recourse,
     replies,
+    reports,
     settlements,
     staff,
     webhooks,
@@ -23,4 +24,4 @@ app_name = "console"
 urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
                *calendars.urls, *staff.urls, *recourse.urls, *replies.urls,
-               *mail.urls, *inbox.urls]
+               *mail.urls, *inbox.urls, *reports.urls]

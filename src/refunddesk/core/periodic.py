@@ -1,5 +1,6 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
-worker`'s task loop: the deadline sweep and the staff's hourly digests once a minute (also
+worker`'s task loop: the deadline sweep, the staff's hourly digests and the reports' service
+times once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
 (intake/processing.py), and the payouts, whose rows are their own queue
 (payouts/runner.py), every second."""
@@ -21,6 +22,7 @@ from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
 from refunddesk.payouts.runner import BATCH, run_pass
+from refunddesk.reports.timings import refresh_timings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ def run_periodic() -> SweepResult:
     read = process_waiting()
     if read:
         log.info("read %s e-mail messages stored but not yet processed", read)
+    timed = refresh_timings(now)
+    if timed:
+        log.info("reports: service times of %s cases worked out", timed)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)
