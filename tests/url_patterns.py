@@ -46,9 +46,9 @@ from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
 from refunddesk.policy.presets import PRESETS_DIR
+from refunddesk.replies.editing import save_reply
 from refunddesk.reports.exports import build_export, request_export
 from refunddesk.reports.models import Export
-from refunddesk.replies.editing import save_reply
 from tests.console.case_builders import reviewed_case
 from tests.console.conftest import with_totp
 from tests.notifications.webhook_receiver import subscribe

@@ -11,9 +11,9 @@ from django.utils import translation
 
 from refunddesk.policy.money import Money
 from refunddesk.reports import catalogue
-from refunddesk.reports.timings import refresh_timings
 from refunddesk.reports.filters import ReportFilters
 from refunddesk.reports.sections import Context
+from refunddesk.reports.timings import refresh_timings
 from tests.reports.desk import CST, FIRST, LAST, NOW, build
 
 pytestmark = pytest.mark.django_db

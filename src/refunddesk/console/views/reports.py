@@ -34,8 +34,8 @@ from refunddesk.console.access import console_view
 from refunddesk.console.list_exports import query_params
 from refunddesk.console.report_forms import ReportFilterForm
 from refunddesk.reports import catalogue, permissions
-from refunddesk.reports.exporting import CONTENT_TYPES
 from refunddesk.reports import exports as report_exports
+from refunddesk.reports.exporting import CONTENT_TYPES
 from refunddesk.reports.exports import export_now, prepare, request_export
 from refunddesk.reports.models import Export, ExportState
 from refunddesk.reports.sections import Context
