@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refunddesk.billing.models import Product
 from refunddesk.cases import permissions as case_permissions
@@ -36,10 +37,10 @@ def policy_choices() -> list[tuple[str, Any]]:
 
 class ReportFilterForm(forms.Form):
     preset = forms.ChoiceField(label=_("Range"), required=False, choices=PRESET_CHOICES)
-    start = forms.DateField(label=_("From"), required=False,
+    start = forms.DateField(label=pgettext_lazy("first day of a range", "From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": _("Enter a day like 2026-11-01.")})
-    end = forms.DateField(label=_("To"), required=False,
+    end = forms.DateField(label=pgettext_lazy("last day of a range", "To"), required=False,
                           widget=forms.DateInput(attrs={"type": "date"}),
                           error_messages={"invalid": _("Enter a day like 2026-11-30.")})
     product = forms.ModelChoiceField(
@@ -59,6 +60,11 @@ class ReportFilterForm(forms.Form):
     tz = forms.CharField(label=_("Time zone"), required=False, max_length=64)
 
     def __init__(self, data: Any, *, viewer: Any, **kwargs: Any):
+        # The range's select shows what is shown: this month on the bare address, "Custom"
+        # when only days were given.
+        data = data.copy()
+        if not data.get("preset"):
+            data["preset"] = "custom" if data.get("start") or data.get("end") else "this_month"
         super().__init__(data, **kwargs)
         self.viewer = viewer
         self.fields["policy"].choices = policy_choices()
@@ -98,8 +104,7 @@ class ReportFilterForm(forms.Form):
             return data
         today = timezone.now().astimezone(tz).date()
         start, end = data.get("start"), data.get("end")
-        preset = data.get("preset") or ("custom" if start or end else "this_month")
-        data["preset"] = preset
+        preset = data.get("preset") or "this_month"
         if preset != "custom":
             data["start"], data["end"] = preset_range(preset, today)
             return data

@@ -12,10 +12,12 @@ from refunddesk.reports.filters import case_condition
 from refunddesk.reports.sections import Context, Section
 from refunddesk.reports.tables import Chart, Column, Kind, Table, chart_number, money_cell
 
+ORIGINAL_ROUTE = _("Original payment method · %(gateway)s")
+
 
 def route_label(destination: str, gateway: str) -> str:
     if destination == Destination.ORIGINAL:
-        return f"{_('Original payment method')} · {gateway}"
+        return str(ORIGINAL_ROUTE) % {"gateway": gateway}
     return str(Destination(destination).label) if destination in Destination.values else destination
 
 

@@ -49,7 +49,7 @@ def outcomes(context: Context) -> list[Section]:
     table = Table("outcomes", _("Outcomes"), [
         Column("outcome", _("Outcome"), Kind.TEXT), Column("cases", _("Cases"), Kind.COUNT),
         Column("share", _("Share"), Kind.PERCENT)], rows, note=SUBMITTED_NOTE)
-    chart = Chart("pie", [str(label) for label in OUTCOMES],
+    chart = Chart("pie", [str(label) for label in OUTCOMES.values()],
                   [{"name": str(_("Cases")), "data": [row[1] for row in rows]}],
                   empty=_("No requests in this range."))
     return [Section(table, chart), amounts(cases)]

@@ -328,9 +328,31 @@
     drawAll(event.target instanceof Element ? event.target : document);
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", () => drawAll(document));
-  } else {
+  // The range: the server reads the two days only with "Custom" (a preset names its own
+  // days). Typing a day chooses "Custom"; choosing a preset empties the days, so the
+  // form never sends two ranges that disagree.
+  function linkRange(root) {
+    const form = root.querySelector("form.report-filters");
+    if (!form) return;
+    const preset = form.querySelector("select[name=preset]");
+    const days = form.querySelectorAll("input[name=start], input[name=end]");
+    if (!preset) return;
+    for (const day of days) {
+      day.addEventListener("input", () => { preset.value = "custom"; });
+    }
+    preset.addEventListener("change", () => {
+      if (preset.value !== "custom") for (const day of days) day.value = "";
+    });
+  }
+
+  function start() {
+    linkRange(document);
     drawAll(document);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
