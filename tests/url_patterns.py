@@ -268,6 +268,7 @@ def build_world() -> World:
         "mfa.authenticator": Authenticator.objects.get(user=staff),
         "django_tasks_database.dbtaskresult": DBTaskResult.objects.first(),
         "core.staffrolechange": role_change,
+        "reports.export": export,
     }
     assert set(objects) == ADMIN_OBJECT_MODELS
     missing = sorted(label for label, found in objects.items() if found is None)
@@ -349,7 +350,7 @@ ADMIN_OBJECT_MODELS = {
     "cases.rejectionreason", "cases.approvallimit", "cases.refundcase",
     "notifications.emaildelivery", "policies.policyversion", "payouts.payout",
     "account.emailaddress", "mfa.authenticator", "django_tasks_database.dbtaskresult",
-    "core.staffrolechange",
+    "core.staffrolechange", "reports.export",
 }
 
 

@@ -181,3 +181,24 @@ def test_my_exports_lists_my_own_exports(staff_client, make_staff):
     other = staff_client("reviewer", "someone-else")
     page = other.get(reverse("console:exports"), headers=EN).content.decode()
     assert "report:volume" not in page and "You have not exported anything yet" in page
+
+
+@pytest.mark.parametrize("role, may_see", [("admin", True), ("reviewer", False),
+                                           ("finance", False), ("agent", False)])
+def test_the_audit_of_exports_is_read_in_the_administration_by_admins(staff_client, role,
+                                                                      may_see):
+    client = staff_client(role)
+    exports.export_now("report:volume", {"from": "2026-04-01", "to": "2026-04-02",
+                                         "tz": "UTC"}, "csv", actor=client.user, language="en")
+    export = Export.objects.get()
+    listing = client.get(reverse("admin:reports_export_changelist"), headers=EN)
+    detail = client.get(reverse("admin:reports_export_change", args=[export.pk]), headers=EN)
+    if may_see:
+        assert listing.status_code == 200 and "report:volume" in listing.content.decode()
+        assert detail.status_code == 200
+        assert client.post(reverse("admin:reports_export_delete", args=[export.pk]),
+                           {"post": "yes"}).status_code == 403
+        assert Export.objects.filter(pk=export.pk).exists()
+    else:
+        assert listing.status_code in (302, 403)
+        assert detail.status_code in (302, 403)

@@ -61,7 +61,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "calendars.change_calendarday", "calendars.delete_calendarday",
         "recourse.view_recoursetext", "recourse.change_recoursetext",
         "replies.view_cannedreply", "replies.add_cannedreply", "replies.change_cannedreply",
-        "reports.view_all_reports",
+        "reports.view_all_reports", "reports.view_export",
     ),
 }
 

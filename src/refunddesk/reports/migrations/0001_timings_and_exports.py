@@ -6,7 +6,8 @@ from django.db import migrations, models
 
 
 def grant_role_permissions(apps, schema_editor):
-    # Reviewers, finance and admins see the whole desk's reports (core/staff.py's table).
+    # Reviewers, finance and admins see the whole desk's reports, admins the audit of
+    # exports (core/staff.py's table).
     from refunddesk.core.staff import sync_role_permissions
 
     sync_role_permissions(apps)
