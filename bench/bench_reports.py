@@ -470,9 +470,9 @@ def enrich(count: int) -> None:
         # Service times in business hours as the worker would have stored them: the
         # wall-clock time less nights and weekends, roughly.
         cursor.execute(f"""
-            INSERT INTO {timings} (case_id, first_response_seconds, decision_seconds,
-                                   money_back_seconds, refreshed_at)
-            SELECT e.id,
+            INSERT INTO {timings} (case_id, submitted_at, first_response_seconds,
+                                   decision_seconds, money_back_seconds, refreshed_at)
+            SELECT e.id, e.submitted_at,
                    (extract(epoch FROM e.responded_at - e.submitted_at) * 0.6)::bigint,
                    (extract(epoch FROM coalesce(e.rejected_at, e.first_decision_at)
                                        - e.submitted_at) * 0.6)::bigint,

@@ -93,7 +93,8 @@ def timing_of(case_id: int, submitted_at: datetime, first_responded_at: datetime
             money_back = clock.between(submitted_at, step.at) - waited
     first_response = (None if first_responded_at is None
                       else clock.between(submitted_at, first_responded_at))
-    return CaseTiming(case_id=case_id, first_response_seconds=first_response,
+    return CaseTiming(case_id=case_id, submitted_at=submitted_at,
+                      first_response_seconds=first_response,
                       decision_seconds=None if decision is None else max(decision, 0),
                       money_back_seconds=None if money_back is None else max(money_back, 0),
                       refreshed_at=now)
@@ -115,7 +116,7 @@ def compute(case_ids: Sequence[int], now: datetime, clocks: dict[str, Clock] | N
             for pk, submitted, responded, ref in cases]
     CaseTiming.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["case"],
-        update_fields=["first_response_seconds", "decision_seconds", "money_back_seconds",
+        update_fields=["submitted_at", "first_response_seconds", "decision_seconds", "money_back_seconds",
                        "refreshed_at"])
     return len(rows)
 

@@ -18,6 +18,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['at'], name='case_event_at'),
         ),
         migrations.AddIndex(
+            model_name='caseevent',
+            index=models.Index(condition=models.Q(('action', 'approved'), ('data__has_key', 'proposed_by')), fields=['at'], name='case_event_confirmation'),
+        ),
+        migrations.AddIndex(
             model_name='refundcase',
             index=models.Index(fields=['submitted_at'], name='case_submitted'),
         ),

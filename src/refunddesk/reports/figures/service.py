@@ -26,8 +26,7 @@ def service(context: Context) -> list[Section]:
     filters = context.filters
     since, until = filters.bounds()
     timings = CaseTiming.objects.filter(case_condition(filters, "case__"),
-                                        case__submitted_at__gte=since,
-                                        case__submitted_at__lt=until)
+                                        submitted_at__gte=since, submitted_at__lt=until)
     figures = timings.aggregate(**{
         f"{field}_{name}": aggregate for field, _label in MEASURES
         for name, aggregate in (("n", Count(field)), ("median", Percentile(field, 0.5)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -57,18 +57,19 @@ def backlog(context: Context) -> Section:
     since, _until = filters.bounds()
     current = dict(RefundCase.objects.filter(case_condition(filters), state__in=BACKLOG_STATES)
                    .values_list("state").annotate(n=Count("pk")).order_by())
+    # change[day][state]: cases that entered the state that day minus those that left it,
+    # in one pass over the range's state changes (an event that leaves the state as it
+    # was, a note or an assignment, changes nothing and is not read).
     moves = (CaseEvent.objects.filter(case_condition(filters, "case__"), at__gte=since,
                                       at__lt=context.now)
-             .exclude(to_state="").annotate(day=TruncDate("at", tzinfo=filters.tz)))
-    # change[day][state]: cases that entered the state that day minus those that left it.
-    change: dict[date, dict[str, int]] = {}
-    for day, state, n in moves.values_list("day", "to_state").annotate(n=Count("pk")).order_by():
-        change.setdefault(day, {}).setdefault(state, 0)
-        change[day][state] += n
-    for day, state, n in (moves.exclude(from_state="").values_list("day", "from_state")
-                          .annotate(n=Count("pk")).order_by()):
-        change.setdefault(day, {}).setdefault(state, 0)
-        change[day][state] -= n
+             .exclude(to_state="").exclude(to_state=F("from_state"))
+             .annotate(day=TruncDate("at", tzinfo=filters.tz)).values_list("day")
+             .annotate(**{state: Count("pk", filter=Q(to_state=state))
+                          - Count("pk", filter=Q(from_state=state))
+                          for state in BACKLOG_STATES})
+             .order_by())
+    change: dict[date, dict[str, int]] = {
+        day: dict(zip(BACKLOG_STATES, deltas, strict=True)) for day, *deltas in moves}
     today = context.now.astimezone(filters.tz).date()
     counts = {state: current.get(state, 0) for state in BACKLOG_STATES}
     # Undo the days after the range first (up to today), then walk back through it.

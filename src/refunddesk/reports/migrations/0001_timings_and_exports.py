@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
             name='CaseTiming',
             fields=[
                 ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='timing', serialize=False, to='cases.refundcase')),
+                ('submitted_at', models.DateTimeField(db_index=True)),
                 ('first_response_seconds', models.BigIntegerField(blank=True, null=True)),
                 ('decision_seconds', models.BigIntegerField(blank=True, null=True)),
                 ('money_back_seconds', models.BigIntegerField(blank=True, null=True)),
