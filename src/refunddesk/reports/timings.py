@@ -116,8 +116,8 @@ def compute(case_ids: Sequence[int], now: datetime, clocks: dict[str, Clock] | N
             for pk, submitted, responded, ref in cases]
     CaseTiming.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["case"],
-        update_fields=["submitted_at", "first_response_seconds", "decision_seconds", "money_back_seconds",
-                       "refreshed_at"])
+        update_fields=["submitted_at", "first_response_seconds", "decision_seconds",
+                       "money_back_seconds", "refreshed_at"])
     return len(rows)
 
 
