@@ -272,6 +272,21 @@ def test_some_first_vpn_orders_are_inside_their_30_day_window_at_now(demo):
 
 
 @pytest.mark.django_db
+def test_a_few_cards_of_the_months_before_the_money_back_windows_have_expired(demo):
+    # Then some first purchases of a VPN plan or a certificate paid by card in those months
+    # carry the sandbox gateway's word for an expired card (a refund to one fails), and no
+    # order the demo offers to try a refund on does
+    expired = Payment.objects.filter(reference__contains="expired_card").select_related("order")
+    assert len(expired) >= 3
+    for payment in expired:
+        assert (payment.method, payment.order.kind) == ("card", "new")
+        assert NOW - timedelta(days=150) < payment.order.placed_at < NOW - timedelta(days=31)
+        assert payment.order.lines.filter(product__code__in=["vpn", "ssl"]).exists()
+    examples = demo.refundable_examples + demo.two_policy_examples
+    assert not expired.filter(order__external_id__in=examples).exists()
+
+
+@pytest.mark.django_db
 def test_some_recent_orders_have_lines_under_two_refund_policies(demo):
     # Then a few orders of the last five days mix products of two policies (a domain and
     # its certificate), so the demo shows a quote grouped by policy and one case each

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -53,6 +54,9 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
     )
     try:
         output = wait_for_line(demo, r"Press Ctrl-C to stop", timeout=120)
+        # The server and the worker go on writing (the worker logs each e-mail of the demo's
+        # history it sends): read on, or they block on a full pipe and cannot stop.
+        threading.Thread(target=demo.stdout.read, daemon=True).start()
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
@@ -62,6 +66,7 @@ def test_the_demo_serves_the_home_page_with_demo_data_and_prints_the_logins(tmp_
             assert response.status == 200
         assert re.search(r"Loaded demo data in .*: \d+ accounts, \d+ orders", output)
         assert re.search(r"Opened \d+ demo refund cases, \d+ of them waiting", output)
+        assert re.search(r"Wrote the demo's last two months in .*: \d+ refund cases", output)
         for role in ("agent", "reviewer", "finance", "admin"):
             assert f"demo-{role}" in output
         assert f"http://127.0.0.1:{port}/" in output

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from refunddesk.core import totp
-from refunddesk.core.staff import ROLES, demo_totp_code, ensure_demo_staff
+from refunddesk.core.staff import DEMO_STAFF, ROLES, demo_totp_code, ensure_demo_staff
 from tests.staff import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,8 @@ def codes_around_now(secret):
 def test_each_demo_staff_user_is_created_with_an_authenticator_of_its_own():
     logins = ensure_demo_staff()
 
-    assert [login.role for login in logins] == list(ROLES)
+    assert [(login.role, login.username) for login in logins] == list(DEMO_STAFF)
+    assert {login.role for login in logins} == set(ROLES)
     secrets = [login.totp_secret for login in logins]
     assert all(secret and len(secret) == 32 for secret in secrets)
     assert len(set(secrets)) == len(secrets)
@@ -55,7 +56,7 @@ def test_the_demo_keeps_the_secrets_from_one_start_to_the_next():
 
     assert {login.username: login.totp_secret for login in again} == first
     assert not any(login.is_new for login in again)
-    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(ROLES)
+    assert Authenticator.objects.filter(type=Authenticator.Type.TOTP).count() == len(DEMO_STAFF)
 
 
 def test_a_demo_user_whose_authenticator_was_turned_off_has_no_secret_to_print():

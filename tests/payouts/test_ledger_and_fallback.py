@@ -1,6 +1,8 @@
 """Credits to the account's own ledger (balance, voucher, gift) happen exactly once, and a
 cash refund the original route cannot take goes to the policy's fallback, saying why."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -36,6 +38,25 @@ def test_a_balance_refund_is_credited_once_however_often_it_is_sent(order):
     assert answers == {f"balance-entry-{entry.pk}"}
     assert (entry.amount_minor, entry.kind, entry.fund) == (payout.amount_minor, "refund",
                                                             "balance")
+
+
+def test_the_ledger_credits_a_refund_at_the_moment_its_clock_reads(order):
+    # given a Tencent Cloud refund and the ledger gateway whose clock reads a moment of the
+    # past (as while the demo writes its history)
+    from refunddesk.cases import actions
+    from tests.cases.conftest import INSIDE_FIVE_DAYS
+    case = actions.submit(account=order.account, order=order, line_ids=["1"],
+                          actor=customer_of(order.account),
+                          channel="portal", now=INSIDE_FIVE_DAYS)
+    payout = Payout.objects.get(case=case, destination="balance")
+    moment = INSIDE_FIVE_DAYS + timedelta(minutes=3)
+
+    # when it credits the refund
+    status = BalanceGateway("balance", clock=moment.timestamp).refund(request_for(payout))
+
+    # then the credit and its settlement are of that moment
+    entry = BalanceEntry.objects.get(reference=payout.idempotency_key)
+    assert entry.created_at == moment == status.settled_at
 
 
 def test_the_worker_credits_the_balance_and_the_case_is_refunded(order):

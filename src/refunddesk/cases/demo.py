@@ -70,8 +70,11 @@ def _prepaid_lines(order: Order) -> list[str]:
     return [line.line_id for line in order.lines.all() if line.billing == "prepaid"]
 
 
-def open_demo_cases(now: datetime, *, count: int = 48, seed: int = 2026) -> DemoCases:
-    if RefundCase.objects.exists():
+def open_demo_cases(now: datetime, *, count: int = 48, seed: int = 2026,
+                    after_history: bool = False) -> DemoCases:
+    """Once, on a database without cases; or, `after_history`, right after the demo's
+    history of the weeks before (demo_history.py), which the demo command writes first."""
+    if RefundCase.objects.exists() and not after_history:
         return DemoCases()
     rng = random.Random(seed)
     users = get_user_model().objects

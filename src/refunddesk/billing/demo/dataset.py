@@ -17,6 +17,7 @@ from refunddesk.billing.demo.customers import Customer, make_customers
 from refunddesk.billing.demo.drafts import EntryDraft, OrderDraft, SubscriptionDraft
 from refunddesk.billing.demo.ledger import build_ledger
 from refunddesk.billing.demo.orders import buy_everything
+from refunddesk.billing.demo.payments import expire_some_cards
 from refunddesk.billing.demo.periods import SHANGHAI, add_months, zone_for
 
 HISTORY_MONTHS = 18
@@ -71,6 +72,7 @@ def build_demo(*, seed: int, now: datetime) -> DemoData:
         buy_everything(ctx, customer)
     orders = sorted(ctx.orders, key=lambda o: (o.placed_at, o.sequence))
     _name_orders(orders)
+    expire_some_cards(orders, now)
     subscriptions = sorted(ctx.subscriptions,
                            key=lambda s: (s.lines[0][0].placed_at, s.lines[0][0].sequence,
                                           s.plan.product.code))

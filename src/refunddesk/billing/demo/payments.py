@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from refunddesk.billing.demo.drafts import OrderDraft, PaymentDraft
 from refunddesk.billing.demo.periods import seconds, zone_for
@@ -23,6 +24,15 @@ STORE_CHANNELS = (SalesChannel.APP_STORE.value, SalesChannel.GOOGLE_PLAY.value)
 SANDBOX = "sandbox"
 # In whole yuan or dollars.
 VOUCHER_FACE_VALUES = {"CNY": (10, 20, 50, 100), "USD": (2, 5, 10)}
+# Some cards have expired since they paid: their references carry the sandbox gateway's
+# test word for it (payouts/gateways/sandbox.py), so a refund to one fails for good, as at a
+# real provider, and finance has a failed payout to redirect (the demo's history shows some).
+EXPIRED_CARD = "expired_card"
+# Which: every third first purchase of a VPN plan or a certificate paid by card (refunds of
+# those go back to the card; the other products' to the balance) in the months before the
+# money-back windows, so the orders the demo offers to try a refund on pay back normally.
+EXPIRED_CARD_PRODUCTS = ("vpn", "ssl")
+EXPIRED_CARDS_SINCE, EXPIRED_CARDS_UNTIL, EXPIRED_CARD_EVERY = 150, 31, 3
 
 
 @dataclass(frozen=True)
@@ -106,3 +116,19 @@ def _store_reference(rng: random.Random, channel: str) -> str:
     if channel == SalesChannel.APP_STORE:
         return f"2000000{_digits(rng, 9)}"
     return f"GPA.33{_digits(rng, 2)}-{_digits(rng, 4)}-{_digits(rng, 4)}-{_digits(rng, 5)}"
+
+
+def expire_some_cards(orders: Iterable[OrderDraft], now: datetime) -> None:
+    """Mark the cards that have expired since (see EXPIRED_CARD), among `orders` in the order
+    they were placed. Draws nothing from the random stream: the rest of the data stays as
+    it was."""
+    since = now - timedelta(days=EXPIRED_CARDS_SINCE)
+    until = now - timedelta(days=EXPIRED_CARDS_UNTIL)
+    paid_by_card = [payment for order in orders if order.kind == "new"
+                    and since < order.placed_at < until and not order.is_invoiced
+                    and any(line.plan.product.code in EXPIRED_CARD_PRODUCTS
+                            for line in order.lines)
+                    for payment in order.payments
+                    if payment.method == PaymentMethod.CARD and payment.gateway == SANDBOX]
+    for payment in paid_by_card[::EXPIRED_CARD_EVERY]:
+        payment.reference = payment.reference.replace("ch_sbx_", f"ch_sbx_{EXPIRED_CARD}_", 1)

@@ -8,10 +8,12 @@ returned instead, as a provider replays an idempotent request.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from refunddesk.billing.models import BalanceEntry, BalanceEntryKind, CreditFund
 from refunddesk.payouts.gateways.base import (
@@ -31,8 +33,11 @@ def _status(entry: BalanceEntry) -> RefundStatus:
 
 
 class BalanceGateway(Gateway):
-    def __init__(self, name: str, **options: Any):
+    def __init__(self, name: str, *, clock: Callable[[], float] = time.time, **options: Any):
         super().__init__(name, **options)
+        # The ledger's own clock (seconds since the epoch), like the sandbox provider's: the
+        # demo's history credits refunds at moments in the past (cases/demo_history.py).
+        self.clock = clock
 
     def refund(self, request: RefundRequest) -> RefundStatus:
         try:
@@ -42,7 +47,8 @@ class BalanceGateway(Gateway):
                     amount_minor=request.amount_minor, kind=BalanceEntryKind.REFUND,
                     fund=FUND_OF_DESTINATION[request.destination],
                     reference=request.idempotency_key,
-                    memo=f"refund {request.case}"[:200], created_at=timezone.now())
+                    memo=f"refund {request.case}"[:200],
+                    created_at=datetime.fromtimestamp(self.clock(), UTC))
         except IntegrityError:
             return self.fetch(request)
         return _status(entry)

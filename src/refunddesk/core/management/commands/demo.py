@@ -8,6 +8,7 @@ a second factor, TOTP) and a portal login per customer, then runs Django's syste
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -21,11 +22,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.calendars.demo import ensure_demo_calendar
+from refunddesk.cases.models import RefundCase
 from refunddesk.core.management.commands.serve import gunicorn_command
 from refunddesk.core.staff import (
     CUSTOMER_PASSWORD,
@@ -68,7 +70,7 @@ class Command(BaseCommand):
         ensure_demo_replies()
         self.customers = tuple(demo_customer_examples(timezone.now()))
         self.mail_example = self._write_mail_example()
-        self._open_cases_once()
+        self._open_cases_once(options["seed"])
         self.check()
         connection.close()  # the children open their own connections
         if options["no_serve"]:
@@ -95,11 +97,35 @@ class Command(BaseCommand):
             self.stdout.write("Orders whose lines fall under two refund policies (one case "
                               "per policy): " + ", ".join(summary.two_policy_examples))
 
-    def _open_cases_once(self) -> None:
-        """Refund requests for the console's queue, on the first start only."""
+    def _open_cases_once(self, seed: int) -> None:
+        """Refund requests on the first start only: two months of the desk's past, for the
+        reports, then the console's queue of the last four days."""
         from refunddesk.cases.demo import open_demo_cases
+        from refunddesk.cases.demo_history import open_demo_history
+        from refunddesk.reports.timings import refresh_timings
 
-        opened = open_demo_cases(timezone.now())
+        if RefundCase.objects.exists():
+            return
+        now = timezone.now()
+        started = time.monotonic()
+        # All or nothing: a demo stopped half-way would find cases on its next start and
+        # open neither the rest of its past nor its queue.
+        with transaction.atomic():
+            # The history's own log lines (subscriptions ended, payouts refused on purpose)
+            # tell of a past nobody watches, and would bury the logins printed below.
+            quiet = logging.root.manager.disable
+            logging.disable(logging.WARNING)
+            try:
+                past = open_demo_history(now, seed=seed)
+            finally:
+                logging.disable(quiet)
+            took = time.monotonic() - started
+            opened = open_demo_cases(now, seed=seed, after_history=True)
+        if past:
+            self.stdout.write(f"Wrote the demo's last two months in {took:.1f} s: {past} "
+                              "refund cases worked and paid, for the reports.")
+        # The service times of the reports at once, not at the worker's first pass.
+        refresh_timings(now)
         if opened.opened:
             self.stdout.write(f"Opened {opened.opened} demo refund cases, {opened.in_review} "
                               "of them waiting in the console's queue.")
