@@ -7,7 +7,7 @@ moments the database compares with. Empty filters narrow nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -31,7 +31,6 @@ class ReportFilters:
     channel: str = ""
     currency: str = ""
     agent_id: int | None = None  # cases this staff member decided or holds
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def days(self) -> list[date]:

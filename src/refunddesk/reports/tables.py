@@ -8,7 +8,7 @@ Cells hold plain values: int for counts, Money for amounts, float for hours, a f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,9 +45,6 @@ class Table:
     columns: Sequence[Column]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     note: Any = ""
-
-    def column_index(self, key: str) -> int:
-        return next(n for n, column in enumerate(self.columns) if column.key == key)
 
 
 @dataclass
@@ -115,12 +112,3 @@ def hours(seconds: float | None) -> float | None:
 
 def money_cell(minor: int | Decimal | None, currency: str) -> Money | None:
     return None if minor is None else Money(int(minor), currency)
-
-
-def pivot(rows: Iterable[tuple[Any, Any, Any]], *, columns: Sequence[Any],
-          key: Callable[[Any], Any] = lambda value: value) -> dict[Any, dict[Any, Any]]:
-    """(row, column, value) triples as {row: {column: value}}, every column present."""
-    table: dict[Any, dict[Any, Any]] = {}
-    for row, column, value in rows:
-        table.setdefault(key(row), {name: 0 for name in columns})[column] = value
-    return table

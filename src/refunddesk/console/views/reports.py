@@ -21,6 +21,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -140,9 +141,7 @@ def _list_export(request: HttpRequest, subject: str, format: str, back: str) -> 
         "query": request.GET.urlencode(), "back": back, "inline_rows": report_exports.INLINE_ROWS})
 
 
-def _posted_query(request: HttpRequest) -> Any:
-    from django.http import QueryDict
-
+def _posted_query(request: HttpRequest) -> QueryDict:
     return QueryDict(request.POST.get("query", ""))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent
@@ -45,7 +46,8 @@ def agents(context: Context) -> list[Section]:
     rows = sorted(((names.get(pk, str(pk)), *figures) for pk, figures in per_staff.items()),
                   key=lambda row: (-row[1], row[0]))
     table = Table("agents", _("Decisions per staff member"), [
-        Column("staff", _("Staff member")), Column("decided", _("Decided"), Kind.COUNT),
+        Column("staff", _("Staff member")),
+        Column("decided", pgettext_lazy("cases counted", "Decided"), Kind.COUNT),
         Column("approved", _("Approved"), Kind.COUNT),
         Column("rejected", _("Rejected"), Kind.COUNT),
         Column("median_hours", _("Median time to decision (hours)"), Kind.HOURS),

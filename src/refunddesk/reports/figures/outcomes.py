@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from refunddesk.cases.states import State
 from refunddesk.reports.filters import cases_of
@@ -124,7 +125,8 @@ def appeals(context: Context) -> list[Section]:
     decided = figures["appealed"] - figures["pending"]
     upheld = decided - figures["overturned"]
     rows = [(_("Appeals"), figures["appealed"], None),
-            (_("Decided"), decided, share(decided, figures["appealed"])),
+            (pgettext_lazy("cases counted", "Decided"), decided,
+             share(decided, figures["appealed"])),
             (_("Overturned (approved on appeal)"), figures["overturned"],
              share(figures["overturned"], decided)),
             (_("Upheld"), upheld, share(upheld, decided)),
