@@ -451,9 +451,10 @@ def enrich(count: int) -> None:
                 (e.approved_at, CASE WHEN e.four_eyes OR e.overturned THEN e.reviewer_id
                                      ELSE e.agent_id END, 'staff', 'approved',
                  CASE WHEN e.overturned THEN 'appealed' ELSE 'in_review' END, 'approved',
-                 CASE WHEN e.four_eyes AND NOT e.overturned
-                      THEN jsonb_build_object('proposed_by', proposer.username)
-                      ELSE '{{}}' END, true),
+                 jsonb_build_object('is_override', e.approved_amount > e.assessed)
+                 || CASE WHEN e.four_eyes AND NOT e.overturned
+                         THEN jsonb_build_object('proposed_by', proposer.username)
+                         ELSE '{{}}' END, true),
                 (CASE WHEN e.paying_after_minutes IS NOT NULL THEN e.paying_at END, NULL,
                  'system', 'payouts_submitted', 'approved', 'paying', '{{}}', true),
                 (CASE WHEN e.payout_fails THEN e.failed_at END, NULL, 'system',

@@ -6,7 +6,8 @@ Standard Time, across the Qingming holiday: 4, 5 and 6 April 2026 are days off),
 events, lines and payouts. `NOW` is 10 April 2026, 12:00; the range is 1–10 April.
 
   A  portal CNY  submitted Fri 3 Apr 10:00, answered 12:00, approved in full 7 Apr 10:00
-     (four eyes: proposed by the agent, confirmed by the reviewer), refunded 8 Apr 10:00
+     (four eyes: proposed by the agent, its decider, confirmed by the reviewer), refunded
+     8 Apr 10:00
   B  e-mail CNY  submitted Wed 1 Apr 09:00, asked for material 10:00, answered 2 Apr
      10:00, approved in part 14:00 by the agent (15,000 of 20,000), refunded 15:00
   C  portal USD  submitted Thu 2 Apr 09:00, rejected 21:00 by the agent, appealed 3 Apr
@@ -112,7 +113,7 @@ def build() -> Desk:
     a = cases["A"] = _case("A", submitted=at(3, 10), state="refunded", assessed=10000,
                            approved=10000, reason_category=changed_mind,
                            first_responded_at=at(3, 12), first_response_due=at(3, 18),
-                           review_due=at(8, 10), decided_at=at(7, 10), decided_by=reviewer)
+                           review_due=at(8, 10), decided_at=at(7, 10), decided_by=agent)
     _event(a, at(7, 10), CaseEventType.APPROVED, "in_review", "approved", reviewer,
            proposed_by="desk-agent")
     _event(a, at(7, 10), CaseEventType.PAYOUTS_SUBMITTED, "approved", "paying")
@@ -140,7 +141,8 @@ def build() -> Desk:
                            rejection_reason=not_eligible, appealed_at=at(3, 9))
     _event(c, at(2, 21), CaseEventType.REJECTED, "in_review", "rejected", agent)
     _event(c, at(3, 9), CaseEventType.APPEALED, "rejected", "appealed")
-    _event(c, at(7, 9), CaseEventType.APPROVED, "appealed", "approved", reviewer)
+    _event(c, at(7, 9), CaseEventType.APPROVED, "appealed", "approved", reviewer,
+           is_override=True)
     _event(c, at(7, 9), CaseEventType.PAYOUTS_SUBMITTED, "approved", "paying")
     _payout(c, 6000, state="failed", created=at(7, 9), error="expired_card")
     _payout(c, 6000, state="submitted", created=at(7, 11))

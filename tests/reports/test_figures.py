@@ -145,9 +145,12 @@ def test_failed_payouts_are_listed_with_their_reason(desk):
 
 def test_staff_figures_count_decisions_times_overrides_and_confirmations(desk):
     staff = by_first("agents", desk.context())
-    # The reviewer decided A (24 h), C on appeal (12 h to its first decision) and G (10 h).
-    assert staff["desk-reviewer"] == (3, 2, 1, pytest.approx(12.0), 1, 1)
-    assert staff["desk-agent"] == (1, 1, 0, pytest.approx(5.0), 0, 0)
+    # The agent proposed A (24 h to its decision; the reviewer confirmed it), approved B
+    # (5 h) and rejected C (12 h); the reviewer approved C on appeal above the assessment,
+    # rejected G (10 h) and refused G's appeal. Decisions on appeal have no time to
+    # decision, and C's first decision stays the agent's.
+    assert staff["desk-agent"] == (3, 2, 1, pytest.approx(12.0), 0, 0)
+    assert staff["desk-reviewer"] == (3, 1, 2, pytest.approx(10.0), 1, 1)
 
 
 def test_an_agents_own_figures_hold_only_their_row(desk):
