@@ -85,7 +85,10 @@ def run_postgresql(count: int) -> None:
     from refunddesk.cases.models import RefundCase
 
     keep = os.environ.get("QUEUE_BENCH_KEEP") == "1"
-    names = setup_databases(verbosity=0, interactive=False, keepdb=keep)
+    # Nothing to serialise: the benchmark runs no TransactionTestCase (a kept million-case
+    # database would otherwise be read into memory first).
+    names = setup_databases(verbosity=0, interactive=False, keepdb=keep,
+                            serialized_aliases=set())
     try:
         if not (keep and RefundCase.objects.exists()):
             seed(count)

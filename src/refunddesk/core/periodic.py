@@ -22,6 +22,7 @@ from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
 from refunddesk.payouts.runner import BATCH, run_pass
+from refunddesk.reports.moves import roll_moves
 from refunddesk.reports.timings import refresh_timings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ def run_periodic() -> SweepResult:
     timed = refresh_timings(now)
     if timed:
         log.info("reports: service times of %s cases worked out", timed)
+    rolled = roll_moves(now)
+    if rolled:
+        log.info("reports: state changes of %s days counted", rolled)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)

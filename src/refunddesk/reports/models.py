@@ -105,3 +105,37 @@ class Export(models.Model):
         if not self.rows_total:
             return 0
         return min(99, self.rows_done * 100 // self.rows_total)
+
+
+class DailyMoves(models.Model):
+    """How many cases moved from one state to another on a past day, per channel, currency
+    and policy version: the backlog report's state changes counted once by the worker
+    (moves.py) instead of read again, event by event, on every request. A day is a day in
+    `time_zone` (the desk's), and is counted when it is over, so its counts never change."""
+
+    time_zone = models.CharField(max_length=64)
+    day = models.DateField()
+    channel = models.CharField(max_length=8)
+    currency = models.CharField(max_length=3)
+    policy_ref = models.CharField(max_length=80)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("state changes of a day")
+        verbose_name_plural = _("state changes per day")
+        indexes = [models.Index(fields=["time_zone", "day"], name="daily_moves_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.from_state}→{self.to_state}: {self.count}"
+
+
+class MovesMark(models.Model):
+    """The days of one time zone counted into DailyMoves: every day before `until`."""
+
+    time_zone = models.CharField(max_length=64, unique=True)
+    until = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"state changes counted until {self.until} ({self.time_zone})"

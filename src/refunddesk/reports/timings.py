@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from refunddesk.calendars.reading import calendar_for
 from refunddesk.cases.models import CaseEvent, RefundCase
@@ -42,6 +42,13 @@ OVERLAP = timedelta(minutes=10)
 BACKFILL_PER_CALL = 20_000
 
 DECISION_STATES = frozenset({State.APPROVED, State.REJECTED})
+
+
+def state_changes() -> QuerySet[CaseEvent]:
+    """The events that move a case from one state to another (notes, messages and
+    assignments leave the state as it was); written as the condition of the index that
+    holds them (cases.CaseEvent, case_event_move)."""
+    return CaseEvent.objects.exclude(to_state="").exclude(to_state=F("from_state"))
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,7 @@ def compute(case_ids: Sequence[int], now: datetime, clocks: dict[str, Clock] | N
                  .values_list("pk", "submitted_at", "first_responded_at", "policy_ref"))
     steps: dict[int, list[Step]] = {}
     for case_id, at, from_state, to_state in (
-            CaseEvent.objects.filter(case_id__in=case_ids).exclude(to_state="")
-            .exclude(to_state=F("from_state")).order_by("case_id", "at", "id")
+            state_changes().filter(case_id__in=case_ids).order_by("case_id", "at", "id")
             .values_list("case_id", "at", "from_state", "to_state")):
         steps.setdefault(case_id, []).append(Step(at, from_state, to_state))
     rows = [timing_of(pk, submitted, responded, steps.get(pk, ()), _clock_for(ref, clocks), now)

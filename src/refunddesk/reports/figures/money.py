@@ -3,9 +3,12 @@ rule, and the payouts that failed. Never added across currencies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.billing.models import Product
 from refunddesk.cases.models import CaseLine
 from refunddesk.payouts.models import Destination, Payout, PayoutState
 from refunddesk.reports.filters import case_condition
@@ -66,23 +69,32 @@ def _currency_chart(rows: list[tuple], chosen: str) -> Chart:  # type: ignore[ty
 def approved_by(context: Context) -> list[Section]:
     filters = context.filters
     since, until = filters.bounds()
-    lines = CaseLine.objects.filter(case_condition(filters, "case__"),
-                                    case__decided_at__gte=since, case__decided_at__lt=until,
-                                    approved_minor__gt=0)
-    name = "order_line__product__name_zh" if context.is_chinese else "order_line__product__name_en"
-    products = (lines.values_list("case__currency", name).annotate(
-        n=Count("case", distinct=True), amount=Sum("approved_minor"))
-        .order_by("case__currency", "-amount"))
-    product_rows = [(currency, product, n, money_cell(amount, currency))
-                    for currency, product, n, amount in products]
-    rules = (lines.values_list("case__currency", "rule").annotate(
-        n=Count("pk"), amount=Sum("approved_minor")).order_by("case__currency", "-amount"))
-    rule_rows = [(currency, rule or "—", n, money_cell(amount, currency))
-                 for currency, rule, n, amount in rules]
+    # One pass over the approved lines, counted per currency, product and rule together,
+    # then folded into the two tables (one join of the lines to their cases, not two).
+    counted = (CaseLine.objects.filter(case_condition(filters, "case__"),
+                                       case__decided_at__gte=since, case__decided_at__lt=until,
+                                       approved_minor__gt=0)
+               .values_list("case__currency", "order_line__product", "rule")
+               .annotate(n=Count("*"), amount=Sum("approved_minor")).order_by())
+    per_product: dict[tuple[str, int], list[int]] = {}
+    per_rule: dict[tuple[str, str], list[int]] = {}
+    for currency, product_id, rule, n, amount in counted:
+        for key, into in (((currency, product_id), per_product), ((currency, rule), per_rule)):
+            figures = into.setdefault(key, [0, 0])  # type: ignore[arg-type]
+            figures[0] += n
+            figures[1] += amount
+    name = "name_zh" if context.is_chinese else "name_en"
+    names = dict(Product.objects.filter(pk__in={product for _c, product in per_product})
+                 .values_list("pk", name))
+    product_rows = _largest_first(
+        (currency, names.get(product, str(product)), n, amount)
+        for (currency, product), (n, amount) in per_product.items())
+    rule_rows = _largest_first((currency, rule or "—", n, amount)
+                               for (currency, rule), (n, amount) in per_rule.items())
     note = _("Approved refunds decided in the range, by order line.")
     by_product = Table("approved_by_product", _("Approved per product"), [
         Column("currency", _("Currency")), Column("product", _("Product")),
-        Column("cases", _("Cases"), Kind.COUNT), Column("amount", _("Approved"), Kind.AMOUNT)],
+        Column("lines", _("Lines"), Kind.COUNT), Column("amount", _("Approved"), Kind.AMOUNT)],
         product_rows, note=note)
     by_rule = Table("approved_by_rule", _("Approved per policy rule"), [
         Column("currency", _("Currency")), Column("rule", _("Rule")),
@@ -90,6 +102,13 @@ def approved_by(context: Context) -> list[Section]:
         rule_rows, note=note)
     return [Section(by_product, _currency_chart(product_rows, filters.currency)),
             Section(by_rule, _currency_chart(rule_rows, filters.currency))]
+
+
+def _largest_first(rows: Iterable[tuple[str, str, int, int]]) -> list[tuple]:  # type: ignore[type-arg]
+    """Per currency (in code order), the largest amount first."""
+    ordered = sorted(rows, key=lambda row: (row[0], -row[3], row[1]))
+    return [(currency, label, n, money_cell(amount, currency))
+            for currency, label, n, amount in ordered]
 
 
 def failed(context: Context) -> Section:

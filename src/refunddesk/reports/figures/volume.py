@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from refunddesk.cases.models import CaseEvent, Channel, RefundCase
+from refunddesk.cases.models import Channel, RefundCase
 from refunddesk.cases.states import State, staff_state_label
 from refunddesk.reports.filters import case_condition, cases_of
+from refunddesk.reports.moves import counted_moves, counted_until
 from refunddesk.reports.sections import Context, Section
 from refunddesk.reports.tables import Chart, Column, Kind, Table
+from refunddesk.reports.timings import state_changes
 
 # The states a case waits in for the desk or for its money: the backlog.
 BACKLOG_STATES = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_CUSTOMER, State.APPEALED,
@@ -52,24 +54,32 @@ def volume(context: Context) -> list[Section]:
 
 def backlog(context: Context) -> Section:
     """Cases in each waiting state at the end of each day: today's counts, walked back
-    through the state changes since the range began (only those events are read)."""
+    through the state changes since the range began."""
     filters = context.filters
     since, _until = filters.bounds()
     current = dict(RefundCase.objects.filter(case_condition(filters), state__in=BACKLOG_STATES)
                    .values_list("state").annotate(n=Count("pk")).order_by())
     # change[day][state]: cases that entered the state that day minus those that left it,
-    # in one pass over the range's state changes (an event that leaves the state as it
-    # was, a note or an assignment, changes nothing and is not read).
-    moves = (CaseEvent.objects.filter(case_condition(filters, "case__"), at__gte=since,
-                                      at__lt=context.now)
-             .exclude(to_state="").exclude(to_state=F("from_state"))
-             .annotate(day=TruncDate("at", tzinfo=filters.tz)).values_list("day")
-             .annotate(**{state: Count("pk", filter=Q(to_state=state))
-                          - Count("pk", filter=Q(from_state=state))
-                          for state in BACKLOG_STATES})
-             .order_by())
-    change: dict[date, dict[str, int]] = {
-        day: dict(zip(BACKLOG_STATES, deltas, strict=True)) for day, *deltas in moves}
+    # from one count per day and move: the worker's counts for the past days it has
+    # counted (moves.py), the events themselves after those.
+    counted = counted_until(filters)
+    moves: list[tuple[date, str, str, int]] = []
+    events_from = since
+    if counted is not None and counted > filters.start:
+        moves += counted_moves(filters, counted)
+        events_from = max(since, datetime.combine(counted, time.min, filters.tz))
+    moves += (state_changes().filter(case_condition(filters, "case__"), at__gte=events_from,
+                                     at__lt=context.now)
+              .annotate(day=TruncDate("at", tzinfo=filters.tz))
+              .values_list("day", "from_state", "to_state").annotate(n=Count("*"))
+              .order_by())
+    change: dict[date, dict[str, int]] = {}
+    for day, from_state, to_state, n in moves:
+        deltas = change.setdefault(day, dict.fromkeys(BACKLOG_STATES, 0))
+        if to_state in deltas:
+            deltas[to_state] += n
+        if from_state in deltas:
+            deltas[from_state] -= n
     today = context.now.astimezone(filters.tz).date()
     counts = {state: current.get(state, 0) for state in BACKLOG_STATES}
     # Undo the days after the range first (up to today), then walk back through it.

@@ -102,6 +102,7 @@ class Command(BaseCommand):
         reports, then the console's queue of the last four days."""
         from refunddesk.cases.demo import open_demo_cases
         from refunddesk.cases.demo_history import open_demo_history
+        from refunddesk.reports.moves import roll_moves
         from refunddesk.reports.timings import refresh_timings
 
         if RefundCase.objects.exists():
@@ -124,8 +125,11 @@ class Command(BaseCommand):
         if past:
             self.stdout.write(f"Wrote the demo's last two months in {took:.1f} s: {past} "
                               "refund cases worked and paid, for the reports.")
-        # The service times of the reports at once, not at the worker's first pass.
+        # The service times and the past days' state changes of the reports at once, not
+        # at the worker's first passes.
         refresh_timings(now)
+        while roll_moves(now):
+            pass
         if opened.opened:
             self.stdout.write(f"Opened {opened.opened} demo refund cases, {opened.in_review} "
                               "of them waiting in the console's queue.")
