@@ -85,24 +85,34 @@ def policy_for(lines: Iterable[OrderLine]) -> Policy:
     return current_policy(policy_id_for(lines))
 
 
-def refund_history(order: Order) -> list[dict[str, Any]]:
+def granted_lines(account_ids: Iterable[int]) -> Any:
+    """The refunds granted to these accounts, one row per case line, oldest decision
+    first: (case id, account id, then history_entry's arguments)."""
     # Columns, not cases: a case row carries its assessment (a few KB of JSON), and an
     # account's history is read for every assessment.
-    rows = (
-        CaseLine.objects.filter(case__account_id=order.account_id,
+    return (
+        CaseLine.objects.filter(case__account_id__in=list(account_ids),
                                 case__state__in=GRANTED_STATES)
         .exclude(rule="")
         .order_by("case__decided_at", "id")
-        .values_list("case__decided_at", "case__submitted_at", "order_line__product__code",
-                     "rule", "approved_minor", "assessed_minor", "case__currency")
+        .values_list("case_id", "case__account_id", "case__decided_at", "case__submitted_at",
+                     "order_line__product__code", "rule", "approved_minor", "assessed_minor",
+                     "case__currency")
     )
-    return [
-        {"at": timezone.localtime(decided_at or submitted_at).isoformat(),
-         "product": product, "rule": rule,
-         "amount": format_amount(approved if approved is not None else assessed, currency),
-         "currency": currency}
-        for decided_at, submitted_at, product, rule, approved, assessed, currency in rows
-    ]
+
+
+def history_entry(decided_at: datetime | None, submitted_at: datetime, product: str,
+                  rule: str, approved: int | None, assessed: int, currency: str
+                  ) -> dict[str, Any]:
+    """One granted refund as the facts' history lists it."""
+    return {"at": timezone.localtime(decided_at or submitted_at).isoformat(),
+            "product": product, "rule": rule,
+            "amount": format_amount(approved if approved is not None else assessed, currency),
+            "currency": currency}
+
+
+def refund_history(order: Order) -> list[dict[str, Any]]:
+    return [history_entry(*row[2:]) for row in granted_lines([order.account_id])]
 
 
 def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
