@@ -45,7 +45,11 @@ from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
+from refunddesk.policies.lab import change_of as lab_change_of
+from refunddesk.policies.lab import request_simulation, run_simulation
+from refunddesk.policies.models import PolicySimulation
 from refunddesk.policy.presets import PRESETS_DIR
+from refunddesk.policy.schema import policy_from_toml
 from refunddesk.replies.editing import save_reply
 from refunddesk.reports.exports import build_export, request_export
 from refunddesk.reports.models import Export
@@ -191,6 +195,7 @@ class World:
     mail: Any                 # an e-mail from a stranger, waiting in triage
     saved_view: Any           # a queue view another staff member saved
     export: Any               # a staff member's finished export, with its file
+    simulation: Any           # a finished policy simulation in which Alice's case changes
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -244,6 +249,7 @@ def build_world() -> World:
     mail = process(mail)
     saved_view = save_queue_view(member, "My overdue CNY", "sla=overdue&currency=CNY")
     export = finished_export(staff)
+    simulation = finished_simulation(staff, case)
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -279,7 +285,7 @@ def build_world() -> World:
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
                  delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
                  saved_view=saved_view, notice=notice, export=export,
-                 objects=objects)
+                 simulation=simulation, objects=objects)
 
 
 def finished_export(owner: Any) -> Export:
@@ -288,6 +294,21 @@ def finished_export(owner: Any) -> Export:
                           language="en")
     build_export.call(made.pk)
     made.refresh_from_db()
+    return made
+
+
+def finished_simulation(admin: Any, case: Any) -> PolicySimulation:
+    """A simulation of a Tencent Cloud version whose refund window is ten years, over the
+    day of Alice's case (which it changes), run by its task as the worker would."""
+    preset = (PRESETS_DIR / "tencent-cloud.toml").read_text(encoding="utf-8")
+    text = preset.replace("version = 1", "version = 3", 1).replace(
+        'length = "5d"', 'length = "3650d"', 1)
+    day = timezone.localdate(case.submitted_at)
+    made = request_simulation(policy_from_toml(text), text, start=day, end=day,
+                              tz=timezone.get_current_timezone(), product="", actor=admin)
+    run_simulation.call(made.pk)
+    made.refresh_from_db()
+    assert lab_change_of(made, case.pk) is not None, "Alice's case should change"
     return made
 
 
@@ -319,6 +340,8 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "mail_id": ({"int"}, lambda w: w.mail.pk),  # an e-mail in triage
     "view_id": ({"int"}, lambda w: w.saved_view.pk),  # someone else's saved queue view
     "export_id": ({"int"}, lambda w: w.export.pk),  # a staff member's export
+    "simulation_id": ({"int"}, lambda w: w.simulation.pk),  # a policy simulation
+    "case_id": ({"int"}, lambda w: w.case.pk),  # Alice's case, changed by the simulation
     "table": ({"slug"}, lambda w: "volume"),  # a report table
     "format": ({"slug"}, lambda w: "csv"),  # an export's format
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)

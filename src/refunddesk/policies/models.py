@@ -104,3 +104,55 @@ class PolicyVersion(models.Model):
             return None
         return (PolicyVersion.objects.filter(pk=self.pk)
                 .values_list("state", flat=True).first())
+
+
+class SimulationState(models.TextChoices):
+    QUEUED = "queued", _("Waiting to run")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class PolicySimulation(models.Model):
+    """A simulation asked for in the console: a policy text (a stored version's, or the
+    editor's unsaved one) assessed over the cases of a period by the worker
+    (policies/lab.py), with its progress and, once done, its figures. The text is kept as
+    it was, so the figures can always be read beside what was simulated."""
+
+    policy_id = models.CharField(_("policy"), max_length=64)
+    ref = models.CharField(_("version simulated"), max_length=80)
+    source = models.TextField(_("policy text"))
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    product = models.CharField(_("product"), max_length=64, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="policy_simulations")
+    requested_at = models.DateTimeField(_("asked for"))
+    state = models.CharField(_("state"), max_length=8, choices=SimulationState.choices,
+                             default=SimulationState.QUEUED)
+    cases_total = models.PositiveIntegerField(null=True, blank=True)
+    cases_done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(_("figures"), null=True, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy simulation")
+        verbose_name_plural = _("policy simulations")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"simulation of {self.ref} over {self.start}–{self.end}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (SimulationState.QUEUED, SimulationState.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.state == SimulationState.DONE:
+            return 100
+        if not self.cases_total:
+            return 0
+        return min(99, self.cases_done * 100 // self.cases_total)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from refunddesk.billing.facts import order_facts, orders_with_facts
+from refunddesk.billing.facts import order_facts, orders_of_accounts, orders_with_facts
 from refunddesk.cases.assessing import granted_lines, history_entry
 from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.policy.assessment import Assessment
@@ -124,7 +124,9 @@ def _simulate_chunk(draft: Policy, ids: Sequence[int], result: Simulation) -> No
                  .prefetch_related(lines))
     orders = {order.pk: order for order in
               orders_with_facts().filter(pk__in={case.order_id for case in cases})}
-    history = _history_by_account({case.account_id for case in cases})
+    accounts = {case.account_id for case in cases}
+    history = _history_by_account(accounts)
+    other_orders = orders_of_accounts(accounts)
     for case in cases:
         before = _figures_of_case(case)
         after: Figures | None = None
@@ -133,7 +135,9 @@ def _simulate_chunk(draft: Policy, ids: Sequence[int], result: Simulation) -> No
         try:
             refunds = [history_entry(*row) for case_id, row in history.get(case.account_id, ())
                        if case_id < case.pk]
-            facts = order_facts(orders[case.order_id], refunds=refunds)
+            order = orders[case.order_id]
+            facts = order_facts(order, refunds=refunds,
+                                other_orders=other_orders[case.account_id].without(order))
             assessment = assess(draft, facts, as_of=case.submitted_at,
                                 lines=[line_id for line_id, _rule, _refund in before.lines])
             after = Figures.of_assessment(assessment)
