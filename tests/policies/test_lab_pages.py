@@ -7,12 +7,13 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from refunddesk.policies.lab import run_simulation
-from refunddesk.policies.lab_forms import last_quarter
+from refunddesk.policies.lab_forms import default_period
 from refunddesk.policies.models import PolicySimulation, SimulationState
 from tests.policies.conftest import tencent
-from tests.policies.test_simulation import apply, an_order
+from tests.policies.test_simulation import an_order, apply
 
 pytestmark = pytest.mark.django_db
 
@@ -38,18 +39,17 @@ def simulate(client, **fields):
                        {"version": "", "source": "", "product": "", **MARCH, **fields})
 
 
-def test_the_form_offers_the_policys_versions_and_last_quarter(as_admin):
+def test_the_form_offers_the_policys_versions_and_the_last_ninety_days(as_admin):
     response = as_admin.get(reverse("console:policy_simulate", args=["tencent-cloud"]))
     assert response.status_code == 200
     form = response.context["form"]
     assert "tencent-cloud@1" in dict(form.fields["version"].choices)
-    assert form.fields["start"].initial, form.fields["end"].initial == last_quarter(
-        date.today())
+    assert (form.fields["start"].initial, form.fields["end"].initial) == default_period(
+        timezone.localdate())
 
 
-def test_last_quarter_is_the_calendar_quarter_before_today():
-    assert last_quarter(date(2026, 5, 20)) == (date(2026, 1, 1), date(2026, 3, 31))
-    assert last_quarter(date(2026, 1, 2)) == (date(2025, 10, 1), date(2025, 12, 31))
+def test_the_default_period_is_the_last_ninety_days_with_today():
+    assert default_period(date(2026, 5, 20)) == (date(2026, 2, 20), date(2026, 5, 20))
 
 
 def test_an_admin_simulates_the_editors_text_and_reads_what_would_change(as_admin, late_case):
@@ -79,6 +79,15 @@ def test_the_drill_down_shows_both_explanations_in_the_viewers_language(as_admin
     page = as_admin.get(address, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
     assert page.context["before_explanation"] != before  # the same steps, in Chinese
+
+
+def test_the_editors_text_arrives_in_the_form_without_running_anything(as_admin):
+    response = as_admin.post(reverse("console:policy_simulate", args=["tencent-cloud"]),
+                             {"from_editor": "1", "source": WIDER})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert not form.is_bound and form.initial["source"] == WIDER
+    assert not PolicySimulation.objects.exists()
 
 
 def test_a_request_the_draft_does_not_change_has_no_drill_down(as_admin, late_case):

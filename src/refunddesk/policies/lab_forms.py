@@ -19,11 +19,13 @@ from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 MAX_DAYS = 366
 
 
-def last_quarter(today: date) -> tuple[date, date]:
-    """The calendar quarter before the one `today` is in."""
-    first_of_this = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    last = first_of_this - timedelta(days=1)
-    return date(last.year, 3 * ((last.month - 1) // 3) + 1, 1), last
+# The period a simulation starts from: about a quarter, up to today.
+DEFAULT_DAYS = 90
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The last DEFAULT_DAYS days, today included."""
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 class SimulationForm(forms.Form):
@@ -55,7 +57,7 @@ class SimulationForm(forms.Form):
             ("", _("Every product")),
             *((product.code, f"{product.code} · {product.name_for(language)}")
               for product in products)]
-        start, end = last_quarter(timezone.localdate())
+        start, end = default_period(timezone.localdate())
         self.fields["start"].initial, self.fields["end"].initial = start, end
         self.policy: Policy | None = None
 

@@ -49,8 +49,14 @@ def simulate_policy(request: HttpRequest, policy_id: str) -> HttpResponse:
     entry = policy_entry(policy_id, language)
     if entry is None:
         raise Http404(_("There is no policy %(policy)s.") % {"policy": policy_id})
-    form = SimulationForm(request.POST or None, policy_id=policy_id, language=language)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "from_editor" in request.POST:
+        # The editor's "Simulate…" sends its unsaved text here: the form starts from it,
+        # with the default period, for the admin to check before running.
+        form = SimulationForm(initial={"source": request.POST.get("source", "")},
+                              policy_id=policy_id, language=language)
+    else:
+        form = SimulationForm(request.POST or None, policy_id=policy_id, language=language)
+    if request.method == "POST" and form.is_bound and form.is_valid():
         assert form.policy is not None
         try:
             simulation = lab.request_simulation(
