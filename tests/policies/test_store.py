@@ -2,11 +2,10 @@
 published one after, and for a case always the version it was assessed with."""
 
 import pytest
+from django.utils import timezone
 
 from refunddesk.cases import actions as case_actions
 from refunddesk.cases.sla import policy_of
-from django.utils import timezone
-
 from refunddesk.policies import actions, publishing
 from refunddesk.policies.models import PolicyVersion, PublishedVersionIsImmutable
 from refunddesk.policies.store import current_policy, next_version, policy_by_ref
