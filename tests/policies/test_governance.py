@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from refunddesk.cases.assessing import assess_order
 from refunddesk.cases.errors import NotPermitted
-from refunddesk.inbox.models import Notice, NoticeKind
+from refunddesk.inbox.mail import staff_mail
+from refunddesk.inbox.models import EmailMode, Notice, NoticeKind, Preference
 from refunddesk.inbox.presenting import describe, target
+from refunddesk.notifications.models import EmailDelivery
 from refunddesk.policies import actions, publishing
 from refunddesk.policies.actions import PolicyStoreError
 from refunddesk.policies.models import PolicyChange, PolicyVersion
@@ -35,8 +37,8 @@ def proposed(draft, admin):
 def test_an_admin_cannot_approve_their_own_proposal(proposed, admin):
     # given a draft the admin proposed
     # when the same admin approves it
-    with pytest.raises(NotPermitted, match="You proposed tencent-cloud@2 yourself: another "
-                                           "admin must approve it."):
+    with pytest.raises(NotPermitted, match=r"You proposed tencent-cloud@2 yourself: another "
+                                           r"admin must approve it\."):
         publishing.approve_publication(proposed, actor=admin)
     # then it stays proposed, and nothing is in force but the preset
     proposed.refresh_from_db()
@@ -101,6 +103,20 @@ def test_the_other_admins_are_told_a_publication_waits_for_them(draft, admin, se
                                 "tencent-cloud@2: another admin must approve or decline it.")
 
 
+def test_an_admin_who_wants_e_mail_at_once_is_mailed_about_the_proposal(draft, admin,
+                                                                         second_admin):
+    # given the second admin wants each notice by e-mail at once, in Chinese
+    Preference.objects.create(user=second_admin, email=EmailMode.AT_ONCE, language="zh-hans")
+    # when a draft is proposed
+    publishing.propose_publication(draft, actor=admin)
+    # then an e-mail is queued for them, naming the version, in their language
+    delivery = EmailDelivery.objects.get(to_address=second_admin.email)
+    subject, body, _html = staff_mail(delivery)
+    with translation.override("zh-hans"):
+        assert subject == str(NoticeKind.PUBLICATION_WANTED.label)
+    assert "tencent-cloud@2" in body
+
+
 # -- decline and withdraw --------------------------------------------------------------------
 
 def test_a_declined_proposal_is_a_draft_again_and_its_proposer_is_told_why(
@@ -121,8 +137,8 @@ def test_a_declined_proposal_is_a_draft_again_and_its_proposer_is_told_why(
 
 
 def test_a_decline_needs_a_reason(proposed, second_admin):
-    with pytest.raises(PolicyStoreError, match="Say why you decline publishing "
-                                               "tencent-cloud@2."):
+    with pytest.raises(PolicyStoreError, match=r"Say why you decline publishing "
+                                               r"tencent-cloud@2\."):
         publishing.decline_publication(proposed, actor=second_admin, reason="  ")
     assert PolicyVersion.objects.get().state == "proposed"
 
@@ -229,8 +245,9 @@ def test_versions_take_effect_in_the_order_of_their_numbers(draft, admin, second
                                    effective_at=in_ten_days)
     # when version 3 is to take effect before it
     third = actions.save_draft("tencent-cloud", tencent(3), actor=admin)
-    with pytest.raises(PolicyStoreError, match="tencent-cloud@2 takes effect at .*: "
-                                               "tencent-cloud@3 cannot take effect before it"):
+    with pytest.raises(PolicyStoreError,
+                       match=r"tencent-cloud@2 takes effect at .*: tencent-cloud@3 cannot "
+                             r"take effect before it"):
         publishing.propose_and_approve(third, proposed_by=admin, approved_by=second_admin)
     # then it waits as a draft; at version 2's time or later it is accepted
     third.refresh_from_db()
