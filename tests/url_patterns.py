@@ -45,6 +45,7 @@ from refunddesk.notifications.models import EmailDelivery
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.payouts.reconcile import import_settlement
 from refunddesk.policies import actions as policy_actions
+from refunddesk.policies import publishing as policy_publishing
 from refunddesk.policies.lab import change_of as lab_change_of
 from refunddesk.policies.lab import request_simulation, run_simulation
 from refunddesk.policies.models import PolicySimulation
@@ -189,6 +190,7 @@ class World:
     endpoint: Any
     delivery: Any
     draft: Any
+    proposed: Any             # a policy version proposed for publication, waiting for approval
     calendar_day: Any         # a day an admin keeps in CN's calendar (2027, entered)
     notice: Any               # a staff member's inbox notice about Alice's case
     reply: Any                # a canned reply admins keep
@@ -235,6 +237,9 @@ def build_world() -> World:
     preset = (PRESETS_DIR / "tencent-cloud.toml").read_text(encoding="utf-8")
     draft = policy_actions.save_draft(
         "tencent-cloud", preset.replace("version = 1", "version = 2", 1), actor=staff)
+    proposed = policy_publishing.propose_publication(policy_actions.save_draft(
+        "tencent-cloud", preset.replace("version = 1", "version = 3", 1), actor=staff),
+        actor=staff)
     # An example schedule (not the official one) imported for CN's 2027: a kept day and an
     # entered year for the calendar pages.
     calendar_actions.import_year("CN", 2027, parse_date_list(
@@ -269,6 +274,7 @@ def build_world() -> World:
         "cases.refundcase": case,
         "notifications.emaildelivery": EmailDelivery.objects.filter(case=case).first(),
         "policies.policyversion": draft,
+        "policies.policychange": draft.changes.first(),  # "draft saved"
         "payouts.payout": payout,
         "account.emailaddress": EmailAddress.objects.get(user=alice),
         "mfa.authenticator": Authenticator.objects.get(user=staff),
@@ -283,7 +289,8 @@ def build_world() -> World:
                  document=case.documents.get(), subscription=subscription, bob=bob,
                  bob_case=bob_case, staff=staff, member=member, payout=payout,
                  settlement=settlement, api_key=api_key, endpoint=endpoint,
-                 delivery=delivery, draft=draft, calendar_day=calendar_day, reply=reply, mail=mail,
+                 delivery=delivery, draft=draft, proposed=proposed,
+                 calendar_day=calendar_day, reply=reply, mail=mail,
                  saved_view=saved_view, notice=notice, export=export,
                  simulation=simulation, objects=objects)
 
@@ -356,6 +363,10 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
 
 # Values for one pattern only, where a parameter's name says too little.
 FOR_PATTERN: dict[str, dict[str, Callable[[World], Any]]] = {
+    # the steps of a proposal: a version waiting for a second admin, so a view that forgot
+    # to refuse would act on it
+    **{f"console:policy_{step}": {"version": lambda w: w.proposed.version}
+       for step in ("review", "approve", "decline", "withdraw")},
     # "view on site" of Alice's case
     "admin:view_on_site": {
         "content_type_id": lambda w: ContentType.objects.get_for_model(w.case).pk,
@@ -371,7 +382,8 @@ ADMIN_OBJECT_MODELS = {
     "auth.group", "auth.user", "billing.account", "billing.product", "billing.order",
     "billing.usage", "billing.subscription", "billing.balanceentry", "cases.reasoncategory",
     "cases.rejectionreason", "cases.approvallimit", "cases.refundcase",
-    "notifications.emaildelivery", "policies.policyversion", "payouts.payout",
+    "notifications.emaildelivery", "policies.policyversion", "policies.policychange",
+    "payouts.payout",
     "account.emailaddress", "mfa.authenticator", "django_tasks_database.dbtaskresult",
     "core.staffrolechange", "reports.export",
 }

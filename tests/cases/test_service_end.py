@@ -14,12 +14,13 @@ from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import CaseLine
 from refunddesk.notifications.models import WebhookDelivery
 from refunddesk.policies import actions as policy_actions
+from refunddesk.policies.publishing import propose_and_approve
 from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
 from tests.cases.decision_builders import case_in_review, staff_in_every_role
 from tests.notifications.webhook_receiver import subscribe
 from tests.policies.conftest import tencent
 from tests.portal.builders import line_subscription
-from tests.staff import rejection_reason
+from tests.staff import rejection_reason, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,10 @@ def test_a_partial_refund_keeps_the_paid_for_period_where_the_rule_says_so(order
                                'id = "normal_refund"\npartial_refund_ends_service = '
                                '"at_period_end"', 1)
     draft = policy_actions.save_draft("tencent-cloud", keeps, actor=staff["admin"])
-    policy_actions.publish(draft, actor=staff["admin"])
+    # in force a day before the case is asked for
+    propose_and_approve(draft, proposed_by=staff["admin"],
+                        approved_by=staff_member("admin-2", "admin"),
+                        now=AFTER_FIVE_DAYS - timedelta(days=1))
     case = case_in_review(order)
     assert case.policy_ref == "tencent-cloud@2"
 

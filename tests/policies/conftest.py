@@ -3,7 +3,7 @@ order in the billing mirror, and staff in each role (TOTP set up, as the console
 
 import pytest
 
-from refunddesk.policies import actions
+from refunddesk.policies import actions, publishing
 from refunddesk.policy.presets import PRESETS_DIR
 from tests.console.conftest import make_staff, media_in_tmp, staff_client  # noqa: F401
 from tests.portal.builders import server_order
@@ -30,6 +30,12 @@ def admin(db):
 
 
 @pytest.fixture
+def second_admin(db):
+    """Another admin: publishing takes two."""
+    return staff_member("policy-admin-2", "admin")
+
+
+@pytest.fixture
 def draft(admin):
     """tencent-cloud@2, a draft that refunds vouchers in the five days too."""
     return actions.save_draft("tencent-cloud", tencent(2, refund_vouchers=True), actor=admin,
@@ -37,8 +43,9 @@ def draft(admin):
 
 
 @pytest.fixture
-def published(draft, admin):
-    return actions.publish(draft, actor=admin)
+def published(draft, admin, second_admin):
+    """The draft, proposed by `admin` and approved by `second_admin`: in force at once."""
+    return publishing.propose_and_approve(draft, proposed_by=admin, approved_by=second_admin)
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 """Writing, publishing and assigning policies: every refusal names what is wrong and
-changes nothing; only admins may do any of it."""
+changes nothing; only admins may do any of it. (Publishing's four eyes and scheduling are
+tested in test_governance.py.)"""
 
 import pytest
 
 from refunddesk.billing.models import Product
 from refunddesk.cases.errors import NotPermitted
-from refunddesk.policies import actions
+from refunddesk.policies import actions, publishing
 from refunddesk.policies.actions import PolicyStoreError
 from refunddesk.policies.models import PolicyVersion
 from tests.policies.conftest import tencent
@@ -122,25 +123,27 @@ def test_a_published_version_is_not_revised(published, admin):
 
 # -- publish ---------------------------------------------------------------------------------
 
-def test_publishing_records_who_and_when(draft, admin):
-    row = actions.publish(draft, actor=admin)
-    assert (row.state, row.published_by) == ("published", admin)
+def test_publishing_records_who_proposed_who_approved_and_when(draft, admin, second_admin):
+    row = publishing.propose_and_approve(draft, proposed_by=admin, approved_by=second_admin)
+    assert (row.state, row.proposed_by, row.published_by) == ("published", admin,
+                                                              second_admin)
     assert row.published_at is not None
+    assert row.effective_at == row.published_at
     assert PolicyVersion.objects.get().is_published
 
 
 def test_a_version_is_published_once(published, admin):
     with pytest.raises(PolicyStoreError, match="tencent-cloud@2 is already published"):
-        actions.publish(published, actor=admin)
+        publishing.propose_publication(published, actor=admin)
 
 
-def test_an_older_draft_is_not_published_over_a_newer_version(draft, admin):
+def test_an_older_draft_is_not_published_over_a_newer_version(draft, admin, second_admin):
     # given draft 2, and version 3 published after it
     third = actions.save_draft("tencent-cloud", tencent(3), actor=admin)
-    actions.publish(third, actor=admin)
-    # when draft 2 is published
+    publishing.propose_and_approve(third, proposed_by=admin, approved_by=second_admin)
+    # when draft 2 is proposed
     with pytest.raises(PolicyStoreError, match="tencent-cloud@3 is published already"):
-        actions.publish(draft, actor=admin)
+        publishing.propose_publication(draft, actor=admin)
     # then it stays a draft
     draft.refresh_from_db()
     assert draft.state == "draft"
@@ -160,9 +163,10 @@ def test_a_product_is_given_a_preset(server, admin):
     assert server.policy_id == "huawei-cloud"
 
 
-def test_a_product_is_given_a_published_policy_of_the_merchants_own(server, admin):
+def test_a_product_is_given_a_published_policy_of_the_merchants_own(server, admin,
+                                                                     second_admin):
     row = actions.save_draft("my-cloud", tencent(1, policy_id="my-cloud"), actor=admin)
-    actions.publish(row, actor=admin)
+    publishing.propose_and_approve(row, proposed_by=admin, approved_by=second_admin)
     actions.assign_policy(server, "my-cloud", actor=admin)
     assert Product.objects.get(code="cvm").policy_id == "my-cloud"
 
@@ -176,7 +180,8 @@ def test_a_product_is_not_given_an_unknown_policy(server, admin, policy_id):
 
 def test_a_product_is_not_given_a_policy_with_only_drafts(server, admin):
     actions.save_draft("my-cloud", tencent(1, policy_id="my-cloud"), actor=admin)
-    with pytest.raises(PolicyStoreError, match="my-cloud has no published version yet"):
+    with pytest.raises(PolicyStoreError,
+                       match="my-cloud has no published version in force yet"):
         actions.assign_policy(server, "my-cloud", actor=admin)
     assert Product.objects.get(code="cvm").policy_id == "tencent-cloud"
 
@@ -194,7 +199,7 @@ def test_only_admins_write_publish_and_assign_policies(db, admin, role):
     with pytest.raises(NotPermitted):
         actions.save_draft("tencent-cloud", tencent(3), actor=someone)
     with pytest.raises(NotPermitted):
-        actions.publish(draft, actor=someone)
+        publishing.propose_publication(draft, actor=someone)
     with pytest.raises(NotPermitted):
         actions.assign_policy(Product.objects.get(code="cvm"), "huawei-cloud", actor=someone)
     assert list(PolicyVersion.objects.values_list("version", "state")) == [(2, "draft")]

@@ -90,6 +90,16 @@ def test_the_editors_text_arrives_in_the_form_without_running_anything(as_admin)
     assert not PolicySimulation.objects.exists()
 
 
+def test_a_versions_page_and_the_editor_lead_to_the_lab(as_admin):
+    version = as_admin.get(reverse("console:policy_version", args=["tencent-cloud", 1]))
+    lab = reverse("console:policy_simulate", args=["tencent-cloud"])
+    assert f'href="{lab}?version=tencent-cloud%401"' in version.content.decode()
+    chosen = as_admin.get(lab + "?version=tencent-cloud@1").context["form"]
+    assert chosen.fields["version"].initial == "tencent-cloud@1"
+    editor = as_admin.get(reverse("console:policy_new", args=["tencent-cloud"]))
+    assert f'formaction="{lab}"' in editor.content.decode()
+
+
 def test_a_request_the_draft_does_not_change_has_no_drill_down(as_admin, late_case):
     first = apply(an_order("TC-LI-1"), 4)
     simulate(as_admin, source=WIDER)

@@ -2,10 +2,11 @@
 published one after, and for a case always the version it was assessed with."""
 
 import pytest
+from django.utils import timezone
 
 from refunddesk.cases import actions as case_actions
 from refunddesk.cases.sla import policy_of
-from refunddesk.policies import actions
+from refunddesk.policies import actions, publishing
 from refunddesk.policies.models import PolicyVersion, PublishedVersionIsImmutable
 from refunddesk.policies.store import current_policy, next_version, policy_by_ref
 from refunddesk.policy.presets import load_preset
@@ -17,7 +18,7 @@ from tests.portal.builders import customer_for, server_order
 def test_without_stored_versions_the_shipped_preset_is_current(db):
     # given no stored version of tencent-cloud
     # when the current policy is asked for
-    policy = current_policy("tencent-cloud")
+    policy = current_policy("tencent-cloud", at=timezone.now())
     # then it is the preset
     assert policy is load_preset("tencent-cloud")
     assert policy.ref == "tencent-cloud@1"
@@ -26,30 +27,31 @@ def test_without_stored_versions_the_shipped_preset_is_current(db):
 def test_a_draft_does_not_change_which_version_is_current(draft):
     # given a draft tencent-cloud@2
     # then new assessments still use the preset
-    assert current_policy("tencent-cloud").ref == "tencent-cloud@1"
+    assert current_policy("tencent-cloud", at=timezone.now()).ref == "tencent-cloud@1"
 
 
 def test_a_published_version_takes_over_from_the_preset(published):
     # given tencent-cloud@2 published
     # when the current policy is asked for
-    policy = current_policy("tencent-cloud")
+    policy = current_policy("tencent-cloud", at=timezone.now())
     # then it is the stored version, with its own rules
     assert policy.ref == "tencent-cloud@2"
     assert "voucher" in policy.rules[0].funding
 
 
-def test_the_newest_published_version_is_current(published, admin):
+def test_the_newest_published_version_is_current(published, admin, second_admin):
     # given versions 2 and 3 published
     third = actions.save_draft("tencent-cloud", tencent(3), actor=admin)
-    actions.publish(third, actor=admin)
+    publishing.propose_and_approve(third, proposed_by=admin, approved_by=second_admin)
     # then version 3 is current
-    assert current_policy("tencent-cloud").ref == "tencent-cloud@3"
+    assert current_policy("tencent-cloud", at=timezone.now()).ref == "tencent-cloud@3"
 
 
 def test_a_published_version_is_parsed_once_per_process(published):
     # when the current policy is asked for twice
     # then the same parsed policy comes back (published versions never change)
-    assert current_policy("tencent-cloud") is current_policy("tencent-cloud")
+    now = timezone.now()
+    assert current_policy("tencent-cloud", at=now) is current_policy("tencent-cloud", at=now)
 
 
 def test_a_reference_names_the_published_version_or_the_preset(published):
@@ -80,7 +82,7 @@ def test_a_new_policy_has_no_current_version_until_one_is_published(admin):
     actions.save_draft("my-cloud", tencent(1, policy_id="my-cloud"), actor=admin)
     # then it has no current version yet
     with pytest.raises(PolicyError, match="my-cloud: no such policy"):
-        current_policy("my-cloud")
+        current_policy("my-cloud", at=timezone.now())
 
 
 def test_the_next_version_number_follows_the_preset_and_every_stored_version(draft):
@@ -90,7 +92,7 @@ def test_the_next_version_number_follows_the_preset_and_every_stored_version(dra
     assert next_version("my-cloud") == 1
 
 
-def test_a_case_keeps_its_version_after_a_new_one_is_published(admin):
+def test_a_case_keeps_its_version_after_a_new_one_is_published(admin, second_admin):
     # given Alice's case, assessed under the preset (900.00: the voucher is kept)
     order = server_order("TC-ALICE-1", "acct-alice", "alice@example.com")
     customer = customer_for(order.account)
@@ -100,7 +102,7 @@ def test_a_case_keeps_its_version_after_a_new_one_is_published(admin):
     assert case.assessed_total_minor == 90000
     # when version 2, which gives vouchers back, is published
     draft = actions.save_draft("tencent-cloud", tencent(2, refund_vouchers=True), actor=admin)
-    actions.publish(draft, actor=admin)
+    publishing.propose_and_approve(draft, proposed_by=admin, approved_by=second_admin)
     # then the case still names version 1, and its clocks are counted under version 1
     case.refresh_from_db()
     assert case.policy_ref == "tencent-cloud@1"

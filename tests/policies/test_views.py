@@ -22,7 +22,8 @@ def version_page(version):
 
 
 def publish_page(version):
-    return reverse("console:policy_publish", args=["tencent-cloud", version])
+    """Where publishing starts: the proposal a second admin approves."""
+    return reverse("console:policy_propose", args=["tencent-cloud", version])
 
 
 def text(response):
@@ -222,13 +223,23 @@ def test_publishing_asks_for_confirmation_first(as_admin, draft, alice_order):
     assert PolicyVersion.objects.get().state == "draft"
 
 
-def test_publishing_makes_the_draft_current(as_admin, draft):
+def test_publishing_takes_a_proposal_and_another_admins_approval(as_admin, draft, make_staff):
+    # when an admin proposes the draft
     response = as_admin.post(publish_page(2), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 302
     row = PolicyVersion.objects.get()
-    assert (row.state, row.published_by) == ("published", as_admin.user)
+    assert (row.state, row.proposed_by) == ("proposed", as_admin.user)
+    # and another admin approves it
+    as_admin.force_login(make_staff("admin", "second-admin"))
+    response = as_admin.post(reverse("console:policy_approve", args=["tencent-cloud", 2]),
+                             {"seen": row.proposed_at.isoformat()},
+                             HTTP_ACCEPT_LANGUAGE="en")
+    # then it is published and current
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.state, row.published_by.username) == ("published", "second-admin")
     page = text(as_admin.get(version_page(2), HTTP_ACCEPT_LANGUAGE="en"))
-    assert "Published tencent-cloud@2." in page
+    assert "Approved: tencent-cloud@2 is published and in force now." in page
     assert "New assessments of this policy use this version." in page
     assert publish_page(2) not in page  # no second publish button
 

@@ -39,17 +39,20 @@ def uses_business_days(policy: Policy) -> bool:
 
 
 def policies_in_use() -> list[Policy]:
-    """The current version of every policy a product uses (a product without a policy, or
-    one naming a policy that no longer exists, adds nothing)."""
+    """The version in force now of every policy a product uses (a product without a policy,
+    or one naming a policy that no longer exists, adds nothing)."""
+    from django.utils import timezone
+
     from refunddesk.billing.models import Product
     from refunddesk.policies.store import current_policy
 
+    now = timezone.now()
     found = []
     ids = (Product.objects.exclude(policy_id="").order_by("policy_id")
            .values_list("policy_id", flat=True).distinct())
     for policy_id in ids:
         try:
-            found.append(current_policy(policy_id))
+            found.append(current_policy(policy_id, at=now))
         except PolicyError:
             continue
     return found

@@ -68,7 +68,12 @@ PAYOUT_RUNNER = SystemActor("payout_runner", frozenset({
 COMMAND_LINE = SystemActor("command_line", frozenset({
     "api_key.create", "api_key.revoke", "staff.change_roles"}), _("command line"))
 
-SYSTEM_ACTORS = (AUTO_DECISION, DEADLINES, PAYOUT_RUNNER, COMMAND_LINE)
+# The worker's pass that records scheduled policy versions taking effect (they take effect
+# by their time alone; this only writes the audit row).
+POLICY_SCHEDULE = SystemActor("policy_schedule", frozenset({"policy.took_effect"}),
+                              _("RefundDesk (policy schedule)"))
+
+SYSTEM_ACTORS = (AUTO_DECISION, DEADLINES, PAYOUT_RUNNER, COMMAND_LINE, POLICY_SCHEDULE)
 
 
 def system_label(name: str) -> Any:

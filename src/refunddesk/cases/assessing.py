@@ -81,8 +81,10 @@ def policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
     return [PolicyGroup(policy_id, tuple(ids)) for policy_id, ids in groups.items()]
 
 
-def policy_for(lines: Iterable[OrderLine]) -> Policy:
-    return current_policy(policy_id_for(lines))
+def policy_for(lines: Iterable[OrderLine], *, as_of: datetime) -> Policy:
+    """The version of the lines' policy in force at `as_of`: a version scheduled for later
+    does not assess a request made before its time."""
+    return current_policy(policy_id_for(lines), at=as_of)
 
 
 def granted_lines(account_ids: Iterable[int]) -> Any:
@@ -117,10 +119,11 @@ def refund_history(order: Order) -> list[dict[str, Any]]:
 
 def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
                  ) -> tuple[Policy, Assessment]:
-    """The policy that applies to these lines of the order now, and its assessment. The
-    order may come read with its facts (billing.facts.orders_with_facts) or not."""
+    """The policy that applies to these lines of the order at `as_of` (the version in force
+    then), and its assessment. The order may come read with its facts
+    (billing.facts.orders_with_facts) or not."""
     order = with_facts(order)
-    policy = policy_for(chosen_lines(order, line_ids))
+    policy = policy_for(chosen_lines(order, line_ids), as_of=as_of)
     facts = order_facts(order, refunds=refund_history(order))
     return policy, assess(policy, facts, as_of=as_of, lines=line_ids)
 

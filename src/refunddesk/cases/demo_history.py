@@ -62,15 +62,16 @@ def open_demo_history(now: datetime, *, seed: int = 2026) -> int:
     customers' logins and the demo staff (core/staff.py); opens nothing without them."""
     users = {user.username: user for user in get_user_model().objects.filter(
         username__in=["demo-agent", "demo-reviewer", "demo-reviewer2", "demo-finance",
-                      "demo-admin"])}
+                      "demo-admin", "demo-admin2"])}
     agent, reviewer = users.get("demo-agent"), users.get("demo-reviewer")
     if agent is None or reviewer is None:
         return 0
     reviewers = [user for user in (reviewer, users.get("demo-reviewer2")) if user is not None]
     rng = random.Random(seed)
     start = now - timedelta(days=FIRST_DAY)
-    if "demo-admin" in users:
-        _publish_four_eyes(users["demo-admin"], at=start - timedelta(days=3))
+    if "demo-admin" in users and "demo-admin2" in users:
+        _publish_four_eyes(users["demo-admin"], users["demo-admin2"],
+                           at=start - timedelta(days=3))
     desk = Desk(rng, now - timedelta(minutes=30), agent, reviewers, users.get("demo-finance"))
     pool = Pool(now, rng)
     opened = 0
@@ -230,10 +231,12 @@ def _receipt(order: Order) -> SimpleUploadedFile:
                               content_type="text/plain")
 
 
-def _publish_four_eyes(admin: Any, *, at: datetime) -> None:
-    """Version 2 of FOUR_EYES_POLICY: the preset with a four-eyes threshold. Only over the
+def _publish_four_eyes(admin: Any, second_admin: Any, *, at: datetime) -> None:
+    """Version 2 of FOUR_EYES_POLICY: the preset with a four-eyes threshold, written and
+    proposed by `admin` and approved by `second_admin` (publishing takes two). Only over the
     preset itself: an installation whose admins wrote versions of their own keeps them."""
-    from refunddesk.policies.actions import PolicyStoreError, publish, save_draft
+    from refunddesk.policies.actions import PolicyStoreError, save_draft
+    from refunddesk.policies.publishing import propose_and_approve
     from refunddesk.policies.store import next_version
     from refunddesk.policy.presets import PRESETS_DIR
 
@@ -249,6 +252,7 @@ def _publish_four_eyes(admin: Any, *, at: datetime) -> None:
         draft = save_draft(FOUR_EYES_POLICY, text, actor=admin, now=at,
                            note="Four eyes above 1,000.00 CNY / 150.00 USD: certificates are "
                                 "costly, a second reviewer confirms their refunds.")
-        publish(draft, actor=admin, now=at + timedelta(minutes=20))
+        propose_and_approve(draft, proposed_by=admin, approved_by=second_admin,
+                            now=at + timedelta(minutes=20))
     except (PolicyStoreError, CaseError):
         return

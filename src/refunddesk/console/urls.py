@@ -10,6 +10,7 @@ from refunddesk.console.views import (
     mail,
     payouts,
     policies,
+    policy_governance,
     policy_lab,
     queue,
     recourse,
@@ -22,8 +23,8 @@ from refunddesk.console.views import (
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls, *policy_lab.urls,
-               *payouts.urls,
+urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls,
+               *policy_governance.urls, *policy_lab.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
                *calendars.urls, *staff.urls, *recourse.urls, *replies.urls,
                *mail.urls, *inbox.urls, *reports.urls]

@@ -1,6 +1,6 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
-worker`'s task loop: the deadline sweep, the staff's hourly digests and the reports' service
-times once a minute (also
+worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports' service
+times and the audit of scheduled policy versions that took effect once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
 (intake/processing.py), and the payouts, whose rows are their own queue
 (payouts/runner.py), every second."""
@@ -22,6 +22,7 @@ from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
 from refunddesk.payouts.runner import BATCH, run_pass
+from refunddesk.policies.publishing import record_taking_effect
 from refunddesk.reports.moves import roll_moves
 from refunddesk.reports.timings import refresh_timings
 
@@ -45,6 +46,9 @@ def run_periodic() -> SweepResult:
     rolled = roll_moves(now)
     if rolled:
         log.info("reports: state changes of %s days counted", rolled)
+    took_effect = record_taking_effect(now)
+    if took_effect:
+        log.info("policies: %s scheduled versions took effect", took_effect)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)

@@ -50,7 +50,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "cases.view_approvallimit", "cases.add_approvallimit", "cases.change_approvallimit",
         "cases.delete_approvallimit", "notifications.view_emaildelivery",
         "policies.view_policyversion", "policies.add_policyversion",
-        "policies.publish_policyversion",
+        "policies.publish_policyversion", "policies.view_policychange",
         "billing.view_product", "billing.change_product",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
         "api.view_apikey", "api.add_apikey", "api.change_apikey",
@@ -145,12 +145,13 @@ def ensure_demo_rejection_reasons() -> None:
 
 
 DEMO_STAFF_PREFIX = "demo-"
-# (role, user name): one user per role, and a second reviewer, since approvals above a
-# policy's four-eyes threshold and appeals against a reviewer's own decision need a colleague
-# who holds the same powers.
+# (role, user name): one user per role, a second reviewer, since approvals above a policy's
+# four-eyes threshold and appeals against a reviewer's own decision need a colleague who
+# holds the same powers, and a second admin, who approves the policy versions demo-admin
+# proposes (publishing takes two admins).
 DEMO_STAFF = (
     ("agent", "demo-agent"), ("reviewer", "demo-reviewer"), ("reviewer", "demo-reviewer2"),
-    ("finance", "demo-finance"), ("admin", "demo-admin"),
+    ("finance", "demo-finance"), ("admin", "demo-admin"), ("admin", "demo-admin2"),
 )
 
 

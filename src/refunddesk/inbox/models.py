@@ -20,6 +20,8 @@ class NoticeKind(models.TextChoices):
     SLA_DUE_SOON = "sla_due_soon", _("Due soon")
     SLA_OVERDUE = "sla_overdue", _("Overdue")
     PAYOUT_FAILED = "payout_failed", _("Payout failed")
+    PUBLICATION_WANTED = "publication_wanted", _("A policy version waits for your approval")
+    PUBLICATION_DECLINED = "publication_declined", _("Your policy version was declined")
 
 
 class EmailMode(models.TextChoices):

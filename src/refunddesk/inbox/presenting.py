@@ -55,15 +55,27 @@ def describe(notice: Notice) -> str:
     if kind == NoticeKind.PAYOUT_FAILED:
         return _("Payout %(payout)s of %(amount)s on case %(number)s failed for good "
                  "(%(error)s): retry it, redirect it or record it as paid.") % values
+    if kind == NoticeKind.PUBLICATION_WANTED:
+        return _("%(by)s proposes to publish the refund policy version %(ref)s: another "
+                 "admin must approve or decline it.") % {"by": values["by"],
+                                                         "ref": data.get("ref", "")}
+    if kind == NoticeKind.PUBLICATION_DECLINED:
+        return _("%(by)s declined publishing the refund policy version %(ref)s: "
+                 "%(reason)s") % {"by": values["by"], "ref": data.get("ref", ""),
+                                  "reason": data.get("reason", "")}
     raise ValueError(f"no sentence for notice kind {kind!r}")
 
 
 def target(notice: Notice) -> str:
-    """Where opening the notice leads: the payout (finance acts there), else the case."""
+    """Where opening the notice leads: the payout (finance acts there), else the case, else
+    the policy version waiting for approval."""
     if notice.payout_id is not None:
         return reverse("console:payout", args=[notice.payout_id])
     if notice.case_id is not None:
         return reverse("console:case", args=[notice.case.tracking_number])
+    data = notice.data or {}
+    if "policy_id" in data and "version" in data:  # a policy version's publication
+        return reverse("console:policy_version", args=[data["policy_id"], data["version"]])
     return reverse("console:inbox")
 
 

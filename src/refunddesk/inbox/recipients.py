@@ -60,3 +60,9 @@ def working_on(case: Any) -> list[Any]:
 
 def finance() -> QuerySet[Any]:
     return holding("payouts", "manage_payouts")
+
+
+def policy_publishers() -> QuerySet[Any]:
+    """Admins who may approve a policy version's publication (the proposer is left out by
+    tell(), which never tells the actor)."""
+    return holding("policies", "publish_policyversion")

@@ -1,7 +1,8 @@
-"""Every change to refund policies: write a draft version, publish it, choose the policy of a
-product. Each is one function with a keyword-only `actor`, checks the actor's role first,
-validates everything before it writes, and runs in one transaction, so bad input changes
-nothing. The console, commands and tests all come through here.
+"""Every change to refund policies but publishing: write a draft version, choose the policy
+of a product. Each is one function with a keyword-only `actor`, checks the actor's role
+first, validates everything before it writes, and runs in one transaction with its audit
+row (PolicyChange), so bad input changes nothing. The console, commands and tests all come
+through here; publishing, which takes two admins, is policies/publishing.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from refunddesk.billing.models import Product
 from refunddesk.policies import permissions
-from refunddesk.policies.models import PolicyVersion, VersionState
+from refunddesk.policies.history import record
+from refunddesk.policies.models import PolicyChangeKind, PolicyVersion, VersionState
 from refunddesk.policies.store import known_policy_ids, next_version
 from refunddesk.policy.schema import PolicyError, policy_from_toml
 
@@ -36,7 +38,7 @@ def _refuse(*problems: str) -> PolicyStoreError:
     return PolicyStoreError(list(problems))
 
 
-def _lock_versions(policy_id: str) -> list[PolicyVersion]:
+def lock_versions(policy_id: str) -> list[PolicyVersion]:
     """Every stored version of the policy, locked: saving and publishing versions of one
     policy take turns (numbers are handed out and compared under this lock)."""
     return list(PolicyVersion.objects.select_for_update().filter(policy_id=policy_id)
@@ -64,7 +66,7 @@ def save_draft(policy_id: str, toml_text: str, *, actor: Any, note: str = "",
                       % {"expected": policy_id, "given": policy.id})
     try:
         with transaction.atomic():
-            _lock_versions(policy_id)
+            lock_versions(policy_id)
             if draft is not None:
                 return _revise(draft, policy_id, policy.version, text, actor=actor,
                                note=note, now=now)
@@ -74,9 +76,11 @@ def save_draft(policy_id: str, toml_text: str, *, actor: Any, note: str = "",
                                               "%(policy)s, not %(given)s")
                               % {"expected": expected, "policy": policy_id,
                                  "given": policy.version})
-            return PolicyVersion.objects.create(
+            row = PolicyVersion.objects.create(
                 policy_id=policy_id, version=policy.version, source=text,
                 state=VersionState.DRAFT, created_by=actor, created_at=now, note=note)
+            record(row, PolicyChangeKind.DRAFT_SAVED, actor=actor, at=now, note=note)
+            return row
     except IntegrityError:
         # Two admins saved the same number at once (SQLite does not lock rows).
         raise _refuse("version: " + _("version %(version)s of %(policy)s was saved a moment "
@@ -93,51 +97,30 @@ def _revise(draft: PolicyVersion, policy_id: str, version: int, text: str, *, ac
     if row.is_published:
         raise _refuse(_("%(ref)s is published and cannot change: save a new version.")
                       % {"ref": row.ref})
+    if row.is_proposed:
+        # The approver must approve the text they read: no change under a proposal.
+        raise _refuse(_("%(ref)s is proposed for publication and cannot change: withdraw "
+                        "the proposal first.") % {"ref": row.ref})
     if version != row.version:
         raise _refuse("version: " + _("must stay %(expected)s, the version of this draft, "
                                       "not %(given)s")
                       % {"expected": row.version, "given": version})
     row.source, row.note, row.created_by, row.created_at = text, note, actor, now
     row.save(update_fields=["source", "note", "created_by", "created_at"])
+    record(row, PolicyChangeKind.DRAFT_REVISED, actor=actor, at=now, note=note)
     return row
 
 
-def publish(version: PolicyVersion, *, actor: Any,
-            now: datetime | None = None) -> PolicyVersion:
-    """Make a draft the version new assessments of its policy use. Cases assessed before keep
-    the version they name."""
-    permissions.require_publish(actor)
-    now = now or timezone.now()
-    with transaction.atomic():
-        versions = _lock_versions(version.policy_id)
-        row = next((v for v in versions if v.pk == version.pk), None)
-        if row is None:
-            raise _refuse(_("%(ref)s no longer exists.") % {"ref": version.ref})
-        if row.is_published:
-            raise _refuse(_("%(ref)s is already published.") % {"ref": row.ref})
-        later = [v for v in versions if v.is_published and v.version > row.version]
-        if later:
-            raise _refuse(_("%(later)s is published already and is newer than %(ref)s: save "
-                            "a new version instead.")
-                          % {"later": later[-1].ref, "ref": row.ref})
-        try:
-            # Checked again: the format may have changed since the draft was written.
-            row.policy()
-        except PolicyError as error:
-            raise PolicyStoreError(error.problems) from None
-        row.state, row.published_by, row.published_at = VersionState.PUBLISHED, actor, now
-        row.save(update_fields=["state", "published_by", "published_at"])
-    return row
-
-
-def assign_policy(product: Product, policy_id: str, *, actor: Any) -> Product:
+def assign_policy(product: Product, policy_id: str, *, actor: Any,
+                  now: datetime | None = None) -> Product:
     """Choose the refund policy a product's new assessments use."""
     permissions.require_assign(actor)
-    known = known_policy_ids()
+    known = known_policy_ids(at=now or timezone.now())
     if policy_id not in known:
         if PolicyVersion.objects.filter(policy_id=policy_id).exists():
-            raise _refuse(_("%(policy)s has no published version yet: publish one before a "
-                            "product uses it.") % {"policy": policy_id})
+            raise _refuse(_("%(policy)s has no published version in force yet: publish one "
+                            "(or wait for its time) before a product uses it.")
+                          % {"policy": policy_id})
         raise _refuse(_("There is no refund policy %(policy)s (there are: %(known)s).")
                       % {"policy": policy_id or '""', "known": ", ".join(known)})
     with transaction.atomic():

@@ -47,3 +47,33 @@ class DryRunForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                    format="%Y-%m-%dT%H:%M"))
 
+
+
+def _moment(label: object, help_text: object) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, required=False, help_text=help_text,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+
+class ProposeForm(forms.Form):
+    """Read inside `timezone.override(the policy's zone)`: the time is on the policy's
+    clock."""
+
+    effective_at = _moment(_("Takes effect (optional)"),
+                           _("On the policy's clock. Empty: as soon as another admin "
+                             "approves it."))
+    note = forms.CharField(label=_("Note for the approving admin (optional)"), max_length=500,
+                           required=False)
+
+
+class ApproveForm(forms.Form):
+    seen = forms.CharField(widget=forms.HiddenInput)
+    effective_at = _moment(_("Takes effect (optional)"),
+                           _("On the policy's clock. Empty: at the time proposed, or at once "
+                             "if none was (or it has passed)."))
+
+
+class DeclineForm(forms.Form):
+    seen = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why you decline"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))

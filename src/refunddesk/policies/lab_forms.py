@@ -45,7 +45,7 @@ class SimulationForm(forms.Form):
     def __init__(self, *args: Any, policy_id: str, language: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.policy_id = policy_id
-        entry = policy_entry(policy_id, language)
+        entry = policy_entry(policy_id, language, at=timezone.now())
         self.versions: dict[str, VersionEntry] = {
             version.ref: version for version in (entry.versions if entry else [])}
         self.fields["version"].choices = [

@@ -1,13 +1,16 @@
-"""Stored refund policy versions: the TOML an admin wrote in the console, as a draft or
-published.
+"""Stored refund policy versions: the TOML an admin wrote in the console, as a draft, a
+draft proposed for publication, or published; and the audit of every step (PolicyChange).
 
 A published version is what cases are assessed with and what `RefundCase.policy_ref` names,
 so it never changes: saving or deleting one is refused here, not only in the console.
-Drafts may be revised until they are published.
+Drafts may be revised until they are proposed (policies/publishing.py: a second admin
+approves a publication). A published version takes effect at its `effective_at`, which may
+lie in the future: until then the version before it stays in force (policies/store.py).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +27,7 @@ class PublishedVersionIsImmutable(ValueError):
 
 class VersionState(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    PROPOSED = "proposed", _("Proposed for publication")
     PUBLISHED = "published", _("Published")
 
 
@@ -52,6 +56,15 @@ class PolicyVersion(models.Model):
                                      related_name="+")
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # Four eyes: who asked for the publication; `published_by` is the other admin who
+    # approved it. Kept after publishing, cleared when the proposal is declined or withdrawn.
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("proposed by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    proposed_at = models.DateTimeField(_("proposed"), null=True, blank=True)
+    # When the version is in force: asked for by the proposal (empty: once approved), fixed
+    # when published. New assessments at a moment use the newest version in force then.
+    effective_at = models.DateTimeField(_("takes effect"), null=True, blank=True)
 
     objects = PolicyVersionQuerySet.as_manager()
 
@@ -63,9 +76,13 @@ class PolicyVersion(models.Model):
             models.UniqueConstraint(fields=["policy_id", "version"],
                                     name="policy_version_unique"),
             models.CheckConstraint(
-                condition=(Q(state="draft", published_at__isnull=True)
-                           | Q(state="published", published_at__isnull=False)),
-                name="policy_version_published_has_time"),
+                condition=(Q(state="draft", published_at__isnull=True,
+                             proposed_at__isnull=True)
+                           | Q(state="proposed", published_at__isnull=True,
+                               proposed_at__isnull=False)
+                           | Q(state="published", published_at__isnull=False,
+                               effective_at__isnull=False)),
+                name="policy_version_state_has_times"),
         ]
         # policies/permissions.py checks it; core/staff.py gives it to the admin role.
         permissions = [("publish_policyversion", "Can publish policy versions")]
@@ -94,6 +111,20 @@ class PolicyVersion(models.Model):
     @property
     def is_published(self) -> bool:
         return self.state == VersionState.PUBLISHED
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.state == VersionState.PROPOSED
+
+    def is_in_effect(self, at: datetime) -> bool:
+        """Published and in force by `at` (it may have been superseded since)."""
+        return (self.is_published and self.effective_at is not None
+                and self.effective_at <= at)
+
+    def is_scheduled(self, at: datetime) -> bool:
+        """Published, to take effect after `at`."""
+        return (self.is_published and self.effective_at is not None
+                and self.effective_at > at)
 
     def policy(self) -> Policy:
         """The parsed policy (PolicyError when the text is not a valid policy)."""
@@ -156,3 +187,59 @@ class PolicySimulation(models.Model):
         if not self.cases_total:
             return 0
         return min(99, self.cases_done * 100 // self.cases_total)
+class PolicyChangeKind(models.TextChoices):
+    """Every step of a policy version's life the audit records, with its label: one closed
+    list, so a misspelt kind fails the change that writes it."""
+
+    DRAFT_SAVED = "draft_saved", _("Draft saved")
+    DRAFT_REVISED = "draft_revised", _("Draft revised")
+    PROPOSED = "proposed", _("Publication proposed")
+    WITHDRAWN = "withdrawn", _("Proposal withdrawn")
+    DECLINED = "declined", _("Publication declined")
+    PUBLISHED = "published", _("Approved and published, in force at once")
+    SCHEDULED = "scheduled", _("Approved and published, to take effect later")
+    TOOK_EFFECT = "took_effect", _("Took effect")
+
+
+class PolicyChange(models.Model):
+    """One step of a policy version: who, when, what. Written in the transaction of the
+    step (policies/actions.py, policies/publishing.py), never edited.
+
+    `changed_by` is the admin who acted; a step of the desk itself (a scheduled version
+    taking effect) has none and names its system actor in `actor_name`. The version's id
+    and number are copied, so the record outlives a deleted draft."""
+
+    at = models.DateTimeField(_("when"))
+    version = models.ForeignKey(PolicyVersion, verbose_name=_("policy version"),
+                                on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="changes")
+    policy_id = models.SlugField(_("policy id"), max_length=64)
+    version_number = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("what"), max_length=16, choices=PolicyChangeKind.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="policy_changes")
+    actor_name = models.CharField(_("actor"), max_length=64, blank=True)
+    # proposed / published / scheduled: {"effective_at"}; declined: {"reason"};
+    # draft_saved / draft_revised / proposed: {"note"}; took_effect: {"noticed_at"}.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("policy change")
+        verbose_name_plural = _("policy changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["policy_id", "-at"], name="policy_change_by_policy")]
+        constraints = [
+            # The worker's pass records a version taking effect once, however many workers
+            # run it at the same moment.
+            models.UniqueConstraint(fields=["version"],
+                                    condition=Q(kind="took_effect"),
+                                    name="policy_took_effect_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}@{self.version_number} {self.kind} {self.at.isoformat()}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.policy_id}@{self.version_number}"

@@ -1,6 +1,6 @@
 """What the console's policies pages show: every policy (presets and stored ones), its
-versions, which one is current, and the products that use it; and the text an editor
-starts from."""
+versions, which one is current (in force at the moment asked about) and which are scheduled,
+and the products that use it; and the text an editor starts from."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class VersionEntry:
     state: str  # "preset", "draft" or "published"
     row: PolicyVersion | None = None  # None for the shipped preset
     is_current: bool = False
+    is_scheduled: bool = False  # published, to take effect after the moment asked about
 
     @property
     def ref(self) -> str:
@@ -34,8 +35,21 @@ class VersionEntry:
         return self.state == VersionState.DRAFT
 
     @property
+    def is_proposed(self) -> bool:
+        return self.state == VersionState.PROPOSED
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == VersionState.PUBLISHED
+
+    @property
     def is_preset(self) -> bool:
         return self.state == PRESET
+
+    @property
+    def is_unpublished(self) -> bool:
+        """A draft, proposed or not: used by nothing."""
+        return self.is_draft or self.is_proposed
 
     @property
     def written_at(self) -> datetime | None:
@@ -62,29 +76,35 @@ class PolicyEntry:
     def drafts(self) -> list[VersionEntry]:
         return [entry for entry in self.versions if entry.is_draft]
 
+    def version(self, number: int) -> VersionEntry | None:
+        return next((entry for entry in self.versions if entry.version == number), None)
+
 
 def name_of(policy: Policy, language: str) -> str:
     return policy.name.zh_Hans if language.lower().startswith("zh") else policy.name.en
 
 
-def _versions(policy_id: str, rows: list[PolicyVersion]) -> list[VersionEntry]:
-    entries = [VersionEntry(policy_id, row.version, row.state, row) for row in rows]
+def _versions(policy_id: str, rows: list[PolicyVersion], at: datetime) -> list[VersionEntry]:
+    entries = [VersionEntry(policy_id, row.version, row.state, row,
+                            is_scheduled=row.is_scheduled(at)) for row in rows]
     preset = preset_version(policy_id)
     if preset is not None and all(entry.version != preset for entry in entries):
         entries.append(VersionEntry(policy_id, preset, PRESET))
     entries.sort(key=lambda entry: entry.version, reverse=True)
-    # The same choice as store.current_policy: the latest published, else the preset.
-    current = (next((e for e in entries if e.state == VersionState.PUBLISHED), None)
+    # The same choice as store.current_policy: the newest published in force, else the
+    # preset.
+    current = (next((e for e in entries if e.row is not None and e.row.is_in_effect(at)),
+                    None)
                or next((e for e in entries if e.is_preset), None))
     if current is not None:
         current.is_current = True
     return entries
 
 
-def _name(entry: PolicyEntry, language: str) -> str:
+def _name(entry: PolicyEntry, language: str, at: datetime) -> str:
     try:
         if entry.current is not None:
-            return name_of(current_policy(entry.policy_id), language)
+            return name_of(current_policy(entry.policy_id, at=at), language)
         if entry.versions:
             return name_of(PolicyVersion(source=entry.versions[0].source()).policy(), language)
     except PolicyError:
@@ -92,7 +112,7 @@ def _name(entry: PolicyEntry, language: str) -> str:
     return entry.policy_id
 
 
-def overview(language: str) -> list[PolicyEntry]:
+def overview(language: str, *, at: datetime) -> list[PolicyEntry]:
     rows = list(PolicyVersion.objects.select_related("created_by", "published_by")
                 .order_by("policy_id", "-version"))
     by_policy: dict[str, list[PolicyVersion]] = {}
@@ -103,39 +123,34 @@ def overview(language: str) -> list[PolicyEntry]:
         products.setdefault(product.policy_id, []).append(product)
     entries = []
     for policy_id in sorted(set(preset_ids()) | set(by_policy)):
-        entry = PolicyEntry(policy_id, policy_id, _versions(policy_id,
-                                                            by_policy.get(policy_id, [])),
+        entry = PolicyEntry(policy_id, policy_id,
+                            _versions(policy_id, by_policy.get(policy_id, []), at),
                             products.get(policy_id, []))
-        entry.name = _name(entry, language)
+        entry.name = _name(entry, language, at)
         entries.append(entry)
     return entries
 
 
-def policy_entry(policy_id: str, language: str) -> PolicyEntry | None:
+def policy_entry(policy_id: str, language: str, *, at: datetime) -> PolicyEntry | None:
     """One policy as `overview` shows it; None when there is no such policy."""
     rows = list(PolicyVersion.objects.filter(policy_id=policy_id)
-                .select_related("created_by", "published_by").order_by("-version"))
+                .select_related("created_by", "published_by", "proposed_by")
+                .order_by("-version"))
     if not rows and preset_version(policy_id) is None:
         return None
-    entry = PolicyEntry(policy_id, policy_id, _versions(policy_id, rows),
+    entry = PolicyEntry(policy_id, policy_id, _versions(policy_id, rows, at),
                         list(Product.objects.filter(policy_id=policy_id).order_by("code")))
-    entry.name = _name(entry, language)
+    entry.name = _name(entry, language, at)
     return entry
 
 
-def find_version(policy_id: str, version: int) -> VersionEntry | None:
-    row = (PolicyVersion.objects.filter(policy_id=policy_id, version=version)
-           .select_related("created_by", "published_by").first())
-    if row is not None:
-        entry = VersionEntry(policy_id, version, row.state, row)
-    elif preset_version(policy_id) == version:
-        entry = VersionEntry(policy_id, version, PRESET)
-    else:
+def find_version(policy_id: str, version: int, *, at: datetime) -> VersionEntry | None:
+    """One version, with whether it is current or scheduled at `at`."""
+    rows = list(PolicyVersion.objects.filter(policy_id=policy_id)
+                .select_related("created_by", "published_by", "proposed_by"))
+    if not any(row.version == version for row in rows) and preset_version(policy_id) != version:
         return None
-    current = _versions(policy_id, list(PolicyVersion.objects.filter(
-        policy_id=policy_id, state=VersionState.PUBLISHED)))
-    entry.is_current = any(e.is_current and e.version == version for e in current)
-    return entry
+    return next(entry for entry in _versions(policy_id, rows, at) if entry.version == version)
 
 
 def _set_top_level(text: str, key: str, value: str) -> str:

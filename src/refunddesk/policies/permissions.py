@@ -4,6 +4,9 @@ The admin role holds these permissions (core/staff.py hands them out). The actio
 `require_*` before they change anything; the console uses the `can_*` checks to decide
 which pages and buttons a staff member sees. A missing actor, or the system, is no admin
 and is refused, as in cases/permissions.py.
+
+Publishing takes two admins (four eyes): one proposes, another approves. Nobody approves
+their own proposal, whatever path the approval takes (`require_approve`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ def require_write(actor: Any) -> None:
 def require_publish(actor: Any) -> None:
     if not can_publish(actor):
         raise NotPermitted(_("Only an admin publishes refund policy versions."))
+
+
+def may_approve(user: Any, version: Any) -> bool:
+    """Whether `user` may approve (or decline) the publication proposed for `version`."""
+    return can_publish(user) and version.proposed_by_id != getattr(user, "pk", None)
+
+
+def require_approve(actor: Any, version: Any) -> None:
+    require_publish(actor)
+    if version.proposed_by_id == actor.pk:
+        raise NotPermitted(_("You proposed %(ref)s yourself: another admin must approve it.")
+                           % {"ref": version.ref})
 
 
 def require_assign(actor: Any) -> None:

@@ -1,11 +1,17 @@
-"""Which policy applies: the policy a product uses now, and the exact version a case was
-assessed with. Cases and quotes ask here, never the presets directly, so stored versions
-published in the console take over from the shipped presets.
+"""Which policy applies: the version of a policy in force at a moment, and the exact
+version a case was assessed with. Cases and quotes ask here, never the presets directly, so
+stored versions published in the console take over from the shipped presets.
+
+A published version is in force from its `effective_at`, which an admin may set in the
+future: the query picks the newest version in force at the moment asked about, so a
+scheduled version takes over at its time with no worker step (the worker's pass only
+records in the audit that it did, policies/publishing.py). Before any stored version is in
+force, the preset is.
 
 Published versions never change, so each is parsed once per process. The cache key holds
-the time of publishing besides `id@version`: a rolled-back transaction (every test) or a
-restored database can give the same `id@version` to a different text, and the time tells
-them apart without reading the text on every call.
+the row's id and the time of publishing besides `id@version` (all fixed once published): a
+rolled-back transaction (every test) or a restored database can give the same `id@version`
+to a different text, and these tell them apart without reading the text on every call.
 """
 
 from __future__ import annotations
@@ -13,16 +19,18 @@ from __future__ import annotations
 from datetime import datetime
 from threading import Lock
 
+from django.db.models import QuerySet
+
 from refunddesk.policies.models import PolicyVersion, VersionState
 from refunddesk.policy.presets import load_preset, preset_ids
 from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 
-_parsed: dict[tuple[str, int, datetime], Policy] = {}
+_parsed: dict[tuple[int, str, int, datetime], Policy] = {}
 _lock = Lock()
 
 
 def _parse(pk: int, policy_id: str, version: int, published_at: datetime) -> Policy:
-    key = (policy_id, version, published_at)
+    key = (pk, policy_id, version, published_at)
     policy = _parsed.get(key)
     if policy is None:
         source = PolicyVersion.objects.values_list("source", flat=True).get(pk=pk)
@@ -44,15 +52,22 @@ def preset_version(policy_id: str) -> int | None:
     return load_preset(policy_id).version
 
 
-def current_policy(policy_id: str) -> Policy:
-    """The version of `policy_id` that new assessments use: the latest published stored
-    version, else the shipped preset."""
-    latest = (PolicyVersion.objects.filter(policy_id=policy_id, state=VersionState.PUBLISHED)
-              .order_by("-version").values_list("pk", "version", "published_at").first())
+def in_force(at: datetime) -> QuerySet[PolicyVersion]:
+    """Published versions in force by `at` (of every policy; the newest of a policy wins)."""
+    return PolicyVersion.objects.filter(state=VersionState.PUBLISHED, effective_at__lte=at)
+
+
+def current_policy(policy_id: str, *, at: datetime) -> Policy:
+    """The version of `policy_id` that an assessment at `at` uses: the newest published
+    stored version in force by then, else the shipped preset. `at` is required: a quote for
+    a moment (a request, a dry run for a date) must not get the version of another."""
+    latest = (in_force(at).filter(policy_id=policy_id).order_by("-version")
+              .values_list("pk", "version", "published_at").first())
     if latest is not None:
         return _parse(latest[0], policy_id, latest[1], latest[2])
     if preset_version(policy_id) is None:
-        raise PolicyError([f"{policy_id}: no such policy (no preset, no published version)"])
+        raise PolicyError([f"{policy_id}: no such policy in force (no preset, no published "
+                           "version in force yet)"])
     return load_preset(policy_id)
 
 
@@ -73,10 +88,10 @@ def policy_by_ref(ref: str) -> Policy:
     raise PolicyError([f"{ref}: no such policy version"])
 
 
-def known_policy_ids() -> list[str]:
-    """Policies a product can use: the presets and every policy with a published version."""
-    published = (PolicyVersion.objects.filter(state=VersionState.PUBLISHED)
-                 .values_list("policy_id", flat=True).distinct())
+def known_policy_ids(*, at: datetime) -> list[str]:
+    """Policies a product can use at `at`: the presets and every policy with a published
+    version in force (one only scheduled cannot assess anything yet)."""
+    published = in_force(at).values_list("policy_id", flat=True).distinct()
     return sorted(set(preset_ids()) | set(published))
 
 

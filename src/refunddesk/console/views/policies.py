@@ -1,12 +1,15 @@
 """The admin's policies pages: the policies and their versions, a version's text with a
-dry-run quote, the TOML editor that saves drafts, publishing, and the policy of each
-product. Every change goes through refunddesk.policies.actions, which checks the role
-again; these views only decide who sees which page."""
+dry-run quote and its history, the TOML editor that saves drafts, and the policy of each
+product (publishing with a second admin's approval, and comparing versions, are in
+policy_governance.py). Every change goes through refunddesk.policies.actions, which checks
+the role again; these views only decide who sees which page."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,6 +26,7 @@ from refunddesk.console.access import console_view
 from refunddesk.policies import actions, permissions
 from refunddesk.policies.dryrun import DryRunError, dry_run, find_order, parse_line_ids
 from refunddesk.policies.forms import DryRunForm, EditorForm
+from refunddesk.policies.history import history_of
 from refunddesk.policies.models import PolicyVersion
 from refunddesk.policies.overview import (
     VersionEntry,
@@ -35,7 +39,7 @@ from refunddesk.policies.overview import (
 from refunddesk.policies.problems import Problem, locate_all
 from refunddesk.policies.store import current_policy, known_policy_ids
 from refunddesk.policy.presets import load_preset, preset_ids
-from refunddesk.policy.schema import PolicyError, policy_from_toml
+from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 
 # The id the new-policy editor suggests, in the form and in the file alike.
 NEW_POLICY_ID = "my-policy"
@@ -45,9 +49,6 @@ ADMINS_ONLY = gettext_lazy("Refund policies are managed by admins.")
 viewer = console_view(check=permissions.can_view, message=ADMINS_ONLY)
 writer = console_view(check=permissions.can_write,
                       message=gettext_lazy("Only an admin writes refund policy versions."))
-publisher = console_view(check=permissions.can_publish,
-                         message=gettext_lazy("Only an admin publishes refund policy "
-                                              "versions."))
 assigner = console_view(check=permissions.can_assign,
                         message=gettext_lazy("Only an admin chooses the refund policy of a "
                                              "product."))
@@ -66,7 +67,7 @@ def _can(request: HttpRequest) -> dict[str, bool]:
 
 def _product_rows() -> list[dict[str, Any]]:
     language = _language()
-    known = set(known_policy_ids())
+    known = set(known_policy_ids(at=timezone.now()))
     return [{"product": product, "name": product.name_for(language),
              "is_known": product.policy_id in known}
             for product in Product.objects.order_by("code")]
@@ -75,14 +76,15 @@ def _product_rows() -> list[dict[str, Any]]:
 @require_GET
 @viewer
 def policies(request: HttpRequest) -> HttpResponse:
-    entries = overview(_language())
+    now = timezone.now()
+    entries = overview(_language(), at=now)
     return render(request, "console/policies/list.html", {
         "policies": entries, "products": _product_rows(),
-        "choices": known_policy_ids(), **_can(request)})
+        "choices": known_policy_ids(at=now), **_can(request)})
 
 
 def _version_or_404(policy_id: str, version: int) -> VersionEntry:
-    entry = find_version(policy_id, version)
+    entry = find_version(policy_id, version, at=timezone.now())
     if entry is None:
         raise Http404(_("There is no version %(version)s of policy %(policy)s.")
                       % {"version": version, "policy": policy_id})
@@ -114,9 +116,9 @@ def _quote(request: HttpRequest, entry: VersionEntry, policy: Any) -> dict[str, 
     except DryRunError as error:
         context["quote_problem"] = str(error)
         return context
-    # Beside the version looked at: what the version in force gives, for comparison.
+    # Beside the version looked at: what the version in force at that moment gives.
     try:
-        current = current_policy(entry.policy_id)
+        current = current_policy(entry.policy_id, at=as_of)
     except PolicyError:
         return context  # a new policy: nothing in force yet
     if current.ref != entry.ref:
@@ -132,15 +134,31 @@ def _quote(request: HttpRequest, entry: VersionEntry, policy: Any) -> dict[str, 
 def policy_version(request: HttpRequest, policy_id: str, version: int) -> HttpResponse:
     entry = _version_or_404(policy_id, version)
     policy, problems = _parsed(entry)
-    owner = policy_entry(policy_id, _language())
-    # Mirrors actions.publish: a draft older than a published version stays a draft.
-    superseded = any(v.state == "published" and v.version > version
+    owner = policy_entry(policy_id, _language(), at=timezone.now())
+    # Mirrors publishing.py: a draft older than a published version stays a draft.
+    superseded = any(v.is_published and v.version > version
                      for v in (owner.versions if owner else []))
+    zone = policy_zone(policy)
+    row = entry.row
     return render(request, "console/policies/version.html", {
         "entry": entry, "policy": policy, "problems": problems, "source": entry.source(),
         "name": name_of(policy, _language()) if policy else policy_id, "owner": owner,
-        "publishable": entry.is_draft and not superseded and not problems,
+        "publishable": entry.is_unpublished and not superseded and not problems,
+        "zone": zone.key, "history": history_of(row, zone.key) if row else [],
+        "effective_at": (timezone.localtime(row.effective_at, zone)
+                         if row and row.effective_at else None),
+        "is_proposer": bool(row and row.is_proposed
+                            and row.proposed_by_id == request.user.pk),
+        "may_approve": bool(row and row.is_proposed
+                            and permissions.may_approve(request.user, row)),
+        "can_compare": bool(owner and len(owner.versions) > 1),
         **_quote(request, entry, policy), **_can(request)})
+
+
+def policy_zone(policy: Policy | None) -> ZoneInfo:
+    """The clock of a policy's times to take effect: its own time zone (the desk's for a
+    file that is no valid policy)."""
+    return ZoneInfo(policy.time_zone if policy else settings.TIME_ZONE)
 
 
 def _annotated(text: str, problems: list[Problem]) -> list[dict[str, Any]]:
@@ -190,12 +208,14 @@ def _editor(request: HttpRequest, *, policy_id: str | None, draft: PolicyVersion
 @require_http_methods(["GET", "POST"])
 @writer
 def policy_new(request: HttpRequest, policy_id: str) -> HttpResponse:
-    """A new version of an existing policy, starting from its current version (or, with
+    """A new version of an existing policy, starting from its newest published version
+    (scheduled ones included, so their changes carry on), else its current one (or, with
     ?from=N, from version N; a policy with drafts only starts from its newest)."""
-    owner = policy_entry(policy_id, _language())
+    owner = policy_entry(policy_id, _language(), at=timezone.now())
     if owner is None:
         raise Http404(_("There is no policy %(policy)s.") % {"policy": policy_id})
-    base = owner.current or owner.versions[0]
+    base = (next((entry for entry in owner.versions if entry.is_published), None)
+            or owner.current or owner.versions[0])
     if request.GET.get("from", "").isdigit():
         base = _version_or_404(policy_id, int(request.GET["from"]))
     return _editor(request, policy_id=policy_id, draft=None, start=starting_text(base),
@@ -224,31 +244,12 @@ def policy_edit(request: HttpRequest, policy_id: str, version: int) -> HttpRespo
         messages.error(request, _("%(ref)s is published and cannot change: save a new "
                                   "version.") % {"ref": draft.ref})
         return redirect("console:policy_version", policy_id, version)
+    if draft.is_proposed:
+        messages.error(request, _("%(ref)s is proposed for publication and cannot change: "
+                                  "withdraw the proposal first.") % {"ref": draft.ref})
+        return redirect("console:policy_version", policy_id, version)
     return _editor(request, policy_id=policy_id, draft=draft, start=draft.source,
                    heading=_("Edit draft %(ref)s") % {"ref": draft.ref})
-
-
-@require_http_methods(["GET", "POST"])
-@publisher
-def policy_publish(request: HttpRequest, policy_id: str, version: int) -> HttpResponse:
-    """GET asks for confirmation; POST publishes."""
-    row = get_object_or_404(PolicyVersion, policy_id=policy_id, version=version)
-    if request.method == "POST":
-        try:
-            actions.publish(row, actor=request.user)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
-        except actions.PolicyStoreError as error:
-            for problem in error.problems:
-                messages.error(request, problem)
-        else:
-            messages.success(request, _("Published %(ref)s. New assessments of its products "
-                                        "use it; cases already open keep their version.")
-                             % {"ref": row.ref})
-        return redirect("console:policy_version", policy_id, version)
-    owner = policy_entry(policy_id, _language())
-    return render(request, "console/policies/publish.html", {
-        "row": row, "owner": owner, "current": owner.current if owner else None})
 
 
 @require_POST
@@ -277,6 +278,4 @@ urls = [
     path("policies/<slug:policy_id>/v<int:version>/", policy_version,
          name="policy_version"),
     path("policies/<slug:policy_id>/v<int:version>/edit/", policy_edit, name="policy_edit"),
-    path("policies/<slug:policy_id>/v<int:version>/publish/", policy_publish,
-         name="policy_publish"),
 ]

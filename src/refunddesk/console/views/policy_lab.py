@@ -46,7 +46,7 @@ def _locale() -> str:
 @lab_user
 def simulate_policy(request: HttpRequest, policy_id: str) -> HttpResponse:
     language = translation.get_language() or "en"
-    entry = policy_entry(policy_id, language)
+    entry = policy_entry(policy_id, language, at=timezone.now())
     if entry is None:
         raise Http404(_("There is no policy %(policy)s.") % {"policy": policy_id})
     if request.method == "POST" and "from_editor" in request.POST:
@@ -56,6 +56,8 @@ def simulate_policy(request: HttpRequest, policy_id: str) -> HttpResponse:
                               policy_id=policy_id, language=language)
     else:
         form = SimulationForm(request.POST or None, policy_id=policy_id, language=language)
+        if not form.is_bound and request.GET.get("version") in form.versions:
+            form.fields["version"].initial = request.GET["version"]  # from a version's page
     if request.method == "POST" and form.is_bound and form.is_valid():
         assert form.policy is not None
         try:

@@ -19,8 +19,8 @@ from refunddesk.core.staff import NoDemoCode, demo_totp_code
 
 class Command(BaseCommand):
     help = ("Print the current 6-digit TOTP code of a demo staff user (demo-agent, "
-            "demo-reviewer, demo-reviewer2, demo-finance, demo-admin), to log in to the demo "
-            "console.")
+            "demo-reviewer, demo-reviewer2, demo-finance, demo-admin, demo-admin2), to log in "
+            "to the demo console.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username", help="a demo staff user, e.g. demo-agent")
