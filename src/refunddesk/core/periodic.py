@@ -1,6 +1,6 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
-worker`'s task loop: the deadline sweep, the staff's hourly digests and the reports' service
-times once a minute (also
+worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports' service
+times and the mass compensation runs whose worker stopped, once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
 (intake/processing.py), and the payouts, whose rows are their own queue
 (payouts/runner.py), every second."""
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.compensation.running import resume_stalled
 from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
@@ -45,6 +46,9 @@ def run_periodic() -> SweepResult:
     rolled = roll_moves(now)
     if rolled:
         log.info("reports: state changes of %s days counted", rolled)
+    resumed = resume_stalled(now)
+    if resumed:
+        log.info("compensation: %s runs whose worker stopped queued again", resumed)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)
