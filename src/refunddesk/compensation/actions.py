@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Product
 from refunddesk.cases.actors import COMPENSATION, SystemActor
+from refunddesk.cases.errors import NotPermitted  # noqa: F401 (re-exported)
 from refunddesk.compensation import permissions
 from refunddesk.compensation.events import EVENT_FOR_TRANSITION, RunEventType
 from refunddesk.compensation.models import (
@@ -34,7 +35,11 @@ from refunddesk.compensation.models import (
 from refunddesk.compensation.planning import plan
 from refunddesk.compensation.remedies import Remedy, Window
 from refunddesk.compensation.selection import Selection
-from refunddesk.compensation.states import RunError, RunState, next_state
+from refunddesk.compensation.states import (
+    RunError,
+    RunState,
+    next_state,
+)
 from refunddesk.policy.money import format_amount
 
 ITEM_BATCH = 1000

@@ -149,7 +149,7 @@ class CompensationItem(models.Model):
     state = models.CharField(_("state"), max_length=8, choices=ItemState.choices)
     # Why it gets nothing (remedies.py's codes), and what it refers to (a run, a case).
     reason = models.CharField(_("reason"), max_length=32, blank=True)
-    reason_ref = models.CharField(_("refers to"), max_length=64, blank=True)
+    reason_ref = models.CharField(_("refers to"), max_length=200, blank=True)
     case = models.ForeignKey(RefundCase, on_delete=models.PROTECT, null=True, blank=True,
                              related_name="compensation_items")
 

@@ -94,7 +94,7 @@ class Plan:
 
 def sample(facts: LineFacts, is_included: bool, sentences: dict[str, str]) -> dict[str, Any]:
     return {"order": facts.order, "line": facts.line, "included": is_included,
-            "zh-hans": sentences["zh-hans"], "en": sentences["en"]}
+            "zh_hans": sentences["zh-hans"], "en": sentences["en"]}
 
 
 def figures_of(included: Iterable[tuple[int, int, str, str, int, bool, bool]],

@@ -1,6 +1,8 @@
-"""What a mass compensation gives one order line: pure arithmetic on integers and times, no
-Django, no clock (the moment is passed in), so the dry run and the real run compute the
-very same figures from the same facts.
+"""What a mass compensation gives one order line: pure arithmetic on integers and times (the
+moment is passed in), so the dry run and the real run compute the very same figures from
+the same facts.
+
+No Django but its translations (the refusals are read by people), no database, no clock.
 
 The remedies, for a line whose service was active during the outage (it started before
 the outage ended, and had not ended when it began):
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from django.utils.translation import gettext as _
 
 from refunddesk.policy.money import round_half_up
 
@@ -64,9 +68,9 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise RemedyError("the outage's start and end need a time zone")
+            raise RemedyError(_("The outage's start and end need a time zone."))
         if self.end <= self.start:
-            raise RemedyError("the outage must end after it starts")
+            raise RemedyError(_("The outage must end after it starts."))
 
     def overlap(self, start: datetime, end: datetime | None) -> timedelta:
         """How long a service running from `start` to `end` (None: still running) was
@@ -88,17 +92,18 @@ class Remedy:
 
     def __post_init__(self) -> None:
         if self.kind not in REMEDIES:
-            raise RemedyError(f"unknown remedy {self.kind!r}")
+            raise RemedyError(_("Unknown remedy %(kind)s.") % {"kind": self.kind})
         if self.kind == CREDIT_PERCENT and not 0 < self.percent_hundredths <= 100 * 100:
-            raise RemedyError("the percentage must be more than 0 and at most 100")
+            raise RemedyError(_("The percentage must be more than 0 and at most 100."))
         if self.kind == CREDIT_FIXED and (not self.fixed
                                           or any(v <= 0 for v in self.fixed.values())):
-            raise RemedyError("a fixed credit needs an amount above zero for a currency")
+            raise RemedyError(_("A fixed credit needs an amount above zero for at least one "
+                                "currency."))
         if self.kind in (CREDIT_PERCENT, CREDIT_FIXED) and self.credit_to not in ("balance",
                                                                               "gift"):
-            raise RemedyError("credit goes to the balance or to gift credit")
+            raise RemedyError(_("Credit goes to the account balance or to gift credit."))
         if self.extension_days is not None and self.extension_days <= 0:
-            raise RemedyError("an extension is at least one day")
+            raise RemedyError(_("An extension is at least one day."))
 
     @property
     def is_money(self) -> bool:
@@ -145,7 +150,7 @@ def refund_share(paid: int, service_start: datetime, service_end: datetime,
     """The outage's share of `paid` over the service period, rounded half-up once."""
     term = _us(service_end - service_start)
     if term <= 0:
-        raise RemedyError("the service period must end after it starts")
+        raise RemedyError(_("The service period must end after it starts."))
     return round_half_up(paid * _us(affected), term)
 
 
@@ -200,3 +205,17 @@ def cap(amounts: list[int], room: int) -> list[int]:
         capped.append(given)
         left -= given
     return capped
+
+
+def parse_percent(text: str) -> int:
+    """ "12.5" → 1250 hundredths of a percent; digits and one ".", at most two decimals,
+    more than 0 and at most 100 (RemedyError otherwise)."""
+    whole, dot, fraction = text.strip().partition(".")
+    if not (whole.isascii() and whole.isdigit()) or (dot and not (
+            fraction.isascii() and fraction.isdigit() and len(fraction) <= 2)):
+        raise RemedyError(_("Give the percentage as a number like 10 or 12.5, with at most "
+                            "two decimals."))
+    hundredths = int(whole) * 100 + (int((fraction + "00")[:2]) if fraction else 0)
+    if not 0 < hundredths <= 100 * 100:
+        raise RemedyError(_("The percentage must be more than 0 and at most 100."))
+    return hundredths

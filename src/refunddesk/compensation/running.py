@@ -192,7 +192,7 @@ def _compensate(run: CompensationRun, items: list[CompensationItem],
                     explanation=english, submission=submission,
                     tells_customer=opened == 0, now=now)
         except CaseError as refusal:
-            _skip(group, REFUSED, str(refusal.message)[:64])
+            _skip(group, REFUSED, str(refusal.message)[:200])
             continue
         opened += 1
         for item in group:

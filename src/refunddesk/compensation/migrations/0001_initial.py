@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('is_capped', models.BooleanField(default=False, verbose_name='capped')),
                 ('state', models.CharField(choices=[('pending', 'To compensate'), ('done', 'Compensated'), ('skipped', 'Skipped when run'), ('excluded', 'Left out')], max_length=8, verbose_name='state')),
                 ('reason', models.CharField(blank=True, max_length=32, verbose_name='reason')),
-                ('reason_ref', models.CharField(blank=True, max_length=64, verbose_name='refers to')),
+                ('reason_ref', models.CharField(blank=True, max_length=200, verbose_name='refers to')),
                 ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.account')),
                 ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='compensation_items', to='cases.refundcase')),
                 ('order_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='compensation_items', to='billing.orderline')),
