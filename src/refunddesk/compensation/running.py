@@ -25,7 +25,6 @@ import logging
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -69,14 +68,18 @@ def run_compensation(run_id: int) -> str:
     if claim is None:
         return "not running"
     try:
+        # Read once a task: the policies by id, and the approver the cases name.
         policies: dict[str, Policy | None] = {}
+        approved_by = (CompensationRun.objects.filter(pk=run_id)
+                       .values_list("approved_by__username", flat=True).first()) or ""
         while True:
             customers = next_customers(run_id)
             if not customers:
                 break
             for account_id in customers:
                 if not compensate_customer(run_id, account_id, claim=claim,
-                                           policies=policies, now=timezone.now()):
+                                           policies=policies, approved_by=approved_by,
+                                           now=timezone.now()):
                     return "stopped"
         finished = actions.finish(CompensationRun(pk=run_id), actor=COMPENSATION,
                                   now=timezone.now())
@@ -128,7 +131,8 @@ def outcome_of(item: CompensationItem) -> Outcome:
 
 
 def compensate_customer(run_id: int, account_id: int, *, claim: int,
-                        policies: dict[str, Policy | None], now: datetime) -> bool:
+                        policies: dict[str, Policy | None], now: datetime,
+                        approved_by: str | None = None) -> bool:
     """One customer's pending lines, in one transaction: their cases opened (one per order
     and refund policy, grouped as one submission with one e-mail), the lines marked done.
     False when the run is not this worker's to go on with (paused, or claimed since)."""
@@ -141,7 +145,9 @@ def compensate_customer(run_id: int, account_id: int, *, claim: int,
                      .select_related("order_line__order__account", "order_line__product")
                      .order_by("order_line__order_id", "order_line__position",
                                "order_line_id"))
-        opened = _compensate(run, items, policies, now) if items else 0
+        if approved_by is None:
+            approved_by = run.approved_by.get_username() if run.approved_by_id else ""
+        opened = _compensate(run, items, policies, approved_by, now) if items else 0
         run.customers_done += 1
         run.cases_opened += opened
         run.lease_until = now + lease()
@@ -150,7 +156,7 @@ def compensate_customer(run_id: int, account_id: int, *, claim: int,
 
 
 def _compensate(run: CompensationRun, items: list[CompensationItem],
-                policies: dict[str, Policy | None], now: datetime) -> int:
+                policies: dict[str, Policy | None], approved_by: str, now: datetime) -> int:
     line_ids = [item.order_line_id for item in items]
     # Locked, so a run over an overlapping outage compensating the same line waits here and
     # then sees this one's lines done.
@@ -187,7 +193,8 @@ def _compensate(run: CompensationRun, items: list[CompensationItem],
                     lines=[CompensatedLine(item.order_line, item.amount_minor,
                                            item.extended_to) for item in group],
                     policy=policy, credit_to=remedy.credit_to if remedy.is_credit else None,
-                    actor=COMPENSATION, run={**_run_ref(run), "message": message},
+                    actor=COMPENSATION,
+                    run={"run": run.pk, "approved_by": approved_by, "message": message},
                     language=language, note="\n".join(sentences),
                     explanation=english, submission=submission,
                     tells_customer=opened == 0, now=now)
@@ -199,11 +206,6 @@ def _compensate(run: CompensationRun, items: list[CompensationItem],
             item.state, item.case = ItemState.DONE, case
         CompensationItem.objects.bulk_update(group, ["state", "case"])
     return opened
-
-
-def _run_ref(run: CompensationRun) -> dict[str, Any]:
-    return {"run": run.pk, "approved_by": run.approved_by.get_username()
-            if run.approved_by_id else ""}
 
 
 def _skip(items: list[CompensationItem], reason: str, ref: str = "") -> None:
