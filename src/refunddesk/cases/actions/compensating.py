@@ -94,7 +94,7 @@ def open_compensation_case(*, order: Order, lines: Sequence[CompensatedLine], po
     Runs inside the caller's transaction (the run records its lines in the same one);
     CaseError when the order's payments cannot take the money (nothing is written)."""
     if credit_to is not None and credit_to not in CREDIT_DESTINATIONS:
-        raise CaseError(_("Credit goes to the balance or to gift credit."))
+        raise CaseError(_("Credit goes to the account balance or to gift credit."))
     if not lines or any(line.order_line.order_id != order.pk for line in lines):
         raise CaseError(_("A compensation case is opened for lines of its one order."))
     currency = order.currency
