@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Product
-from refunddesk.cases.actors import COMPENSATION, SystemActor
+from refunddesk.cases.actors import SystemActor
 from refunddesk.cases.errors import NotPermitted  # noqa: F401 (re-exported)
 from refunddesk.compensation import permissions
 from refunddesk.compensation.events import EVENT_FOR_TRANSITION, RunEventType
@@ -266,10 +266,11 @@ def resume(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def finish(run: CompensationRun, *, actor: Any = COMPENSATION, now: datetime | None = None
+def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
            ) -> CompensationRun | None:
-    """The run's worker found nothing left to do: the run is finished. None when it was
-    not running any more (paused meanwhile) or lines are still to do."""
+    """The run's worker (`actor`: the COMPENSATION system actor) found nothing left to do:
+    the run is finished. None when it was not running any more (paused meanwhile) or lines
+    are still to do."""
     now = now or timezone.now()
     actor = permissions.require_system(actor, "compensation.finish")
     with transaction.atomic():
@@ -283,8 +284,8 @@ def finish(run: CompensationRun, *, actor: Any = COMPENSATION, now: datetime | N
     return run
 
 
-def fail(run: CompensationRun, *, actor: Any = COMPENSATION, error: str,
-         now: datetime | None = None) -> CompensationRun | None:
+def fail(run: CompensationRun, *, actor: Any, error: str, now: datetime | None = None
+         ) -> CompensationRun | None:
     """The run's worker met an error it cannot get past; an admin may resume once the cause
     is dealt with. None when the run was not running any more."""
     now = now or timezone.now()

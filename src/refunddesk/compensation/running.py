@@ -147,9 +147,9 @@ def compensate_customer(run_id: int, account_id: int, *, claim: int,
                                "order_line_id"))
         if approved_by is None:
             approved_by = run.approved_by.get_username() if run.approved_by_id else ""
-        opened = _compensate(run, items, policies, approved_by, now) if items else 0
-        run.customers_done += 1
-        run.cases_opened += opened
+        if items:  # none: done already (by this worker's earlier claim, say)
+            run.customers_done += 1
+            run.cases_opened += _compensate(run, items, policies, approved_by, now)
         run.lease_until = now + lease()
         run.save(update_fields=["customers_done", "cases_opened", "lease_until"])
     return True
