@@ -13,6 +13,10 @@ in one process (one core of Python, the database beside it):
                                faithful)
   simulated_quota_two_changed  the same with two five-day refunds per product instead of
                                one (a real change: every customer's second server)
+  compensation_cases_per_second  a mass compensation run over
+                               LAB_BENCH_COMPENSATION_CUSTOMERS customers (default 5,000)
+                               with one affected line each, in the same database
+                               (compensation_run.py)
 
 PostgreSQL only: PG_TEST_URL or DATABASE_URL names the server, and the figures are
 measured in a throw-away test database on it (test_<its name>_lab).
@@ -77,6 +81,11 @@ def main() -> None:
             seeded = seed(count)
             for name, value in measure(seeded).items():
                 print(f"{name}: {value}", flush=True)
+            from compensation_run import measure_compensation
+
+            customers = int(os.environ.get("LAB_BENCH_COMPENSATION_CUSTOMERS", "5000"))
+            rate = measure_compensation(customers)
+            print(f"compensation_cases_per_second: {rate:.0f}", flush=True)
         finally:
             teardown_databases(names, verbosity=0)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -35,6 +36,9 @@ from refunddesk.calendars.date_lists import parse_date_list
 from refunddesk.calendars.models import CalendarDay
 from refunddesk.cases import actions
 from refunddesk.cases.models import ReasonCategory
+from refunddesk.compensation import actions as compensation_actions
+from refunddesk.compensation.remedies import Remedy, Window
+from refunddesk.compensation.selection import Selection
 from refunddesk.console.saved_views import save as save_queue_view
 from refunddesk.core.role_changes import change_roles
 from refunddesk.inbox.models import NoticeKind
@@ -198,6 +202,7 @@ class World:
     saved_view: Any           # a queue view another staff member saved
     export: Any               # a staff member's finished export, with its file
     simulation: Any           # a finished policy simulation in which Alice's case changes
+    compensation_run: Any     # an admin's mass compensation run, waiting for approval
     objects: dict[str, Any]   # one object of every model the administration shows
 
     def markers(self) -> list[str]:
@@ -255,6 +260,10 @@ def build_world() -> World:
     saved_view = save_queue_view(member, "My overdue CNY", "sla=overdue&currency=CNY")
     export = finished_export(staff)
     simulation = finished_simulation(staff, case)
+    compensation_run = compensation_actions.dry_run(compensation_actions.create_run(
+        compensation_actions.RunSpec(Selection(products=("cvm",)), Window(
+            timezone.now() - timedelta(days=2), timezone.now() - timedelta(days=1)),
+            Remedy("refund_time")), actor=staff), actor=staff)
 
     if not ReasonCategory.objects.exists():
         ReasonCategory.objects.create(code="changed_mind", name_zh="不想要了",
@@ -281,6 +290,7 @@ def build_world() -> World:
         "django_tasks_database.dbtaskresult": DBTaskResult.objects.first(),
         "core.staffrolechange": role_change,
         "reports.export": export,
+        "compensation.compensationrun": compensation_run,
     }
     assert set(objects) == ADMIN_OBJECT_MODELS
     missing = sorted(label for label, found in objects.items() if found is None)
@@ -292,7 +302,8 @@ def build_world() -> World:
                  delivery=delivery, draft=draft, proposed=proposed,
                  calendar_day=calendar_day, reply=reply, mail=mail,
                  saved_view=saved_view, notice=notice, export=export,
-                 simulation=simulation, objects=objects)
+                 simulation=simulation, compensation_run=compensation_run,
+                 objects=objects)
 
 
 def finished_export(owner: Any) -> Export:
@@ -351,6 +362,8 @@ PARAMETERS: dict[str, tuple[set[str], Callable[[World], Any]]] = {
     "case_id": ({"int"}, lambda w: w.case.pk),  # Alice's case, changed by the simulation
     "table": ({"slug"}, lambda w: "volume"),  # a report table
     "format": ({"slug"}, lambda w: "csv"),  # an export's format
+    # a mass compensation run (console: <int>, API: its path parameter)
+    "run_id": ({"int", "str"}, lambda w: w.compensation_run.pk),
     # the administration's site-wide pages (its model pages: see ADMIN_OBJECT_MODELS)
     "app_label": ({"regex"}, lambda w: "cases"),
     "url": ({"regex"}, lambda w: "cases/no-such-page/"),
@@ -385,7 +398,7 @@ ADMIN_OBJECT_MODELS = {
     "notifications.emaildelivery", "policies.policyversion", "policies.policychange",
     "payouts.payout",
     "account.emailaddress", "mfa.authenticator", "django_tasks_database.dbtaskresult",
-    "core.staffrolechange", "reports.export",
+    "core.staffrolechange", "reports.export", "compensation.compensationrun",
 }
 
 

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "refunddesk.replies",
     "refunddesk.intake",
     "refunddesk.reports",
+    "refunddesk.compensation",
     "refunddesk.console",
     "refunddesk.api",
     # Ninja's own templates and static files: the API docs page then serves Swagger UI
@@ -447,6 +448,10 @@ REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_
 REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS = 3600.0
 # Payouts taken per pass: larger is faster, smaller holds less when a worker dies.
 REFUNDDESK_PAYOUT_BATCH = int(os.environ.get("REFUNDDESK_PAYOUT_BATCH", "200"))
+# How long a worker holds a mass compensation run without a sign of life (it renews the
+# lease after each customer) before the sweep hands the run to another worker.
+REFUNDDESK_COMPENSATION_LEASE_SECONDS = float(
+    os.environ.get("REFUNDDESK_COMPENSATION_LEASE_SECONDS", "120"))
 # Webhook hosts trusted inside the network: reached over plain http too, and exempt from
 # the check that refuses loopback, private and other internal addresses
 # (notifications/webhook_addresses.py).

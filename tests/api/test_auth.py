@@ -64,10 +64,17 @@ ENDPOINTS = [
                  id="read order"),
     pytest.param("post", "/api/v1/subscriptions/sub-1/cancel-auto-renewal", None,
                  "cases:write", id="cancel renewal"),
+    pytest.param("post", "/api/v1/compensations",
+                 {"selection": {"products": ["cvm"]}, "remedy": {"kind": "refund_time"},
+                  "outage": {"start": "2026-05-01T02:00:00+08:00",
+                             "end": "2026-05-04T02:00:00+08:00"}, "dry_run": True},
+                 "decisions:write", id="compensate"),
+    pytest.param("get", "/api/v1/compensations/1", None, "decisions:write",
+                 id="read compensation"),
 ]
 
 PLACEHOLDERS = {N: "{number}", "acct-1001": "{account}", "TC-20260301-0001": "{order}",
-                "sub-1": "{subscription}"}
+                "sub-1": "{subscription}", "compensations/1": "compensations/{run_id}"}
 
 
 def call(client, method: str, path: str, body: dict | None):

@@ -56,7 +56,8 @@ def test_the_openapi_document_is_served_with_the_apis_title(stranger):
         "/api/v1/cases/{number}/reject", "/api/v1/cases/{number}/request-info",
         "/api/v1/cases/{number}/answer",
         "/api/v1/accounts/{account}", "/api/v1/accounts/{account}/orders",
-        "/api/v1/orders/{order}", "/api/v1/subscriptions/{subscription}/cancel-auto-renewal"}
+        "/api/v1/orders/{order}", "/api/v1/subscriptions/{subscription}/cancel-auto-renewal",
+        "/api/v1/compensations", "/api/v1/compensations/{run_id}"}
 
 
 def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
@@ -65,7 +66,7 @@ def test_every_operation_documents_its_refusals_in_the_error_shape(stranger):
     operations = [(f"{method.upper()} {path}", operation)
                   for path, item in document["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 18
+    assert len(operations) == 20
 
     # Then every operation says it needs the bearer key and may answer 401, 403 and 422
     # with the error shape

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
-from refunddesk.cases.models import CaseEvent, RefundCase
+from refunddesk.cases.models import CaseEvent, Channel, RefundCase
 from refunddesk.policies.simulation import simulate
 from refunddesk.policy.money import format_amount
 from refunddesk.policy.presets import load_preset
@@ -99,6 +99,12 @@ def test_the_period_and_the_product_narrow_the_cases(march):
                     tz=CST).cases == 1
     assert simulate(widened(10), product="cdn", **MARCH).cases == 0
     assert simulate(widened(10), product="cvm", **MARCH).cases == 3
+
+
+def test_a_mass_compensations_cases_are_not_simulated(march):
+    # they name the policy for their payouts only: no policy assessed them
+    RefundCase.objects.filter(pk=march[2].pk).update(channel=Channel.BULK)
+    assert simulate(widened(10), **MARCH).cases == 2
 
 
 def test_a_period_that_ends_before_it_starts_is_refused():

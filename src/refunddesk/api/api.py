@@ -8,7 +8,15 @@ from typing import Any
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from refunddesk.api import accounts, case_actions, cases, decisions, errors, orders
+from refunddesk.api import (
+    accounts,
+    case_actions,
+    cases,
+    compensations,
+    decisions,
+    errors,
+    orders,
+)
 from refunddesk.api.auth import ApiKeyAuth
 
 
@@ -41,3 +49,4 @@ api.add_router("/", case_actions.router)
 api.add_router("/", decisions.router)
 api.add_router("/", orders.router)
 api.add_router("/", accounts.router)
+api.add_router("/", compensations.router)

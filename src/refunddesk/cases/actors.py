@@ -64,6 +64,11 @@ DEADLINES = SystemActor("deadlines", frozenset({
 PAYOUT_RUNNER = SystemActor("payout_runner", frozenset({
     E.PAYOUTS_SUBMITTED, E.PAYOUT_FAILED, E.ALL_SETTLED, E.PAYOUT_FELL_BACK}),
     _("RefundDesk (payouts)"))
+# A mass compensation run (compensation/running.py) opening the cases a second admin
+# approved: it opens and approves them, and records that the run finished or failed.
+COMPENSATION = SystemActor("compensation", frozenset({
+    E.COMPENSATION_OPENED, E.APPROVED, "compensation.finish", "compensation.fail"}),
+    _("RefundDesk (mass compensation)"))
 # Whoever runs `refunddesk …` on the server already holds it; still only these powers.
 COMMAND_LINE = SystemActor("command_line", frozenset({
     "api_key.create", "api_key.revoke", "staff.change_roles"}), _("command line"))
@@ -73,7 +78,8 @@ COMMAND_LINE = SystemActor("command_line", frozenset({
 POLICY_SCHEDULE = SystemActor("policy_schedule", frozenset({"policy.took_effect"}),
                               _("RefundDesk (policy schedule)"))
 
-SYSTEM_ACTORS = (AUTO_DECISION, DEADLINES, PAYOUT_RUNNER, COMMAND_LINE, POLICY_SCHEDULE)
+SYSTEM_ACTORS = (AUTO_DECISION, DEADLINES, PAYOUT_RUNNER, COMPENSATION, COMMAND_LINE,
+                 POLICY_SCHEDULE)
 
 
 def system_label(name: str) -> Any:

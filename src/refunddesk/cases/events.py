@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CaseEventType(models.TextChoices):
     SUBMITTED = "submitted", _("Request received")
+    COMPENSATION_OPENED = "compensation_opened", _("Opened by a mass compensation")
     ROUTED_TO_REVIEW = "routed_to_review", _("Sent to review")
     APPROVED = "approved", _("Approved")
     APPROVAL_PROPOSED = "approval_proposed", _("Approval proposed (waits for a second person)")
@@ -49,6 +50,7 @@ E = CaseEventType
 # What the customer reads (portal, /track); None: an event only staff see.
 CUSTOMER_LABELS: dict[CaseEventType, Any] = {
     E.SUBMITTED: _("Request received"),
+    E.COMPENSATION_OPENED: _("Compensation for a service disruption"),
     E.ROUTED_TO_REVIEW: _("Sent to an agent for review"),
     E.APPROVED: _("Approved"),
     E.APPROVAL_PROPOSED: None,

@@ -26,6 +26,8 @@ class Channel(models.TextChoices):
     AGENT = "agent", _("Agent on the customer's behalf")
     EMAIL = "email", _("E-mail")
     API = "api", _("API")
+    # Opened by a mass compensation run (compensation/), approved by the run itself.
+    BULK = "bulk", _("Mass compensation")
 
 
 class ManagedReason(models.Model):
@@ -258,6 +260,10 @@ class CaseLine(models.Model):
     # When the approved refund stops the line's service (policy/service_end.py); empty
     # while undecided, and for lines whose refund leaves a service running.
     service_ends_at = models.DateTimeField(_("service ends"), null=True, blank=True)
+    # When a mass compensation moved the line's service end later (no money): the new end,
+    # announced to the billing system by a `subscription.extended` webhook.
+    service_extended_to = models.DateTimeField(_("service extended to"), null=True,
+                                               blank=True)
     holds_line = models.BooleanField(default=True)
 
     class Meta:

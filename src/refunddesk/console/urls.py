@@ -6,6 +6,7 @@ from refunddesk.console.views import (
     bulk,
     calendars,
     case,
+    compensation,
     inbox,
     mail,
     payouts,
@@ -27,4 +28,4 @@ urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls
                *policy_governance.urls, *policy_lab.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
                *calendars.urls, *staff.urls, *recourse.urls, *replies.urls,
-               *mail.urls, *inbox.urls, *reports.urls]
+               *mail.urls, *inbox.urls, *reports.urls, *compensation.urls]

@@ -1,6 +1,7 @@
 """Work done on a clock rather than on a request, in threads next to each `refunddesk
 worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports' service
-times and the audit of scheduled policy versions that took effect once a minute (also
+times, the audit of scheduled policy versions that took effect and the mass
+compensation runs whose worker stopped, once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
 (intake/processing.py), and the payouts, whose rows are their own queue
 (payouts/runner.py), every second."""
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from refunddesk.api.idempotency import purge as purge_idempotency_keys
 from refunddesk.cases.sweeping import SweepResult, sweep_deadlines
+from refunddesk.compensation.running import resume_stalled
 from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
@@ -49,6 +51,9 @@ def run_periodic() -> SweepResult:
     took_effect = record_taking_effect(now)
     if took_effect:
         log.info("policies: %s scheduled versions took effect", took_effect)
+    resumed = resume_stalled(now)
+    if resumed:
+        log.info("compensation: %s runs whose worker stopped queued again", resumed)
     forgotten = purge_idempotency_keys(now)
     if forgotten:
         log.info("forgot %s idempotency keys older than a day", forgotten)

@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "recourse.view_recoursetext", "recourse.change_recoursetext",
         "replies.view_cannedreply", "replies.add_cannedreply", "replies.change_cannedreply",
         "reports.view_all_reports", "reports.view_export",
+        "compensation.view_compensationrun", "compensation.run_compensation",
     ),
 }
 

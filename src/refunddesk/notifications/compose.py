@@ -79,8 +79,9 @@ def _staff_paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
 
 def submitted_together(delivery: EmailDelivery) -> list[Any]:
     """The cases a "received" e-mail names when one submission opened several (lines
-    under different refund policies); empty for every other e-mail."""
-    if delivery.kind != "submitted" or delivery.case is None:
+    under different refund policies), and a compensation e-mail when a run opened several
+    for the customer (lines of several orders); empty for every other e-mail."""
+    if delivery.kind not in ("submitted", "compensated") or delivery.case is None:
         return []
     together = delivery.case.submitted_together()
     return together if len(together) > 1 else []
@@ -139,9 +140,36 @@ def _by_email(case: Any) -> list[str]:
     return lines
 
 
+def _compensation_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[str]]:
+    """A mass compensation's cases for the customer: the desk's message once, then each
+    case with its number, what it gives and, line by line, why (its decision note)."""
+    message = (case.assessment.get("compensation") or {}).get("message", "")
+    lines = [_("A disruption of our service affected you, and we are sorry for it. We have "
+               "compensated you as follows; there is nothing you need to do.")]
+    if message:
+        lines.append(message)
+    for other in together or [case]:
+        values = {"number": other.tracking_number, "order": other.order.external_id,
+                  "money": f"{format_amount(other.approved_total_minor or 0, other.currency)}"
+                           f" {other.currency}"}
+        if other.approved_total_minor:
+            lines.append(_("%(number)s — order %(order)s: %(money)s, on its way to you.")
+                         % values)
+        else:
+            lines.append(_("%(number)s — order %(order)s: your service is extended, at no "
+                           "charge.") % values)
+        if other.decision_note:
+            lines.append(other.decision_note)
+    lines.append(_("You can follow each with its tracking number at any time, without "
+                   "logging in."))
+    return _("Compensation for a disruption of our service"), lines
+
+
 def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list[str]]:
     if delivery.role_change_id is not None:
         return _staff_paragraphs(delivery)
+    if delivery.kind == "compensated":
+        return _compensation_paragraphs(delivery.case, together)
     if together:
         return _submission_paragraphs(delivery.case, together)
     case = delivery.case

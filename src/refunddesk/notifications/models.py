@@ -15,6 +15,8 @@ class Kind(models.TextChoices):
     CLOSED = "closed", _("Closed: information not received")
     DECISION_FINAL = "decision_final", _("Decision final: not appealed in time")
     MESSAGE = "message", _("Message from staff")
+    # A mass compensation opened the customer's cases (one e-mail naming all of a run's).
+    COMPENSATED = "compensated", _("Compensation for a service disruption")
     # To staff, not customers: the other admins hear of every change of a staff member's
     # roles (separation of duties is watched, not only enforced).
     ROLES_CHANGED = "roles_changed", _("Staff roles changed")
@@ -93,6 +95,8 @@ class WebhookEvent(models.TextChoices):
     PAYOUT_SUCCEEDED = "payout.succeeded", _("A payout arrived")
     PAYOUT_FAILED = "payout.failed", _("A payout was refused")
     SUBSCRIPTION_ENDED = "subscription.ended", _("A refund ended a line's service")
+    SUBSCRIPTION_EXTENDED = "subscription.extended", _("A compensation extended a line's "
+                                                       "service")
 
 
 class DeliveryState(models.TextChoices):

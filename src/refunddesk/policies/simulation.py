@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from refunddesk.billing.facts import order_facts, orders_of_accounts, orders_with_facts
 from refunddesk.cases.assessing import granted_lines, history_entry
-from refunddesk.cases.models import CaseLine, RefundCase
+from refunddesk.cases.models import CaseLine, Channel, RefundCase
 from refunddesk.policy.assessment import Assessment
 from refunddesk.policy.engine import AssessmentError, assess
 from refunddesk.policy.schema import Policy, PolicyError
@@ -89,8 +89,9 @@ class Simulation:
 def cases_to_simulate(policy_id: str, start: date, end: date, tz: tzinfo, *,
                       product: str = "") -> QuerySet[RefundCase]:
     """The cases submitted from `start` to `end` (both included, days in `tz`) that were
-    assessed under some version of the policy, oldest first."""
-    cases = RefundCase.objects.filter(
+    assessed under some version of the policy, oldest first. A mass compensation's cases
+    (channel bulk) name the policy only for their payouts: no policy assessed them."""
+    cases = RefundCase.objects.exclude(channel=Channel.BULK).filter(
         policy_ref__startswith=f"{policy_id}@",
         submitted_at__gte=datetime.combine(start, time.min, tz),
         submitted_at__lt=datetime.combine(end + timedelta(days=1), time.min, tz))

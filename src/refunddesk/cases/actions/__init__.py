@@ -7,7 +7,8 @@ Views, the API, the CLI and tasks call these; they never save a case themselves.
 - assisted.py: an agent applying on a caller's behalf after checking who they are;
 - decisions.py: staff decisions (ask, approve in full or part, four eyes, reject);
 - routing.py: who works a case (claim, assign, escalate);
-- deadlines.py: what the system does when a clock runs out.
+- deadlines.py: what the system does when a clock runs out;
+- compensating.py: the approved case a mass compensation run opens for a customer.
 """
 
 from refunddesk.cases.actions._base import (
@@ -21,6 +22,7 @@ from refunddesk.cases.actions._base import (
     check_uploads,
 )
 from refunddesk.cases.actions.assisted import IdentityCheck, IdentityNotConfirmed, open_for_customer
+from refunddesk.cases.actions.compensating import CompensatedLine, open_compensation_case
 from refunddesk.cases.actions.customer import (
     add_documents,
     appeal,
@@ -45,10 +47,11 @@ from refunddesk.cases.actions.routing import assign, claim, escalate
 from refunddesk.cases.actions.submission import open_cases
 
 __all__ = [
-    "AppealNotAllowed", "CaseError", "IdentityCheck", "IdentityNotConfirmed",
-    "LinesAlreadyInCase", "NoRefundPolicy", "NotPermitted", "NotRefundable", "actor_kind",
-    "add_documents", "appeal", "approve", "assign", "check_uploads", "claim",
-    "close_after_appeal_window", "close_after_info_deadline", "confirm_approval",
-    "decline_approval", "escalate", "escalate_overdue", "open_cases", "open_for_customer",
-    "post_message", "reject", "request_info", "submit", "supplement", "withdraw",
+    "AppealNotAllowed", "CaseError", "CompensatedLine", "IdentityCheck",
+    "IdentityNotConfirmed", "LinesAlreadyInCase", "NoRefundPolicy", "NotPermitted",
+    "NotRefundable", "actor_kind", "add_documents", "appeal", "approve", "assign",
+    "check_uploads", "claim", "close_after_appeal_window", "close_after_info_deadline",
+    "confirm_approval", "decline_approval", "escalate", "escalate_overdue", "open_cases",
+    "open_compensation_case", "open_for_customer", "post_message", "reject", "request_info",
+    "submit", "supplement", "withdraw",
 ]

@@ -1,0 +1,316 @@
+"""Every step of a compensation run: one function each, keyword-only `actor`, one
+transaction, the run row locked (select_for_update), the move through the state table
+(states.py), one RunEvent written in the same transaction. Views, the API and the task call
+these; they never save a run themselves. Bad input raises RunError (or NotPermitted) and
+changes nothing.
+
+create → dry_run (again, as often as wanted) → approve by a second admin (or decline) →
+start → pause ⇄ resume → finish (the run's worker) or fail (the same, with the error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from refunddesk.billing.models import Product
+from refunddesk.cases.actors import SystemActor
+from refunddesk.cases.errors import NotPermitted  # noqa: F401 (re-exported)
+from refunddesk.compensation import permissions
+from refunddesk.compensation.events import EVENT_FOR_TRANSITION, RunEventType
+from refunddesk.compensation.models import (
+    CompensationItem,
+    CompensationRun,
+    ItemState,
+    RunEvent,
+    Source,
+)
+from refunddesk.compensation.planning import plan
+from refunddesk.compensation.remedies import Remedy, Window
+from refunddesk.compensation.selection import Selection
+from refunddesk.compensation.states import (
+    RunError,
+    RunState,
+    next_state,
+)
+from refunddesk.policy.money import format_amount
+
+ITEM_BATCH = 1000
+
+
+class RunChanged(RunError):
+    """The dry run is not the one the approver was shown."""
+
+    code = "run_changed"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a new run is to do."""
+
+    selection: Selection
+    window: Window
+    remedy: Remedy
+    message_en: str = ""
+    message_zh: str = ""
+
+
+def _locked(run: CompensationRun) -> CompensationRun:
+    return CompensationRun.objects.select_for_update().get(pk=run.pk)
+
+
+def _audit(run: CompensationRun, kind: RunEventType, *, actor: Any, before: str,
+           now: datetime, details: dict[str, Any] | None = None) -> RunEvent:
+    return RunEvent.objects.create(
+        run=run, at=now, kind=RunEventType(kind),
+        actor=actor if isinstance(actor, AbstractBaseUser) else None,
+        actor_name=actor.name if isinstance(actor, SystemActor) else "",
+        from_state=before, to_state=run.state, details=details or {})
+
+
+def _move(run: CompensationRun, action: str, *, actor: Any, now: datetime,
+          details: dict[str, Any] | None = None, fields: tuple[str, ...] = ()) -> RunEvent:
+    before = run.state
+    run.state = next_state(before, action)
+    run.save(update_fields=["state", *fields])
+    return _audit(run, EVENT_FOR_TRANSITION[action], actor=actor, before=before, now=now,
+                  details=details)
+
+
+def describe(spec: RunSpec) -> dict[str, Any]:
+    """The run's choices as its audit keeps them."""
+    remedy = spec.remedy
+    return {"products": list(spec.selection.products), "skus": list(spec.selection.skus),
+            "flags": list(spec.selection.flags),
+            "outage_start": spec.window.start.isoformat(),
+            "outage_end": spec.window.end.isoformat(), "remedy": remedy.kind,
+            "percent_hundredths": remedy.percent_hundredths,
+            "fixed": {currency: format_amount(minor, currency)
+                      for currency, minor in remedy.fixed.items()},
+            "credit_to": remedy.credit_to if remedy.is_credit else "",
+            "extension_days": remedy.extension_days}
+
+
+def check_spec(spec: RunSpec, *, now: datetime) -> None:
+    """What the actions refuse of a run's choices, whatever channel sent them."""
+    if spec.selection.is_empty:
+        raise RunError(_("Choose the affected lines: at least a product, a SKU or a flag."))
+    unknown = sorted(set(spec.selection.products)
+                     - set(Product.objects.filter(code__in=spec.selection.products)
+                           .values_list("code", flat=True)))
+    if unknown:
+        raise RunError(_("There is no product %(codes)s.") % {"codes": ", ".join(unknown)})
+    if spec.window.end > now:
+        raise RunError(_("The outage must be over: its end cannot be in the future."))
+
+
+def create_run(spec: RunSpec, *, actor: Any, source: str = Source.CONSOLE,
+               now: datetime | None = None) -> CompensationRun:
+    """A new run, a draft until its dry run is worked out."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    check_spec(spec, now=now)
+    remedy = spec.remedy
+    with transaction.atomic():
+        run = CompensationRun.objects.create(
+            products=list(spec.selection.products), skus=list(spec.selection.skus),
+            flags=list(spec.selection.flags), outage_start=spec.window.start,
+            outage_end=spec.window.end, remedy=remedy.kind,
+            percent_hundredths=remedy.percent_hundredths or None,
+            fixed_amounts=dict(remedy.fixed), credit_to=remedy.credit_to if remedy.is_credit
+            else "", extension_days=remedy.extension_days,
+            message_en=spec.message_en.strip(), message_zh=spec.message_zh.strip(),
+            source=source, created_by=actor, created_at=now)
+        _audit(run, RunEventType.CREATED, actor=actor, before="", now=now,
+               details=describe(spec))
+    return run
+
+
+def selection_of(run: CompensationRun) -> Selection:
+    return Selection(tuple(run.products), tuple(run.skus), tuple(run.flags))
+
+
+def dry_run(run: CompensationRun, *, actor: Any, now: datetime | None = None
+            ) -> CompensationRun:
+    """Work out (again) which lines the run would compensate and with what, and keep it as
+    the run's items: what a second admin approves, and exactly what the run will do."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    next_state(run.state, "dry_run")  # a clear refusal before the work
+    worked_out = plan(selection_of(run), run.window, run.remedy_spec, now=now, run_id=run.pk)
+    figures = worked_out.figures()
+    figures["samples"] = worked_out.samples()
+    with transaction.atomic():
+        run = _locked(run)
+        run.items.all().delete()
+        items = [CompensationItem(
+            run=run, order_line_id=line.line_id, account_id=line.account_id,
+            currency=line.currency, amount_minor=line.outcome.amount,
+            affected=line.outcome.affected, extended_to=line.outcome.extended_to,
+            is_capped=line.is_capped,
+            state=ItemState.PENDING if line.is_included else ItemState.EXCLUDED,
+            reason=line.outcome.excluded, reason_ref=line.reason_ref)
+            for line in worked_out.lines]
+        CompensationItem.objects.bulk_create(items, batch_size=ITEM_BATCH)
+        run.figures, run.planned_at = figures, now
+        run.customers_total = figures["customers"]
+        _move(run, "dry_run", actor=actor, now=now,
+              details={key: value for key, value in figures.items() if key != "samples"},
+              fields=("figures", "planned_at", "customers_total"))
+    return run
+
+
+def stamp(run: CompensationRun) -> str:
+    """What names the dry run a person was shown (it changes with every dry run)."""
+    return run.planned_at.astimezone(UTC).isoformat() if run.planned_at else ""
+
+
+def approve(run: CompensationRun, *, actor: Any, seen: str | None = None,
+            now: datetime | None = None) -> CompensationRun:
+    """The second pair of eyes: an admin other than the creator approves the dry run they
+    were shown (`seen`, its stamp); from then on the run's lines are fixed."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    with transaction.atomic():
+        run = _locked(run)
+        next_state(run.state, "approve")
+        permissions.require_second_admin(actor, run.created_by_id)
+        if seen is not None and seen != stamp(run):
+            raise RunChanged(_("The dry run has been worked out again since you opened the "
+                               "page. Nothing was approved: read it again."))
+        if not run.figures.get("lines"):
+            raise RunError(_("The dry run found nothing to compensate: there is nothing to "
+                             "approve."))
+        run.approved_by, run.approved_at = actor, now
+        _move(run, "approve", actor=actor, now=now,
+              details={"planned_at": stamp(run), "customers": run.figures.get("customers"),
+                       "lines": run.figures.get("lines"),
+                       "totals": run.figures.get("totals", {})},
+              fields=("approved_by", "approved_at"))
+    return run
+
+
+def decline(run: CompensationRun, *, actor: Any, reason: str = "",
+            now: datetime | None = None) -> CompensationRun:
+    """The second admin says no, with a reason; or the creator withdraws their run."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    with transaction.atomic():
+        run = _locked(run)
+        next_state(run.state, "decline")
+        if actor.pk != run.created_by_id and not reason.strip():
+            raise RunError(_("Say why you decline this compensation run."))
+        _move(run, "decline", actor=actor, now=now, details={"reason": reason.strip()})
+    return run
+
+
+def queue_run(run: CompensationRun, now: datetime) -> None:
+    """Queue the run's task (the caller saves the run's `lease_until`)."""
+    # Written in the step's transaction (django-tasks' database backend stores the task
+    # as a row): a step that rolls back starts nothing, a committed one is never lost.
+    from refunddesk.compensation.running import run_compensation
+
+    run.lease_until = now
+    run_compensation.enqueue(run.pk)
+
+
+def start(run: CompensationRun, *, actor: Any, now: datetime | None = None
+          ) -> CompensationRun:
+    """Hand the approved run to the worker."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    with transaction.atomic():
+        run = _locked(run)
+        next_state(run.state, "start")
+        run.started_at = now
+        queue_run(run, now)
+        _move(run, "start", actor=actor, now=now, details=progress(run),
+              fields=("started_at", "lease_until"))
+    return run
+
+
+def pause(run: CompensationRun, *, actor: Any, now: datetime | None = None
+          ) -> CompensationRun:
+    """Stop after the customer being compensated now; nothing is half done."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    with transaction.atomic():
+        run = _locked(run)
+        next_state(run.state, "pause")
+        run.lease_until = None
+        _move(run, "pause", actor=actor, now=now, details=progress(run),
+              fields=("lease_until",))
+    return run
+
+
+def resume(run: CompensationRun, *, actor: Any, now: datetime | None = None
+           ) -> CompensationRun:
+    """Go on where it stopped (paused, or failed once the cause is dealt with): the lines
+    already compensated are not touched again."""
+    now = now or timezone.now()
+    actor = permissions.require_compensate(actor)
+    with transaction.atomic():
+        run = _locked(run)
+        next_state(run.state, "resume")
+        run.error = ""
+        queue_run(run, now)
+        _move(run, "resume", actor=actor, now=now, details=progress(run),
+              fields=("error", "lease_until"))
+    return run
+
+
+def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
+           ) -> CompensationRun | None:
+    """The run's worker (`actor`: the COMPENSATION system actor) found nothing left to do:
+    the run is finished. None when it was not running any more (paused meanwhile) or lines
+    are still to do."""
+    now = now or timezone.now()
+    actor = permissions.require_system(actor, "compensation.finish")
+    with transaction.atomic():
+        run = _locked(run)
+        if run.state != RunState.RUNNING or run.items.filter(
+                state=ItemState.PENDING).exists():
+            return None
+        run.finished_at, run.lease_until = now, None
+        _move(run, "finish", actor=actor, now=now, details=outcome(run),
+              fields=("finished_at", "lease_until"))
+    return run
+
+
+def fail(run: CompensationRun, *, actor: Any, error: str, now: datetime | None = None
+         ) -> CompensationRun | None:
+    """The run's worker met an error it cannot get past; an admin may resume once the cause
+    is dealt with. None when the run was not running any more."""
+    now = now or timezone.now()
+    actor = permissions.require_system(actor, "compensation.fail")
+    with transaction.atomic():
+        run = _locked(run)
+        if run.state != RunState.RUNNING:
+            return None
+        run.error, run.lease_until = error[:2000], None
+        _move(run, "fail", actor=actor, now=now, details={**progress(run), "error": error[:500]},
+              fields=("error", "lease_until"))
+    return run
+
+
+def progress(run: CompensationRun) -> dict[str, Any]:
+    return {"customers_done": run.customers_done, "customers": run.customers_total,
+            "cases_opened": run.cases_opened}
+
+
+def outcome(run: CompensationRun) -> dict[str, Any]:
+    """What the run did: its cases, lines compensated and skipped, money per currency."""
+    done = (run.items.filter(state=ItemState.DONE).values("currency")
+            .annotate(total=Sum("amount_minor"), lines=Count("pk")).order_by("currency"))
+    return {**progress(run),
+            "lines_done": sum(row["lines"] for row in done),
+            "lines_skipped": run.items.filter(state=ItemState.SKIPPED).count(),
+            "totals": {row["currency"]: format_amount(row["total"], row["currency"])
+                       for row in done if row["total"]}}
