@@ -48,7 +48,9 @@ def test_the_customer_reads_their_compensation_case_and_tracks_it(db):
         reverse("portal:track"), {"number": case.tracking_number, "email": placed.account.email})
 
     assert own.status_code == 200
-    assert "the outage took 3 days" in own.content.decode()
+    # the decision note is written in the customer's language (theirs: Chinese), the
+    # page's own words in the reader's
+    assert "故障占用了 3 天" in own.content.decode()
     assert "Compensation for a service disruption" in own.content.decode()
     assert tracked.status_code == 200
 
