@@ -26,7 +26,6 @@ from refunddesk.policies.models import PolicySimulation
 from refunddesk.policies.overview import name_of, policy_entry
 from refunddesk.policies.store import policy_by_ref
 from refunddesk.policy.explain import render as render_step
-from refunddesk.policy.explain import rule_name
 from refunddesk.policy.money import Money
 from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 
@@ -91,10 +90,9 @@ def simulation_detail(request: HttpRequest, simulation_id: int) -> HttpResponse:
             page = 1
         changes = result["changes"]
         shown = changes[(page - 1) * PAGE:page * PAGE]
-        draft = _draft(simulation)
         context.update(
             result=result, totals=lab.totals(result), rules=lab.rule_totals(result),
-            changes=[_row(change, draft) for change in shown], page=page,
+            changes=[_row(change) for change in shown], page=page,
             has_next=page * PAGE < len(changes), has_previous=page > 1,
             kept_fewer=len(changes) < result["changed"])
     return render(request, "console/policies/simulation.html", context)
@@ -117,7 +115,7 @@ def simulation_case(request: HttpRequest, simulation_id: int, case_id: int) -> H
     before_steps = [(step["code"], step["params"])
                     for step in case.assessment.get("steps", [])]
     return render(request, "console/policies/simulation_case.html", {
-        "simulation": simulation, "case": case, "change": _row(change, draft),
+        "simulation": simulation, "case": case, "change": _row(change),
         "before_explanation": _explain(before_steps, assessed_with, locale),
         "after_explanation": _explain(change["steps"], draft, locale),
         "draft_name": name_of(draft, locale) if draft else simulation.ref,
@@ -137,18 +135,14 @@ def _explain(steps: list[Any], policy: Policy | None, locale: str) -> list[str]:
     return [render_step(code, params, locale, policy) for code, params in steps]
 
 
-def _row(change: dict[str, Any], draft: Policy | None) -> dict[str, Any]:
+def _row(change: dict[str, Any]) -> dict[str, Any]:
     currency = change["currency"]
-    locale = _locale()
 
     def side(figures: dict[str, Any] | None) -> dict[str, Any] | None:
         if figures is None:
             return None
-        rule = figures["rule"]
         return {"outcome": str(OUTCOMES.get(figures["outcome"], figures["outcome"])),
-                "rule": rule,
-                "rule_name": rule_name(rule, locale, draft) if rule and draft else rule,
-                "total": Money(figures["total"], currency)}
+                "rule": figures["rule"], "total": Money(figures["total"], currency)}
 
     before, after = side(change["before"]), side(change["after"])
     difference = (after["total"] - before["total"]) if after and before else None
