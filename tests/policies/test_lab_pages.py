@@ -48,6 +48,17 @@ def test_the_form_offers_the_policys_versions_and_the_last_ninety_days(as_admin)
         timezone.localdate())
 
 
+def test_a_version_waiting_for_approval_is_offered_as_such(as_admin, admin):
+    from refunddesk.policies import actions, publishing
+
+    proposed = publishing.propose_publication(
+        actions.save_draft("tencent-cloud", tencent(2), actor=admin), actor=admin)
+    form = as_admin.get(reverse("console:policy_simulate", args=["tencent-cloud"])).context[
+        "form"]
+    assert dict(form.fields["version"].choices)[proposed.ref] == "tencent-cloud@2 · proposed"
+    assert form.fields["version"].initial == proposed.ref
+
+
 def test_the_default_period_is_the_last_ninety_days_with_today():
     assert default_period(date(2026, 5, 20)) == (date(2026, 2, 20), date(2026, 5, 20))
 

@@ -50,7 +50,9 @@ class SimulationForm(forms.Form):
             version.ref: version for version in (entry.versions if entry else [])}
         self.fields["version"].choices = [
             (ref, f"{ref} · {_state_label(version)}") for ref, version in self.versions.items()]
-        drafts = [ref for ref, version in self.versions.items() if version.is_draft]
+        # A version not yet published (a draft, or one waiting for approval) is what is
+        # usually simulated.
+        drafts = [ref for ref, version in self.versions.items() if version.is_unpublished]
         self.fields["version"].initial = drafts[0] if drafts else next(iter(self.versions), "")
         products = Product.objects.filter(policy_id=policy_id).order_by("code")
         self.fields["product"].choices = [
@@ -101,4 +103,6 @@ def _state_label(version: VersionEntry) -> str:
         return str(_("preset"))
     if version.is_draft:
         return str(_("draft"))
+    if version.is_proposed:
+        return str(_("proposed"))
     return str(_("published"))
