@@ -33,6 +33,7 @@ REASON_LABELS: dict[str, Any] = {
     remedies.NO_POLICY: gettext_lazy("No refund policy"),
     remedies.NOTHING_LEFT: gettext_lazy("Nothing left to refund"),
     remedies.NO_PAYMENT: gettext_lazy("No payment"),
+    remedies.STORE_PURCHASE: gettext_lazy("Bought in an app store"),
     REFUSED: gettext_lazy("Refused when its case was opened"),
 }
 

@@ -53,6 +53,10 @@ ALREADY_COMPENSATED = "already_compensated"  # by another run, for an overlappin
 NO_POLICY = "no_policy"  # the product has no refund policy (payout times, routes)
 NOTHING_LEFT = "nothing_left"  # the order's payments have nothing left to refund
 NO_PAYMENT = "no_payment"  # the order has no payment the money could be tied to
+# Bought through an app store: only the store refunds its purchases, so a refund planned
+# back to it would wait for a gateway that can never exist; a credit reaches them instead.
+STORE_PURCHASE = "store_purchase"
+STORE_CHANNELS = frozenset({"app_store", "google_play"})
 
 
 class RemedyError(ValueError):
