@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import Sum
 
-from refunddesk.billing.models import Order
-from refunddesk.billing.models import BalanceEntry
+from refunddesk.billing.models import BalanceEntry, Order
 from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
 from refunddesk.compensation import actions, remedies
 from refunddesk.compensation.models import CompensationItem, CompensationRun, ItemState

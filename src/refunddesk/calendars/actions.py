@@ -28,6 +28,7 @@ from refunddesk.calendars.models import (
 )
 from refunddesk.calendars.permissions import require_keep
 from refunddesk.cases.actors import SystemActor
+from refunddesk.core import invalidation
 
 # Years a schedule may be entered for: far enough either way for any desk, near enough
 # that a typo (20277) is caught.
@@ -65,6 +66,7 @@ def _day_json(day: date, kind: str, name: str) -> dict[str, str]:
 def _audit(country: str, kind: str, details: dict[str, Any], *, actor: Any,
            now: datetime) -> CalendarChange:
     is_person = isinstance(actor, AbstractBaseUser)
+    invalidation.written(invalidation.CALENDAR_CHANGES)
     return CalendarChange.objects.create(
         at=now, changed_by=actor if is_person else None,
         actor_name=str(actor) if isinstance(actor, SystemActor) else "",

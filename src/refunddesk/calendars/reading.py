@@ -16,6 +16,7 @@ from datetime import date, datetime
 from threading import Lock
 
 from refunddesk.calendars.models import CalendarChange, CalendarDay, DayKind, EnteredYear
+from refunddesk.core import invalidation
 from refunddesk.policy.business_days import (
     BusinessCalendar,
     CalendarAmendments,
@@ -32,7 +33,11 @@ _built: dict[str, BusinessCalendar] = {}
 
 
 def _latest_change() -> Stamp:
-    return CalendarChange.objects.order_by("-pk").values_list("pk", "at").first()
+    # Kept by the process until a change is announced (core/invalidation.py); looked up
+    # each call where nothing is announced (SQLite).
+    return invalidation.kept(
+        invalidation.CALENDAR_CHANGES, "latest",
+        lambda: CalendarChange.objects.order_by("-pk").values_list("pk", "at").first())
 
 
 def amendments_for(code: str) -> CalendarAmendments:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refunddesk.cases.actors import POLICY_SCHEDULE, require_system_may
+from refunddesk.core import invalidation
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.recipients import policy_publishers
 from refunddesk.inbox.telling import tell
@@ -150,6 +151,7 @@ def approve_publication(version: PolicyVersion, *, actor: Any, seen: str | None 
         row.state, row.published_by, row.published_at = VersionState.PUBLISHED, actor, now
         row.effective_at = in_force_at
         row.save(update_fields=["state", "published_by", "published_at", "effective_at"])
+        invalidation.written(invalidation.POLICY_VERSIONS)
         kind = (PolicyChangeKind.SCHEDULED if in_force_at > now
                 else PolicyChangeKind.PUBLISHED)
         record(row, kind, actor=actor, at=now, effective_at=in_force_at,

@@ -3,7 +3,7 @@
 Migrates, loads the demo data into an empty database, creates one staff user per role (with
 a second factor, TOTP) and a portal login per customer, then runs Django's system checks
 (the business calendars' warning among them, which needs the data) and the web server
-(gunicorn) and the background worker side by side until interrupted.
+(granian) and the background worker side by side until interrupted.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.utils import timezone
 from refunddesk.billing.models import Account, Order
 from refunddesk.calendars.demo import ensure_demo_calendar
 from refunddesk.cases.models import RefundCase
-from refunddesk.core.management.commands.serve import gunicorn_command
+from refunddesk.core.management.commands.serve import server_command
 from refunddesk.core.staff import (
     CUSTOMER_PASSWORD,
     DEMO_STAFF_PREFIX,
@@ -145,7 +145,7 @@ class Command(BaseCommand):
         # default without DEBUG) from http:// pages, and nobody could log in.
         env.setdefault("SECURE_COOKIES", "false")
         processes = [
-            subprocess.Popen(gunicorn_command(host, port, workers=2), env=env),
+            subprocess.Popen(server_command(host, port, workers=2), env=env),
             subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "worker"], env=env),
         ]
 
