@@ -83,7 +83,7 @@ def read_case(request: HttpRequest, number: str) -> Any:
 
 
 def case_status(number: str) -> dict[str, Any]:
-    """The API's busiest call (integrations poll it): two prepared statements, no model
+    """The API's busiest call (integrations poll it): one prepared statement, no model
     instances (api/status.py)."""
     lines, payouts = status_rows(_symbols(number))
     if not lines:  # every case has at least one line
