@@ -56,6 +56,9 @@ Database (PostgreSQL only: the figures are about it):
 pgbench's scratch tables (bench_api_*) are dropped afterwards. Without pgbench on PATH (or
 in /usr/lib/postgresql/*/bin) the pgbench figures are left out.
 
+`python bench/bench_api.py --py-spy` also samples the server's processes with py-spy while
+cases are opened and read, and prints the functions most often on the CPU.
+
 `python bench/bench_api.py --profile [N]` instead works in this process, through Django's
 test client, after the same set-up: the SQL queries of one POST of each kind and of one
 GET, the time per request without a profiler, then cProfile over N (200) POSTs and GETs.
@@ -505,6 +508,54 @@ class OpenLoop:
             self.answered += answered
 
 
+@contextlib.contextmanager
+def sampled(pid: int, label: str) -> Iterator[None]:
+    """With --py-spy: py-spy samples the server's processes while the phase runs, and the
+    functions most often on the CPU (by themselves, and RefundDesk's own with what they
+    call) are printed after it."""
+    if "--py-spy" not in sys.argv:
+        yield
+        return
+    binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    output = Path(tempfile.mkstemp(prefix="refunddesk-py-spy-", suffix=".txt")[1])
+    recorder = subprocess.Popen([binary, "record", "--pid", str(pid), "--subprocesses",
+                                 "--format", "raw", "--rate", "200",
+                                 "--output", str(output), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        recorder.send_signal(2)  # SIGINT: py-spy writes what it has and exits
+        recorder.wait(timeout=30)
+    print_samples(output, label)
+    output.unlink(missing_ok=True)
+
+
+def print_samples(path: Path, label: str, top: int = 15) -> None:
+    """py-spy's raw format: one line per distinct stack, frames separated by ';' (outer
+    first), then the count of samples."""
+    own: dict[str, int] = {}
+    ours: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count, frames = int(count_text), stack.split(";")
+        total += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in dict.fromkeys(f for f in frames if "refunddesk/" in f):
+            ours[frame] = ours.get(frame, 0) + count
+    if not total:
+        print(f"# py-spy ({label}): no samples")
+        return
+    print(f"# py-spy while {label}: {total} samples of the server's threads (idle included)")
+    for title, table in (("on the CPU (self)", own), ("RefundDesk's, with callees", ours)):
+        print(f"#   {title}:")
+        for frame, count in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            print(f"#     {100 * count / total:5.1f} %  {frame[:140]}")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
@@ -546,7 +597,8 @@ def measure_api(port: int, key: str, orders: list[dict[str, Any]], meter: CpuMet
     warmup = Phase(port, key, create, WARMUP_SECONDS)
     warmup.run()
     creates = Phase(port, key, create, CREATE_SECONDS, meter)
-    create_seconds = creates.run()
+    with sampled(meter.server_pid, "opening cases"):
+        create_seconds = creates.run()
     opened = [json.loads(data)["tracking_number"] for data in warmup.answers + creates.answers]
     opened.append(first["tracking_number"])
     states: dict[str, int] = {}
@@ -567,7 +619,8 @@ def measure_api(port: int, key: str, orders: list[dict[str, Any]], meter: CpuMet
 
     Phase(port, key, read, 1.0).run()  # warm-up
     reads = Phase(port, key, read, READ_SECONDS, meter)
-    read_seconds = reads.run()
+    with sampled(meter.server_pid, "reading cases"):
+        read_seconds = reads.run()
     # The ceiling of the server, Django and the database on this machine: a request that
     # does nothing but go through the middleware and run SELECT 1.
     empty = Phase(port, key, lambda: ("GET", "/healthz", None, 200), HEALTHZ_SECONDS)
