@@ -36,11 +36,13 @@ the rate measured for BENCH_API_OPEN_LOOP_SECONDS (10), then read random ones of
 cases they opened for 10 s, then GET /healthz for 5 s. The load generator shares the
 machine's cores with the server and PostgreSQL; it is kept light, but it is not free.
 
-The server runs with `refunddesk serve`'s defaults (granian); BENCH_API_WORKERS and
-BENCH_API_THREADS try others, and BENCH_API_SERVER=gunicorn the server we had before
-(when installed; what was measured: docs/deploy.md). After each phase a
-comment line says how many cores the server, PostgreSQL, the clients and the rest of the
-machine used (from /proc): on a machine busy with other work the figures are lower.
+The server runs with `refunddesk serve`'s defaults (granian); BENCH_API_SERVERS measures
+several one after the other on the same data, each with its own orders, e.g.
+"granian:2x2 granian:2x4 gunicorn:4x1" (processes x threads; gunicorn, the server before,
+when installed), and prints the figures of each (what was measured: docs/deploy.md).
+After each phase a comment line says how many cores the server, PostgreSQL, the clients
+and the rest of the machine used (from /proc): on a machine busy with other work the
+figures are lower.
 
 Database (PostgreSQL only: the figures are about it):
 - BENCH_API_DATABASE_URL names a database this benchmark may fill (`createdb -O
@@ -258,29 +260,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_arguments(port: int) -> tuple[list[str], str]:
-    """`refunddesk serve` (granian) with its defaults or BENCH_API_WORKERS/THREADS; with
-    BENCH_API_SERVER=gunicorn, gunicorn (when installed) with the same counts, to compare:
-    its sync worker for one thread, gthread above."""
-    counts = {name: os.environ.get(f"BENCH_API_{name.upper()}", "")
-              for name in ("workers", "threads")}
-    if os.environ.get("BENCH_API_SERVER", "granian") == "gunicorn":
-        workers, threads = counts["workers"] or str(2 * (os.cpu_count() or 1)), \
-            counts["threads"] or "1"
+def server_specs() -> list[str]:
+    """The servers to measure, one after the other on the same data: BENCH_API_SERVERS,
+    e.g. "granian:2x2 granian:2x4 gunicorn:4x1" (server:processes x threads), else
+    `refunddesk serve`'s defaults."""
+    specs = os.environ.get("BENCH_API_SERVERS", "").split()
+    for spec in specs:
+        if not re.fullmatch(r"(granian|gunicorn):\d+x\d+", spec):
+            sys.exit(f"BENCH_API_SERVERS: {spec!r} is not like granian:2x2 or gunicorn:4x1")
+    return specs or ["serve"]
+
+
+def server_arguments(port: int, spec: str) -> tuple[list[str], str]:
+    """`refunddesk serve` (granian) with its defaults, or with the counts of a spec like
+    granian:2x2; gunicorn:4x1 is gunicorn (when installed) with as many sync workers, the
+    server before granian, to compare (gthread above one thread)."""
+    if spec == "serve":
+        return [*REFUNDDESK, "serve", "--port", str(port), "--no-access-log"], \
+            "refunddesk serve (defaults)"
+    server, _, counts = spec.partition(":")
+    workers, threads = counts.split("x")
+    if server == "gunicorn":
         command = [sys.executable, "-m", "gunicorn", "refunddesk.wsgi:application",
                    "--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", threads,
                    "--worker-class", "sync" if threads == "1" else "gthread"]
-        return command, f"gunicorn {workers} × {threads}"
-    options = ["--port", str(port), "--no-access-log"]
-    for name, value in counts.items():
-        if value:
-            options += [f"--{name}", value]
-    return [*REFUNDDESK, "serve", *options], "refunddesk serve " + (
-        " ".join(options[3:]) or "defaults")
+        return command, f"gunicorn {workers} processes × {threads} threads"
+    return [*REFUNDDESK, "serve", "--port", str(port), "--no-access-log",
+            "--workers", workers, "--threads", threads], \
+        f"granian {workers} processes × {threads} threads"
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    command, label = server_arguments(port)
+def start_server(env: dict[str, str], port: int, log: Path, spec: str = "serve"
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    command, label = server_arguments(port, spec)
     with log.open("wb") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -834,18 +846,25 @@ def main() -> None:
 def measure(url: str) -> None:
     run = datetime.now(UTC).strftime("%y%m%d%H%M%S")
     directory = Path(tempfile.mkdtemp(prefix="refunddesk-bench-api-"))
+    specs = server_specs()
     try:
         env = environment(url, directory)
-        orders, key = prepare(env, directory, run, ORDERS)
-        port = free_port()
-        server, options = start_server(env, port, directory / "server.log")
-        try:
-            api = measure_api(port, key, orders, CpuMeter(server.pid, database_name(url)))
-        finally:
-            stop_server(server)
-        check_database_rows(url, run, api["opened"])
-        tps = run_pgbench(url, api["first"]["tracking_number"], directory)
-        report(api, options, tps)
+        orders, key = prepare(env, directory, run, ORDERS * len(specs))
+        results, opened = [], 0
+        for index, spec in enumerate(specs):
+            port = free_port()
+            server, options = start_server(env, port, directory / "server.log", spec)
+            try:
+                api = measure_api(port, key, orders[index::len(specs)],
+                                  CpuMeter(server.pid, database_name(url)))
+            finally:
+                stop_server(server)
+            opened += api["opened"]
+            results.append((api, options))
+        check_database_rows(url, run, opened)
+        tps = run_pgbench(url, results[0][0]["first"]["tracking_number"], directory)
+        for api, options in results:
+            report(api, options, tps)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
