@@ -72,9 +72,11 @@ def _check_effective(row: PolicyVersion, versions: list[PolicyVersion],
     older = [v for v in versions if v.is_published and v.version < row.version
              and v.effective_at is not None and v.effective_at > effective_at]
     if older:
+        latest = older[-1].effective_at
+        assert latest is not None  # chosen above for having one
         raise _refuse(_("%(older)s takes effect at %(when)s: %(ref)s cannot take effect "
                         "before it. Choose that time or a later one.")
-                      % {"older": older[-1].ref, "when": _when(older[-1].effective_at),
+                      % {"older": older[-1].ref, "when": _when(latest),
                          "ref": row.ref})
 
 
