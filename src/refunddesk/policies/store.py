@@ -58,7 +58,7 @@ def in_force(at: datetime) -> QuerySet[PolicyVersion]:
     return PolicyVersion.objects.filter(state=VersionState.PUBLISHED, effective_at__lte=at)
 
 
-Published = list[tuple[int, int, datetime, datetime | None]]
+Published = list[tuple[int, int, datetime | None, datetime | None]]  # published_at is nullable
 
 
 def _published(policy_id: str) -> Published:
