@@ -6,11 +6,16 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.paths import PACKAGE_DIR, VAR_DIR
+
+# Django's generic classes (ModelAdmin[User], ModelForm[…]) accept their type argument at
+# run time too, as django-stubs writes them for mypy.
+django_stubs_ext.monkeypatch()
 
 
 def env_flag(name: str, default: bool = False) -> bool:

@@ -42,7 +42,8 @@ def _latest_change() -> Stamp:
 
 def amendments_for(code: str) -> CalendarAmendments:
     """What admins keep for `code`, read from the database now (no cache)."""
-    holidays, working_days = set(), set()
+    holidays: set[date] = set()
+    working_days: set[date] = set()
     for day, kind in CalendarDay.objects.filter(country=code).values_list("day", "kind"):
         (holidays if kind == DayKind.HOLIDAY else working_days).add(day)
     years = EnteredYear.objects.filter(country=code).values_list("year", flat=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -66,16 +66,16 @@ def _locked(run: CompensationRun) -> CompensationRun:
     return CompensationRun.objects.select_for_update().get(pk=run.pk)
 
 
-def _audit(run: CompensationRun, kind: RunEventType, *, actor: Any, before: str,
+def _audit(run: CompensationRun, kind: RunEventType, *, actor: object, before: str,
            now: datetime, details: dict[str, Any] | None = None) -> RunEvent:
     return RunEvent.objects.create(
         run=run, at=now, kind=RunEventType(kind),
-        actor=actor if isinstance(actor, AbstractBaseUser) else None,
+        actor=actor if isinstance(actor, User) else None,
         actor_name=actor.name if isinstance(actor, SystemActor) else "",
         from_state=before, to_state=run.state, details=details or {})
 
 
-def _move(run: CompensationRun, action: str, *, actor: Any, now: datetime,
+def _move(run: CompensationRun, action: str, *, actor: object, now: datetime,
           details: dict[str, Any] | None = None, fields: tuple[str, ...] = ()) -> RunEvent:
     before = run.state
     run.state = next_state(before, action)
@@ -111,7 +111,7 @@ def check_spec(spec: RunSpec, *, now: datetime) -> None:
         raise RunError(_("The outage must be over: its end cannot be in the future."))
 
 
-def create_run(spec: RunSpec, *, actor: Any, source: str = Source.CONSOLE,
+def create_run(spec: RunSpec, *, actor: object, source: str = Source.CONSOLE,
                now: datetime | None = None) -> CompensationRun:
     """A new run, a draft until its dry run is worked out."""
     now = now or timezone.now()
@@ -137,7 +137,7 @@ def selection_of(run: CompensationRun) -> Selection:
     return Selection(tuple(run.products), tuple(run.skus), tuple(run.flags))
 
 
-def dry_run(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def dry_run(run: CompensationRun, *, actor: object, now: datetime | None = None
             ) -> CompensationRun:
     """Work out (again) which lines the run would compensate and with what, and keep it as
     the run's items: what a second admin approves, and exactly what the run will do."""
@@ -172,7 +172,7 @@ def stamp(run: CompensationRun) -> str:
     return run.planned_at.astimezone(UTC).isoformat() if run.planned_at else ""
 
 
-def approve(run: CompensationRun, *, actor: Any, seen: str | None = None,
+def approve(run: CompensationRun, *, actor: object, seen: str | None = None,
             now: datetime | None = None) -> CompensationRun:
     """The second pair of eyes: an admin other than the creator approves the dry run they
     were shown (`seen`, its stamp); from then on the run's lines are fixed."""
@@ -197,7 +197,7 @@ def approve(run: CompensationRun, *, actor: Any, seen: str | None = None,
     return run
 
 
-def decline(run: CompensationRun, *, actor: Any, reason: str = "",
+def decline(run: CompensationRun, *, actor: object, reason: str = "",
             now: datetime | None = None) -> CompensationRun:
     """The second admin says no, with a reason; or the creator withdraws their run."""
     now = now or timezone.now()
@@ -221,7 +221,7 @@ def queue_run(run: CompensationRun, now: datetime) -> None:
     run_compensation.enqueue(run.pk)
 
 
-def start(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def start(run: CompensationRun, *, actor: object, now: datetime | None = None
           ) -> CompensationRun:
     """Hand the approved run to the worker."""
     now = now or timezone.now()
@@ -236,7 +236,7 @@ def start(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def pause(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def pause(run: CompensationRun, *, actor: object, now: datetime | None = None
           ) -> CompensationRun:
     """Stop after the customer being compensated now; nothing is half done."""
     now = now or timezone.now()
@@ -250,7 +250,7 @@ def pause(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def resume(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def resume(run: CompensationRun, *, actor: object, now: datetime | None = None
            ) -> CompensationRun:
     """Go on where it stopped (paused, or failed once the cause is dealt with): the lines
     already compensated are not touched again."""
@@ -266,7 +266,7 @@ def resume(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def finish(run: CompensationRun, *, actor: object, now: datetime | None = None
            ) -> CompensationRun | None:
     """The run's worker (`actor`: the COMPENSATION system actor) found nothing left to do:
     the run is finished. None when it was not running any more (paused meanwhile) or lines
@@ -284,7 +284,7 @@ def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def fail(run: CompensationRun, *, actor: Any, error: str, now: datetime | None = None
+def fail(run: CompensationRun, *, actor: object, error: str, now: datetime | None = None
          ) -> CompensationRun | None:
     """The run's worker met an error it cannot get past; an admin may resume once the cause
     is dealt with. None when the run was not running any more."""

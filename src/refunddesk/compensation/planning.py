@@ -166,6 +166,8 @@ def _ended_by_refunds(found: QuerySet[OrderLine]) -> dict[int, datetime]:
                                                 case__state__in=GRANTED_STATES,
                                                 service_ends_at__isnull=False)
                         .values_list("order_line_id", "service_ends_at")):
+        if at is None:
+            continue  # left out by the query; its type cannot say so
         if line_id not in ends or at < ends[line_id]:
             ends[line_id] = at
     return ends

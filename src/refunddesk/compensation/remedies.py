@@ -164,8 +164,9 @@ def percent_of(paid: int, hundredths: int) -> int:
 
 def evaluate(line: LineInput, window: Window, remedy: Remedy, *, now: datetime) -> Outcome:
     """The remedy for one line the selection matched."""
-    ended_by_refund = line.effective_end is not None and line.effective_end != line.service_end
-    if ended_by_refund and line.effective_end <= window.start:
+    refund_end = line.effective_end if line.effective_end != line.service_end else None
+    ended_by_refund = refund_end is not None
+    if refund_end is not None and refund_end <= window.start:
         return Outcome(timedelta(0), excluded=ENDED_BEFORE)
     affected = window.overlap(line.service_start, line.effective_end)
     if not affected:

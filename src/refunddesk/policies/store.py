@@ -26,11 +26,11 @@ from refunddesk.policies.models import PolicyVersion, VersionState
 from refunddesk.policy.presets import load_preset, preset_ids
 from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 
-_parsed: dict[tuple[int, str, int, datetime], Policy] = {}
+_parsed: dict[tuple[int, str, int, datetime | None], Policy] = {}
 _lock = Lock()
 
 
-def _parse(pk: int, policy_id: str, version: int, published_at: datetime) -> Policy:
+def _parse(pk: int, policy_id: str, version: int, published_at: datetime | None) -> Policy:
     key = (pk, policy_id, version, published_at)
     policy = _parsed.get(key)
     if policy is None:
@@ -58,7 +58,7 @@ def in_force(at: datetime) -> QuerySet[PolicyVersion]:
     return PolicyVersion.objects.filter(state=VersionState.PUBLISHED, effective_at__lte=at)
 
 
-Published = list[tuple[int, int, datetime, datetime | None]]
+Published = list[tuple[int, int, datetime | None, datetime | None]]  # published_at is nullable
 
 
 def _published(policy_id: str) -> Published:

@@ -33,6 +33,7 @@ from refunddesk.core.staff import (
     CUSTOMER_PASSWORD,
     DEMO_STAFF_PREFIX,
     CustomerExample,
+    DemoLogin,
     demo_customer_examples,
     ensure_demo_customers,
     ensure_demo_staff,
@@ -134,7 +135,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Opened {opened.opened} demo refund cases, {opened.in_review} "
                               "of them waiting in the console's queue.")
 
-    def _serve(self, host: str, port: int, logins: list[Any]) -> None:
+    def _serve(self, host: str, port: int, logins: list[DemoLogin]) -> None:
         url = f"http://{host}:{port}/"
         # The demo needs no mail server: unless EMAIL_BACKEND says otherwise, e-mail is
         # written as files under var/mail/ for staff to read.
@@ -171,7 +172,8 @@ class Command(BaseCommand):
         stopped_on_request = (0, -signal.SIGTERM, -signal.SIGINT)
         failed = [p.args for p in processes if p.returncode not in stopped_on_request]
         if failed:
-            raise CommandError(f"stopped because a process failed: {failed[0]}")
+            # A list of strings: shown by its repr, as str() of a list always did.
+            raise CommandError(f"stopped because a process failed: {failed[0]!r}")
 
     def _wait_until_ready(self, url: str, server: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -201,7 +203,7 @@ class Command(BaseCommand):
                                            order_id=example.order_id))
         return path
 
-    def _print_logins(self, logins: list[Any], url: str | None) -> None:
+    def _print_logins(self, logins: list[DemoLogin], url: str | None) -> None:
         lines = ["", "RefundDesk demo" + (f" is running at {url}" if url else " is ready."), ""]
         lines.append("Staff logins (console: /console/, admin: /admin/), with the secret of "
                      "each one's second factor (TOTP):")
