@@ -13,12 +13,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-# One process per core, each with a few threads: granian parses HTTP in Rust, keeps client
-# connections alive, and hands each request to a Python thread; a second thread a process
-# fills the waits for PostgreSQL. Chosen by bench/bench_api.py's figures against gunicorn
-# (docs/deploy.md has them).
+# One process per core, each with four threads: granian parses HTTP in Rust, keeps client
+# connections alive, and hands each request to a Python thread; while one waits for
+# PostgreSQL another runs. Chosen by bench/bench_api.py's figures against gunicorn and
+# other counts (docs/deploy.md has them).
 WORKERS_PER_CORE = 1
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 4
 # Seconds a stopping worker gets to finish the requests it has (SIGTERM, SIGHUP).
 GRACE_SECONDS = 10
 
