@@ -33,7 +33,7 @@ from refunddesk.billing.demo.payments import EXPIRED_CARD
 from refunddesk.billing.models import Order, OrderLine, SalesChannel
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
-from refunddesk.cases.demo_stories import pick_story
+from refunddesk.cases.demo_stories import live, pick_story
 from refunddesk.cases.demo_work import DESK_ZONE, Desk, NotYet, Work
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
@@ -92,7 +92,7 @@ def open_demo_history(now: datetime, *, seed: int = 2026) -> int:
             story = pick_story(rng, case, special)
             # Left where it is when a step would come after `now` (still open) or is refused.
             with suppress(NotYet, CaseError):
-                Work(desk, case, story, submitted).run()
+                live(Work(desk, case, story, submitted))
     for user in users.values():
         # Staff read their notices of those days long ago.
         mark_all_read(user, now=desk.until)

@@ -25,6 +25,7 @@ from refunddesk.cases.states import InvalidTransition
 from refunddesk.console import case_forms
 from refunddesk.console.access import console_view
 from refunddesk.console.case_presenting import money, state_label
+from refunddesk.console.views.case import load_case, render_case
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +36,6 @@ Act = Callable[[HttpRequest, RefundCase, Any], str]
 
 
 def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> HttpResponse:
-    # Imported here: the page module lists these views among its addresses.
-    from refunddesk.console.views.case import load_case, render_case
-
     case = load_case(tracking_number)
     form = case_forms.form_for(key, case, request.POST, language=request.LANGUAGE_CODE,
                                 user=request.user)
