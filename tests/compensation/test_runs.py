@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from refunddesk.billing.models import BalanceEntry
 from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
-from refunddesk.compensation import actions, remedies
+from refunddesk.compensation import actions, moving, remedies
 from refunddesk.compensation.models import CompensationItem, CompensationRun, ItemState
 from refunddesk.compensation.remedies import Remedy, Window
 from refunddesk.compensation.running import (
@@ -97,7 +97,7 @@ def test_the_real_run_opens_exactly_the_dry_runs_cases_lines_and_money(admins):
                Payout.objects.filter(case__in=cases).values("currency")
                .annotate(total=Sum("amount_minor"))}
     assert payouts == dry["totals"]
-    assert actions.outcome(run)["totals"] == dry["totals"]
+    assert moving.outcome(run)["totals"] == dry["totals"]
 
 
 def test_the_runs_cases_are_bulk_approved_by_the_run_with_payouts_planned_and_one_mail(admins):
@@ -450,7 +450,7 @@ def test_only_admins_plan_and_steer_runs_and_nobody_acts_without_being_someone(a
             actions.create_run(spec(), actor=nobody, now=NOW)
     run = planned_run(admins[0])
     with pytest.raises(actions.NotPermitted):
-        actions.finish(run, actor=admins[1], now=NOW)
+        moving.finish(run, actor=admins[1], now=NOW)
     assert CompensationRun.objects.count() == 1
 
 
