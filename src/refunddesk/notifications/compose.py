@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.information import asked_question
 from refunddesk.inbox.mail import staff_mail
+from refunddesk.notifications.auto_reply import acknowledgement, refused_sentence
 from refunddesk.notifications.models import EmailDelivery, Kind
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.policy.money import format_amount
@@ -134,8 +135,6 @@ def _by_email(case: Any) -> list[str]:
                            document_label(code) for code in documents)})
     first = case.inbound_mail.order_by("received_at").first()
     if first is not None and first.refused_attachments:
-        from refunddesk.intake.replying import refused_sentence
-
         lines.append(refused_sentence(first.refused_attachments))
     return lines
 
@@ -263,8 +262,6 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
         return staff_mail(delivery)
     with translation.override(delivery.language):
         if delivery.kind == Kind.MAIL_RECEIVED:
-            from refunddesk.intake.replying import acknowledgement
-
             subject, paragraphs = acknowledgement(delivery.inbound_mail, delivery.language)
             footer, together = _("RefundDesk — this is an automatic reply."), []
         elif delivery.kind == Kind.MAIL_ANSWERED:

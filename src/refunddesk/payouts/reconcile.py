@@ -30,10 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refunddesk.cases.errors import CaseError
-from refunddesk.payouts.actions import OUTSIDE_GATEWAY
 from refunddesk.payouts.gateways import gateway as gateway_adapter
 from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
+    OUTSIDE_GATEWAY,
     Payout,
     PayoutState,
     Settlement,
