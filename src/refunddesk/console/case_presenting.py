@@ -22,6 +22,7 @@ from refunddesk.cases.actors import system_label
 from refunddesk.cases.document_kinds import label as document_kind_label
 from refunddesk.cases.events import staff_label
 from refunddesk.cases.models import CaseEvent, Channel, Document, RefundCase, RejectionReason
+from refunddesk.cases.presenting import Presented, engine_locale, method_name, present
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import ALLOWED_TYPES
 from refunddesk.console.case_payouts import (
@@ -32,7 +33,6 @@ from refunddesk.console.case_payouts import (
 from refunddesk.policies.dryrun import HANDLING, OUTCOMES
 from refunddesk.policy.explain import reason_text, rule_name
 from refunddesk.policy.money import format_amount
-from refunddesk.portal.presenting import Presented, engine_locale, method_name, present
 
 # How much of a text document the page shows inline; the rest is a download away.
 TEXT_PREVIEW_BYTES = 64 * 1024
