@@ -37,7 +37,7 @@ from refunddesk.cases.demo_stories import live, pick_story
 from refunddesk.cases.demo_work import DESK_ZONE, Desk, NotYet, Work
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
-from refunddesk.core.staff import demo_customer_examples
+from refunddesk.core.demo_staff import demo_customer_examples
 from refunddesk.inbox.reading import mark_all_read
 
 # The history's days, counted back from `now`: it ends where the demo's queue begins.
