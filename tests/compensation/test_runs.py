@@ -68,7 +68,8 @@ def test_the_dry_run_says_who_gets_what_per_currency_and_what_is_left_out(admins
                        "capped": 0, "excluded": {"pay_as_you_go": 1}}
     # and a sample explains each line in both languages
     first = run.figures["samples"][0]
-    assert "7.89 CNY" in first["en"] and "7.89 CNY" in first["zh_hans"]
+    assert "CN¥7.89" in first["en"] and "¥7.89" in first["zh_hans"]
+    assert "CN¥" not in first["zh_hans"]
     left_out = [sample for sample in run.figures["samples"] if not sample["included"]]
     assert len(left_out) == 1 and "pay-as-you-go" in left_out[0]["en"]
 
@@ -150,7 +151,7 @@ def test_the_compensation_email_names_every_case_and_says_why(admins, mailoutbox
     assert subject == "Compensation for a disruption of our service"
     assert "Our Shanghai region was down." in text
     for case in RefundCase.objects.filter(channel="bulk"):
-        assert f"{case.tracking_number} — order {case.order.external_id}: 7.89 CNY" in text
+        assert f"{case.tracking_number} — order {case.order.external_id}: CN¥7.89" in text
     assert "故障占用了 3 天" in text  # each case's note, written in the customer's language
 
 

@@ -59,8 +59,7 @@ class Settling:
             staff = list(finance())
             for payout in failed:
                 tell(staff, NoticeKind.PAYOUT_FAILED, payout=payout, now=self.now, data={
-                    "amount": f"{format_amount(payout.amount_minor, payout.currency)} "
-                              f"{payout.currency}",
+                    "amount_minor": payout.amount_minor, "currency": payout.currency,
                     "error": payout.last_error_code or payout.last_error_message[:80]})
         emit_settled(ended=self.ended, refunded=self.paid, now=self.now)
 

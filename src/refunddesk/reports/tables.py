@@ -15,7 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from refunddesk.policy.money import Money, format_amount
+from refunddesk.core.money import format_money
+from refunddesk.policy.money import Money
 
 
 class Kind(StrEnum):
@@ -75,7 +76,7 @@ def shown(value: Any, kind: Kind) -> str:
     if value is None:
         return "—"
     if kind == Kind.AMOUNT:
-        return f"{format_amount(value.minor, value.currency)} {value.currency}"
+        return format_money(value.minor, value.currency)
     if kind == Kind.PERCENT:
         return f"{value * 100:.1f}%"
     if kind == Kind.HOURS:
