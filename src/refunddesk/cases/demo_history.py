@@ -59,7 +59,7 @@ FOUR_EYES_ABOVE = 'four_eyes_above = { CNY = "1000.00", USD = "150.00" }'
 
 def open_demo_history(now: datetime, *, seed: int = 2026) -> int:
     """Write the history; returns how many cases it opened. Needs the demo data, its
-    customers' logins and the demo staff (core/staff.py); opens nothing without them."""
+    customers' logins and the demo staff (core/demo_staff.py); opens nothing without them."""
     users = {user.username: user for user in get_user_model().objects.filter(
         username__in=["demo-agent", "demo-reviewer", "demo-reviewer2", "demo-finance",
                       "demo-admin", "demo-admin2"])}
