@@ -43,9 +43,9 @@ test-sqlite: setup ## The suite on SQLite
 test-pg: setup ## The suite on PostgreSQL (PG_TEST_URL, default a local refunddesk database)
 	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff on everything, mypy on the policy engine
+lint: setup ## ruff on everything, mypy --strict on src/refunddesk
 	$(BIN)/ruff check .
-	$(BIN)/mypy src/refunddesk/policy
+	$(BIN)/mypy src/refunddesk
 
 messages: setup ## Extract new strings into the .po catalogues (needs GNU gettext), then compile them
 	cd src/refunddesk && ../../$(BIN)/refunddesk makemessages -l zh_Hans --no-location --no-obsolete

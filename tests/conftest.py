@@ -52,11 +52,15 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_remembered_api_keys():
-    # Each web process remembers checked keys for seconds; a test starts as a new process.
-    from refunddesk.api.keys import forget_keys
+def no_process_cache(settings):
+    # Processes keep API keys, policies, calendars and webhook endpoints until PostgreSQL
+    # announces a change (core/invalidation.py); a test changes them inside a transaction
+    # that is never committed, so nothing would announce it. Tests read the database; the
+    # cache has tests of its own (tests/core/test_invalidation.py).
+    from refunddesk.core import invalidation
 
-    forget_keys()
+    settings.REFUNDDESK_PROCESS_CACHE = False
+    invalidation.forget()
 
 
 @pytest.fixture(autouse=True)

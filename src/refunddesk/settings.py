@@ -6,11 +6,16 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.paths import PACKAGE_DIR, VAR_DIR
+
+# Django's generic classes (ModelAdmin[User], ModelForm[…]) accept their type argument at
+# run time too, as django-stubs writes them for mypy.
+django_stubs_ext.monkeypatch()
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -159,13 +164,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters sent apart from the SQL text, so psycopg prepares a statement the
-    # connection runs often (its fifth run on): PostgreSQL then skips parsing and planning,
-    # half its work for the small indexed queries requests make (bench/bench_api.py).
-    # Turn off (false) behind PgBouncer in transaction mode, which cannot keep prepared
-    # statements.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
-        os.environ.get("DATABASE_SERVER_SIDE_BINDING", "true").lower() != "false")
+    # Parameters sent apart from the SQL text, and a statement a connection runs a second
+    # time prepared: PostgreSQL then skips parsing and planning, which for the API's small
+    # indexed queries is most of their time (planning a five-table join takes longer than
+    # running it; bench/bench_api.py). Django leaves psycopg's preparing off unless
+    # `prepare_threshold` is given. Turn both off (false) behind PgBouncer in transaction
+    # mode, which cannot keep prepared statements.
+    _prepared = os.environ.get("DATABASE_SERVER_SIDE_BINDING", "true").lower() != "false"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["server_side_binding"] = _prepared
+    if _prepared:
+        _options["prepare_threshold"] = 1
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -178,6 +187,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": None}
+
+# Each process keeps API keys, published policy versions, calendars and webhook endpoints
+# until a change is announced (PostgreSQL only; core/invalidation.py). Off: every request
+# reads them.
+REFUNDDESK_PROCESS_CACHE = env_flag("REFUNDDESK_PROCESS_CACHE", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

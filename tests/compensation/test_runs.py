@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import Sum
 
-from refunddesk.billing.models import BalanceEntry
+from refunddesk.billing.models import BalanceEntry, Order
 from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
 from refunddesk.compensation import actions, moving, remedies
 from refunddesk.compensation.models import CompensationItem, CompensationRun, ItemState
@@ -379,6 +379,25 @@ def test_a_line_whose_service_a_refund_ended_before_the_outage_gets_nothing(admi
     run = planned_run(admins[0])
 
     assert run.figures["excluded"] == {"ended_before": 1}
+
+
+def test_a_refund_leaves_out_app_store_purchases_and_a_credit_reaches_them(admins):
+    # given a server bought directly and one bought through the App Store
+    order(1)
+    store = order(2)
+    Order.objects.filter(pk=store.pk).update(channel="app_store")
+    creator, _approver = admins
+
+    # when a refund of the affected time is planned, only the direct purchase is refunded:
+    # only the store refunds its purchases, a payout to it could never be made
+    refund = planned_run(creator)
+    assert refund.figures["lines"] == 1 and refund.figures["excluded"] == {"store_purchase": 1}
+    left_out = [s for s in refund.figures["samples"] if not s["included"]]
+    assert "bought through an app store" in left_out[0]["en"]
+
+    # and a credit to the balance reaches both
+    credit = planned_run(creator, Remedy("credit_percent", percent_hundredths=1000))
+    assert credit.figures["lines"] == 2 and credit.figures["excluded"] == {}
 
 
 def test_lines_are_selected_by_sku_prefix_and_by_a_region_flag(admins):

@@ -1,4 +1,4 @@
-"""`refunddesk serve`: the production server (gunicorn) with RefundDesk's application."""
+"""`refunddesk serve`: the production server (granian) with RefundDesk's application."""
 
 import json
 import os
@@ -14,32 +14,30 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from refunddesk.core.management.commands import serve
-from refunddesk.core.management.commands.serve import gunicorn_command
+from refunddesk.core.management.commands.serve import server_command
 
 
 def option(command, name):
     return command[command.index(name) + 1]
 
 
-def test_one_thread_a_process_runs_gunicorns_sync_worker_with_an_access_log():
-    command = gunicorn_command("127.0.0.1", 8123, workers=3)
+def test_the_server_is_granian_serving_the_wsgi_application_with_an_access_log():
+    command = server_command("127.0.0.1", 8123, workers=3)
 
-    assert command[:4] == [sys.executable, "-m", "gunicorn", "refunddesk.wsgi:application"]
-    assert option(command, "--bind") == "127.0.0.1:8123"
+    assert command[:3] == [sys.executable, "-m", "granian"]
+    assert command[-1] == "refunddesk.wsgi:application"
+    assert option(command, "--interface") == "wsgi"
+    assert (option(command, "--host"), option(command, "--port")) == ("127.0.0.1", "8123")
     assert option(command, "--workers") == "3"
-    assert option(command, "--worker-class") == "sync"
-    assert option(command, "--threads") == "1"
-    assert option(command, "--access-logfile") == "-"
+    assert option(command, "--blocking-threads") == str(serve.DEFAULT_THREADS)
+    assert "--access-log" in command and "--respawn-failed-workers" in command
 
 
-def test_several_threads_a_process_take_the_threaded_worker():
-    command = gunicorn_command("0.0.0.0", 8000, workers=2, threads=4, timeout=60,
-                               access_log=False)
+def test_threads_and_the_access_log_are_the_callers_choice():
+    command = server_command("0.0.0.0", 8000, workers=2, threads=4, access_log=False)
 
-    assert option(command, "--worker-class") == "gthread"
-    assert option(command, "--threads") == "4"
-    assert option(command, "--timeout") == "60"
-    assert "--access-logfile" not in command
+    assert option(command, "--blocking-threads") == "4"
+    assert "--no-access-log" in command and "--access-log" not in command
 
 
 class Exec(Exception):
@@ -59,27 +57,26 @@ def exec_calls(monkeypatch):
     return calls
 
 
-def test_the_command_passes_its_options_to_gunicorn(exec_calls):
+def test_the_command_passes_its_options_to_the_server(exec_calls):
     with pytest.raises(Exec):
         call_command("serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "5",
-                     "--threads", "2", "--no-access-log")
+                     "--threads", "3", "--no-access-log")
 
     [command] = exec_calls
-    assert option(command, "--bind") == "0.0.0.0:9000"
+    assert (option(command, "--host"), option(command, "--port")) == ("0.0.0.0", "9000")
     assert option(command, "--workers") == "5"
-    assert option(command, "--worker-class") == "gthread"
-    assert "--access-logfile" not in command
+    assert option(command, "--blocking-threads") == "3"
+    assert "--no-access-log" in command
 
 
-def test_by_default_the_command_runs_two_sync_workers_per_core(exec_calls, monkeypatch):
+def test_by_default_the_command_runs_a_process_per_core(exec_calls, monkeypatch):
     monkeypatch.setattr(serve.os, "cpu_count", lambda: 3)
     with pytest.raises(Exec):
         call_command("serve")
 
     [command] = exec_calls
-    assert option(command, "--bind") == "127.0.0.1:8000"
-    assert option(command, "--workers") == "6"
-    assert option(command, "--worker-class") == "sync"
+    assert (option(command, "--host"), option(command, "--port")) == ("127.0.0.1", "8000")
+    assert option(command, "--workers") == str(3 * serve.WORKERS_PER_CORE)
 
 
 @pytest.mark.parametrize("arguments", [["--workers", "0"], ["--threads", "-1"],

@@ -17,9 +17,6 @@ from refunddesk.api.errors import ERRORS, ApiError
 from refunddesk.api.idempotent import IDEMPOTENT
 from refunddesk.api.paging import cursor_for, cursor_id
 from refunddesk.api.schemas import (
-    CASE_COLUMNS,
-    LINE_COLUMNS,
-    PAYOUT_COLUMNS,
     CaseIn,
     CaseOut,
     CasePage,
@@ -29,6 +26,7 @@ from refunddesk.api.schemas import (
     case_out,
     shown_case,
 )
+from refunddesk.api.status import status_rows
 from refunddesk.billing.facts import orders_with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions
@@ -85,19 +83,12 @@ def read_case(request: HttpRequest, number: str) -> Any:
 
 
 def case_status(number: str) -> dict[str, Any]:
-    """The API's busiest call (integrations poll it), in two queries that build no model
-    instances: the case's lines with the case's columns beside each, then its payouts."""
-    symbols = _symbols(number)
-    shown = [f"case__{name}" for name in CASE_COLUMNS]
-    columns = (*CASE_COLUMNS, "account", "order", "case_id", "line_id", *LINE_COLUMNS)
-    rows = [dict(zip(columns, row, strict=True)) for row in
-            CaseLine.objects.filter(case__tracking_number=symbols).order_by("pk")
-            .values_list(*shown, "case__account__external_id", "case__order__external_id",
-                         "case_id", "order_line__line_id", *LINE_COLUMNS)]
-    if not rows:  # every case has at least one line
+    """The API's busiest call (integrations poll it): one prepared statement, no model
+    instances (api/status.py)."""
+    lines, payouts = status_rows(_symbols(number))
+    if not lines:  # every case has at least one line
         raise Http404(_("There is no case with this tracking number."))
-    payouts = Payout.objects.filter(case_id=rows[0]["case_id"]).values(*PAYOUT_COLUMNS)
-    return shown_case(rows[0], rows, list(payouts))
+    return shown_case(lines[0], lines, payouts)
 
 
 class CaseFilters(Schema):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.utils import timezone
 from refunddesk.api.models import ApiKey, Scope
 from refunddesk.api.permissions import require_manage_keys
 from refunddesk.cases.actors import person
+from refunddesk.core import invalidation
 
 KEY_PREFIX = "rdk_"
 SHOWN_CHARACTERS = 12
@@ -46,56 +46,35 @@ def make_key(*, name: str, scopes: list[str], actor: Any, acting_as: Any = None,
 
 
 def key_for(secret: str, *, now: datetime | None = None) -> ApiKey | None:
-    """The active key with this secret, its last use recorded; None for anything else."""
+    """The active key with this secret, its last use recorded; None for anything else.
+    Each process keeps the keys it checked until a key changes (core/invalidation.py): a
+    key revoked in the console stops working in every process at once."""
     if not secret.startswith(KEY_PREFIX):
         return None
     hashed = digest(secret)
-    key = _recently_seen(hashed)
-    if key is None:
-        key = ApiKey.objects.filter(key_hash=hashed, revoked_at__isnull=True).first()
-        if key is None:
-            return None
-        _remember(key)
+    fields = invalidation.kept(invalidation.API_KEYS, hashed, lambda: _active_key(hashed))
+    if fields is None:
+        return None
+    # A new instance each time: nothing one request caches on it (its creator) reaches
+    # the next.
+    key = ApiKey(**fields)
     now = now or timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USE_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-        _remember(key)
     return key
 
 
-# A busy integration sends many requests a second with one key; each process keeps the
-# keys it has checked for a few seconds instead of reading the key for every request.
-# The price: a key revoked in the console still works for up to this long in the other
-# web processes (the process that revokes it forgets it at once).
-KEY_MEMORY_SECONDS = 5.0
-KEY_MEMORY_SIZE = 1000
-_seen: dict[str, tuple[float, dict[str, Any]]] = {}
-_clock = time.monotonic
-
-
-def _recently_seen(hashed: str) -> ApiKey | None:
-    seen = _seen.get(hashed)
-    if seen is None or _clock() - seen[0] >= KEY_MEMORY_SECONDS:
+def _active_key(hashed: str) -> dict[str, Any] | None:
+    key = ApiKey.objects.filter(key_hash=hashed, revoked_at__isnull=True).first()
+    if key is None:
         return None
-    # A new instance each time: nothing one request caches on it (its creator) reaches
-    # the next.
-    return ApiKey(**seen[1])
-
-
-def _remember(key: ApiKey) -> None:
-    if len(_seen) >= KEY_MEMORY_SIZE:
-        _seen.clear()
-    fields = {field.attname: getattr(key, field.attname) for field in ApiKey._meta.concrete_fields}
-    _seen[key.key_hash] = (_clock(), fields)
-
-
-def forget_keys() -> None:
-    _seen.clear()
+    return {field.attname: getattr(key, field.attname)
+            for field in ApiKey._meta.concrete_fields}
 
 
 def revoke(key: ApiKey, *, actor: Any, now: datetime | None = None) -> None:
     require_manage_keys(actor, "api_key.revoke")
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now())
-    _seen.pop(key.key_hash, None)
+    invalidation.written(invalidation.API_KEYS)

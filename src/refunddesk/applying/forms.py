@@ -60,12 +60,12 @@ class MultipleFileField(forms.FileField):
 FILES_HELP = _("PDF, PNG, JPEG, WebP or plain text, up to 10 MB each.")
 
 
-class ReasonChoiceField(forms.ModelChoiceField):
+class ReasonChoiceField(forms.ModelChoiceField[ReasonCategory]):
     def __init__(self, *args: Any, language: str, **kwargs: Any) -> None:
         self.language = language
         super().__init__(*args, **kwargs)
 
-    def label_from_instance(self, obj: Any) -> str:
+    def label_from_instance(self, obj: ReasonCategory) -> str:
         return str(obj.name_for(self.language))
 
 
@@ -90,7 +90,9 @@ class ApplyForm(StackedForm):
                  language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.taken = dict(taken)
-        self.fields["lines"].choices = [(line.line_id, line.line_id) for line in lines]
+        chosen = self.fields["lines"]
+        assert isinstance(chosen, forms.MultipleChoiceField)  # declared so above
+        chosen.choices = [(line.line_id, line.line_id) for line in lines]
         self.fields["reason_category"] = ReasonChoiceField(
             queryset=ReasonCategory.objects.filter(is_active=True), required=False,
             label=_("Reason (optional)"), empty_label=_("— choose a reason —"),
@@ -115,4 +117,6 @@ class QuoteForm(StackedForm):
 
     def __init__(self, *args: Any, lines: Iterable[OrderLine], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lines"].choices = [(line.line_id, line.line_id) for line in lines]
+        chosen = self.fields["lines"]
+        assert isinstance(chosen, forms.MultipleChoiceField)  # declared so above
+        chosen.choices = [(line.line_id, line.line_id) for line in lines]

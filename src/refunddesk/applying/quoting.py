@@ -12,7 +12,7 @@ from refunddesk.billing.models import Order
 from refunddesk.cases.actions.submission import lines_without_policy_message
 from refunddesk.cases.assessing import LinesWithoutPolicy, assess_groups
 from refunddesk.cases.presenting import present_groups
-from refunddesk.policy.engine import AssessmentError
+from refunddesk.policy.assessment import AssessmentError
 
 
 def quote_context(order: Order, line_ids: list[str], language: str) -> dict[str, Any]:

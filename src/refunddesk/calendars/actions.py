@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.calendars import reading
 from refunddesk.calendars.countries import is_keepable
@@ -28,6 +29,7 @@ from refunddesk.calendars.models import (
 )
 from refunddesk.calendars.permissions import require_keep
 from refunddesk.cases.actors import SystemActor
+from refunddesk.core import invalidation
 
 # Years a schedule may be entered for: far enough either way for any desk, near enough
 # that a typo (20277) is caught.
@@ -37,7 +39,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 class CalendarError(ValueError):
     """Why a calendar change was refused; the message is for the person who asked."""
 
-    def __init__(self, message: Any):
+    def __init__(self, message: StrOrPromise):
         self.message = message
         super().__init__(str(message))
 
@@ -62,11 +64,11 @@ def _day_json(day: date, kind: str, name: str) -> dict[str, str]:
     return {"day": day.isoformat(), "kind": kind, "name": name}
 
 
-def _audit(country: str, kind: str, details: dict[str, Any], *, actor: Any,
+def _audit(country: str, kind: str, details: dict[str, Any], *, actor: object,
            now: datetime) -> CalendarChange:
-    is_person = isinstance(actor, AbstractBaseUser)
+    invalidation.written(invalidation.CALENDAR_CHANGES)
     return CalendarChange.objects.create(
-        at=now, changed_by=actor if is_person else None,
+        at=now, changed_by=actor if isinstance(actor, User) else None,
         actor_name=str(actor) if isinstance(actor, SystemActor) else "",
         country=country, kind=kind, details=details)
 
@@ -79,7 +81,7 @@ def _changed() -> None:
 
 # -- single days ----------------------------------------------------------------------------
 
-def add_day(country: str, day: date, kind: str, name: str = "", *, actor: Any,
+def add_day(country: str, day: date, kind: str, name: str = "", *, actor: object,
             now: datetime | None = None) -> CalendarDay:
     """Keep `day` as a holiday or a make-up working day of `country`."""
     require_keep(actor)
@@ -108,7 +110,7 @@ def add_day(country: str, day: date, kind: str, name: str = "", *, actor: Any,
     return entry
 
 
-def remove_day(country: str, day_id: int, *, actor: Any, now: datetime | None = None
+def remove_day(country: str, day_id: int, *, actor: object, now: datetime | None = None
                ) -> CalendarDay:
     """Stop keeping one day; the packaged data decides its date again. Returns the row as
     it was."""
@@ -184,7 +186,7 @@ def plan_import(country: str, year: int, days: Sequence[ListedDay], *,
     return plan
 
 
-def import_year(country: str, year: int, days: Sequence[ListedDay], *, actor: Any,
+def import_year(country: str, year: int, days: Sequence[ListedDay], *, actor: object,
                 now: datetime | None = None) -> ImportPlan:
     """Take `days` as the whole schedule of `year` for `country` (see plan_import) and mark
     the year as entered: from now on the country's calendar counts as known for it."""
@@ -200,7 +202,7 @@ def import_year(country: str, year: int, days: Sequence[ListedDay], *, actor: An
             CalendarDay.objects.bulk_create(
                 CalendarDay(country=country, day=listed.day, kind=listed.kind,
                             name=listed.name) for listed in plan.added)
-            person = actor if isinstance(actor, AbstractBaseUser) else None
+            person = actor if isinstance(actor, User) else None
             EnteredYear.objects.update_or_create(
                 country=country, year=year, defaults={"entered_at": now, "entered_by": person})
             _audit(country, ChangeKind.YEAR_IMPORTED, {
@@ -215,7 +217,7 @@ def import_year(country: str, year: int, days: Sequence[ListedDay], *, actor: An
     return plan
 
 
-def withdraw_year(country: str, year: int, *, actor: Any, now: datetime | None = None
+def withdraw_year(country: str, year: int, *, actor: object, now: datetime | None = None
                   ) -> None:
     """The year is no longer marked as entered (its kept days stay): deadlines counted into
     it are flagged again until it is imported anew."""

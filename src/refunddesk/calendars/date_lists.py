@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -65,7 +64,7 @@ def _kind(word: str) -> str | None:
 
 
 def _line(number: int, text: str, year: int) -> ListedDay | LineError:
-    def error(message: Any) -> LineError:
+    def error(message: str) -> LineError:
         return LineError(number, text, str(message))
 
     parts = text.split(None, 2)

@@ -12,7 +12,8 @@ flagged, until an admin imports the real schedule (docs/console.md).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+
+from django.contrib.auth.models import User
 
 from refunddesk.calendars.actions import add_day
 from refunddesk.calendars.models import CalendarChange, DayKind
@@ -28,7 +29,7 @@ DEMO_DAYS = (
 )
 
 
-def ensure_demo_calendar(admin: Any) -> int:
+def ensure_demo_calendar(admin: User) -> int:
     """Keep the example days for CN, by `admin`, on a first start only (never again once
     anything was changed, so an admin's removals stay removed). Returns how many."""
     if CalendarChange.objects.exists():

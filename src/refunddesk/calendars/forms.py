@@ -21,7 +21,7 @@ class CountryForm(forms.Form):
         help_text=_("Two letters, ISO 3166: CN, US, DE, HK, SG …"))
 
     def clean_country(self) -> str:
-        code = self.cleaned_data["country"].strip().upper()
+        code: str = self.cleaned_data["country"].strip().upper()
         if not is_keepable(code):
             raise forms.ValidationError(
                 _("%(code)s is not a country with a business calendar."), params={"code": code})
@@ -54,7 +54,8 @@ class ImportForm(forms.Form):
         help_text=_("A UTF-8 text file in the same format, at most 64 KB."))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         text, upload = cleaned.get("text") or "", cleaned.get("file")
         if upload is not None:
             if text.strip():

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.calendars.countries import calendars_in_use, country_name, is_keepable
 from refunddesk.calendars.models import (
@@ -79,7 +80,7 @@ def all_summaries() -> list[CountrySummary]:
 
 # -- changes in words -------------------------------------------------------------------------
 
-def kind_label(kind: str) -> Any:
+def kind_label(kind: str) -> StrOrPromise:
     return DayKind(kind).label if kind in DayKind.values else kind
 
 

@@ -5,8 +5,6 @@ system only with the named power "calendar.keep"."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.actors import SystemActor, require_actor, require_system_may
@@ -17,11 +15,11 @@ from refunddesk.core.roles import holds
 KEEP = "calendars.change_calendarday"
 
 
-def can_keep(user: Any) -> bool:
+def can_keep(user: object) -> bool:
     return is_staff_member(user) and holds(user, KEEP)
 
 
-def require_keep(actor: Any) -> None:
+def require_keep(actor: object) -> None:
     actor = require_actor(actor)
     if isinstance(actor, SystemActor):
         require_system_may(actor, "calendar.keep")

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from threading import Lock
 
 from refunddesk.calendars.models import CalendarChange, CalendarDay, DayKind, EnteredYear
+from refunddesk.core import invalidation
 from refunddesk.policy.business_days import (
     BusinessCalendar,
     CalendarAmendments,
@@ -32,12 +33,17 @@ _built: dict[str, BusinessCalendar] = {}
 
 
 def _latest_change() -> Stamp:
-    return CalendarChange.objects.order_by("-pk").values_list("pk", "at").first()
+    # Kept by the process until a change is announced (core/invalidation.py); looked up
+    # each call where nothing is announced (SQLite).
+    return invalidation.kept(
+        invalidation.CALENDAR_CHANGES, "latest",
+        lambda: CalendarChange.objects.order_by("-pk").values_list("pk", "at").first())
 
 
 def amendments_for(code: str) -> CalendarAmendments:
     """What admins keep for `code`, read from the database now (no cache)."""
-    holidays, working_days = set(), set()
+    holidays: set[date] = set()
+    working_days: set[date] = set()
     for day, kind in CalendarDay.objects.filter(country=code).values_list("day", "kind"):
         (holidays if kind == DayKind.HOLIDAY else working_days).add(day)
     years = EnteredYear.objects.filter(country=code).values_list("year", flat=True)

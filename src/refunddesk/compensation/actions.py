@@ -88,7 +88,7 @@ def check_spec(spec: RunSpec, *, now: datetime) -> None:
         raise RunError(_("The outage must be over: its end cannot be in the future."))
 
 
-def create_run(spec: RunSpec, *, actor: Any, source: str = Source.CONSOLE,
+def create_run(spec: RunSpec, *, actor: object, source: str = Source.CONSOLE,
                now: datetime | None = None) -> CompensationRun:
     """A new run, a draft until its dry run is worked out."""
     now = now or timezone.now()
@@ -114,7 +114,7 @@ def selection_of(run: CompensationRun) -> Selection:
     return Selection(tuple(run.products), tuple(run.skus), tuple(run.flags))
 
 
-def dry_run(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def dry_run(run: CompensationRun, *, actor: object, now: datetime | None = None
             ) -> CompensationRun:
     """Work out (again) which lines the run would compensate and with what, and keep it as
     the run's items: what a second admin approves, and exactly what the run will do."""
@@ -149,7 +149,7 @@ def stamp(run: CompensationRun) -> str:
     return run.planned_at.astimezone(UTC).isoformat() if run.planned_at else ""
 
 
-def approve(run: CompensationRun, *, actor: Any, seen: str | None = None,
+def approve(run: CompensationRun, *, actor: object, seen: str | None = None,
             now: datetime | None = None) -> CompensationRun:
     """The second pair of eyes: an admin other than the creator approves the dry run they
     were shown (`seen`, its stamp); from then on the run's lines are fixed."""
@@ -174,7 +174,7 @@ def approve(run: CompensationRun, *, actor: Any, seen: str | None = None,
     return run
 
 
-def decline(run: CompensationRun, *, actor: Any, reason: str = "",
+def decline(run: CompensationRun, *, actor: object, reason: str = "",
             now: datetime | None = None) -> CompensationRun:
     """The second admin says no, with a reason; or the creator withdraws their run."""
     now = now or timezone.now()
@@ -188,7 +188,7 @@ def decline(run: CompensationRun, *, actor: Any, reason: str = "",
     return run
 
 
-def start(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def start(run: CompensationRun, *, actor: object, now: datetime | None = None
           ) -> CompensationRun:
     """Hand the approved run to the worker."""
     now = now or timezone.now()
@@ -203,7 +203,7 @@ def start(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def pause(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def pause(run: CompensationRun, *, actor: object, now: datetime | None = None
           ) -> CompensationRun:
     """Stop after the customer being compensated now; nothing is half done."""
     now = now or timezone.now()
@@ -217,7 +217,7 @@ def pause(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def resume(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def resume(run: CompensationRun, *, actor: object, now: datetime | None = None
            ) -> CompensationRun:
     """Go on where it stopped (paused, or failed once the cause is dealt with): the lines
     already compensated are not touched again."""

@@ -3,8 +3,6 @@ goes through compensation/actions.py (four eyes, audited); shown to the admin ro
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -15,13 +13,13 @@ from refunddesk.core.roles import holds
 VIEW = "compensation.view_compensationrun"
 
 
-class RunEventInline(ReadOnlyInline):
+class RunEventInline(ReadOnlyInline[RunEvent, CompensationRun]):
     model = RunEvent
     fields = ["at", "kind", "actor", "actor_name", "from_state", "to_state", "details"]
 
 
 @admin.register(CompensationRun)
-class CompensationRunAdmin(ReadOnlyAdmin):
+class CompensationRunAdmin(ReadOnlyAdmin[CompensationRun]):
     list_display = ("pk", "created_at", "created_by", "approved_by", "remedy", "state",
                     "customers_total", "customers_done", "cases_opened")
     list_filter = ("state", "remedy", "source")
@@ -33,5 +31,6 @@ class CompensationRunAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return holds(request.user, VIEW)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: CompensationRun | None = None
+                            ) -> bool:
         return holds(request.user, VIEW)

@@ -89,6 +89,8 @@ def _reason(outcome: Outcome, reason_ref: str) -> str:
         remedies.NO_POLICY: _("its product has no refund policy to pay it by"),
         remedies.NOTHING_LEFT: _("the order's payments have nothing left to refund"),
         remedies.NO_PAYMENT: _("the order has no payment to pay it back to"),
+        remedies.STORE_PURCHASE: _("it was bought through an app store, which alone refunds "
+                                   "its purchases (a credit to the balance reaches it)"),
     }
     if code in reasons:
         return reasons[code]

@@ -99,12 +99,15 @@ class RunForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["products"].choices = [
+        products = self.fields["products"]
+        assert isinstance(products, forms.MultipleChoiceField)  # declared so above
+        products.choices = [
             (code, f"{name} ({code})") for code, name in
             Product.objects.order_by("code").values_list("code", "name_en")]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in ("skus", "flags"):
             patterns = words(cleaned.get(name, ""))
             if len(patterns) > MAX_PATTERNS:
@@ -137,6 +140,8 @@ class RunForm(forms.Form):
                                                       "currency."))
         if self.errors:
             return cleaned
+        # Without errors, the required fields are all there.
+        assert start is not None and end is not None and remedy is not None
         try:
             cleaned["spec"] = RunSpec(
                 Selection(tuple(cleaned.get("products") or ()), tuple(cleaned["skus"]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -27,16 +27,16 @@ def locked(run: CompensationRun) -> CompensationRun:
     return CompensationRun.objects.select_for_update().get(pk=run.pk)
 
 
-def audit(run: CompensationRun, kind: RunEventType, *, actor: Any, before: str,
+def audit(run: CompensationRun, kind: RunEventType, *, actor: object, before: str,
           now: datetime, details: dict[str, Any] | None = None) -> RunEvent:
     return RunEvent.objects.create(
         run=run, at=now, kind=RunEventType(kind),
-        actor=actor if isinstance(actor, AbstractBaseUser) else None,
+        actor=actor if isinstance(actor, User) else None,
         actor_name=actor.name if isinstance(actor, SystemActor) else "",
         from_state=before, to_state=run.state, details=details or {})
 
 
-def move(run: CompensationRun, action: str, *, actor: Any, now: datetime,
+def move(run: CompensationRun, action: str, *, actor: object, now: datetime,
          details: dict[str, Any] | None = None, fields: tuple[str, ...] = ()) -> RunEvent:
     before = run.state
     run.state = next_state(before, action)
@@ -45,7 +45,7 @@ def move(run: CompensationRun, action: str, *, actor: Any, now: datetime,
                  details=details)
 
 
-def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
+def finish(run: CompensationRun, *, actor: object, now: datetime | None = None
            ) -> CompensationRun | None:
     """The run's worker (`actor`: the COMPENSATION system actor) found nothing left to do:
     the run is finished. None when it was not running any more (paused meanwhile) or lines
@@ -63,7 +63,7 @@ def finish(run: CompensationRun, *, actor: Any, now: datetime | None = None
     return run
 
 
-def fail(run: CompensationRun, *, actor: Any, error: str, now: datetime | None = None
+def fail(run: CompensationRun, *, actor: object, error: str, now: datetime | None = None
          ) -> CompensationRun | None:
     """The run's worker met an error it cannot get past; an admin may resume once the cause
     is dealt with. None when the run was not running any more."""

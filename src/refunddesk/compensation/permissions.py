@@ -6,8 +6,9 @@ named powers."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeGuard
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.actors import SystemActor, require_actor, require_system_may
@@ -18,11 +19,11 @@ from refunddesk.core.roles import holds
 RUN = "compensation.run_compensation"
 
 
-def can_compensate(user: Any) -> bool:
-    return is_staff_member(user) and holds(user, RUN)
+def can_compensate(user: object) -> TypeGuard[User]:
+    return isinstance(user, User) and is_staff_member(user) and holds(user, RUN)
 
 
-def require_compensate(actor: Any) -> Any:
+def require_compensate(actor: object) -> User:
     actor = require_actor(actor)
     if isinstance(actor, SystemActor):
         raise NotPermitted(_("Only an admin plans, approves and steers a mass compensation."))
@@ -31,7 +32,7 @@ def require_compensate(actor: Any) -> Any:
     return actor
 
 
-def require_system(actor: Any, power: str) -> SystemActor:
+def require_system(actor: object, power: str) -> SystemActor:
     """What only the run's worker does (finish, fail): a system actor allowed `power`."""
     actor = require_actor(actor)
     if not isinstance(actor, SystemActor):
@@ -40,7 +41,7 @@ def require_system(actor: Any, power: str) -> SystemActor:
     return actor
 
 
-def require_second_admin(actor: Any, created_by_id: int) -> None:
+def require_second_admin(actor: User, created_by_id: int) -> None:
     """Four eyes: the approver is an admin other than the run's creator."""
     if actor.pk == created_by_id:
         raise NotPermitted(_("You created this compensation run, so another admin must "

@@ -39,7 +39,7 @@ SAMPLE = 10
 
 COLUMNS = ("pk", "order_id", "order__account_id", "order__currency", "order__external_id",
            "line_id", "sku", "billing", "amount_paid_minor", "service_start", "service_end",
-           "flags", "product__policy_id", "product__name_zh", "product__name_en")
+           "flags", "product__policy_id", "product__name_zh", "product__name_en", "order__channel")
 
 
 @dataclass
@@ -142,6 +142,9 @@ def plan(selection: Selection, window: Window, remedy: Remedy, *, now: datetime,
         if outcome.is_included and row["pk"] in elsewhere:
             outcome = Outcome(outcome.affected, excluded=remedies.ALREADY_COMPENSATED)
             reason_ref = str(elsewhere[row["pk"]])
+        elif (outcome.is_included and remedy.kind == remedies.REFUND_TIME
+              and row["order__channel"] in remedies.STORE_CHANNELS):
+            outcome = Outcome(outcome.affected, excluded=remedies.STORE_PURCHASE)
         elif outcome.is_included and row["product__policy_id"] not in policies:
             outcome = Outcome(outcome.affected, excluded=remedies.NO_POLICY)
         result.lines.append(PlannedLine(
@@ -163,6 +166,8 @@ def _ended_by_refunds(found: QuerySet[OrderLine]) -> dict[int, datetime]:
                                                 case__state__in=GRANTED_STATES,
                                                 service_ends_at__isnull=False)
                         .values_list("order_line_id", "service_ends_at")):
+        if at is None:
+            continue  # left out by the query; its type cannot say so
         if line_id not in ends or at < ends[line_id]:
             ends[line_id] = at
     return ends

@@ -34,6 +34,7 @@ REASON_LABELS: dict[str, Any] = {
     remedies.NO_POLICY: gettext_lazy("No refund policy"),
     remedies.NOTHING_LEFT: gettext_lazy("Nothing left to refund"),
     remedies.NO_PAYMENT: gettext_lazy("No payment"),
+    remedies.STORE_PURCHASE: gettext_lazy("Bought in an app store"),
     REFUSED: gettext_lazy("Refused when its case was opened"),
 }
 
@@ -94,9 +95,9 @@ def event_rows(run: CompensationRun) -> list[EventRow]:
 def _event_note(event: RunEvent) -> str:
     details = event.details or {}
     if details.get("reason"):
-        return details["reason"]
+        return str(details["reason"])
     if details.get("error"):
-        return details["error"]
+        return str(details["error"])
     if "lines" in details and "customers" in details:
         totals = ", ".join(f"{amount} {currency}"
                            for currency, amount in (details.get("totals") or {}).items())
@@ -144,7 +145,8 @@ def as_json(run: CompensationRun) -> dict[str, Any]:
                    "end": run.outage_end.astimezone(UTC)},
         "remedy": remedy_json(run),
         "created_by": run.created_by.get_username(), "created_at": run.created_at,
-        "approved_by": run.approved_by.get_username() if run.approved_by_id else None,
+        "approved_by": (run.approved_by.get_username() if run.approved_by is not None
+                        else None),
         "approved_at": run.approved_at,
         "dry_run": ({**figures, "samples": samples, "worked_out_at": stamp(run)}
                     if run.planned_at else None),

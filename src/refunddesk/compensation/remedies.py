@@ -53,6 +53,10 @@ ALREADY_COMPENSATED = "already_compensated"  # by another run, for an overlappin
 NO_POLICY = "no_policy"  # the product has no refund policy (payout times, routes)
 NOTHING_LEFT = "nothing_left"  # the order's payments have nothing left to refund
 NO_PAYMENT = "no_payment"  # the order has no payment the money could be tied to
+# Bought through an app store: only the store refunds its purchases, so a refund planned
+# back to it would wait for a gateway that can never exist; a credit reaches them instead.
+STORE_PURCHASE = "store_purchase"
+STORE_CHANNELS = frozenset({"app_store", "google_play"})
 
 
 class RemedyError(ValueError):
@@ -160,8 +164,9 @@ def percent_of(paid: int, hundredths: int) -> int:
 
 def evaluate(line: LineInput, window: Window, remedy: Remedy, *, now: datetime) -> Outcome:
     """The remedy for one line the selection matched."""
-    ended_by_refund = line.effective_end is not None and line.effective_end != line.service_end
-    if ended_by_refund and line.effective_end <= window.start:
+    refund_end = line.effective_end if line.effective_end != line.service_end else None
+    ended_by_refund = refund_end is not None
+    if refund_end is not None and refund_end <= window.start:
         return Outcome(timedelta(0), excluded=ENDED_BEFORE)
     affected = window.overlap(line.service_start, line.effective_end)
     if not affected:

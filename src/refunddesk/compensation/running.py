@@ -130,6 +130,7 @@ def _policy(policy_id: str, policies: dict[str, Policy | None]) -> Policy | None
 
 def facts_of(item: CompensationItem) -> LineFacts:
     line = item.order_line
+    assert line.service_start is not None  # selection.py takes only lines that started
     return LineFacts(line.order.external_id, line.line_id, line.sku, line.product.name_zh,
                      line.product.name_en, line.order.currency, line.amount_paid_minor,
                      line.service_start, line.service_end)
@@ -156,7 +157,7 @@ def compensate_customer(run_id: int, account_id: int, *, claim: int,
                      .order_by("order_line__order_id", "order_line__position",
                                "order_line_id"))
         if approved_by is None:
-            approved_by = run.approved_by.get_username() if run.approved_by_id else ""
+            approved_by = run.approved_by.get_username() if run.approved_by is not None else ""
         if items:  # none: done already (by this worker's earlier claim, say)
             run.customers_done += 1
             run.cases_opened += _compensate(run, items, policies, approved_by, now)

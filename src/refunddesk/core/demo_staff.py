@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from refunddesk.core.staff import ensure_role_groups
@@ -105,7 +104,7 @@ def ensure_demo_staff() -> list[DemoLogin]:
     return logins
 
 
-def totp_secret(user: Any) -> str | None:
+def totp_secret(user: User) -> str | None:
     """The secret of `user`'s authenticator app, or None when TOTP is not set up."""
     from refunddesk.core import totp
 
@@ -195,14 +194,14 @@ def ensure_demo_customers() -> int:
             continue
         account.user = user
         taken.add(user.pk)
-        linked.append(account)
-    Account.objects.bulk_update(linked, ["user"], batch_size=500)
-    have_address = set(EmailAddress.objects.filter(user__in=[a.user for a in linked])
+        linked.append((account, user))
+    Account.objects.bulk_update([account for account, _user in linked], ["user"],
+                                batch_size=500)
+    have_address = set(EmailAddress.objects.filter(user__in=[user for _account, user in linked])
                        .values_list("user_id", flat=True))
     EmailAddress.objects.bulk_create(
-        [EmailAddress(user=account.user, email=account.email.lower(), verified=True,
-                      primary=True)
-         for account in linked if account.user.pk not in have_address], batch_size=500)
+        [EmailAddress(user=user, email=account.email.lower(), verified=True, primary=True)
+         for account, user in linked if user.pk not in have_address], batch_size=500)
     return len(users.keys() - existing.keys())
 
 

@@ -24,7 +24,6 @@ whose own checks run unchanged inside ours.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.core import context, ratelimit
@@ -73,17 +72,15 @@ def forget_attempts(request: HttpRequest, who: str) -> None:
     ratelimit.clear(request, action=USER_AT_ADDRESS, key=_key(request, who))
 
 
-class PerAddressCodeCheck:
+class PerAddressCodeCheck(mfa_forms.BaseAuthenticateForm):
     """Wrong second-factor codes counted per user and address, around allauth's check."""
-
-    user: Any
 
     def clean_code(self) -> str:
         request, who = context.request, f"mfa-user-{self.user.pk}"
         if not ratelimit.consume(request, action=CODES_OF_USER, key=who):
             raise get_account_adapter().validation_error("too_many_login_attempts")
         take_attempt(request, who)
-        code = str(super().clean_code())  # type: ignore[misc]
+        code = super().clean_code()
         forget_attempts(request, who)
         ratelimit.clear(request, action=CODES_OF_USER, key=who)
         return code

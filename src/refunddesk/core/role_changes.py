@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TypeGuard
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,14 +32,14 @@ class RoleChangeError(ValueError):
     """Roles that cannot be given (a name that is no role)."""
 
 
-def can_change_roles(user: Any) -> bool:
+def can_change_roles(user: object) -> TypeGuard[User]:
     """Admins by role, and superusers (who are made on the command line only)."""
-    if not isinstance(user, AbstractBaseUser) or not user.is_active or not user.is_staff:
+    if not isinstance(user, User) or not user.is_active or not user.is_staff:
         return False
     return bool(user.is_superuser or holds(user, "auth.change_user"))
 
 
-def require_change_roles(actor: Any, member: Any) -> None:
+def require_change_roles(actor: object, member: User) -> None:
     actor = require_actor(actor)
     if isinstance(actor, SystemActor):
         require_system_may(actor, "staff.change_roles")
@@ -52,18 +52,18 @@ def require_change_roles(actor: Any, member: Any) -> None:
         raise NotPermitted(_("Only a superuser changes the roles of a superuser."))
 
 
-def watchers(member: Any, actor: Any) -> list[str]:
+def watchers(member: User, actor: object) -> list[str]:
     """Who is told of a change of `member`'s roles, read before the change."""
     users = (get_user_model().objects
              .filter(Q(groups__name="admin", is_staff=True) | Q(is_superuser=True)
                      | Q(pk=member.pk), is_active=True)
              .exclude(email="").distinct().order_by("pk"))
-    if isinstance(actor, AbstractBaseUser):
+    if isinstance(actor, User):
         users = users.exclude(pk=actor.pk)
     return list(dict.fromkeys(users.values_list("email", flat=True)))
 
 
-def change_roles(member: Any, roles: Iterable[str], *, actor: Any, source: str,
+def change_roles(member: User, roles: Iterable[str], *, actor: object, source: str,
                  now: datetime | None = None) -> StaffRoleChange | None:
     """Give `member` exactly `roles`. Returns the audit row, or None when nothing changed.
     Staff status follows: someone with a role is staff, someone without is not (superusers
@@ -94,7 +94,7 @@ def change_roles(member: Any, roles: Iterable[str], *, actor: Any, source: str,
             member.save(update_fields=["is_staff"])
         change = StaffRoleChange.objects.create(
             at=now or timezone.now(), member=member,
-            changed_by=actor if isinstance(actor, AbstractBaseUser) else None,
+            changed_by=actor if isinstance(actor, User) else None,
             source=RoleChangeSource(source), roles_before=before, roles_after=wanted)
         notify_of_role_change(change, told)
     return change

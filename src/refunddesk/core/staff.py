@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django_stubs_ext import StrOrPromise
 
 ROLES = ("agent", "reviewer", "finance", "admin")
 
 
-def role_label(role: str) -> Any:
+def role_label(role: str) -> StrOrPromise:
     from django.utils.translation import gettext_lazy as _
 
     return {"agent": _("agent"), "reviewer": _("reviewer"), "finance": _("finance"),

@@ -5,12 +5,11 @@ period and number of digits."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyotp
 from allauth.mfa import app_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import decrypt, encrypt
+from django.contrib.auth.models import User
 
 
 def new_secret() -> str:
@@ -18,13 +17,15 @@ def new_secret() -> str:
     return pyotp.random_base32(length=32)
 
 
-def activate(user: Any, secret: str) -> Authenticator:
+def activate(user: User, secret: str) -> Authenticator:
     """Give `user` an authenticator app with `secret`, as if they had set it up."""
-    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP,
-                                        data={"secret": encrypt(secret)})
+    # allauth's manager is untyped: what it creates is an Authenticator all the same.
+    authenticator: Authenticator = Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)})
+    return authenticator
 
 
-def secret_of(user: Any) -> str | None:
+def secret_of(user: User) -> str | None:
     authenticator = Authenticator.objects.filter(
         user=user, type=Authenticator.Type.TOTP).first()
     return decrypt(authenticator.data["secret"]) if authenticator else None

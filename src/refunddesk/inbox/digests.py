@@ -15,7 +15,9 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from refunddesk.inbox.models import Digest, EmailMode, Notice, Preference
 from refunddesk.notifications.outbox import notify_digest
@@ -27,7 +29,7 @@ def hour_of(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def waiting() -> object:
+def waiting() -> QuerySet[Notice]:
     """Notices waiting for a digest: for one, unread, in none yet."""
     return Notice.objects.filter(is_for_digest=True, digest__isnull=True,
                                  read_at__isnull=True)
@@ -57,7 +59,7 @@ def send_digests(now: datetime) -> int:
     return sent
 
 
-def _send_one(user: object, preference: Preference, *, period: datetime,
+def _send_one(user: User, preference: Preference, *, period: datetime,
               now: datetime) -> int:
     with transaction.atomic():
         try:
@@ -71,5 +73,5 @@ def _send_one(user: object, preference: Preference, *, period: datetime,
             # Read (or taken) since the look: no empty e-mail, and the hour stays free.
             transaction.set_rollback(True)
             return 0
-        notify_digest(digest, user.email, preference.language)  # type: ignore[attr-defined]
+        notify_digest(digest, user.email, preference.language)
     return 1

@@ -3,7 +3,7 @@ hour's digest, in the language the staff member chose (inbox/models.py Preferenc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -13,16 +13,19 @@ from django.utils.translation import ngettext
 from refunddesk.inbox.models import Notice
 from refunddesk.inbox.presenting import describe, open_link, preferences_link
 
+if TYPE_CHECKING:
+    from refunddesk.notifications.models import EmailDelivery
+
 
 def _subject(notice: Notice) -> str:
     label = notice.get_kind_display()
-    if notice.case_id is None:
+    if notice.case is None:
         return str(label)
     return _("%(what)s: case %(number)s") % {"what": label,
                                               "number": notice.case.tracking_number}
 
 
-def staff_mail(delivery: Any) -> tuple[str, str, str]:
+def staff_mail(delivery: EmailDelivery) -> tuple[str, str, str]:
     """(subject, text, html) of a STAFF_NOTICE or STAFF_DIGEST delivery."""
     with translation.override(delivery.language):
         if delivery.notice_id is not None:
@@ -30,8 +33,10 @@ def staff_mail(delivery: Any) -> tuple[str, str, str]:
             subject = _subject(notices[0])
             intro = _("Something in RefundDesk needs you:")
         else:
-            notices = list(delivery.digest.notices.select_related("case")
-                           .order_by("created_at", "id"))
+            digest = delivery.digest
+            if digest is None:
+                raise ValueError(f"delivery {delivery.pk} is of neither a notice nor a digest")
+            notices = list(digest.notices.select_related("case").order_by("created_at", "id"))
             count = len(notices)
             subject = ngettext("%(count)d notice in your RefundDesk inbox",
                                "%(count)d notices in your RefundDesk inbox",

@@ -7,6 +7,7 @@ sentence each notice reads as is in presenting.py.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -125,7 +126,7 @@ class Preference(models.Model):
         return f"{self.user_id}: {self.email}, {self.language}"
 
 
-def preference_of(user: object) -> Preference:
+def preference_of(user: User) -> Preference:
     """The user's preference, or the default (unsaved) when they never chose."""
     found = Preference.objects.filter(user=user).first()
-    return found or Preference(user=user)  # type: ignore[misc]
+    return found or Preference(user=user)

@@ -31,7 +31,7 @@ def _amount(data: dict[str, Any]) -> str:
 
 def describe(notice: Notice) -> str:
     data: dict[str, Any] = notice.data or {}
-    values = {"number": notice.case.tracking_number if notice.case_id else "",
+    values = {"number": notice.case.tracking_number if notice.case is not None else "",
               "by": data.get("by", ""), "amount": _amount(data),
               "due": _when(notice.due_at), "payout": notice.payout_id or "",
               "error": data.get("error", "")}
@@ -80,7 +80,7 @@ def target(notice: Notice) -> str:
     the policy version waiting for approval."""
     if notice.payout_id is not None:
         return reverse("console:payout", args=[notice.payout_id])
-    if notice.case_id is not None:
+    if notice.case is not None:
         return reverse("console:case", args=[notice.case.tracking_number])
     data = notice.data or {}
     if "policy_id" in data and "version" in data:  # a policy version's publication

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from refunddesk.inbox.models import Notice
@@ -16,9 +17,9 @@ def notices_of(user: Any, *, is_unread_only: bool = False) -> QuerySet[Notice]:
     return found.filter(read_at__isnull=True) if is_unread_only else found
 
 
-def unread_count(user: Any) -> int:
+def unread_count(user: object) -> int:
     """One COUNT on the partial index of unread notices (the header asks on every page)."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # anonymous, or no request: no inbox
         return 0
     return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
 

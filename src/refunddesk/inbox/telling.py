@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from refunddesk.inbox.models import EmailMode, Notice, NoticeKind, Preference
 from refunddesk.notifications.outbox import notify_staff
 
+if TYPE_CHECKING:
+    from refunddesk.cases.models import RefundCase
+    from refunddesk.payouts.models import Payout
 
-def _people(recipients: Iterable[Any], actor: Any) -> list[Any]:
+
+def _people(recipients: Iterable[User | None], actor: object) -> list[User]:
     acting = getattr(actor, "pk", None)
-    seen: dict[int, Any] = {}
+    seen: dict[int, User] = {}
     for user in recipients:
         if (user is None or user.pk is None or user.pk == acting or not user.is_active
                 or not user.is_staff):
@@ -29,8 +34,9 @@ def _people(recipients: Iterable[Any], actor: Any) -> list[Any]:
     return list(seen.values())
 
 
-def tell(recipients: Iterable[Any], kind: NoticeKind, *, now: datetime, actor: Any = None,
-         case: Any = None, payout: Any = None, data: dict[str, Any] | None = None,
+def tell(recipients: Iterable[User | None], kind: NoticeKind, *, now: datetime,
+         actor: object = None, case: RefundCase | None = None, payout: Payout | None = None,
+         data: dict[str, Any] | None = None,
          due_at: datetime | None = None) -> list[Notice]:
     """Tell each of `recipients` (staff users) of `kind` about `case` (or `payout`).
 
@@ -44,7 +50,7 @@ def tell(recipients: Iterable[Any], kind: NoticeKind, *, now: datetime, actor: A
                    Preference.objects.filter(user__in=[user.pk for user in people])}
     # A payout's notice is about its case too; its id is enough.
     case_id = case.pk if case is not None else getattr(payout, "case_id", None)
-    told: list[tuple[Notice, Any, Preference]] = []
+    told: list[tuple[Notice, User, Preference]] = []
     for user in people:
         preference = preferences.get(user.pk) or Preference(user=user)
         notice = Notice(recipient=user, kind=kind, case_id=case_id, payout=payout,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.core import invalidation
 from refunddesk.notifications import webhook_addresses
 from refunddesk.notifications.models import (
     DeliveryState,
@@ -76,6 +77,7 @@ def check_events(events: Iterable[str]) -> list[str]:
 def add_endpoint(*, url: str, events: Iterable[str], actor: Any, description: str = "",
                  now: datetime | None = None) -> WebhookEndpoint:
     require_manage_webhooks(actor)
+    invalidation.written(invalidation.WEBHOOK_ENDPOINTS)
     return WebhookEndpoint.objects.create(
         url=check_url(url), events=check_events(events), description=description.strip()[:200],
         secret=new_secret(), created_by=actor, created_at=now or timezone.now())
@@ -89,6 +91,7 @@ def change_endpoint(endpoint: WebhookEndpoint, *, url: str, events: Iterable[str
     endpoint.url, endpoint.events = check_url(url), check_events(events)
     endpoint.description = description.strip()[:200]
     endpoint.save(update_fields=["url", "events", "description"])
+    invalidation.written(invalidation.WEBHOOK_ENDPOINTS)
     return endpoint
 
 
@@ -97,6 +100,7 @@ def roll_secret(endpoint: WebhookEndpoint, *, actor: Any) -> WebhookEndpoint:
     require_manage_webhooks(actor)
     endpoint.secret = new_secret()
     endpoint.save(update_fields=["secret"])
+    invalidation.written(invalidation.WEBHOOK_ENDPOINTS)
     return endpoint
 
 
@@ -106,6 +110,7 @@ def set_active(endpoint: WebhookEndpoint, *, is_active: bool, actor: Any) -> Web
     require_manage_webhooks(actor)
     endpoint.is_active = is_active
     endpoint.save(update_fields=["is_active"])
+    invalidation.written(invalidation.WEBHOOK_ENDPOINTS)
     return endpoint
 
 

@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from refunddesk.core import invalidation
 from refunddesk.notifications.case_shape import CaseOut, PayoutOut, case_out
 from refunddesk.notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from refunddesk.policy.money import format_amount
@@ -54,7 +55,11 @@ def emit(event_type: str, data: Data, *, now: datetime | None = None
 
 
 def active_endpoints() -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(is_active=True).only("pk", "events"))
+    """The active endpoints (their id and events), kept by each process until one changes
+    (core/invalidation.py): every case opened asks, and they change seldom."""
+    return invalidation.kept(
+        invalidation.WEBHOOK_ENDPOINTS, "active",
+        lambda: list(WebhookEndpoint.objects.filter(is_active=True).only("pk", "events")))
 
 
 def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None,
@@ -79,7 +84,7 @@ def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None
         event_id = new_event_id()
         payload = event_body(event_type, data() if callable(data) else data,
                              event_id=event_id, created_at=now)
-        deliveries += [WebhookDelivery(endpoint=endpoint, event_id=event_id,
+        deliveries += [WebhookDelivery(endpoint_id=endpoint.pk, event_id=event_id,
                                        event_type=event_type, payload=payload,
                                        created_at=now)
                        for endpoint in listening]

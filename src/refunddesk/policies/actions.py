@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,12 +45,12 @@ def lock_versions(policy_id: str) -> list[PolicyVersion]:
                 .order_by("version"))
 
 
-def save_draft(policy_id: str, toml_text: str, *, actor: Any, note: str = "",
+def save_draft(policy_id: str, toml_text: str, *, actor: object, note: str = "",
                draft: PolicyVersion | None = None,
                now: datetime | None = None) -> PolicyVersion:
     """Store a policy file as a draft: the next version of `policy_id` (a new id starts a
     new policy at version 1), or, with `draft`, a revision of that unpublished draft."""
-    permissions.require_write(actor)
+    actor = permissions.require_write(actor)
     now = now or timezone.now()
     # Browsers send text areas with CRLF line ends; store what a file on disk would hold.
     text = toml_text.replace("\r\n", "\n").replace("\r", "\n")
@@ -88,7 +88,7 @@ def save_draft(policy_id: str, toml_text: str, *, actor: Any, note: str = "",
                       % {"version": policy.version, "policy": policy_id}) from None
 
 
-def _revise(draft: PolicyVersion, policy_id: str, version: int, text: str, *, actor: Any,
+def _revise(draft: PolicyVersion, policy_id: str, version: int, text: str, *, actor: User,
             note: str, now: datetime) -> PolicyVersion:
     row = PolicyVersion.objects.get(pk=draft.pk)
     if row.policy_id != policy_id:
@@ -111,10 +111,10 @@ def _revise(draft: PolicyVersion, policy_id: str, version: int, text: str, *, ac
     return row
 
 
-def assign_policy(product: Product, policy_id: str, *, actor: Any,
+def assign_policy(product: Product, policy_id: str, *, actor: object,
                   now: datetime | None = None) -> Product:
     """Choose the refund policy a product's new assessments use."""
-    permissions.require_assign(actor)
+    actor = permissions.require_assign(actor)
     known = known_policy_ids(at=now or timezone.now())
     if policy_id not in known:
         if PolicyVersion.objects.filter(policy_id=policy_id).exists():

@@ -8,7 +8,7 @@ from refunddesk.policies.models import PolicyChange, PolicyVersion
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(ReadOnlyAdmin):
+class PolicyVersionAdmin(ReadOnlyAdmin[PolicyVersion]):
     list_display = ["policy_id", "version", "state", "created_by", "created_at",
                     "proposed_by", "published_by", "published_at", "effective_at"]
     list_filter = ["state", "policy_id"]
@@ -16,7 +16,7 @@ class PolicyVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PolicyChange)
-class PolicyChangeAdmin(ReadOnlyAdmin):
+class PolicyChangeAdmin(ReadOnlyAdmin[PolicyChange]):
     """The audit of policy versions: who wrote, proposed, approved, declined or withdrew
     what, and when scheduled versions took effect."""
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.policies.actions import POLICY_ID
 
@@ -49,7 +50,7 @@ class DryRunForm(forms.Form):
 
 
 
-def _moment(label: object, help_text: object) -> forms.DateTimeField:
+def _moment(label: StrOrPromise, help_text: StrOrPromise) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, required=False, help_text=help_text,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))

@@ -9,22 +9,22 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from refunddesk.cases.actors import SystemActor, system_label
 from refunddesk.policies.models import PolicyChange, PolicyChangeKind, PolicyVersion
 
 
-def record(version: PolicyVersion, kind: PolicyChangeKind, *, actor: Any, at: datetime,
+def record(version: PolicyVersion, kind: PolicyChangeKind, *, actor: object, at: datetime,
            **details: Any) -> PolicyChange:
     """Write the audit row of one step of `version`, by `actor` (an admin, or the system)."""
     kind = PolicyChangeKind(kind)  # a misspelt kind fails the caller's transaction
-    is_person = isinstance(actor, AbstractBaseUser)
-    if not is_person and not isinstance(actor, SystemActor):
+    person = actor if isinstance(actor, User) else None
+    if person is None and not isinstance(actor, SystemActor):
         raise TypeError(f"a policy change needs an admin or a system actor, not {actor!r}")
     return PolicyChange.objects.create(
         at=at, version=version, policy_id=version.policy_id, version_number=version.version,
-        kind=kind, changed_by=actor if is_person else None,
+        kind=kind, changed_by=person,
         actor_name=actor.name if isinstance(actor, SystemActor) else "",
         details={key: value.isoformat() if isinstance(value, datetime) else value
                  for key, value in details.items() if value not in (None, "")})

@@ -32,10 +32,10 @@ KEPT_CHANGES = 2000
 
 
 def request_simulation(policy: Policy, source: str, *, start: date, end: date, tz: ZoneInfo,
-                       product: str, actor: Any, now: datetime | None = None
+                       product: str, actor: object, now: datetime | None = None
                        ) -> PolicySimulation:
     """Record a simulation and leave it to the worker."""
-    permissions.require_write(actor)
+    actor = permissions.require_write(actor)
     if end < start:
         raise ValueError("the period ends before it starts")
     with transaction.atomic():

@@ -48,14 +48,17 @@ class SimulationForm(forms.Form):
         entry = policy_entry(policy_id, language, at=timezone.now())
         self.versions: dict[str, VersionEntry] = {
             version.ref: version for version in (entry.versions if entry else [])}
-        self.fields["version"].choices = [
+        version_field, product_field = self.fields["version"], self.fields["product"]
+        assert isinstance(version_field, forms.ChoiceField)  # both declared so above
+        assert isinstance(product_field, forms.ChoiceField)
+        version_field.choices = [
             (ref, f"{ref} · {_state_label(version)}") for ref, version in self.versions.items()]
         # A version not yet published (a draft, or one waiting for approval) is what is
         # usually simulated.
         drafts = [ref for ref, version in self.versions.items() if version.is_unpublished]
         self.fields["version"].initial = drafts[0] if drafts else next(iter(self.versions), "")
         products = Product.objects.filter(policy_id=policy_id).order_by("code")
-        self.fields["product"].choices = [
+        product_field.choices = [
             ("", _("Every product")),
             *((product.code, f"{product.code} · {product.name_for(language)}")
               for product in products)]
@@ -64,7 +67,8 @@ class SimulationForm(forms.Form):
         self.policy: Policy | None = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:

@@ -20,12 +20,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refunddesk.cases.actors import POLICY_SCHEDULE, require_system_may
+from refunddesk.core import invalidation
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.recipients import policy_publishers
 from refunddesk.inbox.telling import tell
@@ -71,9 +73,11 @@ def _check_effective(row: PolicyVersion, versions: list[PolicyVersion],
     older = [v for v in versions if v.is_published and v.version < row.version
              and v.effective_at is not None and v.effective_at > effective_at]
     if older:
+        latest = older[-1].effective_at
+        assert latest is not None  # chosen above for having one
         raise _refuse(_("%(older)s takes effect at %(when)s: %(ref)s cannot take effect "
                         "before it. Choose that time or a later one.")
-                      % {"older": older[-1].ref, "when": _when(older[-1].effective_at),
+                      % {"older": older[-1].ref, "when": _when(latest),
                          "ref": row.ref})
 
 
@@ -93,17 +97,17 @@ def _check_seen(row: PolicyVersion, seen: str | None) -> None:
                         "page. Nothing was changed: read it again.") % {"ref": row.ref})
 
 
-def _notice_data(row: PolicyVersion, actor: Any, **extra: Any) -> dict[str, Any]:
+def _notice_data(row: PolicyVersion, actor: User, **extra: Any) -> dict[str, Any]:
     return {"by": actor.get_username(), "ref": row.ref, "policy_id": row.policy_id,
             "version": row.version, **extra}
 
 
-def propose_publication(version: PolicyVersion, *, actor: Any,
+def propose_publication(version: PolicyVersion, *, actor: object,
                         effective_at: datetime | None = None, note: str = "",
                         now: datetime | None = None) -> PolicyVersion:
     """Ask another admin to publish the draft `version`, to take effect once approved or at
     `effective_at`. The other admins are told in their inbox."""
-    permissions.require_publish(actor)
+    actor = permissions.require_publish(actor)
     now = now or timezone.now()
     _check_future(effective_at, now)
     with transaction.atomic():
@@ -125,13 +129,13 @@ def propose_publication(version: PolicyVersion, *, actor: Any,
     return row
 
 
-def approve_publication(version: PolicyVersion, *, actor: Any, seen: str | None = None,
+def approve_publication(version: PolicyVersion, *, actor: object, seen: str | None = None,
                         effective_at: datetime | None = None,
                         now: datetime | None = None) -> PolicyVersion:
     """The second admin approves: the version is published, in force at `effective_at`
     (given here), else at the time the proposal asked for, else at once. A time asked for
     that has passed while the proposal waited means at once. Never by the proposer."""
-    permissions.require_publish(actor)
+    actor = permissions.require_publish(actor)
     now = now or timezone.now()
     _check_future(effective_at, now)
     with transaction.atomic():
@@ -150,6 +154,7 @@ def approve_publication(version: PolicyVersion, *, actor: Any, seen: str | None 
         row.state, row.published_by, row.published_at = VersionState.PUBLISHED, actor, now
         row.effective_at = in_force_at
         row.save(update_fields=["state", "published_by", "published_at", "effective_at"])
+        invalidation.written(invalidation.POLICY_VERSIONS)
         kind = (PolicyChangeKind.SCHEDULED if in_force_at > now
                 else PolicyChangeKind.PUBLISHED)
         record(row, kind, actor=actor, at=now, effective_at=in_force_at,
@@ -158,11 +163,11 @@ def approve_publication(version: PolicyVersion, *, actor: Any, seen: str | None 
     return row
 
 
-def decline_publication(version: PolicyVersion, *, actor: Any, reason: str,
+def decline_publication(version: PolicyVersion, *, actor: object, reason: str,
                         seen: str | None = None, now: datetime | None = None) -> PolicyVersion:
     """Another admin declines the proposal, saying why: the version is a draft again, and
     the proposer is told."""
-    permissions.require_publish(actor)
+    actor = permissions.require_publish(actor)
     now = now or timezone.now()
     with transaction.atomic():
         row, _versions = _locked(version)
@@ -183,11 +188,11 @@ def decline_publication(version: PolicyVersion, *, actor: Any, reason: str,
     return row
 
 
-def withdraw_proposal(version: PolicyVersion, *, actor: Any,
+def withdraw_proposal(version: PolicyVersion, *, actor: object,
                       now: datetime | None = None) -> PolicyVersion:
     """The proposer takes the proposal back: the version is a draft again (to be edited, or
     proposed again)."""
-    permissions.require_publish(actor)
+    actor = permissions.require_publish(actor)
     now = now or timezone.now()
     with transaction.atomic():
         row, _versions = _locked(version)
@@ -207,7 +212,7 @@ def _back_to_draft(row: PolicyVersion) -> None:
     row.save(update_fields=["state", "proposed_by", "proposed_at", "effective_at"])
 
 
-def propose_and_approve(version: PolicyVersion, *, proposed_by: Any, approved_by: Any,
+def propose_and_approve(version: PolicyVersion, *, proposed_by: object, approved_by: object,
                         effective_at: datetime | None = None,
                         now: datetime | None = None) -> PolicyVersion:
     """Both steps at once, each by its own admin: for the demo's history and for tests,

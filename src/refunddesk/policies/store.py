@@ -21,15 +21,16 @@ from threading import Lock
 
 from django.db.models import QuerySet
 
+from refunddesk.core import invalidation
 from refunddesk.policies.models import PolicyVersion, VersionState
 from refunddesk.policy.presets import load_preset, preset_ids
 from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 
-_parsed: dict[tuple[int, str, int, datetime], Policy] = {}
+_parsed: dict[tuple[int, str, int, datetime | None], Policy] = {}
 _lock = Lock()
 
 
-def _parse(pk: int, policy_id: str, version: int, published_at: datetime) -> Policy:
+def _parse(pk: int, policy_id: str, version: int, published_at: datetime | None) -> Policy:
     key = (pk, policy_id, version, published_at)
     policy = _parsed.get(key)
     if policy is None:
@@ -57,14 +58,28 @@ def in_force(at: datetime) -> QuerySet[PolicyVersion]:
     return PolicyVersion.objects.filter(state=VersionState.PUBLISHED, effective_at__lte=at)
 
 
+Published = list[tuple[int, int, datetime | None, datetime | None]]  # published_at is nullable
+
+
+def _published(policy_id: str) -> Published:
+    """The published versions of `policy_id`, newest first, with when each takes effect:
+    kept by each process until a version changes (core/invalidation.py), since every
+    assessment asks and publishing is rare."""
+    return invalidation.kept(
+        invalidation.POLICY_VERSIONS, policy_id,
+        lambda: list(PolicyVersion.objects
+                     .filter(policy_id=policy_id, state=VersionState.PUBLISHED)
+                     .order_by("-version")
+                     .values_list("pk", "version", "published_at", "effective_at")))
+
+
 def current_policy(policy_id: str, *, at: datetime) -> Policy:
     """The version of `policy_id` that an assessment at `at` uses: the newest published
     stored version in force by then, else the shipped preset. `at` is required: a quote for
     a moment (a request, a dry run for a date) must not get the version of another."""
-    latest = (in_force(at).filter(policy_id=policy_id).order_by("-version")
-              .values_list("pk", "version", "published_at").first())
-    if latest is not None:
-        return _parse(latest[0], policy_id, latest[1], latest[2])
+    for pk, version, published_at, effective_at in _published(policy_id):
+        if effective_at is not None and effective_at <= at:
+            return _parse(pk, policy_id, version, published_at)
     if preset_version(policy_id) is None:
         raise PolicyError([f"{policy_id}: no such policy in force (no preset, no published "
                            "version in force yet)"])

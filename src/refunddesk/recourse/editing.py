@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from babel import Locale
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.recourse.models import (
     DEFAULT_COUNTRY,
@@ -27,7 +27,7 @@ _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
 class RecourseError(ValueError):
-    def __init__(self, message: Any, field: str = ""):
+    def __init__(self, message: StrOrPromise, field: str = ""):
         super().__init__(str(message))
         self.message, self.field = message, field
 
@@ -37,7 +37,8 @@ def country_name(code: str, language: str) -> str:
     if code == DEFAULT_COUNTRY:
         return str(_("Every other country (default)"))
     locale = Locale.parse("zh_Hans" if language.lower().startswith("zh") else "en")
-    return locale.territories.get(code, code)
+    name: str = locale.territories.get(code, code)  # Babel's locale data is untyped
+    return name
 
 
 def normalise_country(raw: str) -> str:
@@ -51,12 +52,12 @@ def normalise_country(raw: str) -> str:
     return code
 
 
-def save_text(*, country: str, language: str, text: str, actor: Any,
+def save_text(*, country: str, language: str, text: str, actor: object,
               now: datetime | None = None) -> RecourseTextChange | None:
     """Write the text for `country` in `language`; an empty text removes the entry (the
     fallbacks of texts.py apply again). Returns the record of the change, or None when the
     text is already this."""
-    require_edit(actor)
+    person = require_edit(actor)
     country = normalise_country(country)
     if language not in Language.values:
         raise RecourseError(_("Choose the language of the text."), "language")
@@ -71,23 +72,23 @@ def save_text(*, country: str, language: str, text: str, actor: Any,
         before = current.text if current is not None else ""
         if before == text:
             return None
-        if not text:
-            current.delete()
-        elif current is None:
+        if current is None:  # a new entry (an empty text for none was returned above)
             try:
                 with transaction.atomic():
                     RecourseText.objects.create(country=country, language=language, text=text,
-                                                updated_at=now, updated_by=actor)
+                                                updated_at=now, updated_by=person)
             except IntegrityError:
                 # Another admin wrote the same entry a moment ago (nothing to lock before).
                 raise RecourseError(_("Someone else has just written this text. Reload the "
                                       "page, read theirs, and change it if you still need "
                                       "to.")) from None
+        elif not text:
+            current.delete()
         else:
-            current.text, current.updated_at, current.updated_by = text, now, actor
+            current.text, current.updated_at, current.updated_by = text, now, person
             current.save(update_fields=["text", "updated_at", "updated_by"])
         return RecourseTextChange.objects.create(
-            at=now, changed_by=actor, country=country, language=language,
+            at=now, changed_by=person, country=country, language=language,
             text_before=before, text_after=text)
 
 

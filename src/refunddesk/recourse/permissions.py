@@ -3,8 +3,9 @@ admin role the permission), never a superuser by that alone, never the system.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeGuard
 
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
@@ -14,10 +15,12 @@ from refunddesk.core.roles import holds
 EDIT = "recourse.change_recoursetext"
 
 
-def can_edit(user: Any) -> bool:
-    return is_staff_member(user) and holds(user, EDIT)
+def can_edit(user: object) -> TypeGuard[User]:
+    return isinstance(user, User) and is_staff_member(user) and holds(user, EDIT)
 
 
-def require_edit(user: Any) -> None:
+def require_edit(user: object) -> User:
+    """`user`, who may edit the texts; NotPermitted for anyone (or anything) else."""
     if not can_edit(user):
         raise NotPermitted(_("Only an admin changes the texts shown after a final decision."))
+    return user

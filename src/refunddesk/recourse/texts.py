@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.cases import sla
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
-from refunddesk.policies.store import PolicyError
+from refunddesk.policy.schema import PolicyError
 from refunddesk.recourse.models import DEFAULT_COUNTRY, Language, RecourseText
 
 # When the merchant has written nothing at all: true everywhere, and names nobody.

@@ -3,8 +3,6 @@ which filters. Read-only, like every audit; shown to the admin role (core/staff.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -14,7 +12,7 @@ from refunddesk.reports.models import Export
 
 
 @admin.register(Export)
-class ExportAdmin(ReadOnlyAdmin):
+class ExportAdmin(ReadOnlyAdmin[Export]):
     list_display = ("requested_at", "requested_by", "source", "subject", "format", "state",
                     "rows_total")
     list_filter = ("source", "format", "state", "subject")
@@ -27,5 +25,5 @@ class ExportAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return holds(request.user, "reports.view_export")
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Export | None = None) -> bool:
         return holds(request.user, "reports.view_export")

@@ -5,9 +5,9 @@ are called by)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.reports.figures import agents, money, outcomes, service, volume
 from refunddesk.reports.sections import Builder, Context, Section
@@ -17,7 +17,7 @@ from refunddesk.reports.tables import Table
 @dataclass(frozen=True)
 class Report:
     name: str
-    title: Any
+    title: StrOrPromise
     build: Builder
     tables: tuple[str, ...]
 

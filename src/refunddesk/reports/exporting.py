@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from refunddesk.policy.money import Money, minor_digits
 from refunddesk.reports.tables import Column, Kind
@@ -94,9 +96,9 @@ class _Formats:
         self.percent = book.add_format({"num_format": "0.0%"})
         self.hours = book.add_format({"num_format": "#,##0.0"})
         self.count = book.add_format({"num_format": "#,##0"})
-        self._amounts: dict[int, Any] = {}
+        self._amounts: dict[int, Format] = {}
 
-    def amount(self, currency: str) -> Any:
+    def amount(self, currency: str) -> Format:
         digits = minor_digits(currency)
         if digits not in self._amounts:
             pattern = "#,##0" + ("." + "0" * digits if digits else "")
@@ -123,7 +125,7 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], stream:
     return count
 
 
-def _write_cell(sheet: Any, row: int, col: int, cell: Any, kind: Kind, formats: _Formats
+def _write_cell(sheet: Worksheet, row: int, col: int, cell: Any, kind: Kind, formats: _Formats
                 ) -> None:
     if cell is None:
         return

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -92,8 +93,8 @@ def request_export(name: str, params: dict[str, Any], format: str, *, actor: Any
     return export
 
 
-def _person(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) is not None else None
+def _person(actor: object) -> User | None:
+    return actor if isinstance(actor, User) and actor.pk is not None else None
 
 
 @task()

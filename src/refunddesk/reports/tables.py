@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django_stubs_ext import StrOrPromise
+
 from refunddesk.core.money import format_money
 from refunddesk.policy.money import Money
 
@@ -32,7 +34,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: Any  # a lazy translation
+    label: StrOrPromise
     kind: Kind = Kind.TEXT
 
 
@@ -42,10 +44,10 @@ class Table:
     case in the range), shown under the title and kept in exports."""
 
     name: str
-    title: Any
+    title: StrOrPromise
     columns: Sequence[Column]
     rows: list[tuple[Any, ...]] = field(default_factory=list)
-    note: Any = ""
+    note: StrOrPromise = ""
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Chart:
     series: list[dict[str, Any]]
     unit: str = "count"  # count | percent | hours | amount
     currency: str = ""
-    empty: str = ""
+    empty: StrOrPromise = ""
 
     def spec(self) -> dict[str, Any]:
         spec = {"type": self.type, "categories": self.categories, "series": self.series,
@@ -84,7 +86,8 @@ def shown(value: Any, kind: Kind) -> str:
     if kind == Kind.COUNT:
         return f"{value:,}"
     if kind == Kind.DATETIME:
-        return value.strftime("%Y-%m-%d %H:%M")
+        stamp: str = value.strftime("%Y-%m-%d %H:%M")
+        return stamp
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -92,15 +95,19 @@ def shown(value: Any, kind: Kind) -> str:
 
 def chart_number(value: Any, kind: Kind) -> float | int | None:
     """A cell as a number a chart can plot (amounts in major units, shares in percent)."""
+    # The cell's type follows its column's kind, which the types cannot tell.
+    number: float | int | None
     if value is None:
-        return None
-    if kind == Kind.AMOUNT:
-        return float(value.to_decimal())
-    if kind == Kind.PERCENT:
-        return round(value * 100, 1)
-    if kind == Kind.HOURS:
-        return round(value, 1)
-    return value
+        number = None
+    elif kind == Kind.AMOUNT:
+        number = float(value.to_decimal())
+    elif kind == Kind.PERCENT:
+        number = round(value * 100, 1)
+    elif kind == Kind.HOURS:
+        number = round(value, 1)
+    else:
+        number = value
+    return number
 
 
 def share(part: int, whole: int) -> float | None:

@@ -11,10 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.template import Context
 
 from refunddesk.calendars.countries import country_name
 from refunddesk.calendars.permissions import can_keep
 from refunddesk.calendars.reading import calendar_for, was_known
+from refunddesk.cases.models import RefundCase
 from refunddesk.cases.sla import policy_of
 from refunddesk.policy.schema import PolicyError
 
@@ -23,20 +25,21 @@ register = template.Library()
 Span = tuple[datetime, datetime]
 
 
-def _clock_spans(case: Any) -> list[Span]:
+def _clock_spans(case: RefundCase) -> list[Span]:
     return [(case.submitted_at, due) for due in (case.first_response_due, case.review_due)
             if due is not None]
 
 
-def _estimated_payouts(case: Any, code: str, tz: ZoneInfo) -> list[Span]:
+def _estimated_payouts(case: RefundCase, code: str, tz: ZoneInfo) -> list[Span]:
     planned = case.payouts.exclude(expected_at=None).values_list("created_at", "expected_at")
     return [(start, due) for start, due in planned
-            if not was_known(code, start.astimezone(tz).date(), due.astimezone(tz).date(),
-                             start)]
+            if due is not None  # excluded by the query; the type cannot know
+            and not was_known(code, start.astimezone(tz).date(), due.astimezone(tz).date(),
+                              start)]
 
 
 @register.inclusion_tag("calendars/deadline_warning.html", takes_context=True)
-def deadline_calendar_warning(context: Any, case: Any) -> dict[str, Any]:
+def deadline_calendar_warning(context: Context, case: RefundCase) -> dict[str, Any]:
     try:
         policy = policy_of(case)
     except PolicyError:

@@ -58,15 +58,19 @@ def agents(context: Context) -> list[Section]:
     if filters.agent_id is not None:
         decided = decided.filter(decider=filters.agent_id)
         confirmations = confirmations.filter(actor=filters.agent_id)
-    per_staff: dict[int, list] = {}  # type: ignore[type-arg]
+    # decided, approved, rejected, median hours, approved above the assessment
+    decisions_of: dict[int, tuple[int, int, int, float | None, int]] = {}
     for staff_id, n_decided, approved, rejected, above, median in decided:
         if staff_id is not None:  # a proposer's account since deleted
-            per_staff[staff_id] = [n_decided, approved, rejected, hours(median), above, 0]
+            decisions_of[staff_id] = (n_decided, approved, rejected, hours(median), above)
+    confirmations_of: dict[int, int] = {}
     for staff_id, n in confirmations:
-        per_staff.setdefault(staff_id, [0, 0, 0, None, 0, 0])[5] = n
-    names = dict(get_user_model().objects.filter(pk__in=per_staff)
+        confirmations_of[staff_id] = n
+    staff_ids = list(dict.fromkeys([*decisions_of, *confirmations_of]))
+    names = dict(get_user_model().objects.filter(pk__in=staff_ids)
                  .values_list("pk", "username"))
-    rows = sorted(((names.get(pk, str(pk)), *figures) for pk, figures in per_staff.items()),
+    rows = sorted(((names.get(pk, str(pk)), *decisions_of.get(pk, (0, 0, 0, None, 0)),
+                    confirmations_of.get(pk, 0)) for pk in staff_ids),
                   key=lambda row: (-row[1], row[0]))
     table = Table("agents", _("Decisions per staff member"), [
         Column("staff", _("Staff member")),

@@ -11,9 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.models import Product
 from refunddesk.cases.models import CaseLine
 from refunddesk.payouts.models import Destination, Payout, PayoutState
+from refunddesk.policy.money import Money
 from refunddesk.reports.filters import case_condition
 from refunddesk.reports.sections import Context, Section
 from refunddesk.reports.tables import Chart, Column, Kind, Table, chart_number, money_cell
+
+# currency, what it was counted by (a route, a product, a rule), how many, the amount
+AmountRow = tuple[str, str, int, Money | None]
 
 ORIGINAL_ROUTE = _("Original payment method · %(gateway)s")
 
@@ -29,16 +33,18 @@ def money(context: Context) -> list[Section]:
     since, until = filters.bounds()
     paid = Payout.objects.filter(case_condition(filters, "case__"), state=PayoutState.SUCCEEDED,
                                  settled_at__gte=since, settled_at__lt=until)
+    # Not "amount": that is a property of Payout, which the annotation would shadow.
     routes = (paid.values_list("currency", "destination", "gateway")
-              .annotate(n=Count("pk"), amount=Sum("amount_minor"))
-              .order_by("currency", "-amount"))
-    route_rows = [(currency, route_label(destination, gateway), n, money_cell(amount, currency))
-                  for currency, destination, gateway, n, amount in routes]
+              .annotate(n=Count("pk"), amount_sum=Sum("amount_minor"))
+              .order_by("currency", "-amount_sum"))
+    route_rows: list[AmountRow] = []
     totals: dict[str, list[int]] = {}
-    for currency, _route, n, amount in route_rows:
+    for currency, destination, gateway, n, minor in routes:
+        route_rows.append((currency, route_label(destination, gateway), n,
+                           money_cell(minor, currency)))
         figures = totals.setdefault(currency, [0, 0])
         figures[0] += n
-        figures[1] += amount.minor
+        figures[1] += int(minor)
     total_rows = [(currency, n, money_cell(minor, currency))
                   for currency, (n, minor) in sorted(totals.items())]
     refunded = Table("refunded", _("Refunded per currency"), [
@@ -53,7 +59,7 @@ def money(context: Context) -> list[Section]:
             *approved_by(context), failed(context)]
 
 
-def _currency_chart(rows: list[tuple], chosen: str) -> Chart:  # type: ignore[type-arg]
+def _currency_chart(rows: list[AmountRow], chosen: str) -> Chart:
     """Amounts of one currency (the chosen one, else the one with the most rows): a chart
     never puts two currencies on one axis."""
     counted: dict[str, int] = {}
@@ -80,7 +86,7 @@ def approved_by(context: Context) -> list[Section]:
     per_rule: dict[tuple[str, str], list[int]] = {}
     for currency, product_id, rule, n, amount in counted:
         for key, into in (((currency, product_id), per_product), ((currency, rule), per_rule)):
-            figures = into.setdefault(key, [0, 0])  # type: ignore[arg-type]
+            figures = into.setdefault(key, [0, 0])
             figures[0] += n
             figures[1] += amount
     name = "name_zh" if context.is_chinese else "name_en"
@@ -104,7 +110,7 @@ def approved_by(context: Context) -> list[Section]:
             Section(by_rule, _currency_chart(rule_rows, filters.currency))]
 
 
-def _largest_first(rows: Iterable[tuple[str, str, int, int]]) -> list[tuple]:  # type: ignore[type-arg]
+def _largest_first(rows: Iterable[tuple[str, str, int, int]]) -> list[AmountRow]:
     """Per currency (in code order), the largest amount first."""
     ordered = sorted(rows, key=lambda row: (row[0], -row[3], row[1]))
     return [(currency, label, n, money_cell(amount, currency))
@@ -117,10 +123,10 @@ def failed(context: Context) -> Section:
     failures = (Payout.objects.filter(case_condition(filters, "case__"), state=PayoutState.FAILED,
                                       updated_at__gte=since, updated_at__lt=until)
                 .values_list("gateway", "last_error_code", "currency")
-                .annotate(n=Count("pk"), amount=Sum("amount_minor"))
+                .annotate(n=Count("pk"), amount_sum=Sum("amount_minor"))
                 .order_by("-n", "gateway"))
-    rows = [(gateway, code or "—", n, money_cell(amount, currency))
-            for gateway, code, currency, n, amount in failures]
+    rows = [(gateway, code or "—", n, money_cell(minor, currency))
+            for gateway, code, currency, n, minor in failures]
     table = Table("failed_payouts", _("Failed payouts and why"), [
         Column("gateway", _("Gateway")), Column("error", _("Error code")),
         Column("payouts", _("Payouts"), Kind.COUNT), Column("amount", _("Amount"), Kind.AMOUNT)],

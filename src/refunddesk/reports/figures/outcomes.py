@@ -3,10 +3,14 @@ ask and staff refuse."""
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from collections.abc import Iterable
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_stubs_ext import StrOrPromise
 
+from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.reports.filters import cases_of
 from refunddesk.reports.sections import Context, Section
@@ -56,7 +60,7 @@ def outcomes(context: Context) -> list[Section]:
     return [Section(table, chart), amounts(cases)]
 
 
-def amounts(cases) -> Section:  # type: ignore[no-untyped-def]
+def amounts(cases: QuerySet[RefundCase]) -> Section:
     per_currency = (cases.values_list("currency").annotate(
         approved=Count("pk", filter=APPROVED), rejected=Count("pk", filter=REJECTED),
         assessed=Sum("assessed_total_minor", filter=APPROVED),
@@ -105,13 +109,17 @@ def reasons(context: Context) -> list[Section]:
             Section(refused_table, _hbar(refused_rows, _("No rejections in this range.")))]
 
 
-def _reason_rows(counted) -> list[tuple]:  # type: ignore[no-untyped-def]
+# reason, cases, share of all
+ReasonRow = tuple[str, int, float | None]
+
+
+def _reason_rows(counted: Iterable[tuple[str | None, int]]) -> list[ReasonRow]:
     pairs = [(name or str(_("Not given")), n) for name, n in counted]
     total = sum(n for _name, n in pairs)
     return [(name, n, share(n, total)) for name, n in pairs]
 
 
-def _hbar(rows: list[tuple], empty) -> Chart:  # type: ignore[no-untyped-def]
+def _hbar(rows: list[ReasonRow], empty: StrOrPromise) -> Chart:
     return Chart("hbar", [row[0] for row in rows],
                  [{"name": str(_("Cases")), "data": [row[1] for row in rows]}], empty=empty)
 

@@ -6,7 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.cases.models import Channel, RefundCase
 from refunddesk.cases.states import State, staff_state_label
@@ -19,6 +21,12 @@ from refunddesk.reports.timings import state_changes
 # The states a case waits in for the desk or for its money: the backlog.
 BACKLOG_STATES = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_CUSTOMER, State.APPEALED,
                   State.APPROVED, State.PAYING, State.PAYOUT_FAILED)
+
+
+def _state_label(state: str) -> StrOrPromise:
+    # Still lazy, read in the language of whoever reads the table (cases.states types the
+    # label as any object).
+    return format_lazy("{}", staff_state_label(state))
 
 
 def channel_label(value: str) -> str:
@@ -81,7 +89,7 @@ def backlog(context: Context) -> Section:
         if from_state in deltas:
             deltas[from_state] -= n
     today = context.now.astimezone(filters.tz).date()
-    counts = {state: current.get(state, 0) for state in BACKLOG_STATES}
+    counts: dict[str, int] = {state: current.get(state, 0) for state in BACKLOG_STATES}
     # Undo the days after the range first (up to today), then walk back through it.
     by_day: dict[date, dict[str, int]] = {}
     day = today
@@ -94,7 +102,7 @@ def backlog(context: Context) -> Section:
         day -= timedelta(days=1)
     shown_days = [day for day in filters.days if day <= today]
     columns = [Column("day", _("Day"), Kind.DATE),
-               *(Column(state, staff_state_label(state), Kind.COUNT) for state in BACKLOG_STATES),
+               *(Column(state, _state_label(state), Kind.COUNT) for state in BACKLOG_STATES),
                Column("total", _("Open"), Kind.COUNT)]
     rows = [(day, *(by_day[day][state] for state in BACKLOG_STATES),
              sum(by_day[day].values())) for day in shown_days]

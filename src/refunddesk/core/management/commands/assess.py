@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from refunddesk.policy.engine import AssessmentError, assess
+from refunddesk.policy.assessment import AssessmentError
+from refunddesk.policy.engine import assess
 from refunddesk.policy.explain import LOCALES
 from refunddesk.policy.presets import load_policy
 from refunddesk.policy.schema import PolicyError

@@ -3,7 +3,7 @@
 Migrates, loads the demo data into an empty database, creates one staff user per role (with
 a second factor, TOTP) and a portal login per customer, then runs Django's system checks
 (the business calendars' warning among them, which needs the data) and the web server
-(gunicorn) and the background worker side by side until interrupted.
+(granian) and the background worker side by side until interrupted.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ from refunddesk.core.demo_staff import (
     CUSTOMER_PASSWORD,
     DEMO_STAFF_PREFIX,
     CustomerExample,
+    DemoLogin,
     demo_customer_examples,
     ensure_demo_customers,
     ensure_demo_staff,
 )
-from refunddesk.core.management.commands.serve import gunicorn_command
+from refunddesk.core.management.commands.serve import server_command
 from refunddesk.intake.examples import request_in_format
 from refunddesk.paths import VAR_DIR
 from refunddesk.recourse.editing import ensure_demo_texts
@@ -134,7 +135,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Opened {opened.opened} demo refund cases, {opened.in_review} "
                               "of them waiting in the console's queue.")
 
-    def _serve(self, host: str, port: int, logins: list[Any]) -> None:
+    def _serve(self, host: str, port: int, logins: list[DemoLogin]) -> None:
         url = f"http://{host}:{port}/"
         # The demo needs no mail server: unless EMAIL_BACKEND says otherwise, e-mail is
         # written as files under var/mail/ for staff to read.
@@ -145,7 +146,7 @@ class Command(BaseCommand):
         # default without DEBUG) from http:// pages, and nobody could log in.
         env.setdefault("SECURE_COOKIES", "false")
         processes = [
-            subprocess.Popen(gunicorn_command(host, port, workers=2), env=env),
+            subprocess.Popen(server_command(host, port, workers=2), env=env),
             subprocess.Popen([sys.executable, "-m", "refunddesk.cli", "worker"], env=env),
         ]
 
@@ -171,7 +172,8 @@ class Command(BaseCommand):
         stopped_on_request = (0, -signal.SIGTERM, -signal.SIGINT)
         failed = [p.args for p in processes if p.returncode not in stopped_on_request]
         if failed:
-            raise CommandError(f"stopped because a process failed: {failed[0]}")
+            # A list of strings: shown by its repr, as str() of a list always did.
+            raise CommandError(f"stopped because a process failed: {failed[0]!r}")
 
     def _wait_until_ready(self, url: str, server: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -201,7 +203,7 @@ class Command(BaseCommand):
                                            order_id=example.order_id))
         return path
 
-    def _print_logins(self, logins: list[Any], url: str | None) -> None:
+    def _print_logins(self, logins: list[DemoLogin], url: str | None) -> None:
         lines = ["", "RefundDesk demo" + (f" is running at {url}" if url else " is ready."), ""]
         lines.append("Staff logins (console: /console/, admin: /admin/), with the secret of "
                      "each one's second factor (TOTP):")
