@@ -135,7 +135,7 @@ SIDEWAYS: dict[tuple[str, str], str] = {
     ("notifications", "intake"): "the automatic reply answers an inbound mail (its record)",
     ("policies", "inbox"): "a published version is told to the staff",
     ("reports", "payouts"): "reports count payouts",
-    ("cases", "billing"): "the case actions read facts and end services in billing",
+    ("cases", "billing"): "a refund ends its service by billing's action (cases/service_end)",
     ("payouts", "cases"): "payout actions and settlement move cases by cases/actions",
     ("compensation", "cases"): "a run opens cases by cases/actions",
     ("intake", "cases"): "a mail opens or joins a case by cases/actions",
