@@ -170,12 +170,12 @@ def test_an_agent_asks_for_a_document_the_customer_sends_it_and_the_agent_approv
     # then the customer sees the decision
     customer.reload()
     expect(customer.locator(".case-summary")).to_contain_text("已批准")
-    expect(customer.locator(".case-summary")).to_contain_text("300.00 CNY")
+    expect(customer.locator(".case-summary")).to_contain_text("¥300.00")
     screenshot(customer, "customer-decision")
 
     # and the worker sends the e-mail of the decision, in Chinese, to the customer
     run_worker()
-    decided = [m for m in mailbox.messages if "300.00 CNY" in m.subject and "批准" in m.subject]
+    decided = [m for m in mailbox.messages if "¥300.00" in m.subject and "批准" in m.subject]
     assert len(decided) == 1
     assert decided[0].rcpt_tos == [Account.objects.get(pk=case.account_id).email]
 

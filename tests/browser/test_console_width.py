@@ -18,7 +18,7 @@ from refunddesk.cases import actions
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
 from refunddesk.core import totp
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 from refunddesk.replies.models import CannedReply
 from tests.console import queue_builders as build
 from tests.console.conftest import with_totp
@@ -211,6 +211,6 @@ def test_an_agent_inserts_a_canned_reply_at_the_cursor_of_the_message(
     page.locator("#action-message").get_by_role("button", name="Insert").click()
 
     # then the reply is in the box, filled in for the case, and the page did not reload
-    amount = f"{format_amount(case.assessed_total_minor, case.currency)} {case.currency}"
+    amount = format_money(case.assessed_total_minor, case.currency, language=case.language)
     expect(box).to_have_value(f"Hello. Dear {case.account.name}, it is {amount}.")
     assert "reply=" not in page.url

@@ -122,7 +122,7 @@ def test_the_public_and_customer_pages_run_under_the_policy(live_server, watched
     # the apply page: ticking a line brings the live quote (an htmx POST and swap)
     page.goto(f"{live_server.url}/orders/{fresh.external_id}/refund")
     page.get_by_role("checkbox", name=re.compile("Cloud Virtual Machine")).check()
-    expect(page.get_by_role("region", name="Your refund")).to_contain_text("900.00 CNY")
+    expect(page.get_by_role("region", name="Your refund")).to_contain_text("CN¥900.00")
     watch.assert_clean("the apply page and its live quote")
 
     # My refunds, and /track

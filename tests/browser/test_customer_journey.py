@@ -145,7 +145,7 @@ def test_a_customer_applies_inside_the_five_day_window_is_approved_at_once_and_t
 
     # then the live quote shows the amount, that it is approved at once, and why
     quote = quote_panel(page)
-    expect(quote).to_contain_text("900.00 CNY")
+    expect(quote).to_contain_text("¥900.00")
     expect(quote).to_contain_text("提交后立即批准。")
     expect(quote).to_contain_text("计算说明")
     expect(quote.locator("details.explanation li").first).to_be_visible()
@@ -157,7 +157,7 @@ def test_a_customer_applies_inside_the_five_day_window_is_approved_at_once_and_t
     # then the confirmation shows the tracking number and the approved state
     received = page.locator("section.received")
     expect(received).to_contain_text("已批准")
-    expect(received).to_contain_text("900.00 CNY")
+    expect(received).to_contain_text("¥900.00")
     screenshot(page, "confirmation")
 
     # and My refunds lists the case; its page says approved, with nothing left to withdraw
@@ -233,7 +233,7 @@ def test_the_apply_page_with_its_quote_fits_a_phone_screen(
     page.goto(f"{live_server.url}/orders/{order_in_window.external_id}/refund")
 
     tick_the_server_line(page)
-    expect(quote_panel(page)).to_contain_text("900.00 CNY")
+    expect(quote_panel(page)).to_contain_text("¥900.00")
 
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))

@@ -54,6 +54,7 @@ class Words:
     received: str
     became_two: str
     see_request: str
+    yuan: str  # how the language writes CNY amounts (core/money.py): "¥" or "CN¥"
 
 
 CHINESE = Words(
@@ -63,7 +64,8 @@ CHINESE = Words(
     split="这些明细分属 2 个不同的退款政策，提交后将拆分为 2 个独立的申请",
     first_request="申请 1 / 2", second_request="申请 2 / 2", server_policy="腾讯云包年包月资源",
     vpn_policy="VPN 30 天无理由退款保证", approved_at_once="提交后立即批准。", submit="提交申请",
-    received="我们已收到您的退款申请", became_two="已拆分为 2 个独立的申请", see_request="查看申请")
+    received="我们已收到您的退款申请", became_two="已拆分为 2 个独立的申请", see_request="查看申请",
+    yuan="¥")
 ENGLISH = Words(
     locale="en-US", login_heading="Log in", login_name="E-mail or user name",
     password="Password", log_in="Log in", account_heading="My account", order="Order",
@@ -75,7 +77,7 @@ ENGLISH = Words(
     server_policy="Tencent Cloud prepaid resources",
     vpn_policy="VPN 30-day money-back guarantee", approved_at_once="Approved at once when you "
     "submit.", submit="Submit the request", received="We have received your refund requests",
-    became_two="they became 2 separate requests", see_request="See the request")
+    became_two="they became 2 separate requests", see_request="See the request", yuan="CN¥")
 
 
 @pytest.fixture(autouse=True)
@@ -123,25 +125,25 @@ def test_the_quote_is_grouped_by_policy_and_one_submission_opens_a_request_per_p
     # When they tick the server line, the quote is one block, as for any single policy
     page.get_by_role("checkbox", name=re.compile(words.server)).check()
     quote = page.get_by_role("region", name=words.quote)
-    expect(quote).to_contain_text("914.29 CNY")
+    expect(quote).to_contain_text(f"{words.yuan}914.29")
     expect(quote.locator("section.quote-group")).to_have_count(0)
 
     # And when they tick the VPN line too, the quote splits into one block per policy
     page.get_by_role("checkbox", name=re.compile(words.vpn)).check()
     expect(quote.locator("section.quote-group")).to_have_count(2)
     expect(quote.locator(".quote-split")).to_contain_text(words.split)
-    expect(quote).to_contain_text("1214.29 CNY")
+    expect(quote).to_contain_text(f"{words.yuan}1,214.29")
     server, vpn = quote.locator("section.quote-group").all()
     expect(server.get_by_role("heading", level=3)).to_contain_text(words.first_request)
     expect(server.get_by_role("heading", level=3)).to_contain_text(words.server_policy)
     expect(server).to_contain_text(words.server)
-    expect(server).to_contain_text("914.29 CNY")
+    expect(server).to_contain_text(f"{words.yuan}914.29")
     expect(server).to_contain_text(words.approved_at_once)
     expect(server.locator("details.explanation li").first).to_be_visible()
     expect(vpn.get_by_role("heading", level=3)).to_contain_text(words.second_request)
     expect(vpn.get_by_role("heading", level=3)).to_contain_text(words.vpn_policy)
     expect(vpn).to_contain_text(words.vpn)
-    expect(vpn).to_contain_text("300.00 CNY")
+    expect(vpn).to_contain_text(f"{words.yuan}300.00")
     screenshot(page, f"apply-quote-by-policy-{words.locale}")
 
     # When they submit
@@ -157,8 +159,8 @@ def test_the_quote_is_grouped_by_policy_and_one_submission_opens_a_request_per_p
                for item in requests.all()]
     assert all(TRACKING_NUMBER.fullmatch(number) for number in numbers), numbers
     assert len(set(numbers)) == 2
-    expect(requests.nth(0)).to_contain_text("914.29 CNY")
-    expect(requests.nth(1)).to_contain_text("300.00 CNY")
+    expect(requests.nth(0)).to_contain_text(f"{words.yuan}914.29")
+    expect(requests.nth(1)).to_contain_text(f"{words.yuan}300.00")
     screenshot(page, f"received-by-policy-{words.locale}")
     cases = list(RefundCase.objects.order_by("pk"))
     assert [case.tracking_number for case in cases] == numbers

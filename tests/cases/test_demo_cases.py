@@ -9,7 +9,7 @@ from django.utils import timezone
 from refunddesk.billing.demo import load_demo_data
 from refunddesk.cases.demo import open_demo_cases
 from refunddesk.cases.models import CaseEvent, RefundCase
-from refunddesk.core.staff import ensure_demo_customers, ensure_demo_staff
+from refunddesk.core.demo_staff import ensure_demo_customers, ensure_demo_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

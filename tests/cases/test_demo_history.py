@@ -16,7 +16,7 @@ from refunddesk.cases.demo_history import FIRST_DAY, open_demo_history
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, RefundCase
 from refunddesk.cases.states import State
-from refunddesk.core.staff import ensure_demo_customers, ensure_demo_staff
+from refunddesk.core.demo_staff import ensure_demo_customers, ensure_demo_staff
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.policy.money import Money
 from refunddesk.reports import catalogue

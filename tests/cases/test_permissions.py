@@ -91,7 +91,7 @@ def test_an_agent_over_their_approval_limit_is_refused_and_told_to_escalate(orde
     assert case.assessed_total_minor > 10000
 
     # when the agent approves it, then they are refused with the limit named
-    with pytest.raises(actions.NotPermitted, match=r"100\.00 CNY.*escalate"):
+    with pytest.raises(actions.NotPermitted, match=r"CN¥100\.00: escalate"):
         actions.approve(case, actor=agent, now=LATER)
     # and a part within the limit is theirs to approve
     case = actions.approve(case, actor=agent, amounts={"1": 10000}, now=LATER)
@@ -102,7 +102,7 @@ def test_without_a_limit_for_the_currency_an_agent_approves_nothing(order):
     case = case_in_review(order)
     agent = staff_member("agent-no-limit", "agent")
 
-    with pytest.raises(actions.NotPermitted, match=r"approval limit of 0\.00 CNY"):
+    with pytest.raises(actions.NotPermitted, match=r"approval limit of CN¥0\.00"):
         actions.approve(case, actor=agent, amounts={"1": 1}, now=LATER)
 
 
@@ -140,7 +140,8 @@ def test_no_line_gets_more_than_it_cost_nor_a_negative_amount(order):
     case = case_in_review(order)
     reviewer = staff_member("reviewer-x", "reviewer")
 
-    for amounts, message in (({"1": 96001}, "at most 960.00 CNY"), ({"1": -1}, "zero or more"),
+    for amounts, message in (({"1": 96001}, "at most CN¥960.00, what the line cost"),
+                             ({"1": -1}, "zero or more"),
                              ({"9": 100}, "not part of this case"),
                              ({"1": 0}, "reject the case instead")):
         with pytest.raises(actions.CaseError, match=message):

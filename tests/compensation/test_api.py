@@ -50,7 +50,7 @@ def test_a_dry_run_answers_the_figures_and_the_sentences_and_stores_nothing(clie
     dry = response.json()["dry_run"]
     assert (dry["customers"], dry["cases"], dry["lines"]) == (2, 2, 2)
     assert dry["totals"] == {"CNY": "7.89", "USD": "0.99"}
-    assert "7.89 CNY" in dry["samples"][0]["en"] and dry["samples"][0]["zh_hans"]
+    assert "CN¥7.89" in dry["samples"][0]["en"] and "¥7.89" in dry["samples"][0]["zh_hans"]
     assert not CompensationRun.objects.exists()
 
 

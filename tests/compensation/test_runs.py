@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from refunddesk.billing.models import BalanceEntry, Order
 from refunddesk.cases.models import CaseEvent, CaseLine, RefundCase
-from refunddesk.compensation import actions, remedies
+from refunddesk.compensation import actions, moving, remedies
 from refunddesk.compensation.models import CompensationItem, CompensationRun, ItemState
 from refunddesk.compensation.remedies import Remedy, Window
 from refunddesk.compensation.running import (
@@ -68,7 +68,8 @@ def test_the_dry_run_says_who_gets_what_per_currency_and_what_is_left_out(admins
                        "capped": 0, "excluded": {"pay_as_you_go": 1}}
     # and a sample explains each line in both languages
     first = run.figures["samples"][0]
-    assert "7.89 CNY" in first["en"] and "7.89 CNY" in first["zh_hans"]
+    assert "CN¥7.89" in first["en"] and "¥7.89" in first["zh_hans"]
+    assert "CN¥" not in first["zh_hans"]
     left_out = [sample for sample in run.figures["samples"] if not sample["included"]]
     assert len(left_out) == 1 and "pay-as-you-go" in left_out[0]["en"]
 
@@ -97,7 +98,7 @@ def test_the_real_run_opens_exactly_the_dry_runs_cases_lines_and_money(admins):
                Payout.objects.filter(case__in=cases).values("currency")
                .annotate(total=Sum("amount_minor"))}
     assert payouts == dry["totals"]
-    assert actions.outcome(run)["totals"] == dry["totals"]
+    assert moving.outcome(run)["totals"] == dry["totals"]
 
 
 def test_the_runs_cases_are_bulk_approved_by_the_run_with_payouts_planned_and_one_mail(admins):
@@ -150,7 +151,7 @@ def test_the_compensation_email_names_every_case_and_says_why(admins, mailoutbox
     assert subject == "Compensation for a disruption of our service"
     assert "Our Shanghai region was down." in text
     for case in RefundCase.objects.filter(channel="bulk"):
-        assert f"{case.tracking_number} — order {case.order.external_id}: 7.89 CNY" in text
+        assert f"{case.tracking_number} — order {case.order.external_id}: CN¥7.89" in text
     assert "故障占用了 3 天" in text  # each case's note, written in the customer's language
 
 
@@ -469,7 +470,7 @@ def test_only_admins_plan_and_steer_runs_and_nobody_acts_without_being_someone(a
             actions.create_run(spec(), actor=nobody, now=NOW)
     run = planned_run(admins[0])
     with pytest.raises(actions.NotPermitted):
-        actions.finish(run, actor=admins[1], now=NOW)
+        moving.finish(run, actor=admins[1], now=NOW)
     assert CompensationRun.objects.count() == 1
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from refunddesk.cases import actions
 from refunddesk.cases.models import CaseEvent, Message, RefundCase
 from refunddesk.console import bulk
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 from refunddesk.replies.models import CannedReply
 from tests.portal.builders import customer_for, server_order
 from tests.staff import rejection_reason
@@ -241,16 +241,17 @@ def test_a_canned_reply_rejects_each_case_in_its_customers_language_filled_in(
     done = client.post(URL, {**data, "confirmed": "True"}, headers=EN).content.decode()
 
     # then each customer reads the reply in their language, filled in for their case
-    def amount(case):
-        return f"{format_amount(case.assessed_total_minor, case.currency)} {case.currency}"
+    def amount(case, language):
+        return format_money(case.assessed_total_minor, case.currency, language=language)
 
-    assert f"{chinese.tracking_number}：{amount(chinese)} 无法退款。" in asked
+    assert amount(chinese, "zh-hans").startswith("¥")  # as Chinese readers write money
+    assert f"{chinese.tracking_number}：{amount(chinese, 'zh-hans')} 无法退款。" in asked
     assert "Done for 3 of 3 cases." in done
     assert Message.objects.get(case=chinese).body == (
-        f"{chinese.tracking_number}：{amount(chinese)} 无法退款。")
+        f"{chinese.tracking_number}：{amount(chinese, 'zh-hans')} 无法退款。")
     for case in english:
         assert Message.objects.get(case=case).body == (
-            f"{case.tracking_number}: {amount(case)} cannot be refunded.")
+            f"{case.tracking_number}: {amount(case, 'en')} cannot be refunded.")
 
 
 def test_a_typed_message_has_its_placeholders_filled_in_for_each_case(staff_client,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from refunddesk.cases import actions
 from refunddesk.cases.errors import NotPermitted
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 from refunddesk.replies.editing import ReplyError, save_reply
 from refunddesk.replies.models import CannedReply
 from refunddesk.replies.placeholders import fill, unknown_placeholders
@@ -38,7 +38,8 @@ def case_url(case):
 
 
 def amount_of(case):
-    return f"{format_amount(case.assessed_total_minor, case.currency)} {case.currency}"
+    """The case's amount as its customer reads it (core/money.py)."""
+    return format_money(case.assessed_total_minor, case.currency, language=case.language)
 
 
 @pytest.fixture
@@ -192,7 +193,7 @@ def test_inserting_without_javascript_prefills_the_message_in_chinese(staff_clie
 
     expected = (f"{chinese_case.account.name}您好，您的退款申请 {chinese_case.tracking_number} "
                 f"金额为 {amount_of(chinese_case)}。")
-    assert amount_of(chinese_case).endswith(" CNY") and "." in amount_of(chinese_case)
+    assert amount_of(chinese_case).startswith("¥") and "." in amount_of(chinese_case)
     assert f'id="id_message_body">\n{expected}</textarea>' in page
     assert '<details class="panel action" id="action-message" open>' in page
 

@@ -2,6 +2,7 @@
 every other, and nothing changed when the input or the moment is wrong."""
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -202,7 +203,7 @@ def test_an_agent_over_their_limit_is_refused_with_the_reason(staff_client, case
 
     assert response.status_code == 400
     page = response.content.decode()
-    assert "above your approval limit of 500.00 CNY" in page
+    assert "above your approval limit of CN¥500.00" in page
     assert 'name="amount_0" value="400.00"' in page  # the form as it was sent
     assert fresh(case).state == "in_review"
 
@@ -213,8 +214,8 @@ def test_an_agent_sees_before_clicking_that_the_assessed_refund_is_above_their_l
 
     page = page_of(staff_client("agent"), case)
 
-    assert "Your approval limit: 500.00 CNY." in page
-    assert "The assessed refund is above your approval limit of 500.00 CNY" in page
+    assert "Your approval limit: CN¥500.00." in page
+    assert "The assessed refund is above your approval limit of CN¥500.00" in page
     assert "only a reviewer may approve more than assessed" in page
 
 
@@ -234,7 +235,7 @@ def test_a_reviewer_is_shown_the_justification_field_and_no_limit(client, case, 
     ("1.234", "at most 2 after the point"),
     ("1e3", "Enter an amount in CNY"),
     ("", "This field is required."),
-    ("1300.00", "At most 1200.00 CNY, what the line cost."),
+    ("1300.00", "At most CN¥1,200.00, what the line cost."),
 ])
 def test_a_bad_amount_is_a_form_error_and_changes_nothing(agent_client, case, bad, error):
     before = event_count(case)
@@ -261,8 +262,8 @@ def test_approving_more_than_assessed_needs_a_reviewer(agent_client, case):
     assert response.status_code == 400
     page = response.content.decode()
     first, _second = assessed(case)
-    assert f"At most {first} CNY, the assessed refund: only a reviewer may approve more." \
-        in page
+    assert (f"At most CN¥{Decimal(first):,}, the assessed refund: only a reviewer may "
+            "approve more.") in page
     assert fresh(case).state == "in_review"
 
 

@@ -71,7 +71,7 @@ def test_the_page_shows_the_order_its_lines_payments_and_usage(staff_client):
     for line in case.lines.all():
         assert f"{line.assessed_minor // 100}.{line.assessed_minor % 100:02d} CNY" in page
     assert "the standard refund of unused time" in page
-    assert "Alipay" in page and "Cash" in page and "1500.00 CNY" in page
+    assert "Alipay" in page and "Cash" in page and "CN¥1,500.00" in page
     assert "202600018812" in page
     assert "cpu_hours" in page and "712.5 h" in page
 
@@ -292,7 +292,7 @@ def test_the_approve_form_is_prefilled_per_line_and_shows_the_agents_limit(staff
 
     assert f'name="amount_0" value="{first.assessed_minor / 100:.2f}"' in page
     assert f'name="amount_1" value="{second.assessed_minor / 100:.2f}"' in page
-    assert "Your approval limit: 2000.00 CNY." in page
+    assert "Your approval limit: CN¥2,000.00." in page
     assert 'name="justification"' not in page  # agents cannot override
 
 

@@ -141,7 +141,7 @@ def test_finance_sees_the_payouts_newest_first_with_what_each_is(finance_client)
     assert page.index(f'id="payout-{refused.pk}"') < page.index(f'id="payout-{paid.pk}"')
     for expected in (refused.case.tracking_number,
                      reverse("console:case", args=[refused.case.tracking_number]),
-                     "300.00 CNY", "Back by the original payment route", "sandbox",
+                     "CN¥300.00", "Back by the original payment route", "sandbox",
                      "Failed", "expired_card", "The card has expired",
                      refused.gateway_refund_id, paid.gateway_refund_id,
                      timezone.localtime(refused.expected_at).strftime("%Y-%m-%d")):
@@ -432,7 +432,7 @@ def test_finance_imports_a_settlement_file_and_sees_what_needs_looking_into(fina
                                "0 differ, 1 missing from the file, 1 not ours."]
     page = text_of(finance_client.get(response["Location"], headers=EN))
     assert page.index('id="missing"') < page.index('id="unknown"') < page.index('id="matched"')
-    assert "sbre_stranger" in page and "9.99 CNY" in page
+    assert "sbre_stranger" in page and "CN¥9.99" in page
     assert f'href="{payout_url(left_out)}"' in page
     assert "2 lines need looking into." in page
 
@@ -445,7 +445,7 @@ def test_differences_are_shown_in_words_on_the_result(finance_client):
     page = text_of(finance_client.get(reverse("console:settlement", args=[settlement.pk]),
                                       headers=EN))
 
-    assert "Amount: the file says 250.00 CNY, ours is 300.00 CNY." in page
+    assert "Amount: the file says CN¥250.00, ours is CN¥300.00." in page
 
 
 def test_one_outcome_can_be_read_in_full(finance_client):

@@ -79,8 +79,8 @@ def test_a_row_shows_the_case_at_a_glance(staff_client, case_in_review):
     assert "late@<wbr>example<wbr>.com" in page
     assert "TC-LATE-1" in page
     assert "Cloud Virtual Machine" in page
-    amount = f"{case_in_review.assessed_total_minor // 100}."
-    assert amount in page and " CNY" in page
+    amount = f"CN¥{case_in_review.assessed_total_minor // 100:,}."
+    assert amount in page
     assert 'class="state state-in_review"' in page
     assert "Customer portal" in page
     assert "Unassigned" in page
@@ -112,8 +112,8 @@ def test_flags_show_escalation_four_eyes_and_appeal(staff_client):
 def test_an_approved_amount_is_shown_beside_the_assessed_one(staff_client):
     build.case(state="approved", assessed_total_minor=96000, approved_total_minor=45000)
     page = html(staff_client("agent").get(QUEUE + "?state=approved"))
-    assert "960.00 CNY" in page
-    assert "approved 450.00 CNY" in page
+    assert "CN¥960.00" in page
+    assert "approved CN¥450.00" in page
 
 
 def test_an_empty_queue_says_so(staff_client):

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from refunddesk.core import totp
+from refunddesk.core.demo_staff import demo_totp_code, ensure_demo_staff
 from refunddesk.core.login_throttle import client_address
-from refunddesk.core.staff import demo_totp_code, ensure_demo_staff
 
 pytestmark = pytest.mark.django_db
 

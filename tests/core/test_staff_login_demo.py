@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from refunddesk.core import totp
-from refunddesk.core.staff import DEMO_STAFF, ROLES, demo_totp_code, ensure_demo_staff
+from refunddesk.core.demo_staff import DEMO_STAFF, demo_totp_code, ensure_demo_staff
+from refunddesk.core.staff import ROLES
 from tests.staff import staff_member
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ nobody else; a person acting on their own case is not told of it."""
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from refunddesk.cases import actions
 from refunddesk.cases.actors import DEADLINES, customer_of
@@ -64,7 +65,11 @@ def test_an_approval_above_the_threshold_tells_those_who_may_confirm_it_not_the_
     assert notices() == [("reviewer-b", "confirmation_wanted")]
     notice = Notice.objects.get()
     assert "reviewer-a proposes to approve" in describe(notice)
-    assert "CNY" in notice.data["amount"]
+    # and the amount is kept as money, shown in each reader's language
+    assert notice.data["currency"] == "CNY" and notice.data["amount_minor"] > 50_000_00
+    assert "proposes to approve CN¥" in describe(notice)
+    with translation.override("zh-hans"):
+        assert "¥" in describe(notice) and "CN¥" not in describe(notice)
 
 
 def test_an_approval_below_the_threshold_asks_nobody(reviewed, staff):

@@ -11,11 +11,11 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
+from refunddesk.core.money import format_money
 from refunddesk.intake.models import MailState, Source
 from refunddesk.intake.processing import process
 from refunddesk.intake.storing import store
 from refunddesk.notifications.models import EmailDelivery, Kind
-from refunddesk.policy.money import format_amount
 from tests.intake.conftest import corpus
 from tests.notifications.conftest import run_worker
 from tests.portal.builders import ELF
@@ -132,6 +132,6 @@ def test_the_received_email_of_a_request_by_email_gives_the_quote_and_names_refu
                         "suggests %(money)s.") % {
             "number": case.tracking_number,
             "products": case.lines.get().order_line.product.name_for("zh-hans"),
-            "money": f"{format_amount(case.assessed_total_minor, 'CNY')} CNY"}
-    assert quote in text
+            "money": format_money(case.assessed_total_minor, "CNY")}
+    assert quote in text and "¥" in quote and "CN¥" not in text  # money as Chinese writes it
     assert "receipt.pdf" in text

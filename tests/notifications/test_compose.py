@@ -37,8 +37,8 @@ def test_every_kind_of_mail_composes_with_the_number_and_the_link(settings, kind
 def test_the_paid_mail_names_the_amount(settings):
     case = submit_case("en")
     subject, text, _html = compose(EmailDelivery(case=case, kind="paid", language="en"))
-    assert subject == "Your refund of 900.00 CNY has been paid"
-    assert f"The refund of 900.00 CNY for request {case.tracking_number} has been paid." in text
+    assert subject == "Your refund of CN¥900.00 has been paid"
+    assert f"The refund of CN¥900.00 for request {case.tracking_number} has been paid." in text
 
 
 def test_a_misspelt_kind_is_refused_and_queues_nothing():

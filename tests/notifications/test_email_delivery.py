@@ -17,13 +17,18 @@ from tests.notifications.conftest import BASE_URL, run_worker, submit_case
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+# 900.00 CNY as each language writes money (core/money.py).
+MONEY = {"en": "CN¥900.00", "zh-hans": "¥900.00"}
+
+
 def expected_subjects(language: str, number: str) -> tuple[str, str, str]:
     """The subjects through the same catalogue the mail uses: right before and after the
     Chinese translations land."""
+    money = MONEY[language]
     with translation.override(language):
         return (gettext("We have received your refund request %(number)s") % {"number": number},
-                gettext("Your refund of %(money)s is approved") % {"money": "900.00 CNY"},
-                gettext("Your refund of %(money)s has been paid") % {"money": "900.00 CNY"})
+                gettext("Your refund of %(money)s is approved") % {"money": money},
+                gettext("Your refund of %(money)s has been paid") % {"money": money})
 
 
 def mails_by_subject(mailbox):
@@ -45,8 +50,8 @@ def test_an_english_customer_gets_the_submitted_and_the_decided_mail_in_english(
     assert len(mailbox.messages) == 3
     mails = mails_by_subject(mailbox)
     submitted = mails[f"We have received your refund request {case.tracking_number}"]
-    decided = mails["Your refund of 900.00 CNY is approved"]
-    paid = mails["Your refund of 900.00 CNY has been paid"]
+    decided = mails["Your refund of CN¥900.00 is approved"]
+    paid = mails["Your refund of CN¥900.00 has been paid"]
     for received in (submitted, decided, paid):
         assert received.rcpt_tos == ["li.lei@example.com"]
         assert received.message["To"] == "li.lei@example.com"
@@ -58,7 +63,7 @@ def test_an_english_customer_gets_the_submitted_and_the_decided_mail_in_english(
         assert case.tracking_number in html
         assert '<html lang="en">' in html
     assert "order TC-20260301-0001" in submitted.body("text/plain")
-    assert "900.00 CNY will be paid back" in decided.body("text/plain")
+    assert "CN¥900.00 will be paid back" in decided.body("text/plain")
 
 
 def test_a_chinese_customer_gets_the_mails_in_simplified_chinese(mailbox):
@@ -104,7 +109,7 @@ def test_each_delivery_is_logged_as_sent_once_with_one_attempt(mailbox):
         assert delivery.last_error == ""
         assert delivery.to_address == "li.lei@example.com"
         assert delivery.language == "en"
-    assert deliveries[1].subject == "Your refund of 900.00 CNY is approved"
+    assert deliveries[1].subject == "Your refund of CN¥900.00 is approved"
 
 
 def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):

@@ -60,7 +60,7 @@ def test_a_delivery_shows_its_log_and_what_the_mail_says_but_cannot_be_edited(
     assert page.status_code == 200
     assert "SMTPDataError" in html
     assert case.tracking_number in html
-    assert "900.00 CNY will be paid back" in html
+    assert "CN¥900.00 will be paid back" in html
     assert 'name="_save"' not in html
     assert staff_client.get(f"{CHANGELIST}add/").status_code == 403
     assert staff_client.post(f"{CHANGELIST}{delivery.pk}/delete/").status_code == 403

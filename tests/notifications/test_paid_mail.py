@@ -39,10 +39,10 @@ def test_the_paid_mail_lists_each_payout_with_its_amount_and_where_it_went(mailb
     # then both bodies list each amount and where it went, the reference only by its end
     text, page = received.body("text/plain"), received.body("text/html")
     assert "Where the money went:" in text
-    assert "250.00 CNY → Alipay ****1234" in text
-    assert "50.00 CNY → Voucher credit" in text
+    assert "CN¥250.00 → Alipay ****1234" in text
+    assert "CN¥50.00 → Voucher credit" in text
     assert "2026030122001234" not in text
-    assert "250.00 CNY → Alipay ****1234" in page and "50.00 CNY → Voucher credit" in page
+    assert "CN¥250.00 → Alipay ****1234" in page and "CN¥50.00 → Voucher credit" in page
 
 
 def test_the_paid_mail_names_the_account_balance_in_chinese(mailbox):
@@ -54,7 +54,8 @@ def test_the_paid_mail_names_the_account_balance_in_chinese(mailbox):
     received = paid_mail(mailbox, case)
 
     # then it says, in Chinese, that the money is on the account balance
-    assert "900.00 CNY → 账户余额" in received.body("text/plain")
+    assert "¥900.00 → 账户余额" in received.body("text/plain")
+    assert "CN¥" not in received.body("text/plain")
 
 
 def test_the_paid_mail_lists_the_payout_that_arrived_not_the_one_that_was_refused(mailbox):
@@ -69,7 +70,7 @@ def test_the_paid_mail_lists_the_payout_that_arrived_not_the_one_that_was_refuse
     text = paid_mail(mailbox, case).body("text/plain")
 
     # then it lists the money on the balance, says why, and not the refused attempt
-    assert "300.00 CNY → Account balance" in text
+    assert "CN¥300.00 → Account balance" in text
     assert ("It does not go back to Alipay because the payment provider refused the "
             "refund.") in text
     assert "****0001" not in text

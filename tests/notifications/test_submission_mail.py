@@ -62,8 +62,8 @@ def test_the_received_mail_says_what_happens_to_each_case_in_english():
     assert "fall under 2 different refund policies" in text
     server, vpn = cases
     assert (f"{server.tracking_number} — Cloud Virtual Machine: approved at once; "
-            "914.29 CNY will be paid back.") in text
-    assert (f"{vpn.tracking_number} — Harbor VPN: approved at once; 300.00 CNY will be "
+            "CN¥914.29 will be paid back.") in text
+    assert (f"{vpn.tracking_number} — Harbor VPN: approved at once; CN¥300.00 will be "
             "paid back.") in text
 
 

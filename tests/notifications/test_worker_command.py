@@ -87,7 +87,7 @@ def test_two_worker_processes_sharing_the_queue_send_each_mail_once(mailbox, set
     assert DBTaskResult.objects.successful().count() == 7
     assert sorted(received.subject for received in mailbox.messages) == sorted([
         f"We have received your refund request {case.tracking_number}",
-        "Your refund of 900.00 CNY is approved",
-        "Your refund of 900.00 CNY has been paid"])
+        "Your refund of CN¥900.00 is approved",
+        "Your refund of CN¥900.00 has been paid"])
     for delivery in EmailDelivery.objects.filter(case=case):
         assert (delivery.status, delivery.attempts) == (Status.SENT, 1)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.payouts import reconcile
@@ -95,10 +95,24 @@ def test_an_amount_the_file_disagrees_with_is_a_difference():
     # then the line differs, and says how
     line = settlement.lines.get()
     assert line.outcome == "differs" and line.payout == payout
-    assert line.differences == [{"field": "amount", "ours": "300.00 CNY",
-                                 "theirs": "250.00 CNY"}]
-    assert describe(line.differences[0]) == ("Amount: the file says 250.00 CNY, ours is "
-                                             "300.00 CNY.")
+    # (kept as data in the currency's unit; the words are the reader's)
+    assert line.differences == [{"field": "amount", "currency": "CNY", "ours": "300.00",
+                                 "theirs": "250.00"}]
+    with translation.override("en"):
+        assert describe(line.differences[0]) == ("Amount: the file says CN¥250.00, ours is "
+                                                 "CN¥300.00.")
+    with translation.override("zh-hans"):
+        assert "¥250.00" in describe(line.differences[0])
+        assert "CN¥" not in describe(line.differences[0])
+
+
+def test_an_amount_difference_stored_as_text_is_still_described():
+    # given a difference stored before amounts were kept in the currency's unit
+    stored = {"field": "amount", "ours": "300.00 CNY", "theirs": "250.00 CNY"}
+
+    # then it is shown as it was written
+    with translation.override("en"):
+        assert describe(stored) == "Amount: the file says 250.00 CNY, ours is 300.00 CNY."
 
 
 def test_a_currency_the_file_disagrees_with_is_a_difference():

@@ -75,7 +75,7 @@ def test_an_admin_simulates_the_editors_text_and_reads_what_would_change(as_admi
     page = as_admin.get(response["Location"]).content.decode()
     assert "1 of 1 request would be decided differently" in page
     assert late_case.tracking_number in page
-    assert "900.00 CNY" in page  # the widened five days give the cash back
+    assert "CN¥900.00" in page  # the widened five days give the cash back
 
 
 def test_the_drill_down_shows_both_explanations_in_the_viewers_language(as_admin, late_case):

@@ -171,13 +171,13 @@ def test_a_dry_run_quotes_an_order_under_the_draft_with_figures_and_explanation(
     page = text(response)
     # then the total, the line's figures and the explanation are shown
     assert response.status_code == 200
-    assert '<strong class="numbers" id="dry-run-total">960.00 CNY</strong>' in page
+    assert '<strong class="numbers" id="dry-run-total">CN¥960.00</strong>' in page
     quote = response.context["quote"]
     assert quote.lines[0]["refundable"] == "960.00"
     assert quote.lines[0]["rule"] == "five_day_no_reason"
     assert "Total refund: 960.00 CNY." in page
     # and what the current version gives, for comparison
-    assert "Under the current version tencent-cloud@1: 900.00 CNY." in page
+    assert "Under the current version tencent-cloud@1: CN¥900.00." in page
     # and nothing was stored
     assert not alice_order.refund_cases.exists()
 

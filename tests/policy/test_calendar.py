@@ -18,10 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from refunddesk.policy.business_days import BusinessCalendar, business_calendar
 from refunddesk.policy.calendar import (
-    BusinessCalendar,
     add_months,
-    business_calendar,
     calendar_month_bounds,
     calendar_year_bounds,
     is_within,

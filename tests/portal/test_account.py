@@ -21,8 +21,9 @@ def test_my_account_shows_the_orders_with_lines_and_payments(alice_client, alice
 
     assert alice_order.external_id in page
     assert "云服务器 CVM" in page
-    assert "960.00 CNY" in page  # the line's amount paid
-    assert "900.00 CNY" in page and "60.00 CNY" in page  # the payments
+    assert "¥960.00" in page  # the line's amount paid, as Chinese readers write money
+    assert "¥900.00" in page and "¥60.00" in page  # the payments
+    assert "CN¥" not in page
     assert reverse("portal:apply", args=[alice_order.external_id]) in page
 
 

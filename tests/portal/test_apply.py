@@ -75,7 +75,7 @@ def test_applying_inside_the_five_day_window_is_approved_at_once_with_the_tracki
     assert case.channel == "portal"
     confirmation = alice_client.get(response.headers["Location"]).content.decode()
     assert case.tracking_number in confirmation
-    assert "900.00 CNY" in confirmation
+    assert "¥900.00" in confirmation
     assert "已批准" in confirmation
 
 

@@ -51,16 +51,16 @@ def test_the_quote_of_lines_under_two_policies_shows_one_block_per_policy_in_eng
     # Then the customer is told the lines become two requests, each with its own number
     assert ("These lines fall under 2 different refund policies, so they become 2 separate "
             "requests, each with its own tracking number") in page
-    assert "1214.29 CNY" in page  # in all
+    assert "CN¥1,214.29" in page  # in all
     # And each policy's block has its lines, amount, route and reasoning
     server, vpn = groups_of(page)
     assert "Request 1 of 2 · Tencent Cloud" in server
     assert "Line 1</span>" not in server and "Line 1: Cloud Virtual Machine" in server
-    assert "914.29 CNY" in server and "to your account balance" in server
+    assert "CN¥914.29" in server and "to your account balance" in server
     assert "Line 1: the five-day no-reason refund applies." in server
     assert "Request 2 of 2 · VPN 30-day money-back guarantee" in vpn
     assert "Line 2: Harbor VPN" in vpn
-    assert "300.00 CNY" in vpn and "back to Alipay" in vpn
+    assert "CN¥300.00" in vpn and "back to Alipay" in vpn
     assert "Approved at once when you submit." in server and vpn
     assert "Refund policy: VPN 30-day money-back guarantee" in vpn
 
@@ -72,8 +72,9 @@ def test_the_quote_of_lines_under_two_policies_speaks_chinese_by_default(
     page = response.content.decode()
     assert "这些明细分属 2 个不同的退款政策" in page
     server, vpn = groups_of(page)
-    assert "申请 1 / 2" in server and "914.29 CNY" in server and "五天无理由退款" in server
-    assert "申请 2 / 2" in vpn and "300.00 CNY" in vpn and "支付宝" in vpn
+    assert "申请 1 / 2" in server and "¥914.29" in server and "五天无理由退款" in server
+    assert "申请 2 / 2" in vpn and "¥300.00" in vpn and "支付宝" in vpn
+    assert "CN¥" not in server + vpn
 
 
 def test_the_quote_of_lines_under_one_policy_is_one_block_without_the_split_notice(
@@ -81,7 +82,7 @@ def test_the_quote_of_lines_under_one_policy_is_one_block_without_the_split_noti
     response = customer_client.post(quote_url(order), {"lines": ["2"]}, headers=ENGLISH)
 
     page = response.content.decode()
-    assert "300.00 CNY" in page and "Approved at once when you submit." in page
+    assert "CN¥300.00" in page and "Approved at once when you submit." in page
     assert "separate requests" not in page and not groups_of(page)
 
 
@@ -125,7 +126,7 @@ def test_submitting_lines_under_two_policies_opens_two_cases_and_lists_both(
         assert f'id="tracking-number-{number}">{case.tracking_number}<' in page
         assert f'href="{reverse("portal:case", args=[case.tracking_number])}"' in page
         assert f"/track?number={case.tracking_number}" in page
-    assert "914.29 CNY" in page and "300.00 CNY" in page
+    assert "CN¥914.29" in page and "CN¥300.00" in page
     assert "Cloud Virtual Machine" in page and "Harbor VPN" in page
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from refunddesk.cases import actions
 from refunddesk.cases.models import CaseEvent, Document, Message, RefundCase
+from refunddesk.core.money import format_money
 from tests.portal.builders import customer_for, executable_named_pdf, pdf, vpn_order
 from tests.staff import rejection_reason
 
@@ -269,7 +270,7 @@ def test_my_refunds_lists_the_cases_newest_first(late_client, reviewed_case, lat
 
     assert reviewed_case.tracking_number in page
     assert late_order.external_id in page
-    assert f"{reviewed_case.assessed_total} CNY" in page
+    assert format_money(reviewed_case.assessed_total_minor, "CNY", language="en") in page
     assert "In review" in page
 
 

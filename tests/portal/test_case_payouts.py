@@ -195,7 +195,7 @@ def test_the_tracking_page_shows_each_payout_masked_with_its_state_and_date(clie
     # then they see the masked destination, the amount, the state and the expected date
     assert "Alipay ****4321" in shown
     assert "2026-balance_low-4321" not in shown
-    assert "300.00 CNY" in shown
+    assert "CN¥300.00" in shown
     assert "On its way" in shown
     assert f"expected to arrive by {day(payout.expected_at)}" in shown
 

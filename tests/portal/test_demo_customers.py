@@ -9,7 +9,11 @@ from django.utils import timezone
 
 from refunddesk.billing.models import Account
 from refunddesk.cases.models import ReasonCategory
-from refunddesk.core.staff import CUSTOMER_PASSWORD, demo_customer_examples, ensure_demo_customers
+from refunddesk.core.demo_staff import (
+    CUSTOMER_PASSWORD,
+    demo_customer_examples,
+    ensure_demo_customers,
+)
 from tests.portal.builders import mixed_order, server_order, vpn_order
 
 pytestmark = pytest.mark.django_db

@@ -33,11 +33,11 @@ from refunddesk.billing.demo.payments import EXPIRED_CARD
 from refunddesk.billing.models import Order, OrderLine, SalesChannel
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
-from refunddesk.cases.demo_stories import pick_story
+from refunddesk.cases.demo_stories import live, pick_story
 from refunddesk.cases.demo_work import DESK_ZONE, Desk, NotYet, Work
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
-from refunddesk.core.staff import demo_customer_examples
+from refunddesk.core.demo_staff import demo_customer_examples
 from refunddesk.inbox.reading import mark_all_read
 
 # The history's days, counted back from `now`: it ends where the demo's queue begins.
@@ -59,7 +59,7 @@ FOUR_EYES_ABOVE = 'four_eyes_above = { CNY = "1000.00", USD = "150.00" }'
 
 def open_demo_history(now: datetime, *, seed: int = 2026) -> int:
     """Write the history; returns how many cases it opened. Needs the demo data, its
-    customers' logins and the demo staff (core/staff.py); opens nothing without them."""
+    customers' logins and the demo staff (core/demo_staff.py); opens nothing without them."""
     users = {user.username: user for user in get_user_model().objects.filter(
         username__in=["demo-agent", "demo-reviewer", "demo-reviewer2", "demo-finance",
                       "demo-admin", "demo-admin2"])}
@@ -92,7 +92,7 @@ def open_demo_history(now: datetime, *, seed: int = 2026) -> int:
             story = pick_story(rng, case, special)
             # Left where it is when a step would come after `now` (still open) or is refused.
             with suppress(NotYet, CaseError):
-                Work(desk, case, story, submitted).run()
+                live(Work(desk, case, story, submitted))
     for user in users.values():
         # Staff read their notices of those days long ago.
         mark_all_read(user, now=desk.until)

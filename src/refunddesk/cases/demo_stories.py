@@ -6,18 +6,16 @@ of the past; `Work` knows the desk's hours and the staff."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from refunddesk.cases import actions, permissions
 from refunddesk.cases.actors import DEADLINES
+from refunddesk.cases.demo_work import Story, Work
 from refunddesk.cases.models import RefundCase
-
-if TYPE_CHECKING:
-    from refunddesk.cases.demo_work import Work
+from refunddesk.cases.states import State
 
 STORIES = (("approve", 32), ("partial", 12), ("override", 5), ("reject", 17), ("ask", 12),
            ("ask_unanswered", 5), ("withdraw", 7), ("escalate", 7))
@@ -39,13 +37,6 @@ QUESTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Story:
-    name: str
-    late_answer: float = 0.12  # the chance the first answer misses its time
-    late_decision: float = 0.12  # … and that the decision does
-
-
 def pick_story(rng: random.Random, case: RefundCase, special: str) -> Story:
     name = rng.choices([n for n, _ in STORIES], weights=[w for _, w in STORIES])[0]
     if special in ("expired_card", "four_eyes"):
@@ -53,6 +44,15 @@ def pick_story(rng: random.Random, case: RefundCase, special: str) -> Story:
     elif case.assessed_total_minor == 0 and name not in ("withdraw", "ask_unanswered"):
         name = "reject"
     return Story(name)
+
+
+def live(work: Work) -> None:
+    """The case's life after its submission: paid when its policy approved it at once, else
+    its story played in review."""
+    if work.case.state == State.APPROVED:
+        work.pay()
+    elif work.case.state == State.IN_REVIEW:
+        play(work)
 
 
 def play(work: Work) -> None:

@@ -1,11 +1,13 @@
 """Working a case of the demo's history (demo_history.py): the desk's hours and staff, and
-the steps every story takes (demo_stories.py), each an action at a moment of the past."""
+the steps every story takes (demo_stories.py plays them), each an action at a moment of the
+past."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +17,6 @@ from django.db.models import QuerySet
 from refunddesk.calendars.reading import calendar_for
 from refunddesk.cases import actions, permissions
 from refunddesk.cases.actors import DEADLINES, customer_of
-from refunddesk.cases.demo_stories import Story, play
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import ReasonCategory, RefundCase, RejectionReason
 from refunddesk.cases.states import State
@@ -117,6 +118,15 @@ def provider_clocks(at: datetime) -> Iterator[None]:
             adapter.clock = clock
 
 
+@dataclass(frozen=True)
+class Story:
+    """Which story a case lives (demo_stories.py tells each)."""
+
+    name: str
+    late_answer: float = 0.12  # the chance the first answer misses its time
+    late_decision: float = 0.12  # … and that the decision does
+
+
 class Work:
     """One case's life after its submission, step by step at moments of the past."""
 
@@ -132,13 +142,6 @@ class Work:
     def reload(self) -> RefundCase:
         self.case = RefundCase.objects.get(pk=self.case.pk)
         return self.case
-
-    def run(self) -> None:
-        if self.case.state == State.APPROVED:  # approved at once by its policy
-            self.pay()
-            return
-        if self.case.state == State.IN_REVIEW:
-            play(self)
 
     # -- steps every story uses --
 

@@ -20,8 +20,8 @@ from refunddesk.cases.actors import SystemActor, require_system_may
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import ApprovalLimit, RefundCase
 from refunddesk.cases.states import State
+from refunddesk.core.money import format_money
 from refunddesk.core.roles import holds
-from refunddesk.policy.money import format_amount
 
 
 def is_staff_member(user: Any) -> bool:
@@ -87,8 +87,8 @@ def require_within_limit(user: Any, case: RefundCase, total: int) -> None:
         raise NotPermitted(
             _("This approval (%(total)s) is above your approval limit of %(limit)s: "
               "escalate the case to a reviewer.")
-            % {"total": f"{format_amount(total, case.currency)} {case.currency}",
-               "limit": f"{format_amount(limit, case.currency)} {case.currency}"})
+            % {"total": format_money(total, case.currency),
+               "limit": format_money(limit, case.currency)})
 
 
 def require_override(user: Any) -> None:

@@ -6,6 +6,8 @@ changes nothing.
 
 create → dry_run (again, as often as wanted) → approve by a second admin (or decline) →
 start → pause ⇄ resume → finish (the run's worker) or fail (the same, with the error).
+The worker's own two steps, and how every step moves the run, are in moving.py, below the
+worker (running.py) that the steps here start.
 """
 
 from __future__ import annotations
@@ -14,30 +16,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Product
-from refunddesk.cases.actors import SystemActor
 from refunddesk.cases.errors import NotPermitted  # noqa: F401 (re-exported)
 from refunddesk.compensation import permissions
-from refunddesk.compensation.events import EVENT_FOR_TRANSITION, RunEventType
+from refunddesk.compensation.events import RunEventType
 from refunddesk.compensation.models import (
     CompensationItem,
     CompensationRun,
     ItemState,
-    RunEvent,
     Source,
 )
+from refunddesk.compensation.moving import audit, locked, move, progress
 from refunddesk.compensation.planning import plan
 from refunddesk.compensation.remedies import Remedy, Window
+from refunddesk.compensation.running import queue_run
 from refunddesk.compensation.selection import Selection
 from refunddesk.compensation.states import (
     RunError,
-    RunState,
     next_state,
 )
 from refunddesk.policy.money import format_amount
@@ -60,28 +59,6 @@ class RunSpec:
     remedy: Remedy
     message_en: str = ""
     message_zh: str = ""
-
-
-def _locked(run: CompensationRun) -> CompensationRun:
-    return CompensationRun.objects.select_for_update().get(pk=run.pk)
-
-
-def _audit(run: CompensationRun, kind: RunEventType, *, actor: object, before: str,
-           now: datetime, details: dict[str, Any] | None = None) -> RunEvent:
-    return RunEvent.objects.create(
-        run=run, at=now, kind=RunEventType(kind),
-        actor=actor if isinstance(actor, User) else None,
-        actor_name=actor.name if isinstance(actor, SystemActor) else "",
-        from_state=before, to_state=run.state, details=details or {})
-
-
-def _move(run: CompensationRun, action: str, *, actor: object, now: datetime,
-          details: dict[str, Any] | None = None, fields: tuple[str, ...] = ()) -> RunEvent:
-    before = run.state
-    run.state = next_state(before, action)
-    run.save(update_fields=["state", *fields])
-    return _audit(run, EVENT_FOR_TRANSITION[action], actor=actor, before=before, now=now,
-                  details=details)
 
 
 def describe(spec: RunSpec) -> dict[str, Any]:
@@ -128,8 +105,8 @@ def create_run(spec: RunSpec, *, actor: object, source: str = Source.CONSOLE,
             else "", extension_days=remedy.extension_days,
             message_en=spec.message_en.strip(), message_zh=spec.message_zh.strip(),
             source=source, created_by=actor, created_at=now)
-        _audit(run, RunEventType.CREATED, actor=actor, before="", now=now,
-               details=describe(spec))
+        audit(run, RunEventType.CREATED, actor=actor, before="", now=now,
+              details=describe(spec))
     return run
 
 
@@ -148,7 +125,7 @@ def dry_run(run: CompensationRun, *, actor: object, now: datetime | None = None
     figures = worked_out.figures()
     figures["samples"] = worked_out.samples()
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         run.items.all().delete()
         items = [CompensationItem(
             run=run, order_line_id=line.line_id, account_id=line.account_id,
@@ -161,9 +138,9 @@ def dry_run(run: CompensationRun, *, actor: object, now: datetime | None = None
         CompensationItem.objects.bulk_create(items, batch_size=ITEM_BATCH)
         run.figures, run.planned_at = figures, now
         run.customers_total = figures["customers"]
-        _move(run, "dry_run", actor=actor, now=now,
-              details={key: value for key, value in figures.items() if key != "samples"},
-              fields=("figures", "planned_at", "customers_total"))
+        move(run, "dry_run", actor=actor, now=now,
+             details={key: value for key, value in figures.items() if key != "samples"},
+             fields=("figures", "planned_at", "customers_total"))
     return run
 
 
@@ -179,7 +156,7 @@ def approve(run: CompensationRun, *, actor: object, seen: str | None = None,
     now = now or timezone.now()
     actor = permissions.require_compensate(actor)
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         next_state(run.state, "approve")
         permissions.require_second_admin(actor, run.created_by_id)
         if seen is not None and seen != stamp(run):
@@ -189,11 +166,11 @@ def approve(run: CompensationRun, *, actor: object, seen: str | None = None,
             raise RunError(_("The dry run found nothing to compensate: there is nothing to "
                              "approve."))
         run.approved_by, run.approved_at = actor, now
-        _move(run, "approve", actor=actor, now=now,
-              details={"planned_at": stamp(run), "customers": run.figures.get("customers"),
-                       "lines": run.figures.get("lines"),
-                       "totals": run.figures.get("totals", {})},
-              fields=("approved_by", "approved_at"))
+        move(run, "approve", actor=actor, now=now,
+             details={"planned_at": stamp(run), "customers": run.figures.get("customers"),
+                      "lines": run.figures.get("lines"),
+                      "totals": run.figures.get("totals", {})},
+             fields=("approved_by", "approved_at"))
     return run
 
 
@@ -203,22 +180,12 @@ def decline(run: CompensationRun, *, actor: object, reason: str = "",
     now = now or timezone.now()
     actor = permissions.require_compensate(actor)
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         next_state(run.state, "decline")
         if actor.pk != run.created_by_id and not reason.strip():
             raise RunError(_("Say why you decline this compensation run."))
-        _move(run, "decline", actor=actor, now=now, details={"reason": reason.strip()})
+        move(run, "decline", actor=actor, now=now, details={"reason": reason.strip()})
     return run
-
-
-def queue_run(run: CompensationRun, now: datetime) -> None:
-    """Queue the run's task (the caller saves the run's `lease_until`)."""
-    # Written in the step's transaction (django-tasks' database backend stores the task
-    # as a row): a step that rolls back starts nothing, a committed one is never lost.
-    from refunddesk.compensation.running import run_compensation
-
-    run.lease_until = now
-    run_compensation.enqueue(run.pk)
 
 
 def start(run: CompensationRun, *, actor: object, now: datetime | None = None
@@ -227,12 +194,12 @@ def start(run: CompensationRun, *, actor: object, now: datetime | None = None
     now = now or timezone.now()
     actor = permissions.require_compensate(actor)
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         next_state(run.state, "start")
         run.started_at = now
         queue_run(run, now)
-        _move(run, "start", actor=actor, now=now, details=progress(run),
-              fields=("started_at", "lease_until"))
+        move(run, "start", actor=actor, now=now, details=progress(run),
+             fields=("started_at", "lease_until"))
     return run
 
 
@@ -242,11 +209,11 @@ def pause(run: CompensationRun, *, actor: object, now: datetime | None = None
     now = now or timezone.now()
     actor = permissions.require_compensate(actor)
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         next_state(run.state, "pause")
         run.lease_until = None
-        _move(run, "pause", actor=actor, now=now, details=progress(run),
-              fields=("lease_until",))
+        move(run, "pause", actor=actor, now=now, details=progress(run),
+             fields=("lease_until",))
     return run
 
 
@@ -257,60 +224,10 @@ def resume(run: CompensationRun, *, actor: object, now: datetime | None = None
     now = now or timezone.now()
     actor = permissions.require_compensate(actor)
     with transaction.atomic():
-        run = _locked(run)
+        run = locked(run)
         next_state(run.state, "resume")
         run.error = ""
         queue_run(run, now)
-        _move(run, "resume", actor=actor, now=now, details=progress(run),
-              fields=("error", "lease_until"))
+        move(run, "resume", actor=actor, now=now, details=progress(run),
+             fields=("error", "lease_until"))
     return run
-
-
-def finish(run: CompensationRun, *, actor: object, now: datetime | None = None
-           ) -> CompensationRun | None:
-    """The run's worker (`actor`: the COMPENSATION system actor) found nothing left to do:
-    the run is finished. None when it was not running any more (paused meanwhile) or lines
-    are still to do."""
-    now = now or timezone.now()
-    actor = permissions.require_system(actor, "compensation.finish")
-    with transaction.atomic():
-        run = _locked(run)
-        if run.state != RunState.RUNNING or run.items.filter(
-                state=ItemState.PENDING).exists():
-            return None
-        run.finished_at, run.lease_until = now, None
-        _move(run, "finish", actor=actor, now=now, details=outcome(run),
-              fields=("finished_at", "lease_until"))
-    return run
-
-
-def fail(run: CompensationRun, *, actor: object, error: str, now: datetime | None = None
-         ) -> CompensationRun | None:
-    """The run's worker met an error it cannot get past; an admin may resume once the cause
-    is dealt with. None when the run was not running any more."""
-    now = now or timezone.now()
-    actor = permissions.require_system(actor, "compensation.fail")
-    with transaction.atomic():
-        run = _locked(run)
-        if run.state != RunState.RUNNING:
-            return None
-        run.error, run.lease_until = error[:2000], None
-        _move(run, "fail", actor=actor, now=now, details={**progress(run), "error": error[:500]},
-              fields=("error", "lease_until"))
-    return run
-
-
-def progress(run: CompensationRun) -> dict[str, Any]:
-    return {"customers_done": run.customers_done, "customers": run.customers_total,
-            "cases_opened": run.cases_opened}
-
-
-def outcome(run: CompensationRun) -> dict[str, Any]:
-    """What the run did: its cases, lines compensated and skipped, money per currency."""
-    done = (run.items.filter(state=ItemState.DONE).values("currency")
-            .annotate(total=Sum("amount_minor"), lines=Count("pk")).order_by("currency"))
-    return {**progress(run),
-            "lines_done": sum(row["lines"] for row in done),
-            "lines_skipped": run.items.filter(state=ItemState.SKIPPED).count(),
-            "totals": {row["currency"]: format_amount(row["total"], row["currency"])
-                       for row in done if row["total"]}}

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from refunddesk.compensation import remedies
 from refunddesk.compensation.remedies import Outcome, Remedy
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 
 LANGUAGES = ("zh-hans", "en")
 
@@ -61,10 +61,6 @@ def moment(at: datetime) -> str:
     known."""
     local = timezone.localtime(at, timezone.get_default_timezone())
     return local.strftime("%Y-%m-%d %H:%M %z")
-
-
-def money(minor: int, currency: str) -> str:
-    return f"{format_amount(minor, currency)} {currency}"
 
 
 def _where(remedy: Remedy) -> str:
@@ -118,8 +114,8 @@ def _sentence(line: LineFacts, outcome: Outcome, remedy: Remedy, language: str,
         return _("%(name)s: nothing, because %(reason)s.") % {
             "name": name, "reason": _reason(outcome, reason_ref)}
     values = {"name": name, "affected": span_text(outcome.affected),
-              "amount": money(outcome.amount, line.currency),
-              "paid": money(line.paid, line.currency)}
+              "amount": format_money(outcome.amount, line.currency),
+              "paid": format_money(line.paid, line.currency)}
     if remedy.kind == remedies.REFUND_TIME:
         assert line.service_end is not None
         text = _("%(name)s: the outage took %(affected)s of its paid service from "

@@ -18,6 +18,7 @@ from refunddesk.compensation.explaining import percent_text
 from refunddesk.compensation.models import CompensationRun, ItemState, RunEvent
 from refunddesk.compensation.running import REFUSED
 from refunddesk.compensation.states import RunState
+from refunddesk.core.money import format_money
 from refunddesk.policy.money import format_amount
 
 # Why lines get nothing, in a word (the dry run counts them by reason).
@@ -54,7 +55,7 @@ def remedy_text(run: CompensationRun) -> str:
         return _("%(percent)s%% of what each line cost, %(fund)s") % {
             "percent": percent_text(run.percent_hundredths or 0), "fund": fund}
     if run.remedy == remedies.CREDIT_FIXED:
-        amounts = ", ".join(f"{format_amount(minor, currency)} {currency}"
+        amounts = ", ".join(format_money(minor, currency)
                             for currency, minor in sorted(run.fixed_amounts.items()))
         return _("%(amounts)s per line, %(fund)s") % {"amounts": amounts, "fund": fund}
     if run.extension_days:

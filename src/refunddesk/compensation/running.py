@@ -37,9 +37,10 @@ from refunddesk.cases.actions.compensating import CompensatedLine, open_compensa
 from refunddesk.cases.actors import COMPENSATION
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
-from refunddesk.compensation import actions, remedies
+from refunddesk.compensation import remedies
 from refunddesk.compensation.explaining import LineFacts, customer_language, sentence
 from refunddesk.compensation.models import CompensationItem, CompensationRun, ItemState
+from refunddesk.compensation.moving import fail, finish
 from refunddesk.compensation.planning import compensated_elsewhere
 from refunddesk.compensation.remedies import Outcome
 from refunddesk.compensation.states import RunState
@@ -81,14 +82,22 @@ def run_compensation(run_id: int) -> str:
                                            policies=policies, approved_by=approved_by,
                                            now=timezone.now()):
                     return "stopped"
-        finished = actions.finish(CompensationRun(pk=run_id), actor=COMPENSATION,
-                                  now=timezone.now())
+        finished = finish(CompensationRun(pk=run_id), actor=COMPENSATION,
+                          now=timezone.now())
         return "finished" if finished is not None else "stopped"
     except Exception as error:
         log.exception("compensation run %s failed", run_id)
-        actions.fail(CompensationRun(pk=run_id), actor=COMPENSATION,
-                     error=f"{type(error).__name__}: {error}", now=timezone.now())
+        fail(CompensationRun(pk=run_id), actor=COMPENSATION,
+             error=f"{type(error).__name__}: {error}", now=timezone.now())
         return "failed"
+
+
+def queue_run(run: CompensationRun, now: datetime) -> None:
+    """Queue the run's task (the caller saves the run's `lease_until`)."""
+    # Written in the step's transaction (django-tasks' database backend stores the task
+    # as a row): a step that rolls back starts nothing, a committed one is never lost.
+    run.lease_until = now
+    run_compensation.enqueue(run.pk)
 
 
 def claim_run(run_id: int, now: datetime) -> int | None:
@@ -228,7 +237,7 @@ def resume_stalled(now: datetime | None = None) -> int:
             run = CompensationRun.objects.select_for_update().get(pk=run_id)
             if run.state != RunState.RUNNING or (run.lease_until and run.lease_until >= now):
                 continue
-            actions.queue_run(run, now)
+            queue_run(run, now)
             run.lease_until = now + lease()
             run.save(update_fields=["lease_until"])
             queued += 1

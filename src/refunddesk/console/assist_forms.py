@@ -11,13 +11,19 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from refunddesk.applying.forms import (
+    FILES_HELP,
+    TEXT_MAX,
+    ApplyForm,
+    MultipleFileField,
+    StackedForm,
+)
 from refunddesk.cases.actions.assisted import REFERENCE_DIGITS
-from refunddesk.portal.forms import FILES_HELP, TEXT_MAX, ApplyForm, MultipleFileField, PortalForm
 
 SEARCH_MIN_CHARS = 2
 
 
-class CustomerSearchForm(PortalForm):
+class CustomerSearchForm(StackedForm):
     q = forms.CharField(
         label=_("E-mail, phone, account id, name or order id"), max_length=200,
         min_length=SEARCH_MIN_CHARS,

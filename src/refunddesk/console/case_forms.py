@@ -22,6 +22,7 @@ from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.cases.models import RefundCase, RejectionReason
 from refunddesk.cases.states import TERMINAL_STATES, allowed_actions
+from refunddesk.core.money import format_money
 from refunddesk.policy.money import MoneyError, format_amount, minor_digits, parse_amount
 
 # How long a customer gets to answer a request for information unless the agent says
@@ -135,12 +136,11 @@ class ApproveForm(forms.Form):
                 initial=format_amount(line.assessed_minor, case.currency),
                 max_length=24, widget=forms.TextInput(attrs={"inputmode": "decimal",
                                                              "class": "amount"}),
-                help_text=(_("assessed %(assessed)s, paid %(paid)s %(currency)s")
+                help_text=(_("assessed %(assessed)s, paid %(paid)s")
                            if self.may_override else
-                           _("at most the assessed %(assessed)s (paid %(paid)s) %(currency)s"))
-                % {"assessed": format_amount(line.assessed_minor, case.currency),
-                   "paid": format_amount(order_line.amount_paid_minor, case.currency),
-                   "currency": case.currency})
+                           _("at most the assessed %(assessed)s (paid %(paid)s)"))
+                % {"assessed": format_money(line.assessed_minor, case.currency),
+                   "paid": format_money(order_line.amount_paid_minor, case.currency)})
         # The amounts first, then the note and the justification.
         self.fields = {**amount_fields, **self.fields}
 
@@ -150,8 +150,7 @@ class ApproveForm(forms.Form):
 
     @property
     def limit_text(self) -> str:
-        return "" if self.limit is None else \
-            f"{format_amount(self.limit, self.case.currency)} {self.case.currency}"
+        return "" if self.limit is None else format_money(self.limit, self.case.currency)
 
     @property
     def assessed_above_limit(self) -> bool:
@@ -187,16 +186,15 @@ class ApproveForm(forms.Form):
             paid = line.order_line.amount_paid_minor
             if amount > paid:
                 self.add_error(name, forms.ValidationError(
-                    _("At most %(paid)s %(currency)s, what the line cost.")
-                    % {"paid": format_amount(paid, currency), "currency": currency},
+                    _("At most %(paid)s, what the line cost.")
+                    % {"paid": format_money(paid, currency)},
                     code="above_paid"))
                 continue
             if amount > line.assessed_minor and not self.may_override:
                 self.add_error(name, forms.ValidationError(
-                    _("At most %(assessed)s %(currency)s, the assessed refund: only a "
-                      "reviewer may approve more.")
-                    % {"assessed": format_amount(line.assessed_minor, currency),
-                       "currency": currency},
+                    _("At most %(assessed)s, the assessed refund: only a reviewer may "
+                      "approve more.")
+                    % {"assessed": format_money(line.assessed_minor, currency)},
                     code="above_assessed"))
                 continue
             amounts[line.order_line.line_id] = amount
@@ -208,10 +206,9 @@ class ApproveForm(forms.Form):
                 _("Approving nothing is a rejection: reject the case instead."), code="zero")
         if self.limit is not None and total > self.limit:
             raise forms.ValidationError(
-                _("This approval (%(total)s %(currency)s) is above your approval limit of "
-                  "%(limit)s: lower the amounts or escalate the case to a reviewer.")
-                % {"total": format_amount(total, currency), "currency": currency,
-                   "limit": self.limit_text},
+                _("This approval (%(total)s) is above your approval limit of %(limit)s: "
+                  "lower the amounts or escalate the case to a reviewer.")
+                % {"total": format_money(total, currency), "limit": self.limit_text},
                 code="above_limit")
         is_override = any(amounts[line.order_line.line_id] > line.assessed_minor
                           for line in self.lines)

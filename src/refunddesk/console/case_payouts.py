@@ -12,8 +12,13 @@ from django.utils.translation import gettext as _
 
 from refunddesk.cases.models import RefundCase
 from refunddesk.payouts import permissions
-from refunddesk.payouts.actions import OUTSIDE_GATEWAY
-from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
+from refunddesk.payouts.models import (
+    OUTSIDE_GATEWAY,
+    Destination,
+    FallbackReason,
+    Payout,
+    PayoutState,
+)
 from refunddesk.payouts.presenting import method_label
 
 

@@ -22,6 +22,7 @@ from refunddesk.cases.actors import system_label
 from refunddesk.cases.document_kinds import label as document_kind_label
 from refunddesk.cases.events import staff_label
 from refunddesk.cases.models import CaseEvent, Channel, Document, RefundCase, RejectionReason
+from refunddesk.cases.presenting import Presented, engine_locale, method_name, present
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import ALLOWED_TYPES
 from refunddesk.console.case_payouts import (
@@ -29,10 +30,10 @@ from refunddesk.console.case_payouts import (
     gateway_label,
     payout_detail_labels,
 )
+from refunddesk.core.money import format_money
 from refunddesk.policies.dryrun import HANDLING, OUTCOMES
 from refunddesk.policy.explain import reason_text, rule_name
-from refunddesk.policy.money import format_amount
-from refunddesk.portal.presenting import Presented, engine_locale, method_name, present
+from refunddesk.policy.money import MoneyError, parse_amount
 
 # How much of a text document the page shows inline; the rest is a download away.
 TEXT_PREVIEW_BYTES = 64 * 1024
@@ -47,10 +48,6 @@ def state_label(code: str) -> str:
         return str(State(code).label)
     except ValueError:
         return code
-
-
-def money(minor: int | None, currency: str) -> str:
-    return "" if minor is None else f"{format_amount(minor, currency)} {currency}"
 
 
 def user_name(user: Any) -> str:
@@ -127,7 +124,7 @@ def destinations(case: RefundCase) -> list[tuple[str, str]]:
         if entry.get("fallback") == "balance":
             text += " " + _("(to the account balance if %(method)s refuses it)") % {
                 "method": method}
-        rows.append((f"{entry['amount']} {currency}", text))
+        rows.append((format_money(parse_amount(entry["amount"], currency), currency), text))
     return rows
 
 
@@ -191,10 +188,29 @@ def detail_labels() -> dict[str, str]:
     }
 
 
-def detail_value(key: str, value: Any, reasons: dict[str, str] | None = None) -> str:
+# Event details that are amounts, kept in the currency's unit ("12.30"); "lines" holds one
+# per line.
+AMOUNT_DETAILS = frozenset({"amount", "approved", "total"})
+
+
+def _amount_text(value: Any, currency: str) -> str | None:
+    try:
+        return format_money(parse_amount(value, currency), currency)
+    except MoneyError:
+        return None
+
+
+def detail_value(key: str, value: Any, reasons: dict[str, str] | None = None,
+                 currency: str = "") -> str:
     """An event's detail as people read it: codes the desk stores (a handling, a channel,
-    a rejection reason, a gateway) become their names; `reasons` names the rejection
-    reasons by code in the reader's language."""
+    a rejection reason, a gateway) become their names, and amounts money in the reader's
+    language (with the case's `currency`); `reasons` names the rejection reasons by code
+    in the reader's language."""
+    if currency and key in AMOUNT_DETAILS and (text := _amount_text(value, currency)):
+        return text
+    if currency and key == "lines" and isinstance(value, dict):
+        return "; ".join(f"{line}: {_amount_text(amount, currency) or amount}"
+                         for line, amount in value.items())
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key == "destination":
@@ -264,7 +280,8 @@ def event_rows(case: RefundCase, language: str = "en") -> list[EventRow]:
         actor=actor_text(event),
         from_state=state_label(event.from_state) if event.from_state else "",
         to_state=state_label(event.to_state) if event.to_state else "",
-        details=[(keys.get(key, key.replace("_", " ")), detail_value(key, value, reasons))
+        details=[(keys.get(key, key.replace("_", " ")),
+                  detail_value(key, value, reasons, currency=case.currency))
                  for key, value in (event.data or {}).items() if key != "system"])
         for event in case.events.select_related("actor")]
 
@@ -421,8 +438,10 @@ def case_view(case: RefundCase, user: Any, *, language: str,
         state_label=state_label(case.state),
         outcome_label=str(OUTCOMES.get(case.assessment.get("outcome", ""),
                                        case.assessment.get("outcome", ""))),
-        four_eyes_threshold=money(threshold, case.currency),
-        approval_limit=(_("no limit") if limit is None and permissions.has(
-            user, "approve_any_amount") else money(limit, case.currency)),
+        four_eyes_threshold=(format_money(threshold, case.currency)
+                             if threshold is not None else ""),
+        approval_limit=(format_money(limit, case.currency) if limit is not None
+                        else _("no limit") if permissions.has(user, "approve_any_amount")
+                        else ""),
         is_overdue=sla.is_overdue(case, now),
     )

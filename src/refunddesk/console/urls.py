@@ -6,6 +6,7 @@ from refunddesk.console.views import (
     bulk,
     calendars,
     case,
+    case_actions,
     compensation,
     inbox,
     mail,
@@ -24,8 +25,8 @@ from refunddesk.console.views import (
 
 app_name = "console"
 
-urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *assist.urls, *policies.urls,
-               *policy_governance.urls, *policy_lab.urls, *payouts.urls,
+urlpatterns = [*queue.urls, *bulk.urls, *case.urls, *case_actions.urls, *assist.urls,
+               *policies.urls, *policy_governance.urls, *policy_lab.urls, *payouts.urls,
                *settlements.urls, *api_keys.urls, *webhooks.urls,
                *calendars.urls, *staff.urls, *recourse.urls, *replies.urls,
                *mail.urls, *inbox.urls, *reports.urls, *compensation.urls]

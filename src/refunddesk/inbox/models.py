@@ -45,8 +45,9 @@ class Notice(models.Model):
     payout = models.ForeignKey("payouts.Payout", verbose_name=_("payout"),
                                on_delete=models.CASCADE, null=True, blank=True,
                                related_name="+")
-    # What the sentence names beside the case: who did it, an amount, an error (strings,
-    # formatted when written, so reading the inbox joins nothing more).
+    # What the sentence names beside the case: who did it, an amount (minor units and
+    # currency, shown in the reader's language), an error; written with the notice, so
+    # reading the inbox joins nothing more.
     data = models.JSONField(_("details"), default=dict, blank=True)
     # The deadline an SLA notice is about: with the case and kind it makes the notice
     # unique, so a sweep every minute tells once per case and clock.

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
+from refunddesk.core.money import format_money
 from refunddesk.inbox.models import Notice, NoticeKind
 
 
@@ -20,10 +21,18 @@ def _when(at: datetime | None) -> str:
     return dateformat.format(timezone.localtime(at), "Y-m-d H:i")
 
 
+def _amount(data: dict[str, Any]) -> str:
+    """The notice's amount in the reader's language; a notice written before amounts were
+    kept as minor units and currency has it as text."""
+    if "amount_minor" in data:
+        return format_money(data["amount_minor"], data["currency"])
+    return str(data.get("amount", ""))
+
+
 def describe(notice: Notice) -> str:
     data: dict[str, Any] = notice.data or {}
     values = {"number": notice.case.tracking_number if notice.case is not None else "",
-              "by": data.get("by", ""), "amount": data.get("amount", ""),
+              "by": data.get("by", ""), "amount": _amount(data),
               "due": _when(notice.due_at), "payout": notice.payout_id or "",
               "error": data.get("error", "")}
     kind = notice.kind

@@ -13,10 +13,11 @@ from django.utils.translation import ngettext
 
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.information import asked_question
+from refunddesk.core.money import format_money
 from refunddesk.inbox.mail import staff_mail
+from refunddesk.notifications.auto_reply import acknowledgement, refused_sentence
 from refunddesk.notifications.models import EmailDelivery, Kind
 from refunddesk.payouts.presenting import customer_payouts
-from refunddesk.policy.money import format_amount
 from refunddesk.recourse.texts import final_no
 
 
@@ -38,8 +39,8 @@ def where_it_went(case: Any) -> list[str]:
     if not payouts:
         return []
     lines = [_("Where the money went:")] + [
-        f"{format_amount(payout.amount.minor, payout.amount.currency)} "
-        f"{payout.amount.currency} → {payout.destination}" for payout in payouts]
+        f"{format_money(payout.amount.minor, payout.amount.currency)} → {payout.destination}"
+        for payout in payouts]
     fallbacks = list(dict.fromkeys(payout.fallback for payout in payouts if payout.fallback))
     return ["\n".join(lines), *fallbacks]
 
@@ -96,7 +97,7 @@ def _case_summary(case: Any) -> str:
     is_approved = case.approved_total_minor is not None
     minor = case.approved_total_minor if is_approved else case.assessed_total_minor
     values = {"number": case.tracking_number, "products": _(", ").join(products),
-              "money": f"{format_amount(minor, case.currency)} {case.currency}"}
+              "money": format_money(minor, case.currency)}
     if is_approved:
         return _("%(number)s — %(products)s: approved at once; %(money)s will be paid "
                  "back.") % values
@@ -134,8 +135,6 @@ def _by_email(case: Any) -> list[str]:
                            document_label(code) for code in documents)})
     first = case.inbound_mail.order_by("received_at").first()
     if first is not None and first.refused_attachments:
-        from refunddesk.intake.replying import refused_sentence
-
         lines.append(refused_sentence(first.refused_attachments))
     return lines
 
@@ -150,8 +149,7 @@ def _compensation_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[
         lines.append(message)
     for other in together or [case]:
         values = {"number": other.tracking_number, "order": other.order.external_id,
-                  "money": f"{format_amount(other.approved_total_minor or 0, other.currency)}"
-                           f" {other.currency}"}
+                  "money": format_money(other.approved_total_minor or 0, other.currency)}
         if other.approved_total_minor:
             lines.append(_("%(number)s — order %(order)s: %(money)s, on its way to you.")
                          % values)
@@ -174,9 +172,8 @@ def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list
         return _submission_paragraphs(delivery.case, together)
     case = delivery.case
     number = case.tracking_number
-    amount = format_amount(case.approved_total_minor if case.approved_total_minor is not None
-                           else case.assessed_total_minor, case.currency)
-    money = f"{amount} {case.currency}"
+    money = format_money(case.approved_total_minor if case.approved_total_minor is not None
+                         else case.assessed_total_minor, case.currency)
     kind = delivery.kind
     if kind == "submitted":
         lines = [
@@ -263,8 +260,6 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
         return staff_mail(delivery)
     with translation.override(delivery.language):
         if delivery.kind == Kind.MAIL_RECEIVED:
-            from refunddesk.intake.replying import acknowledgement
-
             subject, paragraphs = acknowledgement(delivery.inbound_mail, delivery.language)
             footer, together = _("RefundDesk — this is an automatic reply."), []
         elif delivery.kind == Kind.MAIL_ANSWERED:

@@ -7,7 +7,7 @@ With no endpoint subscribed, emitting costs one small query (the active endpoint
 builds no payload: the data is passed as a function, called only when someone listens.
 
 The body of every event is `{"id", "type", "created_at", "data"}`; `data["case"]` is the
-case exactly as the REST API shows it (api/schemas.py), so an integration parses one shape.
+case exactly as the REST API shows it (case_shape.py), so an integration parses one shape.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from refunddesk.core import invalidation
+from refunddesk.notifications.case_shape import CaseOut, PayoutOut, case_out
 from refunddesk.notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from refunddesk.policy.money import format_amount
 
 if TYPE_CHECKING:
     from refunddesk.cases.models import RefundCase
@@ -121,17 +123,12 @@ def _load_cases(case_ids: list[int]) -> dict[int, RefundCase]:
 
 def case_json(case: RefundCase, **given: Any) -> dict[str, Any]:
     """The case as GET /api/v1/cases/{id} shows it (`lines=` and `payouts=` as
-    api.schemas.case_out takes them)."""
-    from refunddesk.api.schemas import CaseOut, case_out
-
+    case_shape.case_out takes them)."""
     return CaseOut.model_validate(case_out(case, **given)).model_dump()
 
 
 def payout_json(payout: Payout) -> dict[str, Any]:
     """A payout as the API's case shows it (PayoutOut)."""
-    from refunddesk.api.schemas import PayoutOut
-    from refunddesk.policy.money import format_amount
-
     return PayoutOut.model_validate({
         "id": payout.pk, "destination": payout.destination,
         "amount": format_amount(payout.amount_minor, payout.currency),

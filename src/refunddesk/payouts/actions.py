@@ -18,7 +18,13 @@ from refunddesk.cases.actions._base import locked, move, record
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.events import EVENT_FOR_TRANSITION, CaseEventType
 from refunddesk.cases.states import State
-from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
+from refunddesk.payouts.models import (
+    OUTSIDE_GATEWAY,
+    Destination,
+    FallbackReason,
+    Payout,
+    PayoutState,
+)
 from refunddesk.payouts.permissions import require_manage
 from refunddesk.payouts.planned import LEDGER_GATEWAY
 from refunddesk.payouts.settle import payout_details, settle_one
@@ -26,8 +32,6 @@ from refunddesk.policies.store import policy_by_ref
 from refunddesk.policy import routing
 
 # -- finance: what to do with a payout a gateway refused ------------------------------------
-
-OUTSIDE_GATEWAY = "outside"
 
 
 class PayoutError(CaseError):

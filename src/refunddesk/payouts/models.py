@@ -8,6 +8,8 @@ refunded" is derived from these rows, never a counter edited in place.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -55,6 +57,10 @@ def needs_attention(now: datetime) -> Q:
     return (Q(state=PayoutState.FAILED, replaced_by__isnull=True)
             | Q(state__in=[PayoutState.REQUIRES_ACTION, PayoutState.UNKNOWN])
             | Q(state__in=[PayoutState.PENDING, PayoutState.SUBMITTED], expected_at__lt=now))
+
+
+# The `gateway` of a payout finance made outside RefundDesk (payouts/actions.py records it).
+OUTSIDE_GATEWAY = "outside"
 
 
 class FallbackReason(models.TextChoices):
@@ -138,6 +144,15 @@ class Payout(models.Model):
         """What the gateway sees as the idempotency key: our own id, so a repeated submit
         of the same payout is recognised by the provider as the same refund."""
         return f"refunddesk-payout-{self.pk}"
+
+
+def current_payouts(case_ids: Iterable[int]) -> dict[int, list[Payout]]:
+    """Each case's payouts that count: those not replaced by finance."""
+    by_case: dict[int, list[Payout]] = defaultdict(list)
+    for payout in Payout.objects.filter(case_id__in=list(case_ids),
+                                        replaced_by__isnull=True).order_by("id"):
+        by_case[payout.case_id].append(payout)
+    return by_case
 
 
 class SettlementOutcome(models.TextChoices):

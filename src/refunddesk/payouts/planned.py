@@ -16,6 +16,7 @@ from refunddesk.billing.models import Payment
 from refunddesk.cases import sla
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
+from refunddesk.core.money import format_money
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
@@ -28,7 +29,7 @@ from refunddesk.payouts.models import (
 from refunddesk.payouts.planning import PlanError, PlannedPayout, Share, plan, shares_of
 from refunddesk.policies.store import policy_by_ref
 from refunddesk.policy import routing
-from refunddesk.policy.money import format_amount, parse_amount
+from refunddesk.policy.money import parse_amount
 
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
 LEDGER_GATEWAY = "balance"
@@ -71,10 +72,8 @@ def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
         planned = plan(shares, approved, left)
     except PlanError:
         room = sum(max(0, left.get(share.payment, 0)) for share in shares)
-        raise CaseError(_("The payments this refund goes back to have only %(left)s "
-                          "%(currency)s left to refund.")
-                        % {"left": format_amount(room, case.currency),
-                           "currency": case.currency}) from None
+        raise CaseError(_("The payments this refund goes back to have only %(left)s left "
+                          "to refund.") % {"left": format_money(room, case.currency)}) from None
     payouts = []
     for item in planned:
         payment = payments[item.payment]

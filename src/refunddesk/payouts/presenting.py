@@ -18,8 +18,13 @@ from django.utils.translation import pgettext
 
 from refunddesk.billing.models import PaymentMethod
 from refunddesk.cases.models import RefundCase
-from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
-from refunddesk.payouts.settle import current_payouts
+from refunddesk.payouts.models import (
+    Destination,
+    FallbackReason,
+    Payout,
+    PayoutState,
+    current_payouts,
+)
 from refunddesk.policy.money import Money
 
 # How much of a payment's reference the customer is shown: enough to recognise the

@@ -30,10 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from refunddesk.cases.errors import CaseError
-from refunddesk.payouts.actions import OUTSIDE_GATEWAY
+from refunddesk.core.money import format_money
 from refunddesk.payouts.gateways import gateway as gateway_adapter
 from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
+    OUTSIDE_GATEWAY,
     Payout,
     PayoutState,
     Settlement,
@@ -294,10 +295,6 @@ def _payouts_by_refund_id(gateway: str, refund_ids: Iterable[str]) -> dict[str, 
     return found
 
 
-def _money(minor: int, currency: str) -> str:
-    return f"{format_amount(minor, currency)} {currency}"
-
-
 def differences(row: FileRow, payout: Payout) -> list[dict[str, Any]]:
     """How the file's row and our payout disagree, as data: the words are chosen when the
     result is shown, in the reader's language (`describe`)."""
@@ -305,8 +302,9 @@ def differences(row: FileRow, payout: Payout) -> list[dict[str, Any]]:
     if row.currency != payout.currency:
         found.append({"field": "currency", "ours": payout.currency, "theirs": row.currency})
     elif row.amount_minor != payout.amount_minor:
-        found.append({"field": "amount", "ours": _money(payout.amount_minor, payout.currency),
-                      "theirs": _money(row.amount_minor, row.currency)})
+        found.append({"field": "amount", "currency": payout.currency,
+                      "ours": format_amount(payout.amount_minor, payout.currency),
+                      "theirs": format_amount(row.amount_minor, row.currency)})
     if payout.state not in AGREEING_STATES[STATUS_WORDS[row.status]]:
         found.append({"field": "status", "ours": payout.state, "theirs": row.status})
     return found
@@ -413,6 +411,16 @@ def _state_label(state: str) -> str:
     return str(PayoutState(state).label) if state in PayoutState.values else state
 
 
+def _amounts(difference: dict[str, Any]) -> dict[str, str]:
+    """The two amounts of a difference in the reader's language; a difference stored before
+    amounts were kept in the currency's unit (with `currency` beside them) is text."""
+    currency = difference.get("currency")
+    if not currency:
+        return {"theirs": difference["theirs"], "ours": difference["ours"]}
+    return {side: format_money(parse_amount(difference[side], currency), currency)
+            for side in ("theirs", "ours")}
+
+
 def describe(difference: dict[str, Any]) -> str:
     """One stored difference in the reader's language."""
     field = difference.get("field")
@@ -420,7 +428,7 @@ def describe(difference: dict[str, Any]) -> str:
         return _("Appears twice in the file (lines %(lines)s).") % {
             "lines": ", ".join(str(line) for line in difference.get("lines", []))}
     if field == "amount":
-        return _("Amount: the file says %(theirs)s, ours is %(ours)s.") % difference
+        return _("Amount: the file says %(theirs)s, ours is %(ours)s.") % _amounts(difference)
     if field == "currency":
         return _("Currency: the file says %(theirs)s, ours is %(ours)s.") % difference
     if field == "status":

@@ -26,17 +26,8 @@ from refunddesk.inbox.recipients import finance
 from refunddesk.inbox.telling import tell
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.webhook_events import emit_settled
-from refunddesk.payouts.models import Payout, PayoutState
+from refunddesk.payouts.models import Payout, PayoutState, current_payouts
 from refunddesk.policy.money import format_amount
-
-
-def current_payouts(case_ids: Iterable[int]) -> dict[int, list[Payout]]:
-    """Each case's payouts that count: those not replaced by finance."""
-    by_case: dict[int, list[Payout]] = defaultdict(list)
-    for payout in Payout.objects.filter(case_id__in=list(case_ids),
-                                        replaced_by__isnull=True).order_by("id"):
-        by_case[payout.case_id].append(payout)
-    return by_case
 
 
 def payout_details(payout: Payout) -> dict[str, str]:
@@ -68,8 +59,7 @@ class Settling:
             staff = list(finance())
             for payout in failed:
                 tell(staff, NoticeKind.PAYOUT_FAILED, payout=payout, now=self.now, data={
-                    "amount": f"{format_amount(payout.amount_minor, payout.currency)} "
-                              f"{payout.currency}",
+                    "amount_minor": payout.amount_minor, "currency": payout.currency,
                     "error": payout.last_error_code or payout.last_error_message[:80]})
         emit_settled(ended=self.ended, refunded=self.paid, now=self.now)
 

@@ -3,7 +3,8 @@
 Every datetime here is timezone-aware (a naive one raises ValueError) and time zones are
 `zoneinfo.ZoneInfo` objects passed in: nothing reads the clock or guesses a zone, because
 "seven days" means something different in Shanghai and in New York. Business days live in
-`refunddesk.policy.business_days` and are re-exported here.
+`refunddesk.policy.business_days`, which builds on the helpers here (so this module does not
+import it back).
 
 Two kinds of length, on purpose:
 - exact lengths (hours, days as 24 h) are absolute durations, so a DST change shortens or
@@ -15,14 +16,11 @@ Two kinds of length, on purpose:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "BusinessCalendar",
     "add_months",
     "at_wall_clock",
-    "business_calendar",
     "calendar_month_bounds",
     "calendar_year_bounds",
     "is_within",
@@ -162,17 +160,3 @@ def rolling_months_start(moment: datetime, months: int) -> datetime:
     """The start of the rolling window of `months` months that ends at `moment`."""
     return add_months(moment, -months)
 
-
-# Business days are re-exported so callers find all time arithmetic here. They are loaded
-# lazily (PEP 562) because business_days builds on the helpers above: an eager import in
-# either direction would be a cycle that breaks whichever module is imported first.
-if TYPE_CHECKING:
-    from refunddesk.policy.business_days import BusinessCalendar, business_calendar
-
-
-def __getattr__(name: str) -> object:
-    if name in ("BusinessCalendar", "business_calendar"):
-        from refunddesk.policy import business_days
-
-        return getattr(business_days, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class PortalAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # A customer login is created with the billing account it belongs to
-        # (core/staff.py for the demo; the billing import later), never by a visitor.
+        # (core/demo_staff.py for the demo; the billing import later), never by a visitor.
         return False
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:

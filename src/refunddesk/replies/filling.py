@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refunddesk.cases.models import RefundCase
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 from refunddesk.replies.models import CannedReply
 from refunddesk.replies.placeholders import AMOUNT, CUSTOMER_NAME, TRACKING_NUMBER, fill
 
@@ -24,7 +24,7 @@ def values_for(case: RefundCase) -> dict[str, str]:
              else case.assessed_total_minor)
     return {
         CUSTOMER_NAME: case.account.name or case.account.email,
-        AMOUNT: f"{format_amount(minor, case.currency)} {case.currency}",
+        AMOUNT: format_money(minor, case.currency, language=case.language),
         TRACKING_NUMBER: case.tracking_number,
     }
 

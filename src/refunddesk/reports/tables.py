@@ -17,7 +17,8 @@ from typing import Any
 
 from django_stubs_ext import StrOrPromise
 
-from refunddesk.policy.money import Money, format_amount
+from refunddesk.core.money import format_money
+from refunddesk.policy.money import Money
 
 
 class Kind(StrEnum):
@@ -77,7 +78,7 @@ def shown(value: Any, kind: Kind) -> str:
     if value is None:
         return "—"
     if kind == Kind.AMOUNT:
-        return f"{format_amount(value.minor, value.currency)} {value.currency}"
+        return format_money(value.minor, value.currency)
     if kind == Kind.PERCENT:
         return f"{value * 100:.1f}%"
     if kind == Kind.HOURS:

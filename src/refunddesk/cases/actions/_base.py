@@ -30,7 +30,6 @@ from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
 from refunddesk.cases.states import holds_lines, next_state
 from refunddesk.cases.uploads import CheckedUpload, check_upload, storage_name
-from refunddesk.policy.money import format_amount
 
 
 def actor_kind(actor: Actor) -> str:
@@ -95,10 +94,6 @@ def move(case: RefundCase, action: str) -> str:
     if not holds_lines(case.state):
         case.lines.update(holds_line=False)
     return before
-
-
-def money(minor: int, currency: str) -> str:
-    return format_amount(minor, currency)
 
 
 def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]], *,

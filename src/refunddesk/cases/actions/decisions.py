@@ -20,7 +20,6 @@ from refunddesk.cases.actions._base import (
     actor_kind,
     event,
     locked,
-    money,
     move,
     record,
 )
@@ -31,12 +30,14 @@ from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Message, RefundCase, RejectionReason
 from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, next_state
+from refunddesk.core.money import format_money
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.recipients import may_confirm
 from refunddesk.inbox.telling import tell
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.webhook_events import Cases, emit_case, emit_many
 from refunddesk.payouts.planned import plan_payouts
+from refunddesk.policy.money import format_amount
 
 DECIDING_STATES = (State.IN_REVIEW, State.APPEALED)
 
@@ -118,9 +119,8 @@ def _line_amounts(case: RefundCase, amounts: Mapping[str, int] | None) -> dict[s
                             % {"line": line_id})
         paid = lines[line_id].order_line.amount_paid_minor
         if amount > paid:
-            raise CaseError(_("Line %(line)s: at most %(paid)s %(currency)s, what the line "
-                              "cost.") % {"line": line_id, "paid": money(paid, case.currency),
-                                          "currency": case.currency})
+            raise CaseError(_("Line %(line)s: at most %(paid)s, what the line cost.")
+                            % {"line": line_id, "paid": format_money(paid, case.currency)})
         chosen[line_id] = amount
     return chosen
 
@@ -163,8 +163,8 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
             record(case, CaseEventType.APPROVAL_PROPOSED, actor=actor, before=case.state, now=now,
                    visible=False, data=_figures(case, proposal), via=via)
             tell(may_confirm(case), NoticeKind.CONFIRMATION_WANTED, actor=actor, case=case,
-                 now=now, data={"by": actor.get_username(),
-                                "amount": f"{money(total, case.currency)} {case.currency}"})
+                 now=now, data={"by": actor.get_username(), "amount_minor": total,
+                                "currency": case.currency})
             return case
         _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now, via=via)
     return case
@@ -220,8 +220,8 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str, seen: str | N
 
 
 def _figures(case: RefundCase, proposal: Mapping[str, Any]) -> dict[str, Any]:
-    return {"approved": money(proposal["total"], case.currency),
-            "lines": {line_id: money(amount, case.currency)
+    return {"approved": format_amount(proposal["total"], case.currency),
+            "lines": {line_id: format_amount(amount, case.currency)
                       for line_id, amount in proposal["amounts"].items()},
             "is_partial": proposal["total"] < case.assessed_total_minor,
             "is_override": proposal["is_override"],

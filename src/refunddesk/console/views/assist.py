@@ -24,15 +24,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from refunddesk.applying.forms import QuoteForm
+from refunddesk.applying.lines import OrderRow, line_rows
+from refunddesk.applying.quoting import quote_context
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions, permissions
 from refunddesk.cases.actions.assisted import phone_matches
 from refunddesk.cases.uploads import UploadRefused
 from refunddesk.console.access import console_view
 from refunddesk.console.assist_forms import AssistForm, CustomerSearchForm
-from refunddesk.portal.forms import QuoteForm
-from refunddesk.portal.views.account import OrderRow, line_rows
-from refunddesk.portal.views.apply import quote_context
 
 ACCOUNTS_PER_PAGE = 20
 ORDERS_PER_PAGE = 10

@@ -21,8 +21,9 @@ from refunddesk.cases.models import RefundCase
 from refunddesk.console import bulk
 from refunddesk.console.access import console_view
 from refunddesk.console.bulk_forms import BulkForm
-from refunddesk.console.case_presenting import money, state_label
+from refunddesk.console.case_presenting import state_label
 from refunddesk.console.views.queue import queue_address
+from refunddesk.core.money import format_money
 
 works = console_view(check=permissions.can_work,
                      message=gettext_lazy("Your role does not handle refund cases."))
@@ -38,7 +39,8 @@ def _selected(numbers: list[str], form: BulkForm | None = None) -> list[dict[str
         case = found.get(number)
         rows.append({"tracking_number": number, "case": case,
                      "state": state_label(case.state) if case else "",
-                     "amount": money(case.assessed_total_minor, case.currency) if case else "",
+                     "amount": (format_money(case.assessed_total_minor, case.currency)
+                                if case else ""),
                      "message": form.message_for(case) if form and case else ""})
     return rows
 

@@ -22,7 +22,6 @@ from refunddesk.console import case_forms
 from refunddesk.console.access import staff_required
 from refunddesk.console.case_payouts import payout_rows
 from refunddesk.console.case_presenting import case_view, preview_kind
-from refunddesk.console.views import case_actions
 from refunddesk.replies.filling import filled, offered_for
 from refunddesk.replies.models import CannedReply
 from refunddesk.replies.permissions import can_keep as can_keep_replies
@@ -127,5 +126,4 @@ urls = [
     path("cases/<str:tracking_number>", case_page, name="case"),
     path("cases/<str:tracking_number>/documents/<int:document_id>", document,
          name="case_document"),
-    *case_actions.urls,
 ]

@@ -24,7 +24,9 @@ from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.console import case_forms
 from refunddesk.console.access import console_view
-from refunddesk.console.case_presenting import money, state_label
+from refunddesk.console.case_presenting import state_label
+from refunddesk.console.views.case import load_case, render_case
+from refunddesk.core.money import format_money
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,6 @@ Act = Callable[[HttpRequest, RefundCase, Any], str]
 
 
 def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> HttpResponse:
-    # Imported here: the page module lists these views among its addresses.
-    from refunddesk.console.views.case import load_case, render_case
-
     case = load_case(tracking_number)
     form = case_forms.form_for(key, case, request.POST, language=request.LANGUAGE_CODE,
                                 user=request.user)
@@ -116,7 +115,7 @@ def _approve(request: HttpRequest, case: RefundCase, form: Any) -> str:
     decided = actions.approve(case, actor=request.user, amounts=form.cleaned_data["amounts"],
                               note=form.cleaned_data["note"],
                               justification=form.cleaned_data.get("justification", ""))
-    total = money(sum(form.cleaned_data["amounts"].values()), case.currency)
+    total = format_money(sum(form.cleaned_data["amounts"].values()), case.currency)
     if decided.proposal is not None:
         return _("Your approval of %(total)s waits for a second person to confirm it.") % {
             "total": total}
@@ -127,7 +126,7 @@ def _confirm(request: HttpRequest, case: RefundCase, form: Any) -> str:
     decided = actions.confirm_approval(case, actor=request.user,
                                        seen=form.cleaned_data["proposal_at"])
     return _("The approval is confirmed: %(total)s.") % {
-        "total": money(decided.approved_total_minor, case.currency)}
+        "total": format_money(decided.approved_total_minor, case.currency)}
 
 
 def _decline(request: HttpRequest, case: RefundCase, form: Any) -> str:

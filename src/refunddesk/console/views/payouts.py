@@ -32,7 +32,7 @@ from refunddesk.cases.models import CaseEvent
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.console.access import console_view
 from refunddesk.console.case_payouts import gateway_label
-from refunddesk.console.case_presenting import money
+from refunddesk.core.money import format_money
 from refunddesk.payouts import actions, permissions
 from refunddesk.payouts.actions import PayoutError
 from refunddesk.payouts.models import (
@@ -99,7 +99,7 @@ class Row:
 def present(payout: Payout, now: datetime) -> Row:
     replacement_id = getattr(payout, "replacement_id", None)
     return Row(payout=payout, state=state_label(payout.state),
-               amount=money(payout.amount_minor, payout.currency),
+               amount=format_money(payout.amount_minor, payout.currency),
                destination=destination_label(payout.destination),
                gateway=gateway_label(payout.gateway),
                attention=attention_reason(payout, is_replaced=replacement_id is not None,

@@ -32,7 +32,7 @@ from refunddesk.cases.states import TERMINAL_STATES, State
 from refunddesk.console import queueing, saved_views
 from refunddesk.console.access import staff_required
 from refunddesk.console.queue_forms import QueueFilterForm, state_label
-from refunddesk.policy.money import format_amount
+from refunddesk.core.money import format_money
 from refunddesk.policy.presets import load_preset, preset_ids
 
 REFRESH_SECONDS = 30
@@ -59,10 +59,6 @@ class Row:
     is_open: bool = True
     can_claim: bool = False
     can_assign: bool = False
-
-
-def money(minor: int, currency: str) -> str:
-    return f"{format_amount(minor, currency)} {currency}"
 
 
 def sla_kind(case: RefundCase, now: datetime, end_of_day: datetime) -> str:
@@ -92,8 +88,8 @@ def present(case: RefundCase, products: list[queueing.ProductName], *, viewer: A
     return Row(
         case=case, state=str(state_label(case.state)),
         products=[product.name_for(language) for product in products],
-        assessed=money(case.assessed_total_minor, case.currency),
-        approved=(money(case.approved_total_minor, case.currency)
+        assessed=format_money(case.assessed_total_minor, case.currency),
+        approved=(format_money(case.approved_total_minor, case.currency)
                   if case.approved_total_minor is not None else None),
         channel=str(Channel(case.channel).label) if case.channel in Channel.values
         else case.channel,

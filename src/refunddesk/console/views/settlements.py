@@ -20,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.console.access import console_view
 from refunddesk.console.case_payouts import gateway_label
-from refunddesk.console.case_presenting import money
 from refunddesk.console.views.payouts import gateway_choices
+from refunddesk.core.money import format_money
 from refunddesk.payouts import permissions
 from refunddesk.payouts.models import Settlement, SettlementLine, SettlementOutcome
 from refunddesk.payouts.reconcile import (
@@ -68,7 +68,7 @@ class LineView:
 
 
 def present_line(line: SettlementLine) -> LineView:
-    amount = money(line.amount_minor, line.currency) if line.amount_minor is not None else ""
+    amount = format_money(line.amount_minor, line.currency) if line.amount_minor is not None else ""
     return LineView(line=line, amount=amount,
                     differences=[describe(item) for item in line.differences or []])
 

@@ -20,7 +20,6 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -46,20 +45,13 @@ from refunddesk.payouts.gateways.base import (
     RouteClosed,
     TerminalError,
 )
+from refunddesk.payouts.gateways.paypal_refunds import status_of
 from refunddesk.payouts.gateways.paypal_webhooks import WebhookVerifier
-from refunddesk.policy.money import MoneyError, format_amount, minor_digits, parse_amount
+from refunddesk.policy.money import format_amount, minor_digits
 
 log = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "gateway_not_configured"
-
-# PayPal's refund.status → our PayoutState values.
-STATES = {
-    "COMPLETED": "succeeded",
-    "PENDING": "submitted",
-    "FAILED": "failed",
-    "CANCELLED": "failed",
-}
 
 # Currencies PayPal takes in whole units only, whatever ISO 4217 says (TWD has cents in
 # ISO; PayPal refuses them with DECIMALS_NOT_SUPPORTED).
@@ -98,17 +90,6 @@ def paypal_value(amount_minor: int, currency: str) -> str:
                                 f"units only; {format_amount(amount_minor, currency)} is not")
         return str(whole)
     return format_amount(amount_minor, currency)
-
-
-def minor_of(amount: Mapping[str, Any] | None) -> tuple[int | None, str]:
-    """A PayPal money object back into (minor units, currency); (None, "") if unreadable."""
-    if not isinstance(amount, Mapping):
-        return None, ""
-    currency = str(amount.get("currency_code") or "").upper()
-    try:
-        return parse_amount(str(amount.get("value") or ""), currency), currency
-    except MoneyError:
-        return None, currency
 
 
 class _BaseAt(Configuration):
@@ -292,27 +273,6 @@ class PayPalGateway(Gateway):
         return TerminalError(issue.lower(), message)
 
 
-def status_of(refund: Mapping[str, Any]) -> RefundStatus:
-    paypal_status = str(refund.get("status") or "")
-    state = STATES.get(paypal_status)
-    if state is None:
-        log.warning("PayPal refund %s has a status we do not know: %r; taken as submitted",
-                    refund.get("id"), paypal_status)
-        state = "submitted"
-    error_code = error_message = ""
-    reason = str((refund.get("status_details") or {}).get("reason") or "")
-    if paypal_status == "FAILED":
-        error_code = reason.lower() or "failed"
-        error_message = f"PayPal could not return the money ({error_code})."
-    elif paypal_status == "CANCELLED":
-        error_code, error_message = "cancelled", "The refund was cancelled at PayPal."
-    settled_at = None
-    if state == "succeeded":
-        settled_at = _time(refund.get("update_time")) or datetime.now(UTC)
-    return RefundStatus(state, str(refund.get("id") or ""), error_code=error_code,
-                        error_message=error_message, settled_at=settled_at)
-
-
 def transport_error(error: requests.RequestException, *, is_write: bool) -> GatewayError:
     """No answer: never sent (the connection was not made), or unknown (sent, and the
     answer is missing). The SDK does not retry, so one attempt is all there was."""
@@ -361,16 +321,6 @@ def _retry_after(error: ApiException) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
 
 
 def _asking_about(refund_id: str) -> RefundRequest:

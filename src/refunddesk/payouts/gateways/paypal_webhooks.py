@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from refunddesk.payouts.gateways.base import Notification, NotificationRejected
+from refunddesk.payouts.gateways.paypal_refunds import minor_of, status_of
 
 CERT_URL_PREFIXES = ("https://api.paypal.com/v1/notifications/certs/",
                      "https://api.sandbox.paypal.com/v1/notifications/certs/")
@@ -165,9 +166,6 @@ class WebhookVerifier:
 
 def notification_of(body: bytes) -> Notification:
     """The verified event in our words."""
-    # Imported here: paypal.py imports this module.
-    from refunddesk.payouts.gateways.paypal import minor_of, status_of
-
     try:
         event = json.loads(body)
     except ValueError:

@@ -1,4 +1,5 @@
-"""Showing money (always with its currency) and names in the viewer's language."""
+"""Names and event labels in the viewer's language (money: the `money` library,
+core/templatetags/money.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,7 @@ from typing import Any
 
 from django import template
 
-from refunddesk.policy.money import Money, format_amount
-
 register = template.Library()
-
-
-@register.filter
-def money(value: Any, currency: str | None = None) -> str:
-    """`Money` as is; integer minor units or an already formatted amount with `currency`."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, Money):
-        return f"{format_amount(value.minor, value.currency)} {value.currency}"
-    if isinstance(value, int) and currency:
-        return f"{format_amount(value, currency)} {currency}"
-    return f"{value} {currency}" if currency else str(value)
 
 
 @register.filter

@@ -3,7 +3,6 @@ cancelling auto-renewal."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib import messages
@@ -17,10 +16,9 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from refunddesk.applying.lines import OrderRow, line_rows
 from refunddesk.billing import actions as billing_actions
-from refunddesk.billing.models import Order, OrderLine
-from refunddesk.cases.models import CaseLine, RefundCase
-from refunddesk.cases.states import State
+from refunddesk.billing.models import Order
 from refunddesk.portal.forms import ConfirmForm
 from refunddesk.portal.permissions import (
     customer_account,
@@ -30,40 +28,6 @@ from refunddesk.portal.permissions import (
 
 ORDERS_PER_PAGE = 10
 ENDED_SHOWN_FOR = timedelta(days=90)
-
-
-@dataclass
-class LineRow:
-    line: OrderLine
-    product_name: str
-    case: RefundCase | None
-
-    @property
-    def is_refunded(self) -> bool:
-        return self.case is not None and self.case.state == State.REFUNDED
-
-
-@dataclass
-class OrderRow:
-    order: Order
-    lines: list[LineRow]
-
-    @property
-    def can_apply(self) -> bool:
-        return any(row.case is None for row in self.lines)
-
-
-def open_cases_by_line(lines: list[OrderLine]) -> dict[int, RefundCase]:
-    """The case that holds each line (any state but withdrawn and closed)."""
-    held = (CaseLine.objects.filter(order_line__in=lines, holds_line=True)
-            .select_related("case"))
-    return {row.order_line_id: row.case for row in held}
-
-
-def line_rows(lines: list[OrderLine], language: str) -> list[LineRow]:
-    cases = open_cases_by_line(lines)
-    return [LineRow(line, line.product.name_for(language), cases.get(line.pk))
-            for line in lines]
 
 
 @require_safe

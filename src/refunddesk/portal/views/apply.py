@@ -3,47 +3,22 @@ evidence, submit; then the confirmation with the tracking number."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from refunddesk.billing.facts import with_facts
+from refunddesk.applying.forms import ApplyForm, QuoteForm
+from refunddesk.applying.lines import line_rows
+from refunddesk.applying.quoting import quote_context
 from refunddesk.billing.models import Order
 from refunddesk.cases import actions
-from refunddesk.cases.actions.submission import lines_without_policy_message
-from refunddesk.cases.assessing import LinesWithoutPolicy, assess_groups
 from refunddesk.cases.uploads import UploadRefused
-from refunddesk.policy.engine import AssessmentError
-from refunddesk.portal.forms import ApplyForm, QuoteForm
 from refunddesk.portal.permissions import (
     case_for_customer,
     customer_account,
     customer_required,
     order_for_customer,
 )
-from refunddesk.portal.presenting import present_groups
-from refunddesk.portal.views.account import line_rows
-
-
-def quote_context(order: Order, line_ids: list[str], language: str) -> dict[str, Any]:
-    """What the quote panel shows for these lines, assessed now: one group per refund
-    policy, each the case it would become."""
-    if not line_ids:
-        return {"grouped_quote": None, "quote_problem": ""}
-    now = timezone.now()
-    order = with_facts(order)
-    try:
-        quotes = assess_groups(order, line_ids, as_of=now)
-    except LinesWithoutPolicy as error:
-        return {"grouped_quote": None,
-                "quote_problem": lines_without_policy_message(error.line_ids)}
-    except AssessmentError as error:
-        return {"grouped_quote": None, "quote_problem": str(error)}
-    return {"grouped_quote": present_groups(order, quotes, language=language, now=now),
-            "quote_problem": ""}
 
 
 def _page(request: HttpRequest, order: Order, form: ApplyForm, *, status: int = 200

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from refunddesk.cases import actions, sla
 from refunddesk.cases.models import RefundCase
+from refunddesk.cases.presenting import present
 from refunddesk.cases.states import InvalidTransition, State, holds_lines, next_state
 from refunddesk.cases.uploads import FileRefused, UploadRefused
 from refunddesk.payouts.presenting import customer_payouts
@@ -29,7 +30,6 @@ from refunddesk.portal.forms import (
     MessageForm,
 )
 from refunddesk.portal.permissions import case_for_customer, customer_account, customer_required
-from refunddesk.portal.presenting import present
 from refunddesk.recourse.texts import final_no
 
 CASES_PER_PAGE = 20

@@ -28,8 +28,7 @@ from django.utils import timezone
 from refunddesk.billing.models import Account, Order
 from refunddesk.calendars.demo import ensure_demo_calendar
 from refunddesk.cases.models import RefundCase
-from refunddesk.core.management.commands.serve import server_command
-from refunddesk.core.staff import (
+from refunddesk.core.demo_staff import (
     CUSTOMER_PASSWORD,
     DEMO_STAFF_PREFIX,
     CustomerExample,
@@ -38,6 +37,7 @@ from refunddesk.core.staff import (
     ensure_demo_customers,
     ensure_demo_staff,
 )
+from refunddesk.core.management.commands.serve import server_command
 from refunddesk.intake.examples import request_in_format
 from refunddesk.paths import VAR_DIR
 from refunddesk.recourse.editing import ensure_demo_texts

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from refunddesk.core.staff import NoDemoCode, demo_totp_code
+from refunddesk.core.demo_staff import NoDemoCode, demo_totp_code
 
 
 class Command(BaseCommand):
