@@ -25,7 +25,10 @@ def typical_order(start: datetime, seed: int = 0) -> dict:
     cash = sum(paid) - 5_000
     line_kinds = [("cvm", "cloud_server"), ("cbs", "backup"), ("ssl", "ssl_certificate")]
     return {
-        "id": f"BENCH-{seed}", "kind": rng.choice(["new", "new", "renewal", "upgrade"]),
+        "id": f"BENCH-{seed}",
+        "account": {"id": f"acct-{seed % 97}", "email": f"customer{seed % 97}@example.com",
+                    "name": "李雷", "created_at": "2025-06-01T09:00:00+08:00"},
+        "kind": rng.choice(["new", "new", "renewal", "upgrade"]),
         "channel": "direct", "placed_at": start.isoformat(), "currency": "CNY",
         "invoiced": rng.random() < 0.1,
         "lines": [

@@ -29,12 +29,10 @@ class Minor(int):
 class Exact(tuple[int, int]):
     """An unrounded amount, numerator / denominator minor units, shown to two more places
     than the currency has, so a reader can follow the arithmetic before its one rounding.
-    (A bare tuple subclass: made several times per line, it has to be cheap.)"""
+    Made from a pair, `Exact((numerator, denominator))`: a bare tuple subclass with no
+    constructor of its own, because several are made per line and tuple's is the cheapest."""
 
     __slots__ = ()
-
-    def __new__(cls, numerator: int, denominator: int) -> Exact:
-        return tuple.__new__(cls, (numerator, denominator))
 
     @property
     def numerator(self) -> int:

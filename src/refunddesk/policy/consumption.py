@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from refunddesk.policy.assessment import AssessmentError, Exact, Minor, Step
@@ -17,32 +16,30 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 HOURS_PER_MONTH = 720  # the hourly price of a monthly plan when none is given: 30 × 24 h
 
 
-class Consumed(NamedTuple):
-    numerator: int
-    denominator: int
-    cap: int | None = None  # the most the line can return (the lower-price base)
-
-    @classmethod
-    def nothing(cls) -> Consumed:
-        return NOTHING
+# What a line has consumed: (numerator, denominator, cap), the exact amount in minor units
+# and the most the line can return when the base is a lower price (else None). A plain
+# tuple: one is made for every line of every assessment.
+Consumed = tuple[int, int, int | None]
+NOTHING: Consumed = (0, 1, None)
 
 
 def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime, tz: ZoneInfo,
                     currency: str, steps: list[Step]) -> Consumed:
     settings = rule.consumption
-    if settings.method == "none":
-        return Consumed.nothing()
+    method = settings.method
+    if method == "none":
+        return NOTHING
     base, cap = _base(settings, line, eligible)
-    if settings.method == "usage":
+    if method == "usage":
         return _usage(settings, line, as_of, currency, steps)
     assert line.start is not None  # a started line has a start
-    if settings.method == "months_and_hours":
+    if method == "months_and_hours":
         return _months_and_hours(settings, line, base, as_of, tz, currency, steps, cap)
     if line.end is None:
         steps.append(("line.no_period", {"line": line.id}))
-        return Consumed(base, 1, cap)
-    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
+        return base, 1, cap
     unit_us = MICROSECONDS[settings.unit]
+    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
     numerator, denominator = base * used * unit_us, total_us
     factor_text = ""
     penalty = rule.penalty
@@ -55,8 +52,8 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
     steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
         "line": line.id, "used": used, "total": total_units, "unit": settings.unit,
         "base": Minor(base), "factor": factor_text, "under": str(penalty.while_used_under)
-        if penalty else "", "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator, cap)
+        if penalty else "", "consumed": Exact((numerator, denominator))}))
+    return numerator, denominator, cap
 
 
 def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
@@ -116,8 +113,8 @@ def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: st
     steps.append(("consumed.usage", {
         "line": line.id, "metric": settings.metric or "",
         "quantity": _number(quantity_n / quantity_d), "price": Minor(price),
-        "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator)
+        "consumed": Exact((numerator, denominator))}))
+    return numerator, denominator, None
 
 
 def _price_for(prices: dict[str, int], currency: str) -> int:
@@ -157,13 +154,11 @@ def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: 
             denominator * HOURS_PER_MONTH)
     steps.append(("consumed.months_and_hours", {
         "line": line.id, "months": months, "hours": hours,
-        "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator, cap)
+        "consumed": Exact((numerator, denominator))}))
+    return numerator, denominator, cap
 
 
 def _number(value: float) -> str:
     text = f"{value:.4f}".rstrip("0").rstrip(".")
     return text or "0"
 
-
-NOTHING = Consumed(0, 1)

@@ -32,7 +32,7 @@ from refunddesk.policy.calendar import (
     same_calendar_month,
     window_end,
 )
-from refunddesk.policy.consumption import NOTHING, consumed_amount
+from refunddesk.policy.consumption import consumed_amount
 from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, read_facts
 from refunddesk.policy.money import allocate, format_amount, round_half_up
 from refunddesk.policy.routing import route_of
@@ -62,16 +62,17 @@ def assess(policy: Policy, facts: dict[str, Any] | OrderFacts, *, as_of: datetim
         order = facts if isinstance(facts, OrderFacts) else read_facts(facts)
     except FactsError as error:
         raise AssessmentError(str(error)) from None
-    wanted = _requested_lines(order, lines)
     run = _Run(policy, order, as_of)
-    results = [run.line(line) for line in order.lines if line.id in wanted]
+    if lines is None:
+        results = [run.line(line) for line in order.lines]
+    else:
+        wanted = _requested_lines(order, lines)
+        results = [run.line(line) for line in order.lines if line.id in wanted]
     return run.finish(results)
 
 
-def _requested_lines(order: OrderFacts, lines: Iterable[str] | None) -> set[str]:
+def _requested_lines(order: OrderFacts, lines: Iterable[str]) -> set[str]:
     known = [line.id for line in order.lines]
-    if lines is None:
-        return set(known)
     wanted = set(lines)
     unknown = sorted(wanted - set(known))
     if unknown:
@@ -145,28 +146,36 @@ class _Run:
 
     def unmet(self, when: Conditions, line: LineFacts) -> str | None:
         """The first condition of `when` the line does not meet, or None when all hold."""
-        order = self.order
-        if when.kind is not None and order.kind not in when.kind:
-            return "kind"
-        if when.channel is not None and order.channel not in when.channel:
-            return "channel"
-        if when.billing is not None and line.billing not in when.billing:
-            return "billing"
-        if when.category is not None and line.category not in when.category:
-            return "category"
-        if when.product is not None and line.product not in when.product:
-            return "product"
-        if when.flags_any is not None and not line.flags.intersection(when.flags_any):
-            return "flags_any"
-        if when.flags_none is not None and line.flags.intersection(when.flags_none):
-            return "flags_none"
-        if when.invoiced is not None and order.invoiced != when.invoiced:
-            return "invoiced"
-        if when.started is not None and self.has_started(line) != when.started:
-            return "started"
-        if (when.first_purchase is not None
-                and self.is_first_purchase(line) != when.first_purchase):
-            return "first_purchase"
+        for name, value in _conditions(when):
+            if name == "kind":
+                if self.order.kind not in value:
+                    return name
+            elif name == "channel":
+                if self.order.channel not in value:
+                    return name
+            elif name == "billing":
+                if line.billing not in value:
+                    return name
+            elif name == "category":
+                if line.category not in value:
+                    return name
+            elif name == "product":
+                if line.product not in value:
+                    return name
+            elif name == "flags_any":
+                if line.flags.isdisjoint(value):
+                    return name
+            elif name == "flags_none":
+                if not line.flags.isdisjoint(value):
+                    return name
+            elif name == "invoiced":
+                if self.order.invoiced != value:
+                    return name
+            elif name == "started":
+                if self.has_started(line) != value:
+                    return name
+            elif self.is_first_purchase(line) != value:  # first_purchase
+                return name
         return None
 
     def has_started(self, line: LineFacts) -> bool:
@@ -244,36 +253,36 @@ class _Run:
         return True
 
     def apply(self, rule: Rule, line: LineFacts) -> LineResult:
-        self.steps.append(("rule.applies", {"line": line.id, "rule": rule.id}))
-        line_funding = self.funded[line.id]
+        steps = self.steps
+        line_id = line.id
+        steps.append(("rule.applies", {"line": line_id, "rule": rule.id}))
         refundable = rule.funding
         shares = []
         eligible = kept = 0
-        for funded in line_funding:
+        for funded in self.funded[line_id]:
             if funded.funding in refundable:
                 shares.append(funded)
                 eligible += funded.amount
             else:
                 kept += funded.amount
-        self.steps.append(("line.eligible", {
-            "line": line.id, "eligible": Minor(eligible), "kept": Minor(kept),
+        steps.append(("line.eligible", {
+            "line": line_id, "eligible": Minor(eligible), "kept": Minor(kept),
             "funding": ", ".join(refundable)}))
-        consumed = NOTHING
+        consumed_n, consumed_d = 0, 1
         fee_n, fee_d = 0, 1
         if not self.has_started(line):
-            self.steps.append(("line.not_started", {"line": line.id}))
+            steps.append(("line.not_started", {"line": line_id}))
         else:
-            consumed = consumed_amount(rule, line, eligible, self.as_of, self.tz,
-                                       self.currency, self.steps)
-            if consumed.cap is not None and consumed.cap < eligible:
-                self.steps.append(("line.lower_price", {
-                    "line": line.id, "eligible": Minor(consumed.cap)}))
-                eligible = consumed.cap
-            fee_n, fee_d = self.fee(rule, line, eligible)
+            consumed_n, consumed_d, cap = consumed_amount(
+                rule, line, eligible, self.as_of, self.tz, self.currency, steps)
+            if cap is not None and cap < eligible:
+                steps.append(("line.lower_price", {"line": line_id, "eligible": Minor(cap)}))
+                eligible = cap
+            if rule.fee is not None:
+                fee_n, fee_d = self.fee(rule, line, eligible)
         # Exact: eligible − consumed − fee over a common denominator, rounded once.
-        denominator = consumed.denominator * fee_d
-        exact = (eligible * denominator - consumed.numerator * fee_d
-                 - fee_n * consumed.denominator)
+        denominator = consumed_d * fee_d
+        exact = eligible * denominator - consumed_n * fee_d - fee_n * consumed_d
         refund = max(0, round_half_up(exact, denominator))
         if exact <= 0:
             code = "line.refund_floored"
@@ -281,26 +290,30 @@ class _Run:
             code = "line.refund"
         else:
             code = "line.refund_rounded"
-        self.steps.append((code, {
-            "line": line.id, "eligible": Minor(eligible),
-            "consumed": Exact(consumed.numerator, consumed.denominator),
-            "fee": Exact(fee_n, fee_d), "exact": Exact(exact, denominator),
+        steps.append((code, {
+            "line": line_id, "eligible": Minor(eligible),
+            "consumed": Exact((consumed_n, consumed_d)),
+            "fee": Exact((fee_n, fee_d)), "exact": Exact((exact, denominator)),
             "refund": Minor(refund)}))
         # What the JSON shows per line adds up to the cent: eligible = refund + consumed +
         # fee. The fee is its own rounding, never more than the refund leaves; consumed is
         # the rest.
-        fee = min(round_half_up(fee_n, fee_d), eligible - refund)
+        fee = min(round_half_up(fee_n, fee_d), eligible - refund) if fee_n else 0
         shown_consumed = eligible - refund - fee
         uncapped = refund
         if rule.cap is not None:
             refund = self.capped(rule, line, refund)
-        if shares:
+        allocation = self.allocation
+        if len(shares) == 1:
+            payment = shares[0].payment
+            allocation[payment] = allocation.get(payment, 0) + refund
+        elif shares:
             for share, amount in zip(shares, allocate(refund, [f.amount for f in shares]),
                                      strict=True):
-                self.allocation[share.payment] = self.allocation.get(share.payment, 0) + amount
+                allocation[share.payment] = allocation.get(share.payment, 0) + amount
         is_whole = shown_consumed == 0 and fee == 0 and refund == uncapped
         return LineResult(line.id, rule.id, rule.handling, refund, eligible, shown_consumed,
-                          fee, None, is_whole, list[str](rule.documents))
+                          fee, None, is_whole, list(rule.documents))
 
     def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
         """The refund limited by the rule's amount cap over its period (earlier refunds under
@@ -354,7 +367,7 @@ class _Run:
         numerator, denominator = base * percent.numerator, percent.denominator * 100
         self.steps.append(("line.fee", {
             "line": line.id, "percent": _percent(percent), "base": Minor(base),
-            "fee": Exact(numerator, denominator)}))
+            "fee": Exact((numerator, denominator))}))
         return numerator, denominator
 
     # -- the whole request ----------------------------------------------------------------
@@ -406,6 +419,28 @@ class _Run:
                 "payment": payment.id, "method": payment.method,
                 "destination": route, "amount": Minor(amount)}))
         return entries
+
+
+# The conditions in the order they are checked (and the first unmet one is named).
+CONDITIONS = ("kind", "channel", "billing", "category", "product", "flags_any", "flags_none",
+              "invoiced", "started", "first_purchase")
+# Conditions → the ones it sets, with lists as sets; by identity, the policy is immutable.
+_compiled: dict[int, tuple[Conditions, tuple[tuple[str, Any], ...]]] = {}
+
+
+def _conditions(when: Conditions) -> tuple[tuple[str, Any], ...]:
+    """The conditions `when` sets, in checking order: most set one or two of the ten, and
+    each line of each assessment asks for every exclusion's and rule's."""
+    known = _compiled.get(id(when))
+    if known is not None and known[0] is when:
+        return known[1]
+    if len(_compiled) > 4096:  # policies loaded over and over (tests, the policy lab)
+        _compiled.clear()
+    compiled = tuple((name, frozenset(value) if isinstance(value, list) else value)
+                     for name in CONDITIONS if (value := getattr(when, name)) is not None)
+    # The Conditions object is kept with its entry, so its id cannot be reused meanwhile.
+    _compiled[id(when)] = (when, compiled)
+    return compiled
 
 
 def _condition_values(when: Conditions, condition: str) -> str:

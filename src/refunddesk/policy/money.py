@@ -55,9 +55,25 @@ def parse_amount(text: object, currency: str) -> int:
     signs, spaces, exponents, thousands separators, other scripts' digits ("١٢٣" would
     otherwise read as 123), and more decimal places than the currency has.
     """
+    digits = minor_digits(currency)
+    if type(text) is str:
+        # The common shape first ("960.00", "960"): one pass of checks, then the integers.
+        whole, dot, fraction = text.partition(".")
+        if (whole.isdigit() and whole.isascii() and len(whole) <= MAX_WHOLE_DIGITS
+                and (not dot or (fraction.isdigit() and fraction.isascii()
+                                 and len(fraction) <= digits))):
+            if len(fraction) == digits:
+                return int(whole + fraction) if digits else int(whole)
+            return int(whole) * TEN_TO_THE[digits] + (
+                int(fraction) * TEN_TO_THE[digits - len(fraction)] if fraction else 0)
+    return _refused_amount(text, currency, digits)
+
+
+def _refused_amount(text: object, currency: str, digits: int) -> int:
+    """The amount the common shape did not take: read the long way, or MoneyError saying
+    what is wrong with it."""
     if not isinstance(text, str):
         raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
-    digits = minor_digits(currency)
     whole, dot, fraction = text.partition(".")
     # isdigit() alone is true for "١٢٣" and "²"; isascii() keeps it to 0-9.
     if not (whole.isascii() and whole.isdigit()):
@@ -144,15 +160,17 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     left over go one each to the largest remainders (ties to the earlier weight, so the
     result is deterministic). Shares always add up to `total` exactly.
     """
-    if total < 0 or any(w < 0 for w in weights):
-        raise ValueError("allocate takes a non-negative total and weights")
+    if len(weights) == 1:
+        if total < 0 or weights[0] < 0 or (weights[0] == 0 and total):
+            return _refused_allocation(total, weights)
+        return [total]  # the common case: one payment funds the line
+    if total < 0 or (weights and min(weights) < 0):
+        return _refused_allocation(total, weights)
     weight_sum = sum(weights)
     if weight_sum == 0:
         if total == 0:
             return [0] * len(weights)
-        raise ValueError("cannot allocate a non-zero total over zero weights")
-    if len(weights) == 1:
-        return [total]
+        return _refused_allocation(total, weights)
     products = [total * weight for weight in weights]
     shares = [product // weight_sum for product in products]
     left_over = total - sum(shares)
@@ -162,3 +180,9 @@ def allocate(total: int, weights: list[int]) -> list[int]:
         for index in sorted(range(len(weights)), key=remainders.__getitem__)[:left_over]:
             shares[index] += 1
     return shares
+
+
+def _refused_allocation(total: int, weights: list[int]) -> list[int]:
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocate takes a non-negative total and weights")
+    raise ValueError("cannot allocate a non-zero total over zero weights")
