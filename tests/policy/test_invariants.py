@@ -128,7 +128,7 @@ def requests(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
     for payment in order_payments:
         payment["amount"] = format_amount(payment["amount"], currency)
     facts: dict[str, Any] = {
-        "id": "GEN-1", "account": ACCOUNT,
+        "id": "GEN-1", "account": dict(ACCOUNT),
         "kind": draw(st.sampled_from(["new", "renewal", "upgrade"])),
         "channel": draw(st.sampled_from(["direct"] * 5 + ["reseller", "app_store",
                                                           "google_play"])),
