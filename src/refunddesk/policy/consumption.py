@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from refunddesk.policy.assessment import AssessmentError, Exact, Minor, Step
+from refunddesk.policy.assessment import AssessmentError, Step
 from refunddesk.policy.calendar import add_months
 from refunddesk.policy.durations import SECONDS, Duration
 from refunddesk.policy.facts import LineFacts
@@ -36,7 +36,7 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
     if method == "months_and_hours":
         return _months_and_hours(settings, line, base, as_of, tz, currency, steps, cap)
     if line.end is None:
-        steps.append(("line.no_period", {"line": line.id}))
+        steps.append(("line.no_period", (line.id,)))
         return base, 1, cap
     unit_us = MICROSECONDS[settings.unit]
     used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
@@ -49,10 +49,10 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
         factor_text = str(float(penalty.factor)).removesuffix(".0")
     whole_units, rest = divmod(total_us, unit_us)
     total_units = str(whole_units) if not rest else "≈" + _number(total_us / unit_us)
-    steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
-        "line": line.id, "used": used, "total": total_units, "unit": settings.unit,
-        "base": Minor(base), "factor": factor_text, "under": str(penalty.while_used_under)
-        if penalty else "", "consumed": Exact((numerator, denominator))}))
+    steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio",
+                  (line.id, used, total_units, settings.unit, base, factor_text,
+                   str(penalty.while_used_under) if penalty else "",
+                   (numerator, denominator))))
     return numerator, denominator, cap
 
 
@@ -110,10 +110,9 @@ def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: st
             quantity_n, quantity_d = quantity_n * d + n * quantity_d, quantity_d * d
     price = _price_for(currency_prices, currency)
     numerator, denominator = quantity_n * price, quantity_d
-    steps.append(("consumed.usage", {
-        "line": line.id, "metric": settings.metric or "",
-        "quantity": _number(quantity_n / quantity_d), "price": Minor(price),
-        "consumed": Exact((numerator, denominator))}))
+    steps.append(("consumed.usage", (line.id, settings.metric or "",
+                                     _number(quantity_n / quantity_d), price,
+                                     (numerator, denominator))))
     return numerator, denominator, None
 
 
@@ -152,9 +151,8 @@ def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: 
     else:
         numerator, denominator = numerator * HOURS_PER_MONTH + base * hours, (
             denominator * HOURS_PER_MONTH)
-    steps.append(("consumed.months_and_hours", {
-        "line": line.id, "months": months, "hours": hours,
-        "consumed": Exact((numerator, denominator))}))
+    steps.append(("consumed.months_and_hours",
+                  (line.id, months, hours, (numerator, denominator))))
     return numerator, denominator, cap
 
 

@@ -21,9 +21,7 @@ from refunddesk.policy.assessment import (
     AllocationEntry,
     Assessment,
     AssessmentError,
-    Exact,
     LineResult,
-    Minor,
     Step,
 )
 from refunddesk.policy.calendar import (
@@ -33,8 +31,14 @@ from refunddesk.policy.calendar import (
     window_end,
 )
 from refunddesk.policy.consumption import consumed_amount
-from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, read_facts
-from refunddesk.policy.money import allocate, format_amount, round_half_up
+from refunddesk.policy.facts import (
+    FactsError,
+    LineFacts,
+    OrderFacts,
+    payments_mismatch,
+    read_facts,
+)
+from refunddesk.policy.money import allocate, round_half_up
 from refunddesk.policy.routing import route_of
 from refunddesk.policy.schema import Conditions, Policy, Rule
 
@@ -46,12 +50,12 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-class _Funded(NamedTuple):
-    """One payment's share of one line."""
-
-    payment: int  # index into facts.payments
-    funding: str
-    amount: int
+# One payment's share of one line: (index into facts.payments, its funding, the amount). A
+# plain tuple: several are made for every assessment.
+_Funded = tuple[int, str, int]
+# NamedTuple's own constructor is a Python function; tuple's is not. Results are made for
+# every line of every assessment, so they are made with tuple's.
+_new_tuple = tuple.__new__
 
 
 def assess(policy: Policy, facts: dict[str, Any] | OrderFacts, *, as_of: datetime,
@@ -88,12 +92,12 @@ class _Run:
 
     def __init__(self, policy: Policy, order: OrderFacts, as_of: datetime):
         self.policy = policy
+        self.compiled = compiled = _compiled(policy)
         self.order = order
         self.as_of = as_of
-        self.tz = _zone(policy.time_zone)
+        self.tz = compiled.tz
         self.currency = order.currency
-        self.steps: list[Step] = [("order", {
-            "order": order.id, "as_of": as_of, "policy": policy.ref})]
+        self.steps: list[Step] = [("order", (order.id, as_of, compiled.ref))]
         self.granted: dict[tuple[str, str], int] = {}
         self.cap_granted: dict[str, int] = {}
         self.funded = self._spread_payments()
@@ -108,45 +112,50 @@ class _Run:
         what it cost: a line can never be credited with more than it was paid.
         """
         lines = self.order.lines
+        payments = self.order.payments
         remaining = [line.amount_paid for line in lines]
-        paid = sum(p.amount for p in self.order.payments)
+        paid = sum([p.amount for p in payments])
         if paid != sum(remaining):
             raise AssessmentError(
-                f"payments: add up to {format_amount(paid, self.currency)} but the lines' "
-                f"amount_paid add up to {format_amount(sum(remaining), self.currency)}")
+                f"payments: {payments_mismatch(paid, sum(remaining), self.currency)}")
         funded: dict[str, list[_Funded]] = {line.id: [] for line in lines}
-        last = len(self.order.payments) - 1
-        for index, payment in enumerate(self.order.payments):
+        ids = [line.id for line in lines]
+        last = len(payments) - 1
+        for index, payment in enumerate(payments):
             # The last payment funds exactly what is left of every line.
-            shares = remaining[:] if index == last else allocate(payment.amount, remaining)
+            shares = remaining if index == last else allocate(payment.amount, remaining)
+            funding = payment.funding
             for position, share in enumerate(shares):
                 if share:
-                    remaining[position] -= share
-                    funded[lines[position].id].append(_Funded(index, payment.funding, share))
+                    funded[ids[position]].append((index, funding, share))
+            if index != last:
+                remaining = [left - share for left, share in zip(remaining, shares,
+                                                                strict=True)]
         return funded
 
     # -- one line -------------------------------------------------------------------------
 
     def line(self, line: LineFacts) -> LineResult:
-        for exclusion in self.policy.exclusions:
-            if self.unmet(exclusion.when, line) is None:
-                self.steps.append(("line.excluded", {"line": line.id,
-                                                         "reason": exclusion.reason}))
-                return LineResult.refused(line.id, exclusion.reason)
-        for rule in self.policy.rules:
-            condition = self.unmet(rule.when, line)
+        compiled = self.compiled
+        for reason, checks in compiled.exclusions:
+            if not checks or self.unmet(checks, line) is None:
+                self.steps.append(("line.excluded", (line.id, reason)))
+                return LineResult.refused(line.id, reason)
+        for rule, checks, texts in compiled.rules:
+            condition = self.unmet(checks, line) if checks else None
             if condition is not None:
-                self.steps.append(("rule.condition", {
-                    "line": line.id, "rule": rule.id, "condition": condition,
-                    "values": _condition_values(rule.when, condition)}))
-            elif self.in_window(rule, line) and self.has_quota(rule, line):
+                self.steps.append(("rule.condition", (line.id, rule.id, condition,
+                                                      texts[condition])))
+            elif ((rule.window is None or self.in_window(rule, line))
+                  and (rule.quota is None or self.has_quota(rule, line))):
                 return self.apply(rule, line)
-        self.steps.append(("line.excluded", {"line": line.id, "reason": "no_rule"}))
+        self.steps.append(("line.excluded", (line.id, "no_rule")))
         return LineResult.refused(line.id, "no_rule")
 
-    def unmet(self, when: Conditions, line: LineFacts) -> str | None:
-        """The first condition of `when` the line does not meet, or None when all hold."""
-        for name, value in _conditions(when):
+    def unmet(self, checks: Checks, line: LineFacts) -> str | None:
+        """The first condition of `checks` (a rule's or an exclusion's, compiled) the line
+        does not meet, or None when all hold."""
+        for name, value in checks:
             if name == "kind":
                 if self.order.kind not in value:
                     return name
@@ -191,7 +200,7 @@ class _Run:
             return True
         start = self.order.placed_at if window.start == "placed_at" else line.start
         if start is None:
-            self.steps.append(("rule.no_start", {"line": line.id, "rule": rule.id}))
+            self.steps.append(("rule.no_start", (line.id, rule.id)))
             return False
         length = window.length
         if length.is_exact:
@@ -207,13 +216,11 @@ class _Run:
         inside = self.as_of <= end if inclusive else self.as_of < end
         if inside and window.same_calendar_month and not same_calendar_month(
                 start, self.as_of, self.tz):
-            self.steps.append(("rule.month_passed", {"line": line.id, "rule": rule.id,
-                                                         "start": start}))
+            self.steps.append(("rule.month_passed", (line.id, rule.id, start)))
             return False
         if not inside:
-            self.steps.append(("rule.window_closed", {
-                "line": line.id, "rule": rule.id, "from": window.start,
-                "length": str(length), "end": end}))
+            self.steps.append(("rule.window_closed", (line.id, rule.id, window.start,
+                                                      str(length), end)))
         return inside
 
     def has_quota(self, rule: Rule, line: LineFacts) -> bool:
@@ -240,14 +247,13 @@ class _Run:
         lifetime = len(earlier) + granted
         lifetime_max = quota.lifetime_max
         if lifetime_max is not None and lifetime >= lifetime_max:
-            self.steps.append(("rule.quota_lifetime_used", {
-                "line": line.id, "rule": rule.id, "lifetime": lifetime,
-                "lifetime_max": lifetime_max, "per": quota.per}))
+            self.steps.append(("rule.quota_lifetime_used", (line.id, rule.id, lifetime,
+                                                            lifetime_max, quota.per)))
             return False
         if used >= quota.count:
-            self.steps.append(("rule.quota_used", {
-                "line": line.id, "rule": rule.id, "used": used, "count": quota.count,
-                "per": quota.per, "period": quota.period, "months": quota.months or 0}))
+            self.steps.append(("rule.quota_used", (line.id, rule.id, used, quota.count,
+                                                   quota.per, quota.period,
+                                                   quota.months or 0)))
             return False
         self.granted[(rule.id, scope)] = self.granted.get((rule.id, scope), 0) + 1
         return True
@@ -255,28 +261,26 @@ class _Run:
     def apply(self, rule: Rule, line: LineFacts) -> LineResult:
         steps = self.steps
         line_id = line.id
-        steps.append(("rule.applies", {"line": line_id, "rule": rule.id}))
+        steps.append(("rule.applies", (line_id, rule.id)))
         refundable = rule.funding
         shares = []
         eligible = kept = 0
         for funded in self.funded[line_id]:
-            if funded.funding in refundable:
+            if funded[1] in refundable:
                 shares.append(funded)
-                eligible += funded.amount
+                eligible += funded[2]
             else:
-                kept += funded.amount
-        steps.append(("line.eligible", {
-            "line": line_id, "eligible": Minor(eligible), "kept": Minor(kept),
-            "funding": ", ".join(refundable)}))
+                kept += funded[2]
+        steps.append(("line.eligible", (line_id, eligible, kept, ", ".join(refundable))))
         consumed_n, consumed_d = 0, 1
         fee_n, fee_d = 0, 1
         if not self.has_started(line):
-            steps.append(("line.not_started", {"line": line_id}))
+            steps.append(("line.not_started", (line_id,)))
         else:
             consumed_n, consumed_d, cap = consumed_amount(
                 rule, line, eligible, self.as_of, self.tz, self.currency, steps)
             if cap is not None and cap < eligible:
-                steps.append(("line.lower_price", {"line": line_id, "eligible": Minor(cap)}))
+                steps.append(("line.lower_price", (line_id, cap)))
                 eligible = cap
             if rule.fee is not None:
                 fee_n, fee_d = self.fee(rule, line, eligible)
@@ -290,11 +294,8 @@ class _Run:
             code = "line.refund"
         else:
             code = "line.refund_rounded"
-        steps.append((code, {
-            "line": line_id, "eligible": Minor(eligible),
-            "consumed": Exact((consumed_n, consumed_d)),
-            "fee": Exact((fee_n, fee_d)), "exact": Exact((exact, denominator)),
-            "refund": Minor(refund)}))
+        steps.append((code, (line_id, eligible, (consumed_n, consumed_d), (fee_n, fee_d),
+                             (exact, denominator), refund)))
         # What the JSON shows per line adds up to the cent: eligible = refund + consumed +
         # fee. The fee is its own rounding, never more than the refund leaves; consumed is
         # the rest.
@@ -305,15 +306,16 @@ class _Run:
             refund = self.capped(rule, line, refund)
         allocation = self.allocation
         if len(shares) == 1:
-            payment = shares[0].payment
+            payment = shares[0][0]
             allocation[payment] = allocation.get(payment, 0) + refund
         elif shares:
-            for share, amount in zip(shares, allocate(refund, [f.amount for f in shares]),
+            for share, amount in zip(shares, allocate(refund, [f[2] for f in shares]),
                                      strict=True):
-                allocation[share.payment] = allocation.get(share.payment, 0) + amount
+                allocation[share[0]] = allocation.get(share[0], 0) + amount
         is_whole = shown_consumed == 0 and fee == 0 and refund == uncapped
-        return LineResult(line.id, rule.id, rule.handling, refund, eligible, shown_consumed,
-                          fee, None, is_whole, list(rule.documents))
+        return _new_tuple(LineResult, (line_id, rule.id, rule.handling, refund, eligible,
+                                       shown_consumed, fee, None, is_whole,
+                                       list(rule.documents)))
 
     def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
         """The refund limited by the rule's amount cap over its period (earlier refunds under
@@ -336,11 +338,9 @@ class _Run:
         allowed = min(refund, max(0, limit - used))
         self.cap_granted[rule.id] = self.cap_granted.get(rule.id, 0) + allowed
         if allowed < refund:
-            self.steps.append(("line.capped", {
-                "line": line.id, "refund": Minor(allowed), "cap": Minor(limit),
-                "used": Minor(used),
-                "period": "calendar_year" if cap.period == "calendar_year"
-                else f"{cap.months}mo"}))
+            self.steps.append(("line.capped", (
+                line.id, allowed, limit, used,
+                "calendar_year" if cap.period == "calendar_year" else f"{cap.months}mo")))
         return allowed
 
     def fee(self, rule: Rule, line: LineFacts, eligible: int) -> tuple[int, int]:
@@ -365,44 +365,48 @@ class _Run:
         if percent is None or percent == 0:
             return 0, 1
         numerator, denominator = base * percent.numerator, percent.denominator * 100
-        self.steps.append(("line.fee", {
-            "line": line.id, "percent": _percent(percent), "base": Minor(base),
-            "fee": Exact((numerator, denominator))}))
+        self.steps.append(("line.fee", (line.id, _percent(percent), base,
+                                        (numerator, denominator))))
         return numerator, denominator
 
     # -- the whole request ----------------------------------------------------------------
 
     def finish(self, results: list[LineResult]) -> Assessment:
-        total = sum(r.refund for r in results)
-        granted = [r for r in results if r.excluded is None]
-        handling = max((r.handling for r in granted), key=HANDLING_ORDER.__getitem__,
-                       default="approve")
+        total = 0
+        granted = []
+        handling = "approve"
+        is_whole = True
+        documents: list[str] = []
+        for result in results:
+            total += result.refund
+            is_whole = is_whole and result.is_whole
+            if result.excluded is None:
+                granted.append(result)
+                if HANDLING_ORDER[result.handling] > HANDLING_ORDER[handling]:
+                    handling = result.handling
+                documents.extend(result.documents)
         if total == 0:
             outcome, handling = "none", "reject"
-        elif all(r.is_whole for r in results):
+        elif is_whole:
             outcome = "full"
         else:
             outcome = "partial"
         entries = self.allocate(total)
-        documents = (list(dict.fromkeys(d for r in granted for d in r.documents)) if total
-                     else [])
+        documents = list(dict.fromkeys(documents)) if total else []
         threshold = (self.policy.four_eyes_above or {}).get(self.currency)
         needs_four_eyes = threshold is not None and total > threshold
-        self.steps.append(("total", {"total": Minor(total)}))
+        self.steps.append(("total", (total,)))
         if needs_four_eyes:
             # Never approved at once: a second staff member confirms large refunds.
-            self.steps.append(("four_eyes", {"threshold": Minor(threshold or 0)}))
+            self.steps.append(("four_eyes", (threshold or 0,)))
             if handling == "approve":
                 handling = "review"
-        self.steps.append((f"handling.{handling}", {}))
-        return Assessment(
-            policy=self.policy, as_of=self.as_of, outcome=outcome,
-            rule=granted[0].rule if granted else None, handling=handling,
-            currency=self.currency, total=total, lines=results, allocation=entries,
-            documents_required=documents,
-            needs_four_eyes=needs_four_eyes,
-            steps=self.steps,
-        )
+        self.steps.append((f"handling.{handling}", ()))
+        # policy, as_of, outcome, rule, handling, currency, total, lines, allocation,
+        # documents_required, needs_four_eyes, steps
+        return Assessment(self.policy, self.as_of, outcome,
+                          granted[0].rule if granted else None, handling, self.currency, total,
+                          results, entries, documents, needs_four_eyes, self.steps)
 
     def allocate(self, total: int) -> list[AllocationEntry]:
         entries = []
@@ -413,34 +417,54 @@ class _Run:
             payment = self.order.payments[index]
             route, fallback = route_of(self.policy.destination, method=payment.method,
                                        funding=payment.funding, invoiced=self.order.invoiced)
-            entries.append(AllocationEntry(payment.id, payment.method, payment.funding, route,
-                                           amount, fallback))
-            self.steps.append(("allocation", {
-                "payment": payment.id, "method": payment.method,
-                "destination": route, "amount": Minor(amount)}))
+            entries.append(_new_tuple(AllocationEntry, (payment.id, payment.method,
+                                                        payment.funding, route, amount,
+                                                        fallback)))
+            self.steps.append(("allocation", (payment.id, payment.method, route, amount)))
         return entries
 
 
 # The conditions in the order they are checked (and the first unmet one is named).
 CONDITIONS = ("kind", "channel", "billing", "category", "product", "flags_any", "flags_none",
               "invoiced", "started", "first_purchase")
-# Conditions → the ones it sets, with lists as sets; by identity, the policy is immutable.
-_compiled: dict[int, tuple[Conditions, tuple[tuple[str, Any], ...]]] = {}
+# The conditions a `when` sets, in checking order, lists made sets: most set one or two of
+# the ten, and each line of each assessment asks for every exclusion's and rule's.
+Checks = tuple[tuple[str, Any], ...]
 
 
-def _conditions(when: Conditions) -> tuple[tuple[str, Any], ...]:
-    """The conditions `when` sets, in checking order: most set one or two of the ten, and
-    each line of each assessment asks for every exclusion's and rule's."""
-    known = _compiled.get(id(when))
-    if known is not None and known[0] is when:
+class _Compiled(NamedTuple):
+    """What an assessment reads of its policy, prepared once per policy version."""
+
+    ref: str
+    tz: ZoneInfo
+    exclusions: tuple[tuple[str, Checks], ...]  # (reason, checks)
+    rules: tuple[tuple[Rule, Checks, dict[str, str]], ...]  # (rule, checks, values as text)
+
+
+# Policy versions never change once made (frozen models, cached by the presets and the
+# policy store), so each is prepared once; kept with its policy, its id cannot be reused.
+_prepared: dict[int, tuple[Policy, _Compiled]] = {}
+
+
+def _compiled(policy: Policy) -> _Compiled:
+    known = _prepared.get(id(policy))
+    if known is not None and known[0] is policy:
         return known[1]
-    if len(_compiled) > 4096:  # policies loaded over and over (tests, the policy lab)
-        _compiled.clear()
-    compiled = tuple((name, frozenset(value) if isinstance(value, list) else value)
-                     for name in CONDITIONS if (value := getattr(when, name)) is not None)
-    # The Conditions object is kept with its entry, so its id cannot be reused meanwhile.
-    _compiled[id(when)] = (when, compiled)
+    if len(_prepared) > 256:  # policies parsed over and over (tests, the policy lab)
+        _prepared.clear()
+    compiled = _Compiled(
+        policy.ref, _zone(policy.time_zone),
+        tuple((exclusion.reason, _checks(exclusion.when)) for exclusion in policy.exclusions),
+        tuple((rule, _checks(rule.when),
+               {name: _condition_values(rule.when, name) for name, _ in _checks(rule.when)})
+              for rule in policy.rules))
+    _prepared[id(policy)] = (policy, compiled)
     return compiled
+
+
+def _checks(when: Conditions) -> Checks:
+    return tuple((name, frozenset(value) if isinstance(value, list) else value)
+                 for name in CONDITIONS if (value := getattr(when, name)) is not None)
 
 
 def _condition_values(when: Conditions, condition: str) -> str:

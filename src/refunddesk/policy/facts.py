@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, TypeGuard
+from typing import Any
 
 from refunddesk.policy.money import MoneyError, format_amount, is_known_currency, parse_amount
 
@@ -51,6 +51,7 @@ REFUND_KEYS = frozenset({"at", "product", "rule", "amount", "currency"})
 EARLIER_ORDER_KEYS = frozenset({"id", "product", "kind", "placed_at"})
 
 _NO_FLAGS: frozenset[str] = frozenset()
+_NO_HISTORY: dict[str, list[Any]] = {"refunds": [], "orders": []}
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,10 +281,6 @@ def _is_slug(value: str) -> bool:
     return all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in value)
 
 
-def _is_text(value: object, max_length: int = 64) -> TypeGuard[str]:
-    return type(value) is str and 0 < len(value) <= max_length
-
-
 def _aware(value: object) -> datetime | None:
     """An ISO 8601 text with offset as a datetime; None for anything else (the caller then
     asks _moment for the problem, if any)."""
@@ -320,7 +317,7 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
         problems.append(Problem("invoiced", "expected true or false"))
         invoiced = False
     order_id = get("id")
-    if not _is_text(order_id):
+    if not (type(order_id) is str and 0 < len(order_id) <= 64):
         order_id = _text(data, "id", "", problems)
     account = _account(get("account"), problems)
     kind = get("kind")
@@ -343,14 +340,14 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
     refunds: list[RefundHistory] = []
     orders: list[OrderHistory] = []
     history = get("history")
-    if history is not None:
+    if history is not None and history != _NO_HISTORY:
         refunds, orders = _history(history, problems)
     _unique([line.id for line in lines], "lines", problems)
     _unique([payment.id for payment in payments], "payments", problems)
     if problems or account is None or placed_at is None:
         return None
-    paid = sum(payment.amount for payment in payments)
-    owed = sum(line.amount_paid for line in lines)
+    paid = sum([payment.amount for payment in payments])
+    owed = sum([line.amount_paid for line in lines])
     if paid != owed:
         problems.append(Problem("payments", payments_mismatch(paid, owed, currency)))
         return None
@@ -370,6 +367,16 @@ def _unique(ids: list[str], key: str, problems: list[Problem]) -> None:
 
 
 def _account(value: object, problems: list[Problem]) -> AccountFacts | None:
+    if type(value) is dict and ACCOUNT_KEYS.issuperset(value):
+        get = value.get
+        email, created, account_id, name, phone = (get("email"), get("created_at"), get("id"),
+                                                   get("name"), get("phone"))
+        if (type(email) is str and 0 < len(email) <= 254
+                and type(account_id) is str and 0 < len(account_id) <= 64
+                and type(name) is str and 0 < len(name) <= 200
+                and (created_at := _aware(created)) is not None
+                and (phone is None or (type(phone) is str and 0 < len(phone) <= 32))):
+            return AccountFacts(account_id, email, name, created_at, phone or "")
     if value is None or value == {}:
         problems.append(Problem("account", "required"))
         return None
@@ -431,7 +438,7 @@ def _line(value: object, index: int, currency: str, problems: list[Problem]
         problems.append(Problem(f"lines[{index}].flags", "expected a list of strings"))
         flag_set = _NO_FLAGS
     product = get("product")
-    if not _is_text(product):
+    if not (type(product) is str and 0 < len(product) <= 64):
         product = _text(data, "product", f"lines[{index}]", problems)
     if product and not _is_slug(product):
         problems.append(Problem(f"lines[{index}].product",
@@ -440,13 +447,13 @@ def _line(value: object, index: int, currency: str, problems: list[Problem]
     if usage_items is not None and type(usage_items) is not list:
         usage_items = _list(data, "usage", f"lines[{index}]", problems)
     line_id = get("id")
-    if not _is_text(line_id):
+    if not (type(line_id) is str and 0 < len(line_id) <= 64):
         line_id = _text(data, "id", f"lines[{index}]", problems)
     sku = get("sku")
-    if not _is_text(sku, 100):
+    if not (type(sku) is str and 0 < len(sku) <= 100):
         sku = _text(data, "sku", f"lines[{index}]", problems, 100)
     category = get("category")
-    if not _is_text(category, 32):
+    if not (type(category) is str and 0 < len(category) <= 32):
         category = _text(data, "category", f"lines[{index}]", problems, 32)
     try:
         list_price: int | None = parse_amount(get("list_price"), currency)
@@ -533,7 +540,7 @@ def _payment(value: object, index: int, currency: str, problems: list[Problem]
     if amount == 0:
         problems.append(Problem(f"payments[{index}].amount", "must be more than zero"))
     payment_id = get("id")
-    if not _is_text(payment_id):
+    if not (type(payment_id) is str and 0 < len(payment_id) <= 64):
         payment_id = _text(data, "id", f"payments[{index}]", problems)
     paid_at = get("paid_at")
     if paid_at is not None:
@@ -541,12 +548,12 @@ def _payment(value: object, index: int, currency: str, problems: list[Problem]
     gateway = get("gateway")
     if gateway is None:
         gateway = ""
-    elif not _is_text(gateway, 32):
+    elif not (type(gateway) is str and 0 < len(gateway) <= 32):
         gateway = _text(data, "gateway", f"payments[{index}]", problems, 32, required=False)
     reference = get("reference")
     if reference is None:
         reference = ""
-    elif not _is_text(reference, 128):
+    elif not (type(reference) is str and 0 < len(reference) <= 128):
         reference = _text(data, "reference", f"payments[{index}]", problems, 128,
                           required=False)
     if amount is None:

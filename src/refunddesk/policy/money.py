@@ -56,22 +56,18 @@ def parse_amount(text: object, currency: str) -> int:
     otherwise read as 123), and more decimal places than the currency has.
     """
     digits = minor_digits(currency)
-    if type(text) is str:
-        # The common shape first ("960.00", "960"): one pass of checks, then the integers.
+    if type(text) is str and text.isascii():
+        # The common shape first ("960.00" for CNY): one pass of checks, then the integer.
         whole, dot, fraction = text.partition(".")
-        if (whole.isdigit() and whole.isascii() and len(whole) <= MAX_WHOLE_DIGITS
-                and (not dot or (fraction.isdigit() and fraction.isascii()
-                                 and len(fraction) <= digits))):
-            if len(fraction) == digits:
-                return int(whole + fraction) if digits else int(whole)
-            return int(whole) * TEN_TO_THE[digits] + (
-                int(fraction) * TEN_TO_THE[digits - len(fraction)] if fraction else 0)
-    return _refused_amount(text, currency, digits)
+        if (len(fraction) == digits and whole.isdigit() and len(whole) <= MAX_WHOLE_DIGITS
+                and (fraction.isdigit() if dot else not digits)):
+            return int(whole + fraction)
+    return _parse_other_shapes(text, currency, digits)
 
 
-def _refused_amount(text: object, currency: str, digits: int) -> int:
-    """The amount the common shape did not take: read the long way, or MoneyError saying
-    what is wrong with it."""
+def _parse_other_shapes(text: object, currency: str, digits: int) -> int:
+    """An amount not in the common shape ("960", "960.5"), read the long way, or
+    MoneyError saying what is wrong with it."""
     if not isinstance(text, str):
         raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
     whole, dot, fraction = text.partition(".")
