@@ -9,7 +9,7 @@ from refunddesk.policy.assessment import AssessmentError, Step
 from refunddesk.policy.calendar import add_months
 from refunddesk.policy.durations import SECONDS, Duration
 from refunddesk.policy.facts import LineFacts
-from refunddesk.policy.schema import Consumption, Rule
+from refunddesk.policy.prepared import PreparedConsumption, PreparedRule
 
 MICROSECONDS = {"second": 10**6, "hour": 3600 * 10**6, "day": 86400 * 10**6}
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -23,8 +23,8 @@ Consumed = tuple[int, int, int | None]
 NOTHING: Consumed = (0, 1, None)
 
 
-def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime, tz: ZoneInfo,
-                    currency: str, steps: list[Step]) -> Consumed:
+def consumed_amount(rule: PreparedRule, line: LineFacts, eligible: int, as_of: datetime,
+                    tz: ZoneInfo, currency: str, steps: list[Step]) -> Consumed:
     settings = rule.consumption
     method = settings.method
     if method == "none":
@@ -56,7 +56,7 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
     return numerator, denominator, cap
 
 
-def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
+def _base(settings: PreparedConsumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
     if settings.base == "eligible":
         return eligible, None
     if settings.base == "lower_of_paid_and_current_price":
@@ -66,7 +66,7 @@ def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, i
     return line.amount_paid, None
 
 
-def _used_units(settings: Consumption, start: datetime, end: datetime, as_of: datetime,
+def _used_units(settings: PreparedConsumption, start: datetime, end: datetime, as_of: datetime,
                 tz: ZoneInfo) -> tuple[int, int]:
     """(units used, total length in microseconds) under the rule's rounding."""
     unit_us = MICROSECONDS[settings.unit]
@@ -100,7 +100,7 @@ def _used_under(limit: Duration, start: datetime, as_of: datetime, tz: ZoneInfo)
     return as_of < add_months(start.astimezone(tz), limit.months)
 
 
-def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: str,
+def _usage(settings: PreparedConsumption, line: LineFacts, as_of: datetime, currency: str,
            steps: list[Step]) -> Consumed:
     currency_prices = settings.unit_price or {}
     quantity_n, quantity_d = 0, 1
@@ -123,7 +123,7 @@ def _price_for(prices: dict[str, int], currency: str) -> int:
     return prices[currency]
 
 
-def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: datetime,
+def _months_and_hours(settings: PreparedConsumption, line: LineFacts, base: int, as_of: datetime,
                       tz: ZoneInfo, currency: str, steps: list[Step],
                       cap: int | None) -> Consumed:
     assert line.start is not None

@@ -10,12 +10,10 @@ back over the payments that funded it, in proportion, losing no cent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from refunddesk.policy.assessment import (
     AllocationEntry,
@@ -39,15 +37,10 @@ from refunddesk.policy.facts import (
     read_facts,
 )
 from refunddesk.policy.money import allocate, round_half_up
-from refunddesk.policy.routing import route_of
-from refunddesk.policy.schema import Conditions, Policy, Rule
+from refunddesk.policy.prepared import Checks, PreparedRule, prepared
+from refunddesk.policy.schema import Policy
 
 HANDLING_ORDER = {"approve": 0, "review": 1, "suggest": 2}
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 # One payment's share of one line: (index into facts.payments, its funding, the amount). A
@@ -90,11 +83,18 @@ def _requested_lines(order: OrderFacts, lines: Iterable[str]) -> set[str]:
 class _Run:
     """The state of one assessment: facts, the clock, steps, and quota already granted."""
 
+    __slots__ = ("allocation", "as_of", "asked_at", "cap_granted", "currency", "funded",
+                 "granted", "order", "policy", "prepared", "steps", "tz")
+
     def __init__(self, policy: Policy, order: OrderFacts, as_of: datetime):
         self.policy = policy
-        self.compiled = compiled = _compiled(policy)
+        self.prepared = compiled = prepared(policy)
         self.order = order
-        self.as_of = as_of
+        self.asked_at = as_of  # as the caller gave it, for the assessment
+        # In UTC, like the facts (read or built from the database): datetimes that share
+        # their tzinfo compare and subtract without asking either for its offset, which
+        # is most of what comparing moments costs.
+        self.as_of = as_of if as_of.tzinfo is UTC else as_of.astimezone(UTC)
         self.tz = compiled.tz
         self.currency = order.currency
         self.steps: list[Step] = [("order", (order.id, as_of, compiled.ref))]
@@ -136,16 +136,15 @@ class _Run:
     # -- one line -------------------------------------------------------------------------
 
     def line(self, line: LineFacts) -> LineResult:
-        compiled = self.compiled
-        for reason, checks in compiled.exclusions:
+        for reason, checks in self.prepared.exclusions:
             if not checks or self.unmet(checks, line) is None:
                 self.steps.append(("line.excluded", (line.id, reason)))
                 return LineResult.refused(line.id, reason)
-        for rule, checks, texts in compiled.rules:
-            condition = self.unmet(checks, line) if checks else None
+        for rule in self.prepared.rules:
+            condition = self.unmet(rule.checks, line) if rule.checks else None
             if condition is not None:
                 self.steps.append(("rule.condition", (line.id, rule.id, condition,
-                                                      texts[condition])))
+                                                      rule.condition_values[condition])))
             elif ((rule.window is None or self.in_window(rule, line))
                   and (rule.quota is None or self.has_quota(rule, line))):
                 return self.apply(rule, line)
@@ -194,7 +193,7 @@ class _Run:
         return not any(o.product == line.product and o.placed_at < self.order.placed_at
                        and o.id != self.order.id for o in self.order.orders)
 
-    def in_window(self, rule: Rule, line: LineFacts) -> bool:
+    def in_window(self, rule: PreparedRule, line: LineFacts) -> bool:
         window = rule.window
         if window is None:
             return True
@@ -223,7 +222,7 @@ class _Run:
                                                       str(length), end)))
         return inside
 
-    def has_quota(self, rule: Rule, line: LineFacts) -> bool:
+    def has_quota(self, rule: PreparedRule, line: LineFacts) -> bool:
         quota = rule.quota
         if quota is None:
             return True
@@ -258,7 +257,7 @@ class _Run:
         self.granted[(rule.id, scope)] = self.granted.get((rule.id, scope), 0) + 1
         return True
 
-    def apply(self, rule: Rule, line: LineFacts) -> LineResult:
+    def apply(self, rule: PreparedRule, line: LineFacts) -> LineResult:
         steps = self.steps
         line_id = line.id
         steps.append(("rule.applies", (line_id, rule.id)))
@@ -271,7 +270,7 @@ class _Run:
                 eligible += funded[2]
             else:
                 kept += funded[2]
-        steps.append(("line.eligible", (line_id, eligible, kept, ", ".join(refundable))))
+        steps.append(("line.eligible", (line_id, eligible, kept, rule.funding_text)))
         consumed_n, consumed_d = 0, 1
         fee_n, fee_d = 0, 1
         if not self.has_started(line):
@@ -317,7 +316,7 @@ class _Run:
                                        shown_consumed, fee, None, is_whole,
                                        list(rule.documents)))
 
-    def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
+    def capped(self, rule: PreparedRule, line: LineFacts, refund: int) -> int:
         """The refund limited by the rule's amount cap over its period (earlier refunds under
         the counted rules, in this currency, plus what this request already granted)."""
         cap = rule.cap
@@ -343,7 +342,7 @@ class _Run:
                 "calendar_year" if cap.period == "calendar_year" else f"{cap.months}mo")))
         return allowed
 
-    def fee(self, rule: Rule, line: LineFacts, eligible: int) -> tuple[int, int]:
+    def fee(self, rule: PreparedRule, line: LineFacts, eligible: int) -> tuple[int, int]:
         fee = rule.fee
         if fee is None:
             return 0, 1
@@ -393,7 +392,7 @@ class _Run:
             outcome = "partial"
         entries = self.allocate(total)
         documents = list(dict.fromkeys(documents)) if total else []
-        threshold = (self.policy.four_eyes_above or {}).get(self.currency)
+        threshold = (self.prepared.four_eyes_above or {}).get(self.currency)
         needs_four_eyes = threshold is not None and total > threshold
         self.steps.append(("total", (total,)))
         if needs_four_eyes:
@@ -404,7 +403,7 @@ class _Run:
         self.steps.append((f"handling.{handling}", ()))
         # policy, as_of, outcome, rule, handling, currency, total, lines, allocation,
         # documents_required, needs_four_eyes, steps
-        return Assessment(self.policy, self.as_of, outcome,
+        return Assessment(self.policy, self.asked_at, outcome,
                           granted[0].rule if granted else None, handling, self.currency, total,
                           results, entries, documents, needs_four_eyes, self.steps)
 
@@ -415,63 +414,13 @@ class _Run:
             if not amount:
                 continue
             payment = self.order.payments[index]
-            route, fallback = route_of(self.policy.destination, method=payment.method,
-                                       funding=payment.funding, invoiced=self.order.invoiced)
+            route, fallback = self.prepared.route(payment.method, payment.funding,
+                                                  self.order.invoiced)
             entries.append(_new_tuple(AllocationEntry, (payment.id, payment.method,
                                                         payment.funding, route, amount,
                                                         fallback)))
             self.steps.append(("allocation", (payment.id, payment.method, route, amount)))
         return entries
-
-
-# The conditions in the order they are checked (and the first unmet one is named).
-CONDITIONS = ("kind", "channel", "billing", "category", "product", "flags_any", "flags_none",
-              "invoiced", "started", "first_purchase")
-# The conditions a `when` sets, in checking order, lists made sets: most set one or two of
-# the ten, and each line of each assessment asks for every exclusion's and rule's.
-Checks = tuple[tuple[str, Any], ...]
-
-
-class _Compiled(NamedTuple):
-    """What an assessment reads of its policy, prepared once per policy version."""
-
-    ref: str
-    tz: ZoneInfo
-    exclusions: tuple[tuple[str, Checks], ...]  # (reason, checks)
-    rules: tuple[tuple[Rule, Checks, dict[str, str]], ...]  # (rule, checks, values as text)
-
-
-# Policy versions never change once made (frozen models, cached by the presets and the
-# policy store), so each is prepared once; kept with its policy, its id cannot be reused.
-_prepared: dict[int, tuple[Policy, _Compiled]] = {}
-
-
-def _compiled(policy: Policy) -> _Compiled:
-    known = _prepared.get(id(policy))
-    if known is not None and known[0] is policy:
-        return known[1]
-    if len(_prepared) > 256:  # policies parsed over and over (tests, the policy lab)
-        _prepared.clear()
-    compiled = _Compiled(
-        policy.ref, _zone(policy.time_zone),
-        tuple((exclusion.reason, _checks(exclusion.when)) for exclusion in policy.exclusions),
-        tuple((rule, _checks(rule.when),
-               {name: _condition_values(rule.when, name) for name, _ in _checks(rule.when)})
-              for rule in policy.rules))
-    _prepared[id(policy)] = (policy, compiled)
-    return compiled
-
-
-def _checks(when: Conditions) -> Checks:
-    return tuple((name, frozenset(value) if isinstance(value, list) else value)
-                 for name in CONDITIONS if (value := getattr(when, name)) is not None)
-
-
-def _condition_values(when: Conditions, condition: str) -> str:
-    value = getattr(when, condition)
-    if isinstance(value, list):
-        return ",".join(value)
-    return "true" if value else "false"
 
 
 def _term_matches(months: int | None, line: LineFacts) -> bool:

@@ -8,7 +8,9 @@ builds the same values straight from its rows (billing.facts) instead of writing
 this module to read again.
 
 Reading is on the path of every quote, so the common case stays cheap: each field is
-checked where it is read, and a problem's text is only made when there is a problem.
+checked where it is read, and a problem's text is only made when there is a problem. Times
+are held as instants in UTC, as the database gives them: moments that share their tzinfo
+compare and subtract without asking each for its offset (write_facts writes them in a zone).
 What only the billing mirror cares about (a valid e-mail address, its product categories)
 is checked by the import on top of this (billing.order_facts).
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -232,7 +234,7 @@ def _moment(data: dict[str, Any], key: str, path: str, problems: list[Problem], 
             pass
         else:
             if moment.tzinfo is not None:
-                return moment
+                return moment.astimezone(UTC)
             problems.append(Problem(_at(path, key),
                                     "needs a UTC offset, like 2026-03-01T10:00:00+08:00"))
             return None
@@ -281,17 +283,36 @@ def _is_slug(value: str) -> bool:
     return all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in value)
 
 
-def _aware(value: object) -> datetime | None:
-    """An ISO 8601 text with offset as a datetime; None for anything else (the caller then
-    asks _moment for the problem, if any)."""
+# An order repeats its times and prices (lines bought together start and end together, a
+# price without discount is the price paid): each text is converted once per order.
+Seen = dict[str, Any]
+
+
+def _aware(value: object, seen: Seen) -> datetime | None:
+    """An ISO 8601 text with offset as the instant in UTC; None for anything else (the
+    caller then asks _moment for the problem, if any)."""
     if type(value) is str:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        if moment.tzinfo is not None:
-            return moment
+        moment = seen.get(value)
+        if moment is None:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            if moment.tzinfo is None:
+                return None
+            moment = seen[value] = moment.astimezone(UTC)
+        return moment
     return None
+
+
+def _money(value: object, currency: str, seen: Seen) -> int:
+    """parse_amount, once per text and order."""
+    if type(value) is not str:
+        return parse_amount(value, currency)
+    amount = seen.get(value)
+    if amount is None:
+        amount = seen[value] = parse_amount(value, currency)
+    return amount
 
 
 # -- the order and its parts ----------------------------------------------------------------
@@ -305,6 +326,8 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
     if not data:
         return None
     get = data.get
+    times: Seen = {}
+    amounts: Seen = {}
     currency = get("currency")
     if type(currency) is not str or not is_known_currency(currency):
         if "currency" not in data:
@@ -319,24 +342,25 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
     order_id = get("id")
     if not (type(order_id) is str and 0 < len(order_id) <= 64):
         order_id = _text(data, "id", "", problems)
-    account = _account(get("account"), problems)
+    account = _account(get("account"), problems, times)
     kind = get("kind")
     if kind not in KINDS or type(kind) is not str:
         kind = _choice(data, "kind", "", problems, KINDS)
     channel = get("channel", "direct")
     if channel not in CHANNELS or type(channel) is not str:
         channel = _choice(data, "channel", "", problems, CHANNELS, "direct")
-    placed_at = _aware(get("placed_at")) or _moment(data, "placed_at", "", problems)
+    placed_at = _aware(get("placed_at"), times) or _moment(data, "placed_at", "", problems)
     items = get("lines")
     if type(items) is not list or not items:
         items = _list(data, "lines", "", problems, at_least_one=True)
     lines = [line for index, item in enumerate(items)
-             if (line := _line(item, index, currency, problems)) is not None]
+             if (line := _line(item, index, currency, problems, times, amounts)) is not None]
     items = get("payments")
     if type(items) is not list:
         items = _list(data, "payments", "", problems)
     payments = [payment for index, item in enumerate(items)
-                if (payment := _payment(item, index, currency, problems)) is not None]
+                if (payment := _payment(item, index, currency, problems, times, amounts))
+                is not None]
     refunds: list[RefundHistory] = []
     orders: list[OrderHistory] = []
     history = get("history")
@@ -366,7 +390,7 @@ def _unique(ids: list[str], key: str, problems: list[Problem]) -> None:
         seen.add(ident)
 
 
-def _account(value: object, problems: list[Problem]) -> AccountFacts | None:
+def _account(value: object, problems: list[Problem], times: Seen) -> AccountFacts | None:
     if type(value) is dict and ACCOUNT_KEYS.issuperset(value):
         get = value.get
         email, created, account_id, name, phone = (get("email"), get("created_at"), get("id"),
@@ -374,7 +398,7 @@ def _account(value: object, problems: list[Problem]) -> AccountFacts | None:
         if (type(email) is str and 0 < len(email) <= 254
                 and type(account_id) is str and 0 < len(account_id) <= 64
                 and type(name) is str and 0 < len(name) <= 200
-                and (created_at := _aware(created)) is not None
+                and (created_at := _aware(created, times)) is not None
                 and (phone is None or (type(phone) is str and 0 < len(phone) <= 32))):
             return AccountFacts(account_id, email, name, created_at, phone or "")
     if value is None or value == {}:
@@ -393,8 +417,8 @@ def _account(value: object, problems: list[Problem]) -> AccountFacts | None:
     return AccountFacts(account_id, email, name, created_at, phone)
 
 
-def _line(value: object, index: int, currency: str, problems: list[Problem]
-          ) -> LineFacts | None:
+def _line(value: object, index: int, currency: str, problems: list[Problem], times: Seen,
+          amounts: Seen) -> LineFacts | None:
     if type(value) is not dict or not LINE_KEYS.issuperset(value):
         data = _object(value, f"lines[{index}]", LINE_KEYS, problems)
         if data is None:
@@ -415,11 +439,11 @@ def _line(value: object, index: int, currency: str, problems: list[Problem]
         term_unit = term["unit"]
     else:
         term_unit, term_count = _term(term, f"lines[{index}].term", problems)
-    start = _aware(text := get("service_start"))
+    start = _aware(text := get("service_start"), times)
     if start is None and (text is not None or billing != "one_time"):
         start = _moment(data, "service_start", f"lines[{index}]", problems,
                         required=billing != "one_time")
-    end = _aware(text := get("service_end"))
+    end = _aware(text := get("service_end"), times)
     if end is None and (text is not None or billing == "prepaid"):
         end = _moment(data, "service_end", f"lines[{index}]", problems,
                       required=billing == "prepaid")
@@ -456,11 +480,11 @@ def _line(value: object, index: int, currency: str, problems: list[Problem]
     if not (type(category) is str and 0 < len(category) <= 32):
         category = _text(data, "category", f"lines[{index}]", problems, 32)
     try:
-        list_price: int | None = parse_amount(get("list_price"), currency)
+        list_price: int | None = _money(get("list_price"), currency, amounts)
     except MoneyError:
         list_price = _amount(data, "list_price", f"lines[{index}]", problems, currency)
     try:
-        amount_paid: int | None = parse_amount(get("amount_paid"), currency)
+        amount_paid: int | None = _money(get("amount_paid"), currency, amounts)
     except MoneyError:
         amount_paid = _amount(data, "amount_paid", f"lines[{index}]", problems, currency)
     current_price = get("current_price")
@@ -511,8 +535,8 @@ def _usage(value: object, path: str, problems: list[Problem]) -> UsageFacts | No
     return UsageFacts(metric, quantity, start, unit, end)
 
 
-def _payment(value: object, index: int, currency: str, problems: list[Problem]
-             ) -> PaymentFacts | None:
+def _payment(value: object, index: int, currency: str, problems: list[Problem], times: Seen,
+             amounts: Seen) -> PaymentFacts | None:
     if type(value) is not dict or not PAYMENT_KEYS.issuperset(value):
         data = _object(value, f"payments[{index}]", PAYMENT_KEYS, problems)
         if data is None:
@@ -534,7 +558,7 @@ def _payment(value: object, index: int, currency: str, problems: list[Problem]
             problems.append(Problem(f"payments[{index}].funding",
                                     f"a {method} payment is funded by {expected}, not {funding}"))
     try:
-        amount: int | None = parse_amount(get("amount"), currency)
+        amount: int | None = _money(get("amount"), currency, amounts)
     except MoneyError:
         amount = _amount(data, "amount", f"payments[{index}]", problems, currency)
     if amount == 0:
@@ -544,7 +568,8 @@ def _payment(value: object, index: int, currency: str, problems: list[Problem]
         payment_id = _text(data, "id", f"payments[{index}]", problems)
     paid_at = get("paid_at")
     if paid_at is not None:
-        paid_at = _aware(paid_at) or _moment(data, "paid_at", f"payments[{index}]", problems)
+        paid_at = (_aware(paid_at, times)
+                   or _moment(data, "paid_at", f"payments[{index}]", problems))
     gateway = get("gateway")
     if gateway is None:
         gateway = ""

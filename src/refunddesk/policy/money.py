@@ -167,13 +167,21 @@ def allocate(total: int, weights: list[int]) -> list[int]:
         if total == 0:
             return [0] * len(weights)
         return _refused_allocation(total, weights)
-    products = [total * weight for weight in weights]
-    shares = [product // weight_sum for product in products]
+    # One pass, no comprehensions: this runs for every payment of every assessment.
+    shares = []
+    remainders = []
+    for weight in weights:
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append(remainder)
     left_over = total - sum(shares)
-    if left_over:
-        # Largest remainder first; on a tie the earlier weight wins (sorted is stable).
-        remainders = [-(product % weight_sum) for product in products]
-        for index in sorted(range(len(weights)), key=remainders.__getitem__)[:left_over]:
+    if left_over == 1:
+        shares[remainders.index(max(remainders))] += 1  # the first of the largest
+    elif left_over:
+        # Largest remainder first; on a tie the earlier weight wins (the sort is stable,
+        # reversed too).
+        for index in sorted(range(len(weights)), key=remainders.__getitem__,
+                            reverse=True)[:left_over]:
             shares[index] += 1
     return shares
 
