@@ -32,7 +32,7 @@ from refunddesk.billing.models import (
     Subscription,
 )
 from refunddesk.billing.order_facts import read_order
-from refunddesk.policy.facts import read_facts
+from refunddesk.policy.facts_reading import read_facts
 
 SEED = 2026
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,9 @@ from refunddesk.billing.facts import (
 from refunddesk.billing.importing import OrderImporter, Outcome
 from refunddesk.billing.models import Order
 from refunddesk.billing.order_facts import order_digest, read_order
-from refunddesk.policy.facts import RefundHistory, read_facts, write_facts
+from refunddesk.policy.facts import RefundHistory
+from refunddesk.policy.facts_reading import read_facts
+from refunddesk.policy.facts_writing import write_facts
 from tests.policy.test_invariants import requests
 
 GOLDEN = Path(__file__).parent / "golden" / "order_facts.json"

@@ -5,7 +5,16 @@ from decimal import Decimal
 
 import pytest
 
+from refunddesk.billing.models import (
+    BillingMode,
+    Funding,
+    OrderKind,
+    PaymentMethod,
+    SalesChannel,
+    TermUnit,
+)
 from refunddesk.billing.order_facts import OrderFactsError, order_digest, read_order
+from refunddesk.policy import facts
 
 
 def problems_of(order: object) -> list[str]:
@@ -149,3 +158,39 @@ def test_the_digest_ignores_the_offset_a_time_is_written_in(example_order):
     example_order["placed_at"] = "2026-03-01T02:00:00+00:00"
 
     assert order_digest(read_order(example_order)) == first
+
+
+@pytest.mark.parametrize(("allowed", "choices"), [
+    (facts.KINDS, OrderKind), (facts.CHANNELS, SalesChannel), (facts.BILLINGS, BillingMode),
+    (facts.TERM_UNITS, TermUnit), (facts.FUNDINGS, Funding), (facts.METHODS, PaymentMethod),
+])
+def test_the_format_allows_exactly_the_values_the_mirror_can_keep(allowed, choices):
+    assert set(allowed) == set(choices.values)
+
+
+def test_a_payment_method_is_funded_as_the_mirror_says():
+    assert facts.FUNDING_OF_METHOD == {
+        method: funding for method, funding in
+        [(PaymentMethod.BALANCE, Funding.BALANCE), (PaymentMethod.VOUCHER, Funding.VOUCHER),
+         (PaymentMethod.GIFT, Funding.GIFT)]}
+
+
+def test_an_email_the_mirror_cannot_use_is_refused_by_the_import(example_order):
+    example_order["account"]["email"] = "li.lei@"
+
+    assert problems_of(example_order) == ["account.email: not an e-mail address"]
+
+
+def test_a_category_the_mirror_does_not_know_is_refused_by_the_import(example_order):
+    example_order["lines"][0]["category"] = "savings_plan"
+
+    assert problems_of(example_order) == [
+        "lines[0].category: 'savings_plan' is not one of cloud_server, backup, domain, "
+        "ssl_certificate, vpn, saas, other"]
+
+
+def test_todays_price_is_refused_by_the_import_which_cannot_keep_it(example_order):
+    example_order["lines"][0]["current_price"] = "800.00"
+
+    assert problems_of(example_order) == [
+        "lines[0].current_price: not kept by the billing mirror; leave it out"]

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refunddesk.policy.engine import AssessmentError, assess
-from refunddesk.policy.facts import FactsError, OrderFacts, read_facts
+from refunddesk.policy.facts import FactsError, OrderFacts
+from refunddesk.policy.facts_reading import read_facts
 from refunddesk.policy.presets import load_preset
 from tests.conftest import EXAMPLE_ORDER
 from tests.policy.test_invariants import requests

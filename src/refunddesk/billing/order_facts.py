@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from refunddesk.billing.models import Category
-from refunddesk.policy.facts import FactsError, OrderFacts, Problem, read_facts
+from refunddesk.policy.facts import FactsError, OrderFacts, Problem
+from refunddesk.policy.facts_reading import read_facts
 
 __all__ = ["OrderFactsError", "Problem", "order_digest", "read_order"]
 

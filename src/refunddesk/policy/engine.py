@@ -29,13 +29,8 @@ from refunddesk.policy.calendar import (
     window_end,
 )
 from refunddesk.policy.consumption import consumed_amount
-from refunddesk.policy.facts import (
-    FactsError,
-    LineFacts,
-    OrderFacts,
-    payments_mismatch,
-    read_facts,
-)
+from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, payments_mismatch
+from refunddesk.policy.facts_reading import read_facts
 from refunddesk.policy.money import allocate, round_half_up
 from refunddesk.policy.prepared import Checks, PreparedRule, prepared
 from refunddesk.policy.schema import Policy
