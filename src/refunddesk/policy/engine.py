@@ -108,25 +108,30 @@ class _Run:
         """
         lines = self.order.lines
         payments = self.order.payments
-        remaining = [line.amount_paid for line in lines]
-        paid = sum([p.amount for p in payments])
-        if paid != sum(remaining):
-            raise AssessmentError(
-                f"payments: {payments_mismatch(paid, sum(remaining), self.currency)}")
-        funded: dict[str, list[_Funded]] = {line.id: [] for line in lines}
-        ids = [line.id for line in lines]
+        remaining = []
+        spread: list[list[_Funded]] = []  # by the line's position
+        owed = paid = 0
+        for line in lines:
+            remaining.append(line.amount_paid)
+            spread.append([])
+            owed += line.amount_paid
+        for payment in payments:
+            paid += payment.amount
+        if paid != owed:
+            raise AssessmentError(f"payments: {payments_mismatch(paid, owed, self.currency)}")
         last = len(payments) - 1
         for index, payment in enumerate(payments):
-            # The last payment funds exactly what is left of every line.
-            shares = remaining if index == last else allocate(payment.amount, remaining)
             funding = payment.funding
-            for position, share in enumerate(shares):
-                if share:
-                    funded[ids[position]].append((index, funding, share))
-            if index != last:
-                remaining = [left - share for left, share in zip(remaining, shares,
-                                                                strict=True)]
-        return funded
+            if index == last:  # the last payment funds exactly what is left of every line
+                for position, share in enumerate(remaining):
+                    if share:
+                        spread[position].append((index, funding, share))
+            else:
+                for position, share in enumerate(allocate(payment.amount, remaining)):
+                    if share:
+                        spread[position].append((index, funding, share))
+                        remaining[position] -= share
+        return {line.id: funded for line, funded in zip(lines, spread, strict=True)}
 
     # -- one line -------------------------------------------------------------------------
 
@@ -268,7 +273,7 @@ class _Run:
         steps.append(("line.eligible", (line_id, eligible, kept, rule.funding_text)))
         consumed_n, consumed_d = 0, 1
         fee_n, fee_d = 0, 1
-        if not self.has_started(line):
+        if line.start is None or self.as_of < line.start:  # not started (has_started)
             steps.append(("line.not_started", (line_id,)))
         else:
             consumed_n, consumed_d, cap = consumed_amount(

@@ -107,12 +107,21 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
     history = get("history")
     if history is not None and history != _NO_HISTORY:
         refunds, orders = _history(history, problems)
-    _unique([line.id for line in lines], "lines", problems)
-    _unique([payment.id for payment in payments], "payments", problems)
+    owed = paid = 0
+    line_ids = set()
+    for line in lines:
+        owed += line.amount_paid
+        line_ids.add(line.id)
+    payment_ids = set()
+    for payment in payments:
+        paid += payment.amount
+        payment_ids.add(payment.id)
+    if len(line_ids) != len(lines):
+        _unique([line.id for line in lines], "lines", problems)
+    if len(payment_ids) != len(payments):
+        _unique([payment.id for payment in payments], "payments", problems)
     if problems or account is None or placed_at is None:
         return None
-    paid = sum([payment.amount for payment in payments])
-    owed = sum([line.amount_paid for line in lines])
     if paid != owed:
         problems.append(Problem("payments", payments_mismatch(paid, owed, currency)))
         return None
@@ -121,8 +130,6 @@ def _order(value: object, problems: list[Problem]) -> OrderFacts | None:
 
 
 def _unique(ids: list[str], key: str, problems: list[Problem]) -> None:
-    if len(set(ids)) == len(ids):
-        return
     seen: set[str] = set()
     for index, ident in enumerate(ids):
         if ident in seen:
@@ -231,9 +238,9 @@ def _line(value: object, index: int, currency: str, problems: list[Problem], tim
     current_price = get("current_price")
     if current_price is not None:
         current_price = field.amount(data, "current_price", f"lines[{index}]", problems, currency)
-    usage = [record for number, item in enumerate(usage_items or ())
-             if (record := _usage(item, f"lines[{index}].usage[{number}]", problems))
-             is not None]
+    usage = [] if not usage_items else [
+        record for number, item in enumerate(usage_items)
+        if (record := _usage(item, f"lines[{index}].usage[{number}]", problems)) is not None]
     if list_price is None or amount_paid is None:
         return None
     return LineFacts(line_id, sku, product, category, billing, term_unit, term_count, start,
