@@ -104,9 +104,9 @@ def test_an_order_read_with_its_facts_is_not_read_again(imported, django_assert_
 def test_an_order_read_alone_gets_its_facts_loaded_once(imported, django_assert_num_queries):
     order = Order.objects.get(external_id="TC-20260301-0001")
 
-    with django_assert_num_queries(4):  # account, lines with products, usage, payments
+    with django_assert_num_queries(3):  # lines with their products, usage, payments
         with_facts(order)
-    with django_assert_num_queries(1):  # the account's other orders
+    with django_assert_num_queries(2):  # the account, read on first use; its other orders
         facts = order_facts(order)
 
     assert facts == order_facts(load_order("TC-20260301-0001"))

@@ -68,8 +68,13 @@ def chosen_lines(order: Order, line_ids: Sequence[str]) -> list[OrderLine]:
 def policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
     """The chosen lines by refund policy, in the order's line order (the group of the
     earliest line first). Lines under no policy are refused together (LinesWithoutPolicy):
-    nothing may be opened for part of a choice without saying so."""
-    lines = chosen_lines(with_facts(order), line_ids)
+    nothing may be opened for part of a choice without saying so. The order may come read
+    with its facts (billing.facts.orders_with_facts) or not."""
+    return _policy_groups(with_facts(order), line_ids)
+
+
+def _policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
+    lines = chosen_lines(order, line_ids)
     without = [line.line_id for line in lines if not line.product.policy_id]
     if without:
         raise LinesWithoutPolicy(without)
@@ -114,22 +119,24 @@ def refund_history(order: Order) -> list[RefundHistory]:
     return [history_entry(*row[2:]) for row in granted_lines([order.account_id])]
 
 
-def facts_for_assessment(order: Order) -> OrderFacts:
-    """The order's facts with the account's history of refunds and orders, as every
-    assessment of it reads them. The order may come read with its facts
-    (billing.facts.orders_with_facts) or not."""
-    return order_facts(with_facts(order), refunds=refund_history(order))
+def _facts(order: Order) -> OrderFacts:
+    """The facts of an order read with them, with the account's history of refunds and
+    orders, as every assessment of it reads them."""
+    return order_facts(order, refunds=refund_history(order))
 
 
-def assess_order(order: Order, line_ids: list[str], *, as_of: datetime,
-                 facts: OrderFacts | None = None) -> tuple[Policy, Assessment]:
+def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
+                 ) -> tuple[Policy, Assessment]:
     """The policy that applies to these lines of the order at `as_of` (the version in force
-    then), and its assessment. `facts` are the order's (facts_for_assessment) when the
-    caller has them already, else they are read here."""
+    then), and its assessment. The order may come read with its facts
+    (billing.facts.orders_with_facts) or not."""
     order = with_facts(order)
+    return _assess(order, line_ids, as_of, _facts(order))
+
+
+def _assess(order: Order, line_ids: Sequence[str], as_of: datetime, facts: OrderFacts
+            ) -> tuple[Policy, Assessment]:
     policy = policy_for(chosen_lines(order, line_ids), as_of=as_of)
-    if facts is None:
-        facts = facts_for_assessment(order)
     return policy, assess(policy, facts, as_of=as_of, lines=line_ids)
 
 
@@ -145,12 +152,11 @@ def assess_groups(order: Order, line_ids: Sequence[str], *, as_of: datetime
     """Each policy group of the chosen lines assessed on its own, as the case it would
     become: the live quote of a choice that may span refund policies."""
     order = with_facts(order)
-    groups = policy_groups(order, line_ids)
+    groups = _policy_groups(order, line_ids)
     # One read of the facts and the history for every group: they are the order's.
-    facts = facts_for_assessment(order)
+    facts = _facts(order)
     quotes = []
     for group in groups:
-        policy, assessment = assess_order(order, list(group.line_ids), as_of=as_of,
-                                          facts=facts)
+        policy, assessment = _assess(order, group.line_ids, as_of, facts)
         quotes.append(GroupQuote(group, policy, assessment))
     return quotes
