@@ -18,7 +18,7 @@ def at(path: str, key: str) -> str:
 
 
 def object_of(value: object, path: str, allowed: frozenset[str],
-            problems: list[Problem]) -> dict[str, Any] | None:
+              problems: list[Problem]) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         problems.append(Problem(path, "expected an object"))
         return None
@@ -29,7 +29,7 @@ def object_of(value: object, path: str, allowed: frozenset[str],
 
 
 def text(data: dict[str, Any], key: str, path: str, problems: list[Problem],
-          max_length: int = 64, *, required: bool = True) -> str:
+         max_length: int = 64, *, required: bool = True) -> str:
     value = data.get(key)
     if type(value) is str and 0 < len(value) <= max_length:
         return value
@@ -46,7 +46,7 @@ def text(data: dict[str, Any], key: str, path: str, problems: list[Problem],
 
 
 def choice(data: dict[str, Any], key: str, path: str, problems: list[Problem],
-            allowed: tuple[str, ...], default: str | None = None) -> str:
+           allowed: tuple[str, ...], default: str | None = None) -> str:
     value = data.get(key, default)
     if type(value) is str and value in allowed:
         return value
@@ -56,7 +56,7 @@ def choice(data: dict[str, Any], key: str, path: str, problems: list[Problem],
 
 
 def moment(data: dict[str, Any], key: str, path: str, problems: list[Problem], *,
-            required: bool = True) -> datetime | None:
+           required: bool = True) -> datetime | None:
     value = data.get(key)
     if value is None:
         if required:
@@ -78,7 +78,7 @@ def moment(data: dict[str, Any], key: str, path: str, problems: list[Problem], *
 
 
 def amount(data: dict[str, Any], key: str, path: str, problems: list[Problem],
-            currency: str, *, required: bool = True) -> int | None:
+           currency: str, *, required: bool = True) -> int | None:
     """Minor units, or None when there is none to give (then its problem is reported)."""
     if key not in data:
         if required:
@@ -101,7 +101,7 @@ def same_currency(data: dict[str, Any], path: str, problems: list[Problem],
 
 
 def some_list(data: dict[str, Any], key: str, path: str, problems: list[Problem], *,
-          at_least_one: bool = False) -> list[Any]:
+              at_least_one: bool = False) -> list[Any]:
     items = data.get(key)
     if type(items) is list and (items or not at_least_one):
         return items

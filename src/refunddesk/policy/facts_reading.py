@@ -190,11 +190,11 @@ def _line(value: object, index: int, currency: str, problems: list[Problem], tim
     start = aware(text := get("service_start"), times)
     if start is None and (text is not None or billing != "one_time"):
         start = field.moment(data, "service_start", f"lines[{index}]", problems,
-                        required=billing != "one_time")
+                             required=billing != "one_time")
     end = aware(text := get("service_end"), times)
     if end is None and (text is not None or billing == "prepaid"):
         end = field.moment(data, "service_end", f"lines[{index}]", problems,
-                      required=billing == "prepaid")
+                           required=billing == "prepaid")
     if start is not None and end is not None and end <= start:
         problems.append(Problem(f"lines[{index}].service_end", "must be after service_start"))
     if billing == "prepaid" and term_unit is None:
@@ -329,7 +329,7 @@ def _payment(value: object, index: int, currency: str, problems: list[Problem], 
         reference = ""
     elif not (type(reference) is str and 0 < len(reference) <= 128):
         reference = field.text(data, "reference", f"payments[{index}]", problems, 128,
-                          required=False)
+                               required=False)
     if amount is None:
         return None
     return PaymentFacts(payment_id, method, funding, amount, paid_at, gateway, reference)
