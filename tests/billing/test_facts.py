@@ -1,16 +1,31 @@
-"""Order → order facts: the exact JSON the policy engine will see."""
+"""Order → order facts: the policy's domain values built straight from the mirror's rows,
+the same as the one reader makes of the order-facts JSON."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.test.utils import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from refunddesk.billing.facts import load_order, order_facts
+from refunddesk.billing.facts import (
+    facts_of_orders,
+    load_order,
+    order_facts,
+    with_facts,
+)
 from refunddesk.billing.importing import OrderImporter, Outcome
-from refunddesk.billing.order_facts import read_order
+from refunddesk.billing.models import Order
+from refunddesk.billing.order_facts import order_digest, read_order
+from refunddesk.policy.facts import RefundHistory
+from refunddesk.policy.facts_reading import read_facts
+from refunddesk.policy.facts_writing import write_facts
+from tests.policy.test_invariants import requests
 
 GOLDEN = Path(__file__).parent / "golden" / "order_facts.json"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.django_db
 
@@ -40,35 +55,86 @@ def imported(example_order):
     return example_order
 
 
-@override_settings(TIME_ZONE="Asia/Shanghai")
-def test_the_facts_of_an_order_match_the_golden_file(imported):
+def test_the_facts_of_an_order_written_in_the_format_match_the_golden_file(imported):
     facts = order_facts(load_order("TC-20260301-0001"))
 
-    assert facts == json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert write_facts(facts, SHANGHAI) == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
 def test_the_facts_carry_refunds_the_cases_app_passes_in(imported):
-    refund = {"at": "2026-03-02T10:00:00+08:00", "product": "cvm", "rule": "five_day_no_reason"}
+    refund = RefundHistory(datetime(2026, 3, 2, 2, 0, tzinfo=UTC), "cvm", "five_day_no_reason",
+                           90000, "CNY")
 
     facts = order_facts(load_order("TC-20260301-0001"), refunds=[refund])
 
-    assert facts["history"]["refunds"] == [refund]
+    assert facts.refunds == [refund]
 
 
-def test_facts_read_back_in_are_the_same_order(imported):
-    facts = order_facts(load_order("TC-20260301-0001"), with_history=False)
+def test_facts_written_and_read_back_in_are_the_same_order(imported):
+    facts = order_facts(load_order("TC-20260301-0001"))
+    written = write_facts(facts, SHANGHAI)
 
-    assert read_order(facts).digest() == read_order(imported).digest()
-    assert OrderImporter().import_order(read_order(facts)) is Outcome.UNCHANGED
+    assert read_facts(written) == facts
+    del written["history"]
+    assert order_digest(read_order(written)) == order_digest(read_order(imported))
+    assert OrderImporter().import_order(read_order(written)) is Outcome.UNCHANGED
 
 
-@override_settings(TIME_ZONE="Europe/Berlin")
-def test_times_are_written_in_the_business_time_zone_with_their_offset(imported):
+def test_the_facts_hold_instants_whatever_zone_they_were_written_in(imported):
     facts = order_facts(load_order("TC-20260301-0001"))
 
-    assert facts["placed_at"] == "2026-03-01T03:00:00+01:00"
+    assert facts.placed_at == datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+    assert write_facts(facts, ZoneInfo("Europe/Berlin"))["placed_at"] == (
+        "2026-03-01T03:00:00+01:00")
 
 
 def test_reading_the_facts_takes_a_fixed_number_of_queries(imported, django_assert_num_queries):
     with django_assert_num_queries(5):
         order_facts(load_order("TC-20260301-0001"))
+
+
+def test_an_order_read_with_its_facts_is_not_read_again(imported, django_assert_num_queries):
+    order = load_order("TC-20260301-0001")
+
+    with django_assert_num_queries(0):
+        assert with_facts(order) is order
+        [line.product.code for line in order.lines.all()]
+
+
+def test_an_order_read_alone_gets_its_facts_loaded_once(imported, django_assert_num_queries):
+    order = Order.objects.get(external_id="TC-20260301-0001")
+
+    with django_assert_num_queries(3):  # lines with their products, usage, payments
+        with_facts(order)
+    with django_assert_num_queries(2):  # the account, read on first use; its other orders
+        facts = order_facts(order)
+
+    assert facts == order_facts(load_order("TC-20260301-0001"))
+
+
+def test_facts_from_plain_rows_equal_the_facts_from_the_order(imported, django_assert_num_queries):
+    orders = {order.pk: order for order in Order.objects.all()}
+
+    with django_assert_num_queries(4):
+        from_rows = facts_of_orders(orders)
+
+    assert from_rows == {pk: order_facts(load_order(order.external_id), other_orders=[])
+                         for pk, order in orders.items()}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(request=requests(), zone=st.sampled_from([SHANGHAI, UTC, ZoneInfo("America/New_York")]))
+def test_any_valid_order_comes_back_from_the_mirror_as_the_facts_it_was_read_as(request, zone):
+    # given valid order facts (the policy invariants' generator), without their history
+    sent, _as_of = request
+    sent.pop("history", None)
+    read = read_facts(sent)
+    # when the import keeps them and the mirror builds them again, one way or the other
+    OrderImporter().import_order(read_order(sent))
+    order = load_order(read.id)
+    built = order_facts(order, other_orders=[])
+    # then they are the facts the one reader made of the JSON, and write back to them
+    assert built == read
+    assert facts_of_orders([order.pk])[order.pk] == read
+    assert read_facts(write_facts(built, zone)) == read

@@ -5,7 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from refunddesk.billing.order_facts import OrderFactsError, read_order
+from refunddesk.billing.models import (
+    BillingMode,
+    Funding,
+    OrderKind,
+    PaymentMethod,
+    SalesChannel,
+    TermUnit,
+)
+from refunddesk.billing.order_facts import OrderFactsError, order_digest, read_order
+from refunddesk.policy import facts
 
 
 def problems_of(order: object) -> list[str]:
@@ -17,10 +26,10 @@ def problems_of(order: object) -> list[str]:
 def test_the_design_example_reads_into_minor_units(example_order):
     order = read_order(example_order)
 
-    assert order.external_id == "TC-20260301-0001"
-    assert order.lines[0].amount_paid_minor == 96000
-    assert order.lines[0].list_price_minor == 120000
-    assert [p.amount_minor for p in order.payments] == [90000, 6000]
+    assert order.id == "TC-20260301-0001"
+    assert order.lines[0].amount_paid == 96000
+    assert order.lines[0].list_price == 120000
+    assert [p.amount for p in order.payments] == [90000, 6000]
     assert order.placed_at == datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
@@ -53,7 +62,7 @@ def test_yen_amounts_have_no_minor_unit(example_order):
     example_order["payments"][0]["amount"] = "900"
     example_order["payments"][1]["amount"] = "60"
 
-    assert read_order(example_order).lines[0].amount_paid_minor == 960
+    assert read_order(example_order).lines[0].amount_paid == 960
 
 
 def test_an_unknown_currency_is_refused(example_order):
@@ -145,7 +154,43 @@ def test_something_that_is_not_an_object_is_refused():
 
 
 def test_the_digest_ignores_the_offset_a_time_is_written_in(example_order):
-    first = read_order(example_order).digest()
+    first = order_digest(read_order(example_order))
     example_order["placed_at"] = "2026-03-01T02:00:00+00:00"
 
-    assert read_order(example_order).digest() == first
+    assert order_digest(read_order(example_order)) == first
+
+
+@pytest.mark.parametrize(("allowed", "choices"), [
+    (facts.KINDS, OrderKind), (facts.CHANNELS, SalesChannel), (facts.BILLINGS, BillingMode),
+    (facts.TERM_UNITS, TermUnit), (facts.FUNDINGS, Funding), (facts.METHODS, PaymentMethod),
+])
+def test_the_format_allows_exactly_the_values_the_mirror_can_keep(allowed, choices):
+    assert set(allowed) == set(choices.values)
+
+
+def test_a_payment_method_is_funded_as_the_mirror_says():
+    assert facts.FUNDING_OF_METHOD == {
+        method: funding for method, funding in
+        [(PaymentMethod.BALANCE, Funding.BALANCE), (PaymentMethod.VOUCHER, Funding.VOUCHER),
+         (PaymentMethod.GIFT, Funding.GIFT)]}
+
+
+def test_an_email_the_mirror_cannot_use_is_refused_by_the_import(example_order):
+    example_order["account"]["email"] = "li.lei@"
+
+    assert problems_of(example_order) == ["account.email: not an e-mail address"]
+
+
+def test_a_category_the_mirror_does_not_know_is_refused_by_the_import(example_order):
+    example_order["lines"][0]["category"] = "savings_plan"
+
+    assert problems_of(example_order) == [
+        "lines[0].category: 'savings_plan' is not one of cloud_server, backup, domain, "
+        "ssl_certificate, vpn, saas, other"]
+
+
+def test_todays_price_is_refused_by_the_import_which_cannot_keep_it(example_order):
+    example_order["lines"][0]["current_price"] = "800.00"
+
+    assert problems_of(example_order) == [
+        "lines[0].current_price: not kept by the billing mirror; leave it out"]

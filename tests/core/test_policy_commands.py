@@ -80,7 +80,7 @@ def test_assess_names_a_missing_field(tmp_path):
     path = tmp_path / "o.json"
     path.write_text(json.dumps(facts))
 
-    assert "lines[0].amount_paid: missing" in refused(
+    assert "lines[0].amount_paid: required" in refused(
         "assess", "--policy", "tencent-cloud", "--order", str(path))
 
 

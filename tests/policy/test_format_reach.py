@@ -19,6 +19,10 @@ from refunddesk.policy.schema import Policy, policy_from_dict
 POLICIES = Path(__file__).parent / "policies"
 
 
+ACCOUNT = {"id": "acct-1", "email": "a@example.com", "name": "Alex",
+           "created_at": "2024-01-01T00:00:00+00:00"}
+
+
 def policy(name: str) -> Policy:
     return load_policy(str(POLICIES / f"{name}.toml"))
 
@@ -40,7 +44,8 @@ def order(*, placed_at: str, amount: str, currency: str = "USD", kind: str = "ne
     if current_price is not None:
         line["current_price"] = current_price
     return {
-        "id": "ORD-1", "kind": kind, "channel": "direct", "placed_at": placed_at,
+        "id": "ORD-1", "account": ACCOUNT, "kind": kind, "channel": "direct",
+        "placed_at": placed_at,
         "currency": currency, "invoiced": False, "lines": [line],
         "payments": [{"id": "P1", "method": "card", "funding": "cash", "amount": amount}],
         "history": {"refunds": refunds or [], "orders": []},

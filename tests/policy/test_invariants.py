@@ -40,6 +40,8 @@ METHODS = {"cash": ["alipay", "card", "paypal", "wechat_pay"], "balance": ["bala
 RULE_IDS = ["five_day_no_reason", "normal_refund", "partial_refund", "money_back",
             "after_window", "renewal_not_started"]
 DAY = 86400
+ACCOUNT = {"id": "acct-1", "email": "a@example.com", "name": "王芳",
+           "created_at": "2023-01-01T00:00:00+08:00"}
 
 
 def iso(moment: datetime) -> str:
@@ -126,7 +128,8 @@ def requests(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
     for payment in order_payments:
         payment["amount"] = format_amount(payment["amount"], currency)
     facts: dict[str, Any] = {
-        "id": "GEN-1", "kind": draw(st.sampled_from(["new", "renewal", "upgrade"])),
+        "id": "GEN-1", "account": dict(ACCOUNT),
+        "kind": draw(st.sampled_from(["new", "renewal", "upgrade"])),
         "channel": draw(st.sampled_from(["direct"] * 5 + ["reseller", "app_store",
                                                           "google_play"])),
         "placed_at": iso(placed), "currency": currency,

@@ -62,7 +62,7 @@ def _import(importer: OrderImporter, facts: Any) -> tuple[str, Outcome]:
     except OrderFactsError as error:
         first = error.problems[0]
         raise ApiError(422, "invalid", str(error), first.path or None) from None
-    return parsed.external_id, importer.import_order(parsed)
+    return parsed.id, importer.import_order(parsed)
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS},

@@ -1,4 +1,4 @@
-"""Writing parsed orders into the billing mirror: one order, one transaction, upsert by id.
+"""Writing orders' facts into the billing mirror: one order, one transaction, upsert by id.
 
 A bad order changes nothing and the others still land. Re-importing an unchanged order is
 recognised by its digest and skipped without writing. Products and accounts are cached
@@ -18,13 +18,12 @@ from django.db import IntegrityError, transaction
 from refunddesk.billing.models import Account, Order, OrderLine, Payment, Product, Usage
 from refunddesk.billing.order_facts import (
     OrderFactsError,
-    ParsedAccount,
-    ParsedLine,
-    ParsedOrder,
-    ParsedPayment,
     Problem,
+    normalised_email,
+    order_digest,
     read_order,
 )
+from refunddesk.policy.facts import AccountFacts, LineFacts, OrderFacts, PaymentFacts
 
 
 class Outcome(enum.Enum):
@@ -63,9 +62,9 @@ class OrderImporter:
 
     def __init__(self) -> None:
         self._products: dict[str, tuple[int, str]] = {}
-        self._accounts: dict[str, tuple[int, ParsedAccount]] = {}
+        self._accounts: dict[str, tuple[int, AccountFacts]] = {}
 
-    def import_order(self, order: ParsedOrder) -> Outcome:
+    def import_order(self, order: OrderFacts) -> Outcome:
         try:
             return self._import_once(order)
         except IntegrityError:
@@ -75,23 +74,23 @@ class OrderImporter:
             self._products.clear()
             return self._import_once(order)
 
-    def _import_once(self, order: ParsedOrder) -> Outcome:
-        digest = order.digest()
+    def _import_once(self, order: OrderFacts) -> Outcome:
+        digest = order_digest(order)
         seen_products: dict[str, tuple[int, str]] = {}
-        seen_accounts: dict[str, tuple[int, ParsedAccount]] = {}
+        seen_accounts: dict[str, tuple[int, AccountFacts]] = {}
         with transaction.atomic():
             existing = (
                 Order.objects.select_for_update()
-                .filter(external_id=order.external_id)
+                .filter(external_id=order.id)
                 .values_list("pk", "source_digest", "account__external_id")
                 .first()
             )
             if existing and existing[1] == digest:
                 return Outcome.UNCHANGED
-            if existing and existing[2] != order.account.external_id:
+            if existing and existing[2] != order.account.id:
                 raise OrderFactsError([Problem(
                     "account.id",
-                    f"order {order.external_id} belongs to account {existing[2]}; "
+                    f"order {order.id} belongs to account {existing[2]}; "
                     "an order cannot move to another account",
                 )])
             account_id = self._account_id(order.account, seen_accounts)
@@ -100,14 +99,14 @@ class OrderImporter:
             fields = dict(
                 account_id=account_id, kind=order.kind, channel=order.channel,
                 placed_at=order.placed_at, currency=order.currency,
-                is_invoiced=order.is_invoiced, source_digest=digest,
+                is_invoiced=order.invoiced, source_digest=digest,
             )
             if existing:
                 Order.objects.filter(pk=existing[0]).update(**fields)
-                saved = Order(pk=existing[0], external_id=order.external_id, **fields)
+                saved = Order(pk=existing[0], external_id=order.id, **fields)
                 outcome = Outcome.UPDATED
             else:
-                saved = Order.objects.create(external_id=order.external_id, **fields)
+                saved = Order.objects.create(external_id=order.id, **fields)
                 outcome = Outcome.CREATED
             _write_lines(saved, order.lines, product_ids, is_new=outcome is Outcome.CREATED)
             _write_payments(saved, order.payments, is_new=outcome is Outcome.CREATED)
@@ -115,26 +114,26 @@ class OrderImporter:
         self._accounts.update(seen_accounts)
         return outcome
 
-    def _account_id(self, account: ParsedAccount,
-                    seen: dict[str, tuple[int, ParsedAccount]]) -> int:
-        cached = self._accounts.get(account.external_id)
+    def _account_id(self, account: AccountFacts,
+                    seen: dict[str, tuple[int, AccountFacts]]) -> int:
+        cached = self._accounts.get(account.id)
         if cached and cached[1] == account:
             return cached[0]
-        values = dict(email=account.email, name=account.name, phone=account.phone,
-                      created_at=account.created_at)
+        values = dict(email=normalised_email(account.email), name=account.name,
+                      phone=account.phone, created_at=account.created_at)
         # Not update_or_create: its savepoint per call is most of an import's cost, and we
         # already hold the order's transaction; a concurrent insert surfaces as
         # IntegrityError and import_order retries.
-        pk = Account.objects.filter(external_id=account.external_id).values_list(
+        pk = Account.objects.filter(external_id=account.id).values_list(
             "pk", flat=True).first()
         if pk is None:
-            pk = Account.objects.create(external_id=account.external_id, **values).pk
+            pk = Account.objects.create(external_id=account.id, **values).pk
         else:
             Account.objects.filter(pk=pk).update(**values)
-        seen[account.external_id] = (pk, account)
+        seen[account.id] = (pk, account)
         return pk
 
-    def _product_id(self, line: ParsedLine, index: int,
+    def _product_id(self, line: LineFacts, index: int,
                     seen: dict[str, tuple[int, str]]) -> int:
         cached = self._products.get(line.product) or seen.get(line.product)
         if cached is None:
@@ -152,45 +151,45 @@ class OrderImporter:
         return cached[0]
 
 
-def _line_fields(line: ParsedLine, position: int, product_ids: dict[str, int]) -> dict[str, Any]:
+def _line_fields(line: LineFacts, position: int, product_ids: dict[str, int]) -> dict[str, Any]:
     return dict(
         position=position, sku=line.sku, product_id=product_ids[line.product],
-        billing=line.billing, term_unit=line.term_unit, term_count=line.term_count,
-        service_start=line.service_start, service_end=line.service_end,
-        list_price_minor=line.list_price_minor, amount_paid_minor=line.amount_paid_minor,
-        flags=list(line.flags),
+        billing=line.billing, term_unit=line.term_unit or "", term_count=line.term_count,
+        service_start=line.start, service_end=line.end,
+        list_price_minor=line.list_price, amount_paid_minor=line.amount_paid,
+        flags=sorted(line.flags),
     )
 
 
-def _payment_fields(payment: ParsedPayment, position: int) -> dict[str, Any]:
+def _payment_fields(payment: PaymentFacts, position: int) -> dict[str, Any]:
     return dict(
         position=position, method=payment.method, funding=payment.funding,
-        amount_minor=payment.amount_minor, paid_at=payment.paid_at,
+        amount_minor=payment.amount, paid_at=payment.paid_at,
         gateway=payment.gateway, reference=payment.reference,
     )
 
 
-def _write_lines(order: Order, lines: tuple[ParsedLine, ...], product_ids: dict[str, int],
+def _write_lines(order: Order, lines: list[LineFacts], product_ids: dict[str, int],
                  *, is_new: bool) -> None:
     # Lines are keyed by their id within the order. Later apps point at lines (refund
     # cases), so a line that still exists is updated in place, never deleted and recreated.
     existing: dict[str, int] = {}
     if not is_new:
         OrderLine.objects.filter(order=order).exclude(
-            line_id__in=[line.line_id for line in lines]).delete()
+            line_id__in=[line.id for line in lines]).delete()
         existing = dict(OrderLine.objects.filter(order=order).values_list("line_id", "pk"))
         Usage.objects.filter(line_id__in=existing.values()).delete()
     created = []
     for position, line in enumerate(lines):
         fields = _line_fields(line, position, product_ids)
-        if line.line_id in existing:
-            OrderLine.objects.filter(pk=existing[line.line_id]).update(**fields)
+        if line.id in existing:
+            OrderLine.objects.filter(pk=existing[line.id]).update(**fields)
         else:
-            created.append(OrderLine(order=order, line_id=line.line_id, **fields))
+            created.append(OrderLine(order=order, line_id=line.id, **fields))
     OrderLine.objects.bulk_create(created)
     line_pks = existing | {row.line_id: row.pk for row in created}
     usage = [
-        Usage(line_id=line_pks[line.line_id], metric=u.metric, quantity=u.quantity,
+        Usage(line_id=line_pks[line.id], metric=u.metric, quantity=u.quantity,
               unit=u.unit, period_start=u.period_start, period_end=u.period_end)
         for line in lines for u in line.usage
     ]
@@ -198,21 +197,21 @@ def _write_lines(order: Order, lines: tuple[ParsedLine, ...], product_ids: dict[
         Usage.objects.bulk_create(usage)
 
 
-def _write_payments(order: Order, payments: tuple[ParsedPayment, ...], *, is_new: bool) -> None:
+def _write_payments(order: Order, payments: list[PaymentFacts], *, is_new: bool) -> None:
     # Kept in place for the same reason as lines: payouts will point at the payment
     # they return money to.
     existing: dict[str, int] = {}
     if not is_new:
         Payment.objects.filter(order=order).exclude(
-            payment_id__in=[p.payment_id for p in payments]).delete()
+            payment_id__in=[p.id for p in payments]).delete()
         existing = dict(Payment.objects.filter(order=order).values_list("payment_id", "pk"))
     created = []
     for position, payment in enumerate(payments):
         fields = _payment_fields(payment, position)
-        if payment.payment_id in existing:
-            Payment.objects.filter(pk=existing[payment.payment_id]).update(**fields)
+        if payment.id in existing:
+            Payment.objects.filter(pk=existing[payment.id]).update(**fields)
         else:
-            created.append(Payment(order=order, payment_id=payment.payment_id, **fields))
+            created.append(Payment(order=order, payment_id=payment.id, **fields))
     Payment.objects.bulk_create(created)
 
 

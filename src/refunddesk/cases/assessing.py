@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from refunddesk.billing.facts import order_facts, with_facts
 from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases.models import CaseLine
@@ -17,7 +15,7 @@ from refunddesk.cases.states import State
 from refunddesk.policies.store import current_policy
 from refunddesk.policy.assessment import Assessment
 from refunddesk.policy.engine import AssessmentError, assess
-from refunddesk.policy.money import format_amount
+from refunddesk.policy.facts import OrderFacts, RefundHistory
 from refunddesk.policy.schema import Policy
 
 # Refunds that count as "already refunded" for quotas and caps: decided in the customer's
@@ -70,8 +68,13 @@ def chosen_lines(order: Order, line_ids: Sequence[str]) -> list[OrderLine]:
 def policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
     """The chosen lines by refund policy, in the order's line order (the group of the
     earliest line first). Lines under no policy are refused together (LinesWithoutPolicy):
-    nothing may be opened for part of a choice without saying so."""
-    lines = chosen_lines(with_facts(order), line_ids)
+    nothing may be opened for part of a choice without saying so. The order may come read
+    with its facts (billing.facts.orders_with_facts) or not."""
+    return _policy_groups(with_facts(order), line_ids)
+
+
+def _policy_groups(order: Order, line_ids: Sequence[str]) -> list[PolicyGroup]:
+    lines = chosen_lines(order, line_ids)
     without = [line.line_id for line in lines if not line.product.policy_id]
     if without:
         raise LinesWithoutPolicy(without)
@@ -105,16 +108,21 @@ def granted_lines(account_ids: Iterable[int]) -> Any:
 
 def history_entry(decided_at: datetime | None, submitted_at: datetime, product: str,
                   rule: str, approved: int | None, assessed: int, currency: str
-                  ) -> dict[str, Any]:
-    """One granted refund as the facts' history lists it."""
-    return {"at": timezone.localtime(decided_at or submitted_at).isoformat(),
-            "product": product, "rule": rule,
-            "amount": format_amount(approved if approved is not None else assessed, currency),
-            "currency": currency}
+                  ) -> RefundHistory:
+    """One granted refund as the facts' history lists it: when it was decided (or asked
+    for, while undecided) and what was granted."""
+    return RefundHistory(decided_at or submitted_at, product, rule,
+                         approved if approved is not None else assessed, currency)
 
 
-def refund_history(order: Order) -> list[dict[str, Any]]:
+def refund_history(order: Order) -> list[RefundHistory]:
     return [history_entry(*row[2:]) for row in granted_lines([order.account_id])]
+
+
+def _facts(order: Order) -> OrderFacts:
+    """The facts of an order read with them, with the account's history of refunds and
+    orders, as every assessment of it reads them."""
+    return order_facts(order, refunds=refund_history(order))
 
 
 def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
@@ -123,8 +131,12 @@ def assess_order(order: Order, line_ids: list[str], *, as_of: datetime
     then), and its assessment. The order may come read with its facts
     (billing.facts.orders_with_facts) or not."""
     order = with_facts(order)
+    return _assess(order, line_ids, as_of, _facts(order))
+
+
+def _assess(order: Order, line_ids: Sequence[str], as_of: datetime, facts: OrderFacts
+            ) -> tuple[Policy, Assessment]:
     policy = policy_for(chosen_lines(order, line_ids), as_of=as_of)
-    facts = order_facts(order, refunds=refund_history(order))
     return policy, assess(policy, facts, as_of=as_of, lines=line_ids)
 
 
@@ -140,8 +152,11 @@ def assess_groups(order: Order, line_ids: Sequence[str], *, as_of: datetime
     """Each policy group of the chosen lines assessed on its own, as the case it would
     become: the live quote of a choice that may span refund policies."""
     order = with_facts(order)
+    groups = _policy_groups(order, line_ids)
+    # One read of the facts and the history for every group: they are the order's.
+    facts = _facts(order)
     quotes = []
-    for group in policy_groups(order, line_ids):
-        policy, assessment = assess_order(order, list(group.line_ids), as_of=as_of)
+    for group in groups:
+        policy, assessment = _assess(order, group.line_ids, as_of, facts)
         quotes.append(GroupQuote(group, policy, assessment))
     return quotes

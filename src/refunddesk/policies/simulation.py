@@ -12,17 +12,17 @@ Nothing is written: the simulator reads cases and orders and returns figures."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from refunddesk.billing.facts import order_facts, orders_of_accounts, orders_with_facts
+from refunddesk.billing.facts import facts_of_orders, orders_of_accounts
 from refunddesk.cases.assessing import granted_lines, history_entry
 from refunddesk.cases.models import CaseLine, Channel, RefundCase
 from refunddesk.policy.assessment import Assessment
 from refunddesk.policy.engine import AssessmentError, assess
+from refunddesk.policy.facts import RefundHistory
 from refunddesk.policy.schema import Policy, PolicyError
 
 # Cases read and assessed together: their orders and the history of their accounts in a
@@ -123,8 +123,8 @@ def _simulate_chunk(draft: Policy, ids: Sequence[int], result: Simulation) -> No
                  .only("pk", "tracking_number", "account_id", "order_id", "currency",
                        "submitted_at", "assessment", "assessed_total_minor")
                  .prefetch_related(lines))
-    orders = {order.pk: order for order in
-              orders_with_facts().filter(pk__in={case.order_id for case in cases})}
+    # The orders' facts straight from rows: no model instance per order, line or payment.
+    orders = facts_of_orders({case.order_id for case in cases})
     accounts = {case.account_id for case in cases}
     history = _history_by_account(accounts)
     other_orders = orders_of_accounts(accounts)
@@ -134,11 +134,11 @@ def _simulate_chunk(draft: Policy, ids: Sequence[int], result: Simulation) -> No
         assessment = None
         error = ""
         try:
-            refunds = [history_entry(*row) for case_id, row in history.get(case.account_id, ())
-                       if case_id < case.pk]
-            order = orders[case.order_id]
-            facts = order_facts(order, refunds=refunds,
-                                other_orders=other_orders[case.account_id].without(order))
+            facts = replace(
+                orders[case.order_id],
+                refunds=[refund for case_id, refund in history.get(case.account_id, ())
+                         if case_id < case.pk],
+                orders=other_orders[case.account_id].without(case.order_id))
             assessment = assess(draft, facts, as_of=case.submitted_at,
                                 lines=[line_id for line_id, _rule, _refund in before.lines])
             after = Figures.of_assessment(assessment)
@@ -158,9 +158,9 @@ def _figures_of_case(case: RefundCase) -> Figures:
 
 
 def _history_by_account(account_ids: Iterable[int]
-                        ) -> dict[int, list[tuple[int, tuple[Any, ...]]]]:
+                        ) -> dict[int, list[tuple[int, RefundHistory]]]:
     """The refunds granted to each account, with the case that got them."""
-    history: dict[int, list[tuple[int, tuple[Any, ...]]]] = {}
+    history: dict[int, list[tuple[int, RefundHistory]]] = {}
     for case_id, account_id, *entry in granted_lines(account_ids):
-        history.setdefault(account_id, []).append((case_id, tuple(entry)))
+        history.setdefault(account_id, []).append((case_id, history_entry(*entry)))
     return history

@@ -19,35 +19,18 @@ class AssessmentError(ValueError):
     policy without a price in the order's currency)."""
 
 
-class Minor(int):
-    """An amount in minor units inside a step's parameters, formatted with the currency
-    only when the step is rendered (most assessments are never read as text)."""
-
-    __slots__ = ()
-
-
-class Exact(tuple[int, int]):
-    """An unrounded amount, numerator / denominator minor units, shown to two more places
-    than the currency has, so a reader can follow the arithmetic before its one rounding.
-    (A bare tuple subclass: made several times per line, it has to be cheap.)"""
-
-    __slots__ = ()
-
-    def __new__(cls, numerator: int, denominator: int) -> Exact:
-        return tuple.__new__(cls, (numerator, denominator))
-
-    @property
-    def numerator(self) -> int:
-        return self[0]
-
-    @property
-    def denominator(self) -> int:
-        return self[1]
+# How a step's parameter is shown: an amount in minor units, or an unrounded amount (a pair
+# numerator, denominator of minor units, shown to two more places than the currency has,
+# so a reader can follow the arithmetic before its one rounding). Other parameters are
+# numbers, moments and codes, shown as they are.
+MINOR = "minor"
+EXACT = "exact"
 
 
-def exact_text(value: Exact, currency: str) -> str:
+def exact_text(value: tuple[int, int], currency: str) -> str:
+    numerator, denominator = value
     digits = minor_digits(currency)
-    shown = (Decimal(value.numerator) / Decimal(value.denominator)).scaleb(-digits)
+    shown = (Decimal(numerator) / Decimal(denominator)).scaleb(-digits)
     rounded = shown.quantize(Decimal(1).scaleb(-(digits + 2)), rounding=ROUND_HALF_UP)
     text = format(rounded, "f")
     if "." in text:
@@ -57,20 +40,65 @@ def exact_text(value: Exact, currency: str) -> str:
     return ("" if rounded == shown else "≈") + text
 
 
-# One traceable step of the reasoning: a message code and its parameters. Parameters are
-# numbers, amounts (Minor, Exact), moments and codes; rendering formats them the same way
-# in every language, so both read with the same figures (explain.py). A plain tuple: an
-# assessment makes a dozen or more of them.
-Step = tuple[str, dict[str, Any]]
+# One traceable step of the reasoning: a message code and the values of its parameters, in
+# the order STEPS names them. Plain tuples: an assessment makes a dozen or more steps and
+# most are never read as text, so names and formats are only attached when they are
+# (plain_params), the same way in every language (explain.py).
+Step = tuple[str, tuple[Any, ...]]
+
+_LINE = ("line", "")
+_RULE = ("rule", "")
+_REFUND = (_LINE, ("eligible", MINOR), ("consumed", EXACT), ("fee", EXACT), ("exact", EXACT),
+           ("refund", MINOR))
+_TIME_RATIO = (_LINE, ("used", ""), ("total", ""), ("unit", ""), ("base", MINOR),
+               ("factor", ""), ("under", ""), ("consumed", EXACT))
+# Each step's parameters: (name, how it is shown).
+STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "order": (("order", ""), ("as_of", ""), ("policy", "")),
+    "line.excluded": (_LINE, ("reason", "")),
+    "rule.condition": (_LINE, _RULE, ("condition", ""), ("values", "")),
+    "rule.no_start": (_LINE, _RULE),
+    "rule.month_passed": (_LINE, _RULE, ("start", "")),
+    "rule.window_closed": (_LINE, _RULE, ("from", ""), ("length", ""), ("end", "")),
+    "rule.quota_lifetime_used": (_LINE, _RULE, ("lifetime", ""), ("lifetime_max", ""),
+                                 ("per", "")),
+    "rule.quota_used": (_LINE, _RULE, ("used", ""), ("count", ""), ("per", ""),
+                        ("period", ""), ("months", "")),
+    "rule.applies": (_LINE, _RULE),
+    "line.eligible": (_LINE, ("eligible", MINOR), ("kept", MINOR), ("funding", "")),
+    "line.not_started": (_LINE,),
+    "line.no_period": (_LINE,),
+    "line.lower_price": (_LINE, ("eligible", MINOR)),
+    "line.refund": _REFUND,
+    "line.refund_rounded": _REFUND,
+    "line.refund_floored": _REFUND,
+    "line.capped": (_LINE, ("refund", MINOR), ("cap", MINOR), ("used", MINOR),
+                    ("period", "")),
+    "line.fee": (_LINE, ("percent", ""), ("base", MINOR), ("fee", EXACT)),
+    "consumed.time_ratio": _TIME_RATIO,
+    "consumed.time_ratio_penalty": _TIME_RATIO,
+    "consumed.usage": (_LINE, ("metric", ""), ("quantity", ""), ("price", MINOR),
+                       ("consumed", EXACT)),
+    "consumed.months_and_hours": (_LINE, ("months", ""), ("hours", ""), ("consumed", EXACT)),
+    "allocation": (("payment", ""), ("method", ""), ("destination", ""), ("amount", MINOR)),
+    "total": (("total", MINOR),),
+    "four_eyes": (("threshold", MINOR),),
+    "handling.approve": (),
+    "handling.review": (),
+    "handling.suggest": (),
+    "handling.reject": (),
+}
 
 
-def plain_params(params: dict[str, Any], currency: str, tz: tzinfo) -> dict[str, Any]:
-    """A step's parameters as JSON-ready text: "900.00 CNY", "2026-03-06 10:05:00 +0800"."""
+def plain_params(code: str, values: tuple[Any, ...], currency: str, tz: tzinfo
+                 ) -> dict[str, Any]:
+    """A step's parameters by name as JSON-ready text: "900.00 CNY",
+    "2026-03-06 10:05:00 +0800"."""
     plain: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Minor):
+    for (key, shown), value in zip(STEPS[code], values, strict=True):
+        if shown == MINOR:
             value = f"{format_amount(value, currency)} {currency}"
-        elif isinstance(value, Exact):
+        elif shown == EXACT:
             value = f"{exact_text(value, currency)} {currency}"
         elif isinstance(value, datetime):
             value = value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
@@ -126,7 +154,8 @@ class Assessment:
 
     def plain_steps(self) -> list[tuple[str, dict[str, Any]]]:
         tz = ZoneInfo(self.policy.time_zone)
-        return [(code, plain_params(params, self.currency, tz)) for code, params in self.steps]
+        return [(code, plain_params(code, values, self.currency, tz))
+                for code, values in self.steps]
 
     def explanation(self, locale: str = "en") -> list[str]:
         from refunddesk.policy.explain import render

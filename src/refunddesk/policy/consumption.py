@@ -3,46 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from refunddesk.policy.assessment import AssessmentError, Exact, Minor, Step
+from refunddesk.policy.assessment import AssessmentError, Step
 from refunddesk.policy.calendar import add_months
 from refunddesk.policy.durations import SECONDS, Duration
 from refunddesk.policy.facts import LineFacts
-from refunddesk.policy.schema import Consumption, Rule
+from refunddesk.policy.prepared import PreparedConsumption, PreparedRule
 
 MICROSECONDS = {"second": 10**6, "hour": 3600 * 10**6, "day": 86400 * 10**6}
 ONE_MICROSECOND = timedelta(microseconds=1)
 HOURS_PER_MONTH = 720  # the hourly price of a monthly plan when none is given: 30 × 24 h
 
 
-class Consumed(NamedTuple):
-    numerator: int
-    denominator: int
-    cap: int | None = None  # the most the line can return (the lower-price base)
-
-    @classmethod
-    def nothing(cls) -> Consumed:
-        return NOTHING
+# What a line has consumed: (numerator, denominator, cap), the exact amount in minor units
+# and the most the line can return when the base is a lower price (else None). A plain
+# tuple: one is made for every line of every assessment.
+Consumed = tuple[int, int, int | None]
+NOTHING: Consumed = (0, 1, None)
 
 
-def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime, tz: ZoneInfo,
-                    currency: str, steps: list[Step]) -> Consumed:
+def consumed_amount(rule: PreparedRule, line: LineFacts, eligible: int, as_of: datetime,
+                    tz: ZoneInfo, currency: str, steps: list[Step]) -> Consumed:
     settings = rule.consumption
-    if settings.method == "none":
-        return Consumed.nothing()
+    method = settings.method
+    if method == "none":
+        return NOTHING
     base, cap = _base(settings, line, eligible)
-    if settings.method == "usage":
+    if method == "usage":
         return _usage(settings, line, as_of, currency, steps)
     assert line.start is not None  # a started line has a start
-    if settings.method == "months_and_hours":
+    if method == "months_and_hours":
         return _months_and_hours(settings, line, base, as_of, tz, currency, steps, cap)
     if line.end is None:
-        steps.append(("line.no_period", {"line": line.id}))
-        return Consumed(base, 1, cap)
-    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
+        steps.append(("line.no_period", (line.id,)))
+        return base, 1, cap
     unit_us = MICROSECONDS[settings.unit]
+    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
     numerator, denominator = base * used * unit_us, total_us
     factor_text = ""
     penalty = rule.penalty
@@ -52,14 +49,14 @@ def consumed_amount(rule: Rule, line: LineFacts, eligible: int, as_of: datetime,
         factor_text = str(float(penalty.factor)).removesuffix(".0")
     whole_units, rest = divmod(total_us, unit_us)
     total_units = str(whole_units) if not rest else "≈" + _number(total_us / unit_us)
-    steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio", {
-        "line": line.id, "used": used, "total": total_units, "unit": settings.unit,
-        "base": Minor(base), "factor": factor_text, "under": str(penalty.while_used_under)
-        if penalty else "", "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator, cap)
+    steps.append(("consumed.time_ratio_penalty" if factor_text else "consumed.time_ratio",
+                  (line.id, used, total_units, settings.unit, base, factor_text,
+                   str(penalty.while_used_under) if penalty else "",
+                   (numerator, denominator))))
+    return numerator, denominator, cap
 
 
-def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
+def _base(settings: PreparedConsumption, line: LineFacts, eligible: int) -> tuple[int, int | None]:
     if settings.base == "eligible":
         return eligible, None
     if settings.base == "lower_of_paid_and_current_price":
@@ -69,7 +66,7 @@ def _base(settings: Consumption, line: LineFacts, eligible: int) -> tuple[int, i
     return line.amount_paid, None
 
 
-def _used_units(settings: Consumption, start: datetime, end: datetime, as_of: datetime,
+def _used_units(settings: PreparedConsumption, start: datetime, end: datetime, as_of: datetime,
                 tz: ZoneInfo) -> tuple[int, int]:
     """(units used, total length in microseconds) under the rule's rounding."""
     unit_us = MICROSECONDS[settings.unit]
@@ -103,7 +100,7 @@ def _used_under(limit: Duration, start: datetime, as_of: datetime, tz: ZoneInfo)
     return as_of < add_months(start.astimezone(tz), limit.months)
 
 
-def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: str,
+def _usage(settings: PreparedConsumption, line: LineFacts, as_of: datetime, currency: str,
            steps: list[Step]) -> Consumed:
     currency_prices = settings.unit_price or {}
     quantity_n, quantity_d = 0, 1
@@ -113,11 +110,10 @@ def _usage(settings: Consumption, line: LineFacts, as_of: datetime, currency: st
             quantity_n, quantity_d = quantity_n * d + n * quantity_d, quantity_d * d
     price = _price_for(currency_prices, currency)
     numerator, denominator = quantity_n * price, quantity_d
-    steps.append(("consumed.usage", {
-        "line": line.id, "metric": settings.metric or "",
-        "quantity": _number(quantity_n / quantity_d), "price": Minor(price),
-        "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator)
+    steps.append(("consumed.usage", (line.id, settings.metric or "",
+                                     _number(quantity_n / quantity_d), price,
+                                     (numerator, denominator))))
+    return numerator, denominator, None
 
 
 def _price_for(prices: dict[str, int], currency: str) -> int:
@@ -127,7 +123,7 @@ def _price_for(prices: dict[str, int], currency: str) -> int:
     return prices[currency]
 
 
-def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: datetime,
+def _months_and_hours(settings: PreparedConsumption, line: LineFacts, base: int, as_of: datetime,
                       tz: ZoneInfo, currency: str, steps: list[Step],
                       cap: int | None) -> Consumed:
     assert line.start is not None
@@ -155,15 +151,12 @@ def _months_and_hours(settings: Consumption, line: LineFacts, base: int, as_of: 
     else:
         numerator, denominator = numerator * HOURS_PER_MONTH + base * hours, (
             denominator * HOURS_PER_MONTH)
-    steps.append(("consumed.months_and_hours", {
-        "line": line.id, "months": months, "hours": hours,
-        "consumed": Exact(numerator, denominator)}))
-    return Consumed(numerator, denominator, cap)
+    steps.append(("consumed.months_and_hours",
+                  (line.id, months, hours, (numerator, denominator))))
+    return numerator, denominator, cap
 
 
 def _number(value: float) -> str:
     text = f"{value:.4f}".rstrip("0").rstrip(".")
     return text or "0"
 
-
-NOTHING = Consumed(0, 1)

@@ -10,20 +10,16 @@ back over the payments that funded it, in proportion, losing no cent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from refunddesk.policy.assessment import (
     AllocationEntry,
     Assessment,
     AssessmentError,
-    Exact,
     LineResult,
-    Minor,
     Step,
 )
 from refunddesk.policy.calendar import (
@@ -32,26 +28,22 @@ from refunddesk.policy.calendar import (
     same_calendar_month,
     window_end,
 )
-from refunddesk.policy.consumption import NOTHING, consumed_amount
-from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, read_facts
-from refunddesk.policy.money import allocate, format_amount, round_half_up
-from refunddesk.policy.routing import route_of
-from refunddesk.policy.schema import Conditions, Policy, Rule
+from refunddesk.policy.consumption import consumed_amount
+from refunddesk.policy.facts import FactsError, LineFacts, OrderFacts, payments_mismatch
+from refunddesk.policy.facts_reading import read_facts
+from refunddesk.policy.money import allocate, round_half_up
+from refunddesk.policy.prepared import Checks, PreparedRule, prepared
+from refunddesk.policy.schema import Policy
 
 HANDLING_ORDER = {"approve": 0, "review": 1, "suggest": 2}
 
 
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-class _Funded(NamedTuple):
-    """One payment's share of one line."""
-
-    payment: int  # index into facts.payments
-    funding: str
-    amount: int
+# One payment's share of one line: (index into facts.payments, its funding, the amount). A
+# plain tuple: several are made for every assessment.
+_Funded = tuple[int, str, int]
+# NamedTuple's own constructor is a Python function; tuple's is not. Results are made for
+# every line of every assessment, so they are made with tuple's.
+_new_tuple = tuple.__new__
 
 
 def assess(policy: Policy, facts: dict[str, Any] | OrderFacts, *, as_of: datetime,
@@ -62,16 +54,17 @@ def assess(policy: Policy, facts: dict[str, Any] | OrderFacts, *, as_of: datetim
         order = facts if isinstance(facts, OrderFacts) else read_facts(facts)
     except FactsError as error:
         raise AssessmentError(str(error)) from None
-    wanted = _requested_lines(order, lines)
     run = _Run(policy, order, as_of)
-    results = [run.line(line) for line in order.lines if line.id in wanted]
+    if lines is None:
+        results = [run.line(line) for line in order.lines]
+    else:
+        wanted = _requested_lines(order, lines)
+        results = [run.line(line) for line in order.lines if line.id in wanted]
     return run.finish(results)
 
 
-def _requested_lines(order: OrderFacts, lines: Iterable[str] | None) -> set[str]:
+def _requested_lines(order: OrderFacts, lines: Iterable[str]) -> set[str]:
     known = [line.id for line in order.lines]
-    if lines is None:
-        return set(known)
     wanted = set(lines)
     unknown = sorted(wanted - set(known))
     if unknown:
@@ -85,14 +78,21 @@ def _requested_lines(order: OrderFacts, lines: Iterable[str] | None) -> set[str]
 class _Run:
     """The state of one assessment: facts, the clock, steps, and quota already granted."""
 
+    __slots__ = ("allocation", "as_of", "asked_at", "cap_granted", "currency", "funded",
+                 "granted", "order", "policy", "prepared", "steps", "tz")
+
     def __init__(self, policy: Policy, order: OrderFacts, as_of: datetime):
         self.policy = policy
+        self.prepared = compiled = prepared(policy)
         self.order = order
-        self.as_of = as_of
-        self.tz = _zone(policy.time_zone)
+        self.asked_at = as_of  # as the caller gave it, for the assessment
+        # In UTC, like the facts (read or built from the database): datetimes that share
+        # their tzinfo compare and subtract without asking either for its offset, which
+        # is most of what comparing moments costs.
+        self.as_of = as_of if as_of.tzinfo is UTC else as_of.astimezone(UTC)
+        self.tz = compiled.tz
         self.currency = order.currency
-        self.steps: list[Step] = [("order", {
-            "order": order.id, "as_of": as_of, "policy": policy.ref})]
+        self.steps: list[Step] = [("order", (order.id, as_of, compiled.ref))]
         self.granted: dict[tuple[str, str], int] = {}
         self.cap_granted: dict[str, int] = {}
         self.funded = self._spread_payments()
@@ -107,66 +107,83 @@ class _Run:
         what it cost: a line can never be credited with more than it was paid.
         """
         lines = self.order.lines
-        remaining = [line.amount_paid for line in lines]
-        paid = sum(p.amount for p in self.order.payments)
-        if paid != sum(remaining):
-            raise AssessmentError(
-                f"payments: add up to {format_amount(paid, self.currency)} but the lines' "
-                f"amount_paid add up to {format_amount(sum(remaining), self.currency)}")
-        funded: dict[str, list[_Funded]] = {line.id: [] for line in lines}
-        last = len(self.order.payments) - 1
-        for index, payment in enumerate(self.order.payments):
-            # The last payment funds exactly what is left of every line.
-            shares = remaining[:] if index == last else allocate(payment.amount, remaining)
-            for position, share in enumerate(shares):
-                if share:
-                    remaining[position] -= share
-                    funded[lines[position].id].append(_Funded(index, payment.funding, share))
-        return funded
+        payments = self.order.payments
+        remaining = []
+        spread: list[list[_Funded]] = []  # by the line's position
+        owed = paid = 0
+        for line in lines:
+            remaining.append(line.amount_paid)
+            spread.append([])
+            owed += line.amount_paid
+        for payment in payments:
+            paid += payment.amount
+        if paid != owed:
+            raise AssessmentError(f"payments: {payments_mismatch(paid, owed, self.currency)}")
+        last = len(payments) - 1
+        for index, payment in enumerate(payments):
+            funding = payment.funding
+            if index == last:  # the last payment funds exactly what is left of every line
+                for position, share in enumerate(remaining):
+                    if share:
+                        spread[position].append((index, funding, share))
+            else:
+                for position, share in enumerate(allocate(payment.amount, remaining)):
+                    if share:
+                        spread[position].append((index, funding, share))
+                        remaining[position] -= share
+        return {line.id: funded for line, funded in zip(lines, spread, strict=True)}
 
     # -- one line -------------------------------------------------------------------------
 
     def line(self, line: LineFacts) -> LineResult:
-        for exclusion in self.policy.exclusions:
-            if self.unmet(exclusion.when, line) is None:
-                self.steps.append(("line.excluded", {"line": line.id,
-                                                         "reason": exclusion.reason}))
-                return LineResult.refused(line.id, exclusion.reason)
-        for rule in self.policy.rules:
-            condition = self.unmet(rule.when, line)
+        for reason, checks in self.prepared.exclusions:
+            if not checks or self.unmet(checks, line) is None:
+                self.steps.append(("line.excluded", (line.id, reason)))
+                return LineResult.refused(line.id, reason)
+        for rule in self.prepared.rules:
+            condition = self.unmet(rule.checks, line) if rule.checks else None
             if condition is not None:
-                self.steps.append(("rule.condition", {
-                    "line": line.id, "rule": rule.id, "condition": condition,
-                    "values": _condition_values(rule.when, condition)}))
-            elif self.in_window(rule, line) and self.has_quota(rule, line):
+                self.steps.append(("rule.condition", (line.id, rule.id, condition,
+                                                      rule.condition_values[condition])))
+            elif ((rule.window is None or self.in_window(rule, line))
+                  and (rule.quota is None or self.has_quota(rule, line))):
                 return self.apply(rule, line)
-        self.steps.append(("line.excluded", {"line": line.id, "reason": "no_rule"}))
+        self.steps.append(("line.excluded", (line.id, "no_rule")))
         return LineResult.refused(line.id, "no_rule")
 
-    def unmet(self, when: Conditions, line: LineFacts) -> str | None:
-        """The first condition of `when` the line does not meet, or None when all hold."""
-        order = self.order
-        if when.kind is not None and order.kind not in when.kind:
-            return "kind"
-        if when.channel is not None and order.channel not in when.channel:
-            return "channel"
-        if when.billing is not None and line.billing not in when.billing:
-            return "billing"
-        if when.category is not None and line.category not in when.category:
-            return "category"
-        if when.product is not None and line.product not in when.product:
-            return "product"
-        if when.flags_any is not None and not line.flags.intersection(when.flags_any):
-            return "flags_any"
-        if when.flags_none is not None and line.flags.intersection(when.flags_none):
-            return "flags_none"
-        if when.invoiced is not None and order.invoiced != when.invoiced:
-            return "invoiced"
-        if when.started is not None and self.has_started(line) != when.started:
-            return "started"
-        if (when.first_purchase is not None
-                and self.is_first_purchase(line) != when.first_purchase):
-            return "first_purchase"
+    def unmet(self, checks: Checks, line: LineFacts) -> str | None:
+        """The first condition of `checks` (a rule's or an exclusion's, compiled) the line
+        does not meet, or None when all hold."""
+        for name, value in checks:
+            if name == "kind":
+                if self.order.kind not in value:
+                    return name
+            elif name == "channel":
+                if self.order.channel not in value:
+                    return name
+            elif name == "billing":
+                if line.billing not in value:
+                    return name
+            elif name == "category":
+                if line.category not in value:
+                    return name
+            elif name == "product":
+                if line.product not in value:
+                    return name
+            elif name == "flags_any":
+                if line.flags.isdisjoint(value):
+                    return name
+            elif name == "flags_none":
+                if not line.flags.isdisjoint(value):
+                    return name
+            elif name == "invoiced":
+                if self.order.invoiced != value:
+                    return name
+            elif name == "started":
+                if self.has_started(line) != value:
+                    return name
+            elif self.is_first_purchase(line) != value:  # first_purchase
+                return name
         return None
 
     def has_started(self, line: LineFacts) -> bool:
@@ -176,13 +193,13 @@ class _Run:
         return not any(o.product == line.product and o.placed_at < self.order.placed_at
                        and o.id != self.order.id for o in self.order.orders)
 
-    def in_window(self, rule: Rule, line: LineFacts) -> bool:
+    def in_window(self, rule: PreparedRule, line: LineFacts) -> bool:
         window = rule.window
         if window is None:
             return True
         start = self.order.placed_at if window.start == "placed_at" else line.start
         if start is None:
-            self.steps.append(("rule.no_start", {"line": line.id, "rule": rule.id}))
+            self.steps.append(("rule.no_start", (line.id, rule.id)))
             return False
         length = window.length
         if length.is_exact:
@@ -198,16 +215,14 @@ class _Run:
         inside = self.as_of <= end if inclusive else self.as_of < end
         if inside and window.same_calendar_month and not same_calendar_month(
                 start, self.as_of, self.tz):
-            self.steps.append(("rule.month_passed", {"line": line.id, "rule": rule.id,
-                                                         "start": start}))
+            self.steps.append(("rule.month_passed", (line.id, rule.id, start)))
             return False
         if not inside:
-            self.steps.append(("rule.window_closed", {
-                "line": line.id, "rule": rule.id, "from": window.start,
-                "length": str(length), "end": end}))
+            self.steps.append(("rule.window_closed", (line.id, rule.id, window.start,
+                                                      str(length), end)))
         return inside
 
-    def has_quota(self, rule: Rule, line: LineFacts) -> bool:
+    def has_quota(self, rule: PreparedRule, line: LineFacts) -> bool:
         quota = rule.quota
         if quota is None:
             return True
@@ -231,49 +246,46 @@ class _Run:
         lifetime = len(earlier) + granted
         lifetime_max = quota.lifetime_max
         if lifetime_max is not None and lifetime >= lifetime_max:
-            self.steps.append(("rule.quota_lifetime_used", {
-                "line": line.id, "rule": rule.id, "lifetime": lifetime,
-                "lifetime_max": lifetime_max, "per": quota.per}))
+            self.steps.append(("rule.quota_lifetime_used", (line.id, rule.id, lifetime,
+                                                            lifetime_max, quota.per)))
             return False
         if used >= quota.count:
-            self.steps.append(("rule.quota_used", {
-                "line": line.id, "rule": rule.id, "used": used, "count": quota.count,
-                "per": quota.per, "period": quota.period, "months": quota.months or 0}))
+            self.steps.append(("rule.quota_used", (line.id, rule.id, used, quota.count,
+                                                   quota.per, quota.period,
+                                                   quota.months or 0)))
             return False
         self.granted[(rule.id, scope)] = self.granted.get((rule.id, scope), 0) + 1
         return True
 
-    def apply(self, rule: Rule, line: LineFacts) -> LineResult:
-        self.steps.append(("rule.applies", {"line": line.id, "rule": rule.id}))
-        line_funding = self.funded[line.id]
+    def apply(self, rule: PreparedRule, line: LineFacts) -> LineResult:
+        steps = self.steps
+        line_id = line.id
+        steps.append(("rule.applies", (line_id, rule.id)))
         refundable = rule.funding
         shares = []
         eligible = kept = 0
-        for funded in line_funding:
-            if funded.funding in refundable:
+        for funded in self.funded[line_id]:
+            if funded[1] in refundable:
                 shares.append(funded)
-                eligible += funded.amount
+                eligible += funded[2]
             else:
-                kept += funded.amount
-        self.steps.append(("line.eligible", {
-            "line": line.id, "eligible": Minor(eligible), "kept": Minor(kept),
-            "funding": ", ".join(refundable)}))
-        consumed = NOTHING
+                kept += funded[2]
+        steps.append(("line.eligible", (line_id, eligible, kept, rule.funding_text)))
+        consumed_n, consumed_d = 0, 1
         fee_n, fee_d = 0, 1
-        if not self.has_started(line):
-            self.steps.append(("line.not_started", {"line": line.id}))
+        if line.start is None or self.as_of < line.start:  # not started (has_started)
+            steps.append(("line.not_started", (line_id,)))
         else:
-            consumed = consumed_amount(rule, line, eligible, self.as_of, self.tz,
-                                       self.currency, self.steps)
-            if consumed.cap is not None and consumed.cap < eligible:
-                self.steps.append(("line.lower_price", {
-                    "line": line.id, "eligible": Minor(consumed.cap)}))
-                eligible = consumed.cap
-            fee_n, fee_d = self.fee(rule, line, eligible)
+            consumed_n, consumed_d, cap = consumed_amount(
+                rule, line, eligible, self.as_of, self.tz, self.currency, steps)
+            if cap is not None and cap < eligible:
+                steps.append(("line.lower_price", (line_id, cap)))
+                eligible = cap
+            if rule.fee is not None:
+                fee_n, fee_d = self.fee(rule, line, eligible)
         # Exact: eligible − consumed − fee over a common denominator, rounded once.
-        denominator = consumed.denominator * fee_d
-        exact = (eligible * denominator - consumed.numerator * fee_d
-                 - fee_n * consumed.denominator)
+        denominator = consumed_d * fee_d
+        exact = eligible * denominator - consumed_n * fee_d - fee_n * consumed_d
         refund = max(0, round_half_up(exact, denominator))
         if exact <= 0:
             code = "line.refund_floored"
@@ -281,28 +293,30 @@ class _Run:
             code = "line.refund"
         else:
             code = "line.refund_rounded"
-        self.steps.append((code, {
-            "line": line.id, "eligible": Minor(eligible),
-            "consumed": Exact(consumed.numerator, consumed.denominator),
-            "fee": Exact(fee_n, fee_d), "exact": Exact(exact, denominator),
-            "refund": Minor(refund)}))
+        steps.append((code, (line_id, eligible, (consumed_n, consumed_d), (fee_n, fee_d),
+                             (exact, denominator), refund)))
         # What the JSON shows per line adds up to the cent: eligible = refund + consumed +
         # fee. The fee is its own rounding, never more than the refund leaves; consumed is
         # the rest.
-        fee = min(round_half_up(fee_n, fee_d), eligible - refund)
+        fee = min(round_half_up(fee_n, fee_d), eligible - refund) if fee_n else 0
         shown_consumed = eligible - refund - fee
         uncapped = refund
         if rule.cap is not None:
             refund = self.capped(rule, line, refund)
-        if shares:
-            for share, amount in zip(shares, allocate(refund, [f.amount for f in shares]),
+        allocation = self.allocation
+        if len(shares) == 1:
+            payment = shares[0][0]
+            allocation[payment] = allocation.get(payment, 0) + refund
+        elif shares:
+            for share, amount in zip(shares, allocate(refund, [f[2] for f in shares]),
                                      strict=True):
-                self.allocation[share.payment] = self.allocation.get(share.payment, 0) + amount
+                allocation[share[0]] = allocation.get(share[0], 0) + amount
         is_whole = shown_consumed == 0 and fee == 0 and refund == uncapped
-        return LineResult(line.id, rule.id, rule.handling, refund, eligible, shown_consumed,
-                          fee, None, is_whole, list[str](rule.documents))
+        return _new_tuple(LineResult, (line_id, rule.id, rule.handling, refund, eligible,
+                                       shown_consumed, fee, None, is_whole,
+                                       list(rule.documents)))
 
-    def capped(self, rule: Rule, line: LineFacts, refund: int) -> int:
+    def capped(self, rule: PreparedRule, line: LineFacts, refund: int) -> int:
         """The refund limited by the rule's amount cap over its period (earlier refunds under
         the counted rules, in this currency, plus what this request already granted)."""
         cap = rule.cap
@@ -323,14 +337,12 @@ class _Run:
         allowed = min(refund, max(0, limit - used))
         self.cap_granted[rule.id] = self.cap_granted.get(rule.id, 0) + allowed
         if allowed < refund:
-            self.steps.append(("line.capped", {
-                "line": line.id, "refund": Minor(allowed), "cap": Minor(limit),
-                "used": Minor(used),
-                "period": "calendar_year" if cap.period == "calendar_year"
-                else f"{cap.months}mo"}))
+            self.steps.append(("line.capped", (
+                line.id, allowed, limit, used,
+                "calendar_year" if cap.period == "calendar_year" else f"{cap.months}mo")))
         return allowed
 
-    def fee(self, rule: Rule, line: LineFacts, eligible: int) -> tuple[int, int]:
+    def fee(self, rule: PreparedRule, line: LineFacts, eligible: int) -> tuple[int, int]:
         fee = rule.fee
         if fee is None:
             return 0, 1
@@ -352,44 +364,48 @@ class _Run:
         if percent is None or percent == 0:
             return 0, 1
         numerator, denominator = base * percent.numerator, percent.denominator * 100
-        self.steps.append(("line.fee", {
-            "line": line.id, "percent": _percent(percent), "base": Minor(base),
-            "fee": Exact(numerator, denominator)}))
+        self.steps.append(("line.fee", (line.id, _percent(percent), base,
+                                        (numerator, denominator))))
         return numerator, denominator
 
     # -- the whole request ----------------------------------------------------------------
 
     def finish(self, results: list[LineResult]) -> Assessment:
-        total = sum(r.refund for r in results)
-        granted = [r for r in results if r.excluded is None]
-        handling = max((r.handling for r in granted), key=HANDLING_ORDER.__getitem__,
-                       default="approve")
+        total = 0
+        granted = []
+        handling = "approve"
+        is_whole = True
+        documents: list[str] = []
+        for result in results:
+            total += result.refund
+            is_whole = is_whole and result.is_whole
+            if result.excluded is None:
+                granted.append(result)
+                if HANDLING_ORDER[result.handling] > HANDLING_ORDER[handling]:
+                    handling = result.handling
+                documents.extend(result.documents)
         if total == 0:
             outcome, handling = "none", "reject"
-        elif all(r.is_whole for r in results):
+        elif is_whole:
             outcome = "full"
         else:
             outcome = "partial"
         entries = self.allocate(total)
-        documents = (list(dict.fromkeys(d for r in granted for d in r.documents)) if total
-                     else [])
-        threshold = (self.policy.four_eyes_above or {}).get(self.currency)
+        documents = list(dict.fromkeys(documents)) if total else []
+        threshold = (self.prepared.four_eyes_above or {}).get(self.currency)
         needs_four_eyes = threshold is not None and total > threshold
-        self.steps.append(("total", {"total": Minor(total)}))
+        self.steps.append(("total", (total,)))
         if needs_four_eyes:
             # Never approved at once: a second staff member confirms large refunds.
-            self.steps.append(("four_eyes", {"threshold": Minor(threshold or 0)}))
+            self.steps.append(("four_eyes", (threshold or 0,)))
             if handling == "approve":
                 handling = "review"
-        self.steps.append((f"handling.{handling}", {}))
-        return Assessment(
-            policy=self.policy, as_of=self.as_of, outcome=outcome,
-            rule=granted[0].rule if granted else None, handling=handling,
-            currency=self.currency, total=total, lines=results, allocation=entries,
-            documents_required=documents,
-            needs_four_eyes=needs_four_eyes,
-            steps=self.steps,
-        )
+        self.steps.append((f"handling.{handling}", ()))
+        # policy, as_of, outcome, rule, handling, currency, total, lines, allocation,
+        # documents_required, needs_four_eyes, steps
+        return Assessment(self.policy, self.asked_at, outcome,
+                          granted[0].rule if granted else None, handling, self.currency, total,
+                          results, entries, documents, needs_four_eyes, self.steps)
 
     def allocate(self, total: int) -> list[AllocationEntry]:
         entries = []
@@ -398,21 +414,13 @@ class _Run:
             if not amount:
                 continue
             payment = self.order.payments[index]
-            route, fallback = route_of(self.policy.destination, method=payment.method,
-                                       funding=payment.funding, invoiced=self.order.invoiced)
-            entries.append(AllocationEntry(payment.id, payment.method, payment.funding, route,
-                                           amount, fallback))
-            self.steps.append(("allocation", {
-                "payment": payment.id, "method": payment.method,
-                "destination": route, "amount": Minor(amount)}))
+            route, fallback = self.prepared.route(payment.method, payment.funding,
+                                                  self.order.invoiced)
+            entries.append(_new_tuple(AllocationEntry, (payment.id, payment.method,
+                                                        payment.funding, route, amount,
+                                                        fallback)))
+            self.steps.append(("allocation", (payment.id, payment.method, route, amount)))
         return entries
-
-
-def _condition_values(when: Conditions, condition: str) -> str:
-    value = getattr(when, condition)
-    if isinstance(value, list):
-        return ",".join(value)
-    return "true" if value else "false"
 
 
 def _term_matches(months: int | None, line: LineFacts) -> bool:

@@ -55,9 +55,21 @@ def parse_amount(text: object, currency: str) -> int:
     signs, spaces, exponents, thousands separators, other scripts' digits ("١٢٣" would
     otherwise read as 123), and more decimal places than the currency has.
     """
+    digits = minor_digits(currency)
+    if type(text) is str and text.isascii():
+        # The common shape first ("960.00" for CNY): one pass of checks, then the integer.
+        whole, dot, fraction = text.partition(".")
+        if (len(fraction) == digits and whole.isdigit() and len(whole) <= MAX_WHOLE_DIGITS
+                and (fraction.isdigit() if dot else not digits)):
+            return int(whole + fraction)
+    return _parse_other_shapes(text, currency, digits)
+
+
+def _parse_other_shapes(text: object, currency: str, digits: int) -> int:
+    """An amount not in the common shape ("960", "960.5"), read the long way, or
+    MoneyError saying what is wrong with it."""
     if not isinstance(text, str):
         raise MoneyError("not a decimal amount (give it as a string, like \"960.00\")")
-    digits = minor_digits(currency)
     whole, dot, fraction = text.partition(".")
     # isdigit() alone is true for "١٢٣" and "²"; isascii() keeps it to 0-9.
     if not (whole.isascii() and whole.isdigit()):
@@ -144,21 +156,37 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     left over go one each to the largest remainders (ties to the earlier weight, so the
     result is deterministic). Shares always add up to `total` exactly.
     """
-    if total < 0 or any(w < 0 for w in weights):
-        raise ValueError("allocate takes a non-negative total and weights")
+    if len(weights) == 1:
+        if total < 0 or weights[0] < 0 or (weights[0] == 0 and total):
+            return _refused_allocation(total, weights)
+        return [total]  # the common case: one payment funds the line
+    if total < 0 or (weights and min(weights) < 0):
+        return _refused_allocation(total, weights)
     weight_sum = sum(weights)
     if weight_sum == 0:
         if total == 0:
             return [0] * len(weights)
-        raise ValueError("cannot allocate a non-zero total over zero weights")
-    if len(weights) == 1:
-        return [total]
-    products = [total * weight for weight in weights]
-    shares = [product // weight_sum for product in products]
+        return _refused_allocation(total, weights)
+    # One pass, no comprehensions: this runs for every payment of every assessment.
+    shares = []
+    remainders = []
+    for weight in weights:
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append(remainder)
     left_over = total - sum(shares)
-    if left_over:
-        # Largest remainder first; on a tie the earlier weight wins (sorted is stable).
-        remainders = [-(product % weight_sum) for product in products]
-        for index in sorted(range(len(weights)), key=remainders.__getitem__)[:left_over]:
+    if left_over == 1:
+        shares[remainders.index(max(remainders))] += 1  # the first of the largest
+    elif left_over:
+        # Largest remainder first; on a tie the earlier weight wins (the sort is stable,
+        # reversed too).
+        for index in sorted(range(len(weights)), key=remainders.__getitem__,
+                            reverse=True)[:left_over]:
             shares[index] += 1
     return shares
+
+
+def _refused_allocation(total: int, weights: list[int]) -> list[int]:
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocate takes a non-negative total and weights")
+    raise ValueError("cannot allocate a non-zero total over zero weights")

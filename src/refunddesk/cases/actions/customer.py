@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import sla
 from refunddesk.cases.actions._base import (
@@ -74,8 +73,8 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
     if order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
     checked = check_uploads(uploads)
-    order = with_facts(order)
     try:
+        # Loads what the order's facts need (billing.facts.with_facts), once.
         policy, assessment = assess_order(order, list(line_ids), as_of=now)
     except NoPolicy:
         raise NotRefundable(_("These lines fall under different refund policies (or none); "

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases.actions._base import (
     Actor,
@@ -57,9 +56,8 @@ def open_cases(*, account: Account, order: Order, line_ids: Sequence[str], actor
     now = now or timezone.now()
     if order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
-    order = with_facts(order)
     try:
-        groups = policy_groups(order, line_ids)
+        groups = policy_groups(order, line_ids)  # loads what the facts need, once
     except LinesWithoutPolicy as error:
         raise NoRefundPolicy(lines_without_policy_message(error.line_ids)) from None
     except AssessmentError as error:
