@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import sla
-from refunddesk.cases.actions._base import locked, move, record
+from refunddesk.cases.actions.base import locked, move, record
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.events import EVENT_FOR_TRANSITION, CaseEventType
 from refunddesk.cases.states import State

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from refunddesk.cases.actions._base import event, move
+from refunddesk.cases.actions.base import event, move
 from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.cases.events import EVENT_FOR_TRANSITION
 from refunddesk.cases.models import CaseEvent, RefundCase

@@ -11,7 +11,7 @@ Views, the API, the CLI and tasks call these; they never save a case themselves.
 - compensating.py: the approved case a mass compensation run opens for a customer.
 """
 
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     AppealNotAllowed,
     CaseError,
     LinesAlreadyInCase,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import sla
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     Actor,
     AppealNotAllowed,
     CaseError,

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Account, Order
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     Actor,
     CaseError,
     LinesAlreadyInCase,

@@ -1,5 +1,9 @@
 """What every case action shares: the errors, the row lock, the move through the state
-table and the one audit event each change writes."""
+table and the one audit event each change writes.
+
+Public, so that the other app whose functions change cases (payouts/actions.py, DESIGN
+rule 2) builds its changes from the same pieces instead of reaching into a private
+module."""
 
 from __future__ import annotations
 
