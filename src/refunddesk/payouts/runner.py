@@ -6,7 +6,8 @@ outbox); `next_attempt_at` says when each is due. A pass takes a batch of due pa
 one short transaction and moves their `next_attempt_at` forward by a lease, so neither
 another worker nor the next pass takes them while this one talks to the gateways — with no
 transaction open, so no lock is held while a provider answers. What the gateways said is
-then recorded in one transaction, which also moves the cases (settle.py).
+then recorded in one transaction, which also moves the cases
+(cases/actions/settlement.py).
 
 A worker killed at any moment leaves each payout either untouched (taken again when its
 lease runs out) or recorded. Taken again, a payout is sent again with the same idempotency
@@ -27,6 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from refunddesk.cases.actions.settlement import settle_cases
 from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.payouts.actions import fall_back
 from refunddesk.payouts.gateways import gateway
@@ -41,7 +43,6 @@ from refunddesk.payouts.gateways.base import (
     TerminalError,
 )
 from refunddesk.payouts.models import FINAL_STATES, Payout, PayoutState
-from refunddesk.payouts.settle import settle_cases
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,8 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
     for payout in [payout for payout in ended if payout.pk in closed]:
         if fall_back(payout, actor=PAYOUT_RUNNER, now=now) is not None:
             ended.remove(payout)  # replaced: finance has nothing to do about it
-    settle_cases(sorted({payout.case_id for payout in changed}), now=now, ended=ended)
+    settle_cases({payout.case_id for payout in changed}, actor=PAYOUT_RUNNER, now=now,
+                 ended=ended)
     return counts
 
 
