@@ -29,9 +29,10 @@ def waiting_retries(delivery: EmailDelivery):
 
 
 def let_the_retries_fall_due() -> None:
-    """Time passes: every waiting task is due now."""
-    DBTaskResult.objects.filter(status="READY").update(
-        run_after=timezone.now() - timedelta(seconds=1))
+    """Time passes: every waiting task, and every delivery it is for, is due now."""
+    now = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.filter(status="READY").update(run_after=now)
+    EmailDelivery.objects.filter(status=Status.QUEUED).update(next_attempt_at=now)
 
 
 @pytest.fixture(params=["nothing listening", "451 on RCPT", "554 on DATA"])

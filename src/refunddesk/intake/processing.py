@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -190,14 +191,17 @@ def _free_lines(order: Order) -> list[str]:
     return [line.line_id for line in order.lines.all() if line.line_id not in held]
 
 
+def waiting() -> QuerySet[InboundMail]:
+    return InboundMail.objects.filter(state=MailState.RECEIVED)
+
+
 def process_waiting(*, limit: int = 100, now: datetime | None = None) -> int:
     """The worker's sweep: claim the messages stored but not yet processed that are due (a
     pipe whose processing failed, a worker killed mid-way) and process each; how many
     were processed."""
     now = now or timezone.now()
     done = 0
-    waiting = InboundMail.objects.filter(state=MailState.RECEIVED)
-    for mail in leasing.claim_due(waiting, now=now, lease=LEASE, limit=limit):
+    for mail in leasing.claim_due(waiting(), now=now, lease=LEASE, limit=limit):
         claim = leasing.Claim.of(mail)
         if claim.attempt > MAX_ATTEMPTS:
             # Every attempt failed, or its worker died on it: a person looks.

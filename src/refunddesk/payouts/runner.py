@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from refunddesk.cases.actions.settlement import settle_cases
@@ -113,12 +114,16 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
 
 
+def waiting() -> QuerySet[Payout]:
+    """The payouts with something left to ask a gateway (their `next_attempt_at` is set),
+    with what a request needs."""
+    return Payout.objects.select_related("payment", "case__account")
+
+
 def claim_due(now: datetime, *, limit: int = BATCH, case_ids: list[int] | None = None
               ) -> list[Claim]:
-    waiting = Payout.objects.select_related("payment", "case__account")
-    if case_ids is not None:
-        waiting = waiting.filter(case_id__in=case_ids)
-    payouts = leasing.claim_due(waiting, now=now, lease=lease(), limit=limit)
+    due = waiting() if case_ids is None else waiting().filter(case_id__in=case_ids)
+    payouts = leasing.claim_due(due, now=now, lease=lease(), limit=limit)
     return [Claim(payout.pk, payout.gateway, payout.state, payout.attempts,
                   request_for(payout)) for payout in payouts]
 
