@@ -11,6 +11,7 @@ task be lost.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -34,21 +35,45 @@ def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
     from refunddesk.notifications.tasks import send_delivery
 
     kinds = [Kind(kind) for kind in kinds]  # a misspelt kind fails the caller's transaction
-    address, now = case.account.email, timezone.now()
+    now = timezone.now()
+    deliveries = EmailDelivery.objects.bulk_create(
+        _to_customer(case, kind, now) for kind in kinds)
+    for delivery in deliveries:
+        if delivery.status == Status.QUEUED:
+            send_delivery.enqueue(delivery.pk)
+    return deliveries
+
+
+def notify_each(cases: Sequence[RefundCase], kind: str) -> list[EmailDelivery]:
+    """The same e-mail to the customer of each case (the cases a batch of payouts
+    refunded), written together and sent by one task: a task row per batch, not per
+    e-mail, in the transaction that moved the cases."""
+    from refunddesk.notifications.tasks import send_deliveries, send_delivery
+
+    kind = Kind(kind)
+    if not cases:
+        return []
+    now = timezone.now()
+    deliveries = EmailDelivery.objects.bulk_create(
+        _to_customer(case, kind, now) for case in cases)
+    queued = [delivery.pk for delivery in deliveries if delivery.status == Status.QUEUED]
+    if len(queued) == 1:
+        send_delivery.enqueue(queued[0])
+    elif queued:
+        send_deliveries.enqueue(queued)
+    return deliveries
+
+
+def _to_customer(case: RefundCase, kind: str, now: datetime) -> EmailDelivery:
+    address = case.account.email
     if not address:
         # Kept in the log, so staff see that the customer was not told.
-        return EmailDelivery.objects.bulk_create(
-            EmailDelivery(case=case, kind=kind, to_address="", language=case.language,
-                          status=Status.FAILED, last_error="the account has no e-mail address",
-                          created_at=now, next_attempt_at=None)
-            for kind in kinds)
-    deliveries = EmailDelivery.objects.bulk_create(
-        EmailDelivery(case=case, kind=kind, to_address=address, language=case.language,
-                      created_at=now, next_attempt_at=now)
-        for kind in kinds)
-    for delivery in deliveries:
-        send_delivery.enqueue(delivery.pk)
-    return deliveries
+        return EmailDelivery(case=case, kind=kind, to_address="", language=case.language,
+                             status=Status.FAILED,
+                             last_error="the account has no e-mail address", created_at=now,
+                             next_attempt_at=None)
+    return EmailDelivery(case=case, kind=kind, to_address=address, language=case.language,
+                         created_at=now, next_attempt_at=now)
 
 
 def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]

@@ -3,9 +3,9 @@
 no transaction open and no lock held, record the outcome in a short transaction that
 checks the claim is still ours.
 
-- Each delivery's task (queued in the transaction that wrote it) claims that delivery if
-  it is still queued and due; a duplicate run of the task finds it claimed, sent or not
-  yet due again, and sends nothing.
+- Each delivery's task (queued in the transaction that wrote it; one task for the
+  e-mails of a batch) claims that delivery if it is still queued and due; a duplicate run
+  of the task finds it claimed, sent or not yet due again, and sends nothing.
 - A failure is retried on the shared backoff (1, 2, 4, 8, 16 minutes): the retry's task is
   queued in the transaction that records the failure, so it exists exactly when the
   attempt is recorded. After MAX_ATTEMPTS the delivery is failed.
@@ -64,6 +64,14 @@ def send_delivery(delivery_id: int) -> str:
         return sent[0]
     status = EmailDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True)
     return status.first() or "missing"
+
+
+@task()
+def send_deliveries(delivery_ids: list[int]) -> int:
+    """The e-mails of one batch (outbox.notify_each), each claimed and sent as by
+    send_delivery; how many were taken."""
+    return len(send_due(waiting().filter(pk__in=delivery_ids), now=timezone.now(),
+                        limit=len(delivery_ids)))
 
 
 def send_stalled(now: datetime | None = None, *, limit: int = BATCH) -> int:

@@ -30,7 +30,7 @@ from refunddesk.cases.states import State
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.recipients import finance
 from refunddesk.inbox.telling import tell
-from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.outbox import notify_each
 from refunddesk.notifications.webhook_events import emit_settled
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.policy.money import format_amount
@@ -84,8 +84,7 @@ def _settle(cases: list[RefundCase], *, actor: Actor, now: datetime,
             if case.state == State.REFUNDED:
                 settled.refunded.append(case)
     moves.write()
-    for case in settled.refunded:
-        notify(case, "paid")
+    notify_each(settled.refunded, "paid")
     _tell_finance([payout for payout in ended if payout.state == PayoutState.FAILED], now)
     emit_settled(ended=ended, refunded=settled.refunded, now=now)
     return settled
