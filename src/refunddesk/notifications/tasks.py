@@ -17,6 +17,7 @@ checks the claim is still ours.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -83,9 +84,24 @@ def send_stalled(now: datetime | None = None, *, limit: int = BATCH) -> int:
 
 
 def send_due(deliveries: QuerySet[EmailDelivery], *, now: datetime, limit: int) -> list[str]:
-    """Claim the due deliveries among `deliveries`, send each; their statuses after."""
-    return [send_claimed(delivery, now=now)
-            for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit)]
+    """Claim the due deliveries among `deliveries`, send each; the statuses of those sent
+    or tried. A slow SMTP server must not keep a batch past its lease (the sweep would
+    take the rest and send them twice): what is left when most of the lease is used goes
+    back to the queue untouched, with a task of its own."""
+    deadline = time.monotonic() + 0.8 * LEASE.total_seconds()
+    statuses, left = [], []
+    for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit):
+        if time.monotonic() < deadline:
+            statuses.append(send_claimed(delivery, now=now))
+        else:
+            left.append(leasing.Claim.of(delivery))
+    if left:
+        with transaction.atomic():
+            released = [claim.pk for claim in left
+                        if leasing.release(EmailDelivery, claim, now)]
+            if released:
+                send_deliveries.enqueue(released)
+    return statuses
 
 
 def send_claimed(delivery: EmailDelivery, *, now: datetime) -> str:
