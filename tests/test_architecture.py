@@ -95,7 +95,6 @@ PLACES: dict[str, tuple[str, str]] = {
     "cases.sweeping": ("actions", "the deadline sweep runs case actions"),
     "cases.service_end": ("actions", "approving a refund ends a service: billing's action "
                                      "and the customer's e-mail"),
-    "payouts.settle": ("actions", "moves cases when their payouts settle"),
     "payouts.runner": ("actions", "the worker paying payouts, then settling cases"),
     "payouts.notices": ("actions", "a gateway's notice settles payouts and cases"),
     "core.role_changes": ("actions", "changing a staff member's roles: audited, and the "

@@ -97,7 +97,7 @@ def test_every_action_writes_exactly_one_event_of_its_declared_type(order, name,
 
 @pytest.mark.django_db
 def test_a_misspelt_event_type_fails_the_change_that_writes_it(order):
-    from refunddesk.cases.actions._base import event
+    from refunddesk.cases.actions.base import event
 
     case = case_in_review(order)
     with pytest.raises(ValueError):

@@ -5,16 +5,21 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import Document, Message, RefundCase
 from refunddesk.cases.states import State
+from refunddesk.core.leasing import claim_due
 from refunddesk.intake.models import InboundMail, MailState, Source, TriageReason
-from refunddesk.intake.processing import process, process_waiting
+from refunddesk.intake.processing import LEASE, MAX_ATTEMPTS, process, process_waiting
+from refunddesk.intake.reading import read_mail
 from refunddesk.intake.storing import store
 from tests.cases.conftest import AFTER_FIVE_DAYS, INSIDE_FIVE_DAYS
 from tests.intake.conftest import corpus
+from tests.outside_probe import held_back
 from tests.portal.builders import ELF
 from tests.staff import staff_member
 
@@ -258,3 +263,71 @@ def test_a_forwarded_invoice_or_a_big5_request_naming_the_order_opens_its_case(o
 
     assert mail.state == MailState.OPENED_CASE
     assert mail.case.order == order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_reads_a_stored_message_with_no_transaction_open_and_no_lock_on_it(
+        order, monkeypatch):
+    # given a message stored but not processed, and a storage read that looks at the worker
+    mail, _ = store(corpus("request_format.eml"), source=Source.IMAP, now=INSIDE_FIVE_DAYS)
+    worker, seen = connection, []
+
+    def read_and_look(raw):
+        seen.append(held_back(worker, InboundMail.objects.filter(pk=mail.pk)))
+        return read_mail(raw)
+
+    monkeypatch.setattr("refunddesk.intake.processing.read_mail", read_and_look)
+
+    # when the worker's sweep processes it
+    assert process_waiting() == 1
+
+    # then the message opened its case, and was read with no transaction open and no lock
+    # on its row
+    mail.refresh_from_db()
+    assert mail.state == MailState.OPENED_CASE
+    assert seen == [[]]
+
+
+def test_a_message_that_keeps_failing_goes_to_a_person_after_the_last_attempt(order,
+                                                                           monkeypatch):
+    # given a stored message whose processing fails every time
+    mail, _ = store(corpus("request_format.eml"), source=Source.IMAP, now=INSIDE_FIVE_DAYS)
+
+    def broken(raw):
+        raise ValueError("unreadable")
+
+    monkeypatch.setattr("refunddesk.intake.processing.read_mail", broken)
+    now = timezone.now()
+
+    # when the sweep takes it, and again each time it falls due on the backoff
+    for attempt in range(1, MAX_ATTEMPTS):
+        assert process_waiting(now=now) == 0
+        mail.refresh_from_db()
+        assert (mail.state, mail.attempts) == (MailState.RECEIVED, attempt)
+        assert process_waiting(now=now) == 0  # not due again yet: nothing taken
+        now = mail.next_attempt_at
+    process_waiting(now=now)
+
+    # then after the last attempt it waits in triage, kept whole
+    mail.refresh_from_db()
+    assert (mail.state, mail.triage_reason, mail.attempts) == (
+        MailState.TRIAGE, TriageReason.BROKEN, MAX_ATTEMPTS)
+    assert mail.next_attempt_at is None
+
+
+def test_a_message_whose_worker_died_on_it_every_time_goes_to_a_person(order):
+    # given a stored message three workers took and died on (claimed, never recorded)
+    mail, _ = store(corpus("request_format.eml"), source=Source.IMAP, now=INSIDE_FIVE_DAYS)
+    now = timezone.now()
+    for _ in range(MAX_ATTEMPTS):
+        [claimed] = claim_due(InboundMail.objects.filter(pk=mail.pk), now=now, lease=LEASE,
+                              limit=1)
+        now = claimed.next_attempt_at  # the lease runs out
+
+    # when the sweep takes it once more
+    process_waiting(now=now)
+
+    # then it is not processed again (it may be what kills them): a person gets it
+    mail.refresh_from_db()
+    assert (mail.state, mail.triage_reason) == (MailState.TRIAGE, TriageReason.BROKEN)
+    assert RefundCase.objects.count() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -56,11 +57,13 @@ class Received:
 @dataclass
 class Mailbox:
     """An aiosmtpd handler that keeps what it accepts, or refuses as told: `refuse_rcpt`
-    answers RCPT TO with that reply, `refuse_data` answers the message with it."""
+    answers RCPT TO with that reply, `refuse_data` answers the message with it.
+    `on_data`, when set, is called as each message arrives, mid-conversation."""
 
     messages: list[Received] = field(default_factory=list)
     refuse_rcpt: str = ""
     refuse_data: str = ""
+    on_data: Callable[[], None] | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -70,6 +73,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.on_data is not None:
+            self.on_data()
         if self.refuse_data:
             return self.refuse_data
         self.messages.append(Received(

@@ -5,13 +5,24 @@ sent once however often its task runs."""
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
+from django.db import connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State
+from refunddesk.core.leasing import claim_due
 from refunddesk.notifications.models import EmailDelivery, Status
-from refunddesk.notifications.tasks import send_delivery
+from refunddesk.notifications.outbox import notify
+from refunddesk.notifications.tasks import (
+    LEASE,
+    STALLED_AFTER,
+    send_delivery,
+    send_stalled,
+    waiting,
+)
 from tests.notifications.conftest import BASE_URL, run_worker, submit_case
+from tests.outside_probe import held_back
 
 # Run by a worker after the case has committed, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,3 +142,42 @@ def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
     assert len(mailbox.messages) == 3
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == (Status.SENT, 1, sent_at)
+
+
+def test_the_smtp_conversation_runs_with_no_transaction_open_and_no_lock_on_the_mail(mailbox):
+    # given a case with queued mails, and an SMTP server that looks at the worker as each
+    # message arrives
+    case = submit_case("en")
+    worker, seen = connection, []
+    mailbox.on_data = lambda: seen.append(
+        held_back(worker, EmailDelivery.objects.filter(case_id=case.pk)))
+
+    # when the worker sends them
+    run_worker()
+
+    # then while the server took each message the worker held no transaction and (on
+    # PostgreSQL, asked from another connection) no lock on any of the case's mails
+    assert len(mailbox.messages) == 3
+    assert seen == [[], [], []]
+
+
+def test_a_mail_whose_worker_died_while_sending_is_sent_by_the_sweep_after_its_lease(mailbox):
+    # given a case whose mails are sent, and a new one a worker took and then died on
+    case = submit_case("en")
+    run_worker()
+    with transaction.atomic():
+        delivery = notify(RefundCase.objects.get(pk=case.pk), "appeal_received")
+    now = timezone.now()
+    assert claim_due(waiting().filter(pk=delivery.pk), now=now, lease=LEASE, limit=1)
+
+    # when its task runs, and the worker's sweep runs while the lease holds
+    assert send_delivery.call(delivery.pk) == Status.QUEUED
+    assert send_stalled(now + LEASE) == 0
+
+    # then nothing was sent; once the lease has run out the sweep sends it, once
+    assert len(mailbox.messages) == 3
+    assert send_stalled(now + LEASE + STALLED_AFTER) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (
+        Status.SENT, 2, None)
+    assert len(mailbox.messages) == 4

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from refunddesk.cases.models import RefundCase
+from refunddesk.notifications import tasks
 from refunddesk.notifications.models import EmailDelivery, Status
 from refunddesk.notifications.outbox import notify
 from refunddesk.notifications.tasks import MAX_ATTEMPTS, retry_delay
@@ -29,9 +30,10 @@ def waiting_retries(delivery: EmailDelivery):
 
 
 def let_the_retries_fall_due() -> None:
-    """Time passes: every waiting task is due now."""
-    DBTaskResult.objects.filter(status="READY").update(
-        run_after=timezone.now() - timedelta(seconds=1))
+    """Time passes: every waiting task, and every delivery it is for, is due now."""
+    now = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.filter(status="READY").update(run_after=now)
+    EmailDelivery.objects.filter(status=Status.QUEUED).update(next_attempt_at=now)
 
 
 @pytest.fixture(params=["nothing listening", "451 on RCPT", "554 on DATA"])
@@ -174,3 +176,31 @@ def test_a_mail_that_cannot_be_composed_fails_at_once_without_retries(mailbox, m
         assert delivery.last_error == "KeyError: 'number'"
         assert waiting_retries(delivery) == []
     assert mailbox.messages == []
+
+
+def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_with_a_task(
+        mailbox, monkeypatch):
+    # given a case's queued mails sent as one batch, with a lease so short that the batch's
+    # time is up before its first mail
+    case = submit_case("en")
+    ids = sorted(EmailDelivery.objects.filter(case=case).values_list("pk", flat=True))
+    monkeypatch.setattr(tasks, "LEASE", timedelta(0))
+
+    # when the batch's task runs
+    assert tasks.send_deliveries.call(ids) == 0
+
+    # then nothing was sent: each mail is queued and due again, untouched but for the
+    # claim, and one task waits to send them
+    assert mailbox.messages == []
+    for delivery in EmailDelivery.objects.filter(pk__in=ids):
+        assert (delivery.status, delivery.attempts, delivery.last_error) == (
+            Status.QUEUED, 1, "")
+        assert delivery.next_attempt_at <= timezone.now()
+    [task] = DBTaskResult.objects.filter(
+        task_path="refunddesk.notifications.tasks.send_deliveries", status="READY")
+    assert task.args_kwargs["args"] == [ids]
+
+    # and with time enough, that task sends them, once each
+    monkeypatch.setattr(tasks, "LEASE", timedelta(minutes=5))
+    assert tasks.send_deliveries.call(ids) == 2
+    assert len(mailbox.messages) == 2

@@ -41,7 +41,7 @@ def admin(db):
 
 def an_event_for(url: str) -> WebhookDelivery:
     subscribe(url, ["case.submitted"])
-    [delivery] = emit("case.submitted", {"case": {"tracking_number": "ABCD-EFGH-JKL"}})
+    [delivery] = emit("case.submitted", {"case": {"tracking_number": "ABCD-EFGH-JKL"}}, now=T0)
     return delivery
 
 
@@ -225,7 +225,7 @@ def test_a_dns_answer_changed_to_127_0_0_1_after_saving_is_refused_at_delivery(
     # given an endpoint saved while its name pointed to a public address
     stub_dns.answers["rebind.example"] = [PUBLIC]
     add_endpoint(url="https://rebind.example/hooks", events=["case.submitted"], actor=admin)
-    [delivery] = emit("case.submitted", {"case": {"tracking_number": "ABCD-EFGH-JKL"}})
+    [delivery] = emit("case.submitted", {"case": {"tracking_number": "ABCD-EFGH-JKL"}}, now=T0)
 
     # when the name now answers 127.0.0.1 and the worker tries the delivery
     stub_dns.answers["rebind.example"] = ["127.0.0.1"]

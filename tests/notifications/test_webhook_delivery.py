@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -19,14 +20,18 @@ from refunddesk.notifications.webhook_endpoints import WebhookError, redeliver, 
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.notifications.webhook_signing import verify
 from refunddesk.notifications.webhook_tasks import (
+    LEASE,
     RETRY_FOR,
+    STALLED_AFTER,
     attempt_delivery,
     claim_due,
+    deliver_stalled,
     next_attempt,
     retry_delay,
 )
 from tests.cases.conftest import in_english  # noqa: F401 (the messages matched are English)
 from tests.notifications.webhook_receiver import nothing_listening, subscribe
+from tests.outside_probe import held_back
 from tests.staff import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +41,9 @@ T0 = datetime.fromisoformat("2026-03-04T12:00:00+08:00")
 
 
 def an_event(url: str, event_type: str = "case.submitted") -> WebhookDelivery:
-    """One delivery to an endpoint at `url`, as an action would emit it."""
+    """One delivery to an endpoint at `url`, as an action would emit it at T0."""
     subscribe(url, [event_type])
-    [delivery] = emit(event_type, {"case": {"tracking_number": "ABCD-EFGH-JKL"}})
+    [delivery] = emit(event_type, {"case": {"tracking_number": "ABCD-EFGH-JKL"}}, now=T0)
     return delivery
 
 
@@ -263,16 +268,25 @@ def test_a_run_before_the_next_attempt_is_due_sends_nothing(receiver):
     assert fresh(delivery).attempts == 1
 
 
-def test_a_worker_that_dies_during_the_call_leaves_the_next_try_booked(receiver):
+def test_a_worker_that_dies_during_the_call_leaves_the_delivery_to_the_sweep(receiver):
     # given a worker that claimed the delivery and died before recording anything
     delivery = an_event(receiver.url)
     assert claim_due(delivery.pk, T0) is not None
 
-    # then the next try is booked a minute later, and made when it falls due
-    assert fresh(delivery).next_attempt_at == T0 + timedelta(minutes=1)
-    assert T0 + timedelta(minutes=1) in booked(delivery)
-    assert attempt_delivery(delivery.pk, now=T0 + timedelta(minutes=1)) == "succeeded"
-    assert fresh(delivery).attempts == 2
+    # then nobody takes it while its lease runs, nor the moment it ends (its task may
+    # still come)
+    assert fresh(delivery).next_attempt_at == T0 + LEASE
+    assert attempt_delivery(delivery.pk, now=T0 + timedelta(minutes=1)) == "pending"
+    assert deliver_stalled(T0 + LEASE) == 0
+    assert receiver.requests == []
+
+    # when the worker's sweep runs after the lease has run out
+    assert deliver_stalled(T0 + LEASE + STALLED_AFTER) == 1
+
+    # then the delivery is made, as the second attempt
+    delivery = fresh(delivery)
+    assert (delivery.state, delivery.attempts) == (DeliveryState.SUCCEEDED, 2)
+    assert len(receiver.requests) == 1
 
 
 def test_a_pending_delivery_of_a_disabled_endpoint_gives_up_without_sending(receiver, admin):
@@ -375,3 +389,19 @@ def test_only_an_admin_sends_a_delivery_again(receiver, role):
 
     assert len(receiver.requests) == 1
     assert not WebhookAttempt.objects.filter(is_manual=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_receiver_is_called_with_no_transaction_open_and_no_lock_on_the_delivery(receiver):
+    # given an event for a receiver that looks at the worker as the request arrives
+    delivery = an_event(receiver.url)
+    worker, seen = connection, []
+    receiver.on_request = lambda: seen.append(
+        held_back(worker, WebhookDelivery.objects.filter(pk=delivery.pk)))
+
+    # when the worker delivers it
+    assert attempt_delivery(delivery.pk, now=T0) == DeliveryState.SUCCEEDED
+
+    # then the worker held no transaction and (on PostgreSQL, asked from another
+    # connection) no lock on the delivery while the receiver answered
+    assert seen == [[]]

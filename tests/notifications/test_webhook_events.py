@@ -129,7 +129,7 @@ def test_each_delivery_is_pending_with_its_task_queued_in_the_same_transaction(o
 
     [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint)
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (
-        DeliveryState.PENDING, 0, None)
+        DeliveryState.PENDING, 0, AFTER_FIVE_DAYS)  # due at once
     queued = [task for task in DBTaskResult.objects.filter(
         task_path="refunddesk.notifications.webhook_tasks.deliver_webhook")]
     assert [task.args_kwargs["args"] for task in queued] == [[delivery.pk]]

@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +31,8 @@ class Received:
 @dataclass
 class Receiver:
     """What the server answers: `statuses` one by one (then `status`), after `delay`
-    seconds, with `body` and `headers`."""
+    seconds, with `body` and `headers`. `on_request`, when set, is called as each request
+    arrives, before it is answered."""
 
     url: str = ""
     status: int = 200
@@ -40,6 +41,7 @@ class Receiver:
     body: bytes = b'{"received": true}'
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
+    on_request: Callable[[], None] | None = None
 
     def answer(self) -> int:
         return self.statuses.pop(0) if self.statuses else self.status
@@ -52,6 +54,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length)
             receiver.requests.append(Received(self.path, dict(self.headers.items()), body,
                                               time.time()))
+            if receiver.on_request is not None:
+                receiver.on_request()
             if receiver.delay:
                 time.sleep(receiver.delay)
             self.send_response(receiver.answer())

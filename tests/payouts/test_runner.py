@@ -4,6 +4,7 @@ end, the case moved along, and every crash or late answer handled without paying
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from refunddesk.cases.models import CaseEvent
@@ -13,6 +14,7 @@ from refunddesk.payouts import gateways
 from refunddesk.payouts.gateways.base import Gateway, RefundStatus, TerminalError
 from refunddesk.payouts.models import Payout, PayoutState
 from refunddesk.payouts.runner import call_gateway, claim_due, record, retry_delay, run_pass
+from tests.outside_probe import held_back
 from tests.payouts.builders import approved_case
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +244,24 @@ class SameRefundId(Gateway):
         return RefundStatus("succeeded", "same-id-for-all")
 
 
+class Probing(Gateway):
+    """A provider that looks, at every call, at what the worker holds: a transaction, or
+    (asked from another connection) a lock on the payout."""
+
+    seen: list[list[str]] = []
+
+    def _look(self, request):
+        Probing.seen.append(held_back(connection, Payout.objects.filter(pk=request.payout_id)))
+
+    def refund(self, request):
+        self._look(request)
+        return RefundStatus("submitted", f"probe-{request.payout_id}")
+
+    def fetch(self, request):
+        self._look(request)
+        return RefundStatus("succeeded", f"probe-{request.payout_id}")
+
+
 def add_gateway(settings, name, backend):
     settings.REFUNDDESK_GATEWAYS[name] = {"BACKEND": f"tests.payouts.test_runner.{backend}"}
     gateways.reset()
@@ -303,3 +323,21 @@ def test_without_a_fallback_a_payment_naming_no_gateway_fails_for_finance(sandbo
 
 def test_a_waiting_payout_never_overflows_its_wait():
     assert retry_delay(5000).total_seconds() == 3600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_gateway_is_called_with_no_transaction_open_and_no_lock_on_the_payout(settings):
+    # given an approved payout to a provider that looks at the worker when called
+    add_gateway(settings, "probing", "Probing")
+    Probing.seen = []
+    case = approved_case(gateway="probing")
+    now = timezone.now()
+
+    # when the worker sends it, then asks about it once it is due again
+    run_pass(now=now)
+    run_pass(now=now + timedelta(hours=1))
+
+    # then the payout is paid, and at both calls the worker held no transaction and no
+    # lock on the payout
+    assert Payout.objects.get(case=case).state == PayoutState.SUCCEEDED
+    assert Probing.seen == [[], []]

@@ -3,8 +3,10 @@ worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports
 times, the audit of scheduled policy versions that took effect and the mass
 compensation runs whose worker stopped, once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
-(intake/processing.py), and the payouts, whose rows are their own queue
-(payouts/runner.py), every second."""
+(intake/processing.py) and the e-mail and webhook deliveries whose task or worker was lost
+(notifications/tasks.py, webhook_tasks.py), and the payouts, whose rows are their own queue
+(payouts/runner.py), every second. All of them take their rows by the same claim-and-lease
+protocol (core/leasing.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
+from refunddesk.notifications.tasks import send_stalled
+from refunddesk.notifications.webhook_tasks import deliver_stalled
 from refunddesk.payouts.runner import BATCH, run_pass
 from refunddesk.policies.publishing import record_taking_effect
 from refunddesk.reports.moves import roll_moves
@@ -39,9 +43,15 @@ def run_periodic() -> SweepResult:
     digests = send_digests(now)
     if digests:
         log.info("queued %s staff digests", digests)
-    read = process_waiting()
+    read = process_waiting(now=now)
     if read:
         log.info("read %s e-mail messages stored but not yet processed", read)
+    resent = send_stalled(now)
+    if resent:
+        log.info("took %s e-mails whose task or worker was lost", resent)
+    redelivered = deliver_stalled(now)
+    if redelivered:
+        log.info("took %s webhook deliveries whose task or worker was lost", redelivered)
     timed = refresh_timings(now)
     if timed:
         log.info("reports: service times of %s cases worked out", timed)

@@ -62,8 +62,12 @@ class InboundMail(models.Model):
                              null=True, blank=True, related_name="inbound_mail")
     refused_attachments = models.JSONField(_("refused attachments"), default=list, blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
-    # Failed processing attempts; after MAX_ATTEMPTS a person gets the message (triage).
+    # The worker's attempts at processing it, counted when it takes it (a worker that dies
+    # on it counts too); after MAX_ATTEMPTS a person gets the message (triage).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the worker's sweep should next process it; None once processed. Claiming it
+    # moves this forward by a lease (core/leasing.py).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Who took it in triage to deal with it (others see it is taken).
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("taken by"),
                                    on_delete=models.SET_NULL, null=True, blank=True,
@@ -77,7 +81,11 @@ class InboundMail(models.Model):
     class Meta:
         verbose_name = _("inbound e-mail")
         verbose_name_plural = _("inbound e-mail")
-        indexes = [models.Index(fields=["state", "received_at"], name="inbound_mail_by_state")]
+        indexes = [models.Index(fields=["state", "received_at"], name="inbound_mail_by_state"),
+                   # The worker's sweep: only messages still to be processed are in it.
+                   models.Index(fields=["next_attempt_at"],
+                                condition=models.Q(next_attempt_at__isnull=False),
+                                name="inbound_mail_due")]
 
     def __str__(self) -> str:
         return self.message_key

@@ -4,16 +4,25 @@ an item of the triage queue for a person. Mail a machine sent is kept and ignore
 
 The message's row is locked and its state checked and changed in the same transaction as
 the case action, so a message processed twice at once, or again after a crash, opens at
-most one case; one whose processing failed stays `received` and is tried again."""
+most one case; one whose processing failed stays `received` and is tried again. The stored
+bytes are read and parsed before that transaction: no lock is held while the storage
+answers.
+
+The pipe and the mailbox poller process a message as soon as it is stored. What they
+could not finish, the worker's sweep (`process_waiting`) takes by the claim-and-lease
+protocol every outbox shares (core/leasing.py): a short transaction claims due messages
+(SKIP LOCKED on PostgreSQL, so two workers share them), counting the attempt, so that a
+message that kills its worker every time still reaches a person after MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +33,7 @@ from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import CaseLine, Channel, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.uploads import UploadRefused, check_upload
+from refunddesk.core import leasing
 from refunddesk.intake.matching import account_of, answered_case, read_request
 from refunddesk.intake.models import InboundMail, MailState, TriageReason
 from refunddesk.intake.reading import ReadMail, read_mail
@@ -31,22 +41,39 @@ from refunddesk.intake.replying import acknowledge
 
 log = logging.getLogger(__name__)
 VIA = "email"
-MAX_ATTEMPTS = 3
+RETRY = leasing.RetryPolicy(first=timedelta(minutes=1), longest=timedelta(hours=1),
+                            max_attempts=3)
+MAX_ATTEMPTS = RETRY.max_attempts
+# Longer than reading and processing the largest message allowed can take.
+LEASE = timedelta(minutes=5)
 
 
-def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
-    """Turn a stored message into what it asks for, once; the row as it ends up."""
+def _is_readable(mail: InboundMail) -> bool:
+    # One over the size limit is kept whole and not read (a person opens it from triage).
+    return mail.size <= settings.REFUNDDESK_MAIL_MAX_BYTES
+
+
+def _read(mail: InboundMail) -> ReadMail:
+    with mail.raw.open("rb") as stored:
+        return read_mail(stored.read())
+
+
+def process(mail: InboundMail, *, now: datetime | None = None,
+            claim: leasing.Claim | None = None) -> InboundMail:
+    """Turn a stored message into what it asks for, once; the row as it ends up. With the
+    sweep's `claim`, only while the claim is still the worker's."""
     now = now or timezone.now()
+    read = _read(mail) if mail.state == MailState.RECEIVED and _is_readable(mail) else None
     with transaction.atomic():
         mail = InboundMail.objects.select_for_update().get(pk=mail.pk)
         if mail.state != MailState.RECEIVED:
             return mail  # done already: by another worker, or before a crash after commit
-        if mail.size > settings.REFUNDDESK_MAIL_MAX_BYTES:
-            # Kept whole; not read here (a person opens it from triage).
+        if claim is not None and mail.attempts != claim.attempt:
+            return mail  # the lease ran out and another worker took it: it decides
+        if not _is_readable(mail):
             _triage(mail, TriageReason.TOO_LARGE, now=now)
             return mail
-        with mail.raw.open("rb") as stored:
-            read = read_mail(stored.read())
+        read = read or _read(mail)
         uploads, refused = checked_attachments(read)
         mail.refused_attachments = refused
         if read.automatic:
@@ -65,6 +92,7 @@ def process(mail: InboundMail, *, now: datetime | None = None) -> InboundMail:
 def _finish(mail: InboundMail, state: str, *, now: datetime,
             case: RefundCase | None = None) -> None:
     mail.state, mail.case, mail.processed_at = state, case, now
+    mail.next_attempt_at = None
     mail.save()
 
 
@@ -163,31 +191,45 @@ def _free_lines(order: Order) -> list[str]:
     return [line.line_id for line in order.lines.all() if line.line_id not in held]
 
 
-def process_waiting(*, limit: int = 100) -> int:
-    """Process messages stored but not yet read (a pipe whose processing failed, a worker
-    killed mid-way); skip_locked lets two workers share them. Returns how many."""
+def waiting() -> QuerySet[InboundMail]:
+    return InboundMail.objects.filter(state=MailState.RECEIVED)
+
+
+def process_waiting(*, limit: int = 100, now: datetime | None = None) -> int:
+    """The worker's sweep: claim the messages stored but not yet processed that are due (a
+    pipe whose processing failed, a worker killed mid-way) and process each; how many
+    were processed."""
+    now = now or timezone.now()
     done = 0
-    pending = list(InboundMail.objects.filter(state=MailState.RECEIVED)
-                   .order_by("received_at").values_list("pk", flat=True)[:limit])
-    for pk in pending:
+    for mail in leasing.claim_due(waiting(), now=now, lease=LEASE, limit=limit):
+        claim = leasing.Claim.of(mail)
+        if claim.attempt > MAX_ATTEMPTS:
+            # Every attempt failed, or its worker died on it: a person looks.
+            _give_up(claim, now=now)
+            continue
         try:
-            process(InboundMail(pk=pk))
+            process(mail, now=now, claim=claim)
         except Exception:  # one broken message must not stop the others
-            log.exception("processing inbound mail %s failed", pk)
-            _failed(pk)
+            log.exception("processing inbound mail %s failed (attempt %s)", mail.pk,
+                          claim.attempt)
+            _failed(claim, now=now)
             continue
         done += 1
     return done
 
 
-def _failed(pk: int) -> None:
-    """Count a failed attempt; a message that keeps failing goes to a person, kept whole."""
+def _failed(claim: leasing.Claim, *, now: datetime) -> None:
+    """A failed attempt: tried again on the shared backoff; a message that keeps failing
+    goes to a person, kept whole."""
+    if RETRY.is_exhausted(claim.attempt):
+        _give_up(claim, now=now)
+    else:
+        leasing.record_if_current(InboundMail, claim,
+                                  next_attempt_at=RETRY.next_attempt_at(claim.attempt, now))
+
+
+def _give_up(claim: leasing.Claim, *, now: datetime) -> None:
     with transaction.atomic():
-        mail = InboundMail.objects.select_for_update().get(pk=pk)
-        if mail.state != MailState.RECEIVED:
-            return
-        mail.attempts += 1
-        if mail.attempts >= MAX_ATTEMPTS:
-            _triage(mail, TriageReason.BROKEN, now=timezone.now())
-        else:
-            mail.save(update_fields=["attempts"])
+        mail = InboundMail.objects.select_for_update().get(pk=claim.pk)
+        if mail.state == MailState.RECEIVED and mail.attempts == claim.attempt:
+            _triage(mail, TriageReason.BROKEN, now=now)

@@ -41,8 +41,11 @@ def store(raw: bytes, *, source: str, now: datetime | None = None) -> tuple[Inbo
     if known is not None:
         return known, False
     headers = BytesHeaderParser(policy=default).parsebytes(raw)
+    # Due at once: whoever stored it processes it now; should that fail, the worker's
+    # sweep takes it (processing.py).
     mail = InboundMail(message_key=key, sha256=digest, size=len(raw), source=source,
-                       received_at=now, from_address=_header(headers, "From")[:254],
+                       received_at=now, next_attempt_at=now,
+                       from_address=_header(headers, "From")[:254],
                        subject=_header(headers, "Subject")[:300])
     name = f"mail/{now:%Y/%m}/{digest}.eml"
     if default_storage.exists(name):

@@ -68,6 +68,10 @@ class EmailDelivery(models.Model):
                               default=Status.QUEUED)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the worker should next try to send it; None once sent or failed. Claiming it
+    # moves this forward by a lease (core/leasing.py), so a delivery whose worker died is
+    # taken again once the lease runs out.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("queued"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -76,7 +80,13 @@ class EmailDelivery(models.Model):
         verbose_name = _("e-mail delivery")
         verbose_name_plural = _("e-mail deliveries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The worker's sweep: only deliveries still to be sent are in it.
+            models.Index(fields=["next_attempt_at"],
+                         condition=models.Q(next_attempt_at__isnull=False),
+                         name="email_delivery_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to_address}"
@@ -145,6 +155,8 @@ class WebhookDelivery(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices,
                              default=DeliveryState.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # When the worker should next try it; None once delivered or given up. Claiming it
+    # moves this forward by a lease (core/leasing.py).
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True,
@@ -160,7 +172,11 @@ class WebhookDelivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"],
                                                name="one_delivery_per_event_and_endpoint")]
         indexes = [models.Index(fields=["endpoint", "state", "-created_at"],
-                                name="webhook_delivery_by_state")]
+                                name="webhook_delivery_by_state"),
+                   # The worker's sweep: only deliveries still being tried are in it.
+                   models.Index(fields=["next_attempt_at"],
+                                condition=models.Q(next_attempt_at__isnull=False),
+                                name="webhook_delivery_due")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} → {self.endpoint_id}"

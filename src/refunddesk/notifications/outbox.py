@@ -3,12 +3,15 @@ the staff's: a change of roles, an inbox notice, a digest).
 
 The delivery row and the task that sends it are written in the same transaction as the
 change they report (django-tasks' database backend stores the task as a row), so a
-rolled-back change sends nothing and a committed one is never forgotten.
+rolled-back change sends nothing and a committed one is never forgotten. A delivery is due
+at once (`next_attempt_at`); its task sends it (tasks.py), or the worker's sweep should the
+task be lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -32,21 +35,45 @@ def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
     from refunddesk.notifications.tasks import send_delivery
 
     kinds = [Kind(kind) for kind in kinds]  # a misspelt kind fails the caller's transaction
-    address, now = case.account.email, timezone.now()
+    now = timezone.now()
+    deliveries = EmailDelivery.objects.bulk_create(
+        _to_customer(case, kind, now) for kind in kinds)
+    for delivery in deliveries:
+        if delivery.status == Status.QUEUED:
+            send_delivery.enqueue(delivery.pk)
+    return deliveries
+
+
+def notify_each(cases: Sequence[RefundCase], kind: str) -> list[EmailDelivery]:
+    """The same e-mail to the customer of each case (the cases a batch of payouts
+    refunded), written together and sent by one task: a task row per batch, not per
+    e-mail, in the transaction that moved the cases."""
+    from refunddesk.notifications.tasks import send_deliveries, send_delivery
+
+    kind = Kind(kind)
+    if not cases:
+        return []
+    now = timezone.now()
+    deliveries = EmailDelivery.objects.bulk_create(
+        _to_customer(case, kind, now) for case in cases)
+    queued = [delivery.pk for delivery in deliveries if delivery.status == Status.QUEUED]
+    if len(queued) == 1:
+        send_delivery.enqueue(queued[0])
+    elif queued:
+        send_deliveries.enqueue(queued)
+    return deliveries
+
+
+def _to_customer(case: RefundCase, kind: str, now: datetime) -> EmailDelivery:
+    address = case.account.email
     if not address:
         # Kept in the log, so staff see that the customer was not told.
-        return EmailDelivery.objects.bulk_create(
-            EmailDelivery(case=case, kind=kind, to_address="", language=case.language,
-                          status=Status.FAILED, last_error="the account has no e-mail address",
-                          created_at=now)
-            for kind in kinds)
-    deliveries = EmailDelivery.objects.bulk_create(
-        EmailDelivery(case=case, kind=kind, to_address=address, language=case.language,
-                      created_at=now)
-        for kind in kinds)
-    for delivery in deliveries:
-        send_delivery.enqueue(delivery.pk)
-    return deliveries
+        return EmailDelivery(case=case, kind=kind, to_address="", language=case.language,
+                             status=Status.FAILED,
+                             last_error="the account has no e-mail address", created_at=now,
+                             next_attempt_at=None)
+    return EmailDelivery(case=case, kind=kind, to_address=address, language=case.language,
+                         created_at=now, next_attempt_at=now)
 
 
 def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
@@ -60,7 +87,7 @@ def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
     now = timezone.now()
     deliveries = EmailDelivery.objects.bulk_create(
         EmailDelivery(role_change=change, kind=Kind.ROLES_CHANGED, to_address=address,
-                      language=settings.LANGUAGE_CODE, created_at=now)
+                      language=settings.LANGUAGE_CODE, created_at=now, next_attempt_at=now)
         for address in addresses)
     for delivery in deliveries:
         send_delivery.enqueue(delivery.pk)
@@ -75,6 +102,8 @@ def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
         if not delivery.to_address:
             delivery.status = Status.FAILED
             delivery.last_error = "the staff member has no e-mail address"
+        else:
+            delivery.next_attempt_at = delivery.created_at
     written = EmailDelivery.objects.bulk_create(deliveries)
     for delivery in written:
         if delivery.status == Status.QUEUED:
@@ -106,9 +135,10 @@ def notify_sender(mail: InboundMail, address: str, language: str) -> EmailDelive
     whether one is due), queued in the transaction that placed the e-mail."""
     from refunddesk.notifications.tasks import send_delivery
 
+    now = timezone.now()
     delivery = EmailDelivery.objects.create(
         inbound_mail=mail, kind=Kind.MAIL_RECEIVED, to_address=address, language=language,
-        created_at=timezone.now())
+        created_at=now, next_attempt_at=now)
     send_delivery.enqueue(delivery.pk)
     return delivery
 
@@ -117,8 +147,9 @@ def notify_answer(answer: MailAnswer, address: str, language: str) -> EmailDeliv
     """An agent's answer to the sender of an e-mail in triage, queued in its transaction."""
     from refunddesk.notifications.tasks import send_delivery
 
+    now = timezone.now()
     delivery = EmailDelivery.objects.create(
         inbound_mail=answer.mail, mail_answer=answer, kind=Kind.MAIL_ANSWERED,
-        to_address=address, language=language, created_at=timezone.now())
+        to_address=address, language=language, created_at=now, next_attempt_at=now)
     send_delivery.enqueue(delivery.pk)
     return delivery

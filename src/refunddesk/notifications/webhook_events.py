@@ -86,7 +86,7 @@ def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None
                              event_id=event_id, created_at=now)
         deliveries += [WebhookDelivery(endpoint_id=endpoint.pk, event_id=event_id,
                                        event_type=event_type, payload=payload,
-                                       created_at=now)
+                                       created_at=now, next_attempt_at=now)
                        for endpoint in listening]
     if not deliveries:
         return []

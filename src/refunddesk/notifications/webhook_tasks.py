@@ -1,10 +1,11 @@
-"""Sending webhook deliveries: claim, call, record.
+"""Sending webhook deliveries, by the claim-and-lease protocol every outbox shares
+(core/leasing.py): claim, call, record.
 
 1. Claim, in a short transaction: a delivery still pending and due is taken — its attempt
-   counted and its *next* attempt booked (the row's `next_attempt_at` and a task queued
-   for then) before this one is made. A worker that dies during the call therefore loses
-   nothing: the booked task tries again. A duplicate run of the task finds the delivery
-   not due (or finished) and sends nothing.
+   counted and a lease set (`next_attempt_at` moved LEASE ahead, longer than a call can
+   take). A duplicate run of the task finds the delivery claimed, not due or finished, and
+   sends nothing. A worker that dies during the call leaves it claimed until the lease
+   runs out; the worker's sweep (`deliver_stalled`, once a minute) then takes it.
 2. Call, with no transaction open and no row locked: check the address again
    (webhook_addresses.py) and POST the stored body, signed afresh, to the very address
    checked (webhook_pinning.py), with a 10-second timeout. An address refused now is
@@ -13,12 +14,11 @@
    (and 301/302 turn a POST into a GET without the body), so it counts as a failure and
    the admin registers the final URL.
 3. Record, in a second short transaction: the attempt's log row; a 2xx ends the delivery;
-   a failure at or after 24 hours from the first attempt gives up. Between, the attempt
-   booked at claim time is the retry: 1, 2, 4 … minutes after each attempt, at most
-   LONGEST_WAIT, the last one at the 24-hour mark.
-
-A succeeded booked task finds nothing to do: one cheap no-op per delivery buys a delivery
-that survives any crash.
+   a failure at or after 24 hours from the first attempt gives up. Between, the next try
+   is booked (its task queued in the same transaction) on the shared backoff: 1, 2, 4 …
+   minutes after each attempt, at most LONGEST_WAIT, the last one at the 24-hour mark. A
+   failure recorded after the claim was lost (the lease ran out and another worker took
+   the delivery) is logged and moves nothing: the newer attempt decides.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from refunddesk.core import leasing
 from refunddesk.notifications import webhook_addresses
 from refunddesk.notifications.models import (
     DeliveryState,
@@ -49,7 +51,13 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=4)
+RETRY = leasing.RetryPolicy(first=FIRST_RETRY, longest=LONGEST_WAIT)
 RETRY_FOR = timedelta(hours=24)
+# Longer than a call can take: TIMEOUT_SECONDS to connect, as long for each read.
+LEASE = timedelta(minutes=2)
+# A delivery due for this long has lost its task (or its worker): the sweep takes it.
+STALLED_AFTER = timedelta(minutes=1)
+BATCH = 50
 RESPONSE_KEPT = 500  # characters of the receiver's answer kept in the log
 USER_AGENT = "RefundDesk-Webhooks/1"
 SCHEMES = ("http", "https")
@@ -58,7 +66,7 @@ REFUSED = "refused: "  # starts the error of an attempt the address check stoppe
 
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the `attempts`-th attempt: 1, 2, 4 … minutes, at most LONGEST_WAIT."""
-    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), LONGEST_WAIT)
+    return RETRY.delay(attempts)
 
 
 def next_attempt(first_attempt_at: datetime, attempts: int, now: datetime) -> datetime:
@@ -98,27 +106,28 @@ def claim_of(delivery: WebhookDelivery) -> Claim:
                  delivery.event_id, delivery.event_type, delivery.payload.encode("utf-8"))
 
 
+def waiting() -> QuerySet[WebhookDelivery]:
+    return (WebhookDelivery.objects.filter(state=DeliveryState.PENDING)
+            .select_related("endpoint"))
+
+
 def claim_due(delivery_id: int, now: datetime) -> Claim | None:
     """Take the delivery for one attempt if it is pending and due; None otherwise."""
-    with transaction.atomic():
-        delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
-                    .select_related("endpoint").filter(pk=delivery_id).first())
-        if delivery is None or delivery.state != DeliveryState.PENDING:
-            return None
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-            return None  # a duplicate run, or a task booked earlier than a newer booking
+    claimed = _claim(waiting().filter(pk=delivery_id), now=now, limit=1)
+    return claimed[0] if claimed else None
+
+
+def _claim(deliveries: QuerySet[WebhookDelivery], *, now: datetime, limit: int
+           ) -> list[Claim]:
+    claims = []
+    for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit):
         if not delivery.endpoint.is_active:
-            delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
-            delivery.last_error = "not sent: the endpoint is disabled"
-            delivery.save(update_fields=["state", "next_attempt_at", "last_error"])
-            return None
-        delivery.attempts += 1
-        delivery.first_attempt_at = delivery.first_attempt_at or now
-        delivery.next_attempt_at = next_attempt(delivery.first_attempt_at,
-                                                delivery.attempts, now)
-        delivery.save(update_fields=["attempts", "first_attempt_at", "next_attempt_at"])
-        deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
-        return claim_of(delivery)
+            leasing.record_if_current(
+                WebhookDelivery, leasing.Claim.of(delivery), state=DeliveryState.FAILED,
+                next_attempt_at=None, last_error="not sent: the endpoint is disabled")
+            continue
+        claims.append(claim_of(delivery))
+    return claims
 
 
 def _response_start(response: requests.Response) -> str:
@@ -179,8 +188,10 @@ def post(claim: Claim) -> Answer:
 
 def record(claim: Claim, answer: Answer, at: datetime, *, sent_by: Any = None
            ) -> WebhookAttempt:
-    """Log the attempt and move the delivery: delivered on a 2xx; given up on a failure at
-    or after 24 hours. A manual attempt (`sent_by`) never gives a delivery up."""
+    """Log the attempt and move the delivery: delivered on a 2xx (whoever's attempt it
+    was: the receiver has it); on a failure, while the claim is still ours, the next try
+    booked, or the delivery given up at or after 24 hours. A manual attempt (`sent_by`)
+    never books or gives up anything."""
     with transaction.atomic():
         delivery = (WebhookDelivery.objects.select_for_update(of=("self",))
                     .select_related("endpoint").get(pk=claim.delivery_id))
@@ -188,21 +199,50 @@ def record(claim: Claim, answer: Answer, at: datetime, *, sent_by: Any = None
             delivery=delivery, at=at, status_code=answer.status_code,
             duration_ms=answer.duration_ms, error=answer.error, response_body=answer.body,
             is_manual=sent_by is not None, sent_by=sent_by)
+        is_ours = delivery.attempts == claim.attempt
         delivery.last_status_code, delivery.last_error = answer.status_code, answer.error
+        delivery.first_attempt_at = delivery.first_attempt_at or at
         if answer.is_success:
             if delivery.state != DeliveryState.SUCCEEDED:
                 delivery.state, delivery.delivered_at = DeliveryState.SUCCEEDED, at
             delivery.next_attempt_at = None
-        elif (sent_by is None and delivery.state == DeliveryState.PENDING
-              and delivery.attempts == claim.attempt
-              and at >= delivery.first_attempt_at + RETRY_FOR):
-            delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
-            log.warning("webhook %s to %s failed for good after %s attempts: %s",
-                        delivery.event_id, delivery.endpoint.url, delivery.attempts,
-                        answer.error)
+        elif sent_by is None and delivery.state == DeliveryState.PENDING and is_ours:
+            if at >= delivery.first_attempt_at + RETRY_FOR:
+                delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+                log.warning("webhook %s to %s failed for good after %s attempts: %s",
+                            delivery.event_id, delivery.endpoint.url, delivery.attempts,
+                            answer.error)
+            else:
+                delivery.next_attempt_at = next_attempt(delivery.first_attempt_at,
+                                                        delivery.attempts, at)
+                deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(
+                    delivery.pk)
+        elif sent_by is None and not is_ours:
+            log.warning("webhook %s: attempt %s came back after its lease ran out; the "
+                        "newer attempt decides", delivery.event_id, claim.attempt)
         delivery.save(update_fields=["state", "delivered_at", "next_attempt_at",
-                                     "last_status_code", "last_error"])
+                                     "first_attempt_at", "last_status_code", "last_error"])
     return attempt
+
+
+def deliver(claim: Claim, now: datetime) -> str:
+    """Make one claimed attempt and record it; the delivery's state after."""
+    answer = post(claim)
+    if not answer.is_success:
+        log.info("webhook %s (attempt %s) to %s: %s", claim.event_id, claim.attempt,
+                 claim.url, answer.error)
+    return record(claim, answer, now).delivery.state
+
+
+def deliver_stalled(now: datetime | None = None, *, limit: int = BATCH) -> int:
+    """The worker's sweep: deliver what lost its task or its worker (due for longer than
+    STALLED_AFTER); how many it took."""
+    now = now or timezone.now()
+    claims = _claim(waiting().filter(next_attempt_at__lte=now - STALLED_AFTER), now=now,
+                    limit=limit)
+    for claim in claims:
+        deliver(claim, now)
+    return len(claims)
 
 
 def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> str:
@@ -213,11 +253,7 @@ def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> str:
         state = (WebhookDelivery.objects.filter(pk=delivery_id)
                  .values_list("state", flat=True).first())
         return state or "missing"
-    answer = post(claim)
-    if not answer.is_success:
-        log.info("webhook %s (attempt %s) to %s: %s", claim.event_id, claim.attempt,
-                 claim.url, answer.error)
-    return record(claim, answer, now).delivery.state
+    return deliver(claim, now)
 
 
 @task()

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import sla
-from refunddesk.cases.actions._base import locked, move, record
+from refunddesk.cases.actions.base import locked, move, record
+from refunddesk.cases.actions.settlement import payout_details, settle_case
+from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.events import EVENT_FOR_TRANSITION, CaseEventType
 from refunddesk.cases.states import State
@@ -27,7 +29,6 @@ from refunddesk.payouts.models import (
 )
 from refunddesk.payouts.permissions import require_manage
 from refunddesk.payouts.planned import LEDGER_GATEWAY
-from refunddesk.payouts.settle import payout_details, settle_one
 from refunddesk.policies.store import policy_by_ref
 from refunddesk.policy import routing
 
@@ -78,7 +79,11 @@ def _replace(old: Payout, *, actor: Any, action: str, now: datetime, data: dict[
     record(case, event_type or EVENT_FOR_TRANSITION[action], actor=actor, before=before,
            now=now,
            data={"replaces": str(old.pk), **payout_details(new), **data})
-    settle_one(case, now=now, ended=[new] if new.state == PayoutState.SUCCEEDED else [])
+    # What the payouts now say about the case (a payout recorded as paid outside may end
+    # it) is the desk's conclusion, not the person's change: the payout runner's, as when
+    # the worker records a provider's answer.
+    settle_case(case, actor=PAYOUT_RUNNER, now=now,
+                ended=[new] if new.state == PayoutState.SUCCEEDED else [])
     return new
 
 

@@ -72,6 +72,16 @@ class FallbackReason(models.TextChoices):
         "the payment has been refunded as many times as the payment provider allows")
 
 
+class PayoutQuerySet(models.QuerySet["Payout"]):
+    def current_for(self, case_ids: Iterable[int]) -> dict[int, list[Payout]]:
+        """Each case's payouts that count: those not replaced by finance, in order."""
+        by_case: dict[int, list[Payout]] = defaultdict(list)
+        for payout in self.filter(case_id__in=list(case_ids),
+                                  replaced_by__isnull=True).order_by("id"):
+            by_case[payout.case_id].append(payout)
+        return by_case
+
+
 class Payout(models.Model):
     case = models.ForeignKey(RefundCase, verbose_name=_("case"), on_delete=models.PROTECT,
                              related_name="payouts")
@@ -105,6 +115,8 @@ class Payout(models.Model):
                                     related_name="replaced_by")
     created_at = models.DateTimeField(_("planned"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = PayoutQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("payout")
@@ -144,15 +156,6 @@ class Payout(models.Model):
         """What the gateway sees as the idempotency key: our own id, so a repeated submit
         of the same payout is recognised by the provider as the same refund."""
         return f"refunddesk-payout-{self.pk}"
-
-
-def current_payouts(case_ids: Iterable[int]) -> dict[int, list[Payout]]:
-    """Each case's payouts that count: those not replaced by finance."""
-    by_case: dict[int, list[Payout]] = defaultdict(list)
-    for payout in Payout.objects.filter(case_id__in=list(case_ids),
-                                        replaced_by__isnull=True).order_by("id"):
-        by_case[payout.case_id].append(payout)
-    return by_case
 
 
 class SettlementOutcome(models.TextChoices):

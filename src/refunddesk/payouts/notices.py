@@ -20,6 +20,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from refunddesk.cases.actions.settlement import settle_cases
+from refunddesk.cases.actors import PAYOUT_RUNNER
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import (
     Acknowledgement,
@@ -34,7 +36,6 @@ from refunddesk.payouts.models import (
     Payout,
     PayoutState,
 )
-from refunddesk.payouts.settle import settle_cases
 
 log = logging.getLogger(__name__)
 
@@ -157,5 +158,6 @@ def _moves(payout: Payout, notice: Notification, now: datetime) -> bool:
     payout.save(update_fields=["state", "gateway_refund_id", "last_error_code",
                                "last_error_message", "submitted_at", "next_attempt_at",
                                "settled_at", "updated_at"])
-    settle_cases([payout.case_id], now=now, ended=[payout] if ended else [])
+    settle_cases([payout.case_id], actor=PAYOUT_RUNNER, now=now,
+                 ended=[payout] if ended else [])
     return True

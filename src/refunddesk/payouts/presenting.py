@@ -18,13 +18,7 @@ from django.utils.translation import pgettext
 
 from refunddesk.billing.models import PaymentMethod
 from refunddesk.cases.models import RefundCase
-from refunddesk.payouts.models import (
-    Destination,
-    FallbackReason,
-    Payout,
-    PayoutState,
-    current_payouts,
-)
+from refunddesk.payouts.models import Destination, FallbackReason, Payout, PayoutState
 from refunddesk.policy.money import Money
 
 # How much of a payment's reference the customer is shown: enough to recognise the
@@ -144,6 +138,6 @@ def for_customer(payout: Payout) -> CustomerPayout:
 def customer_payouts(case: RefundCase) -> list[CustomerPayout]:
     """The case's payouts that count (finance's replacements, not what they replaced), as
     its customer reads them; one query for the payouts, one for their payments."""
-    payouts = current_payouts([case.pk]).get(case.pk, [])
+    payouts = Payout.objects.current_for([case.pk]).get(case.pk, [])
     prefetch_related_objects(payouts, "payment")
     return [for_customer(payout) for payout in payouts]

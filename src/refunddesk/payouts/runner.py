@@ -1,12 +1,13 @@
 """The worker's side of payouts: send pending payouts to their gateway and follow the ones
 on their way until they end.
 
-The Payout rows are the queue. An approval writes them in its own transaction (the
-outbox); `next_attempt_at` says when each is due. A pass takes a batch of due payouts in
-one short transaction and moves their `next_attempt_at` forward by a lease, so neither
-another worker nor the next pass takes them while this one talks to the gateways — with no
-transaction open, so no lock is held while a provider answers. What the gateways said is
-then recorded in one transaction, which also moves the cases (settle.py).
+The Payout rows are the queue, taken by the claim-and-lease protocol every outbox shares
+(core/leasing.py). An approval writes them in its own transaction (the outbox);
+`next_attempt_at` says when each is due. A pass claims a batch of due payouts in one short
+transaction (their lease keeps every other worker off them), talks to the gateways with no
+transaction open, so no lock is held while a provider answers, and records what the
+gateways said in one transaction, which also settles the cases
+(cases/actions/settlement.py).
 
 A worker killed at any moment leaves each payout either untouched (taken again when its
 lease runs out) or recorded. Taken again, a payout is sent again with the same idempotency
@@ -23,11 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from refunddesk.cases.actions.settlement import settle_cases
 from refunddesk.cases.actors import PAYOUT_RUNNER
+from refunddesk.core import leasing
+from refunddesk.core.bulk import update_from_values
 from refunddesk.payouts.actions import fall_back
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import (
@@ -41,7 +45,6 @@ from refunddesk.payouts.gateways.base import (
     TerminalError,
 )
 from refunddesk.payouts.models import FINAL_STATES, Payout, PayoutState
-from refunddesk.payouts.settle import settle_cases
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +65,17 @@ def request_for(payout: Payout) -> RefundRequest:
 
 @dataclass
 class Claim:
+    """A claimed payout and what to ask its gateway."""
+
     payout_id: int
     gateway: str
     state: str
     attempts: int  # after this claim: the answer counts only if nobody claimed it since
     request: RefundRequest
+
+    @property
+    def token(self) -> leasing.Claim:
+        return leasing.Claim(self.payout_id, self.attempts)
 
 
 @dataclass
@@ -87,32 +96,36 @@ class PassResult:
     cases: set[int] = field(default_factory=set)
 
 
+def retry_policy() -> leasing.RetryPolicy:
+    """Doubling from REFUNDDESK_PAYOUT_RETRY_SECONDS, at most
+    REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS (an hour): read when used, as tests and operators
+    set them."""
+    return leasing.RetryPolicy(
+        first=timedelta(seconds=settings.REFUNDDESK_PAYOUT_RETRY_SECONDS),
+        longest=timedelta(seconds=settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS))
+
+
 def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
-    """Wait before the next call about a payout after `attempts` calls: doubling from
-    REFUNDDESK_PAYOUT_RETRY_SECONDS, at most an hour, never less than the provider asked."""
-    first = settings.REFUNDDESK_PAYOUT_RETRY_SECONDS
-    # The exponent is capped: a payout waiting for weeks must not overflow the float.
-    seconds = min(first * 2 ** min(max(0, attempts - 1), 30),
-                  settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
-    # A provider's Retry-After is honoured up to our own longest wait (it may say "inf").
-    wait = min(max(seconds, at_least or 0), settings.REFUNDDESK_PAYOUT_RETRY_MAX_SECONDS)
-    return timedelta(seconds=wait)
+    """Wait before the next call about a payout after `attempts` calls, never less than the
+    provider asked (its Retry-After, honoured up to our own longest wait)."""
+    return retry_policy().delay(attempts, at_least)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
+
+
+def waiting() -> QuerySet[Payout]:
+    """The payouts with something left to ask a gateway (their `next_attempt_at` is set),
+    with what a request needs (not the case's assessment: a request never reads it)."""
+    return Payout.objects.select_related("payment", "case__account").defer("case__assessment")
 
 
 def claim_due(now: datetime, *, limit: int = BATCH, case_ids: list[int] | None = None
               ) -> list[Claim]:
-    lease = timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS)
-    with transaction.atomic():
-        due = (Payout.objects.select_for_update(skip_locked=True, of=("self",))
-               .filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id"))
-        if case_ids is not None:
-            due = due.filter(case_id__in=case_ids)
-        payouts = list(due.select_related("payment", "case__account")[:limit])
-        if not payouts:
-            return []
-        Payout.objects.filter(pk__in=[payout.pk for payout in payouts]).update(
-            next_attempt_at=now + lease, attempts=F("attempts") + 1)
-    return [Claim(payout.pk, payout.gateway, payout.state, payout.attempts + 1,
+    due = waiting() if case_ids is None else waiting().filter(case_id__in=case_ids)
+    payouts = leasing.claim_due(due, now=now, lease=lease(), limit=limit)
+    return [Claim(payout.pk, payout.gateway, payout.state, payout.attempts,
                   request_for(payout)) for payout in payouts]
 
 
@@ -233,14 +246,12 @@ def record(outcomes: list[Outcome], now: datetime, result: PassResult) -> None:
 
 
 def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
-    ids = [outcome.claim.payout_id for outcome in outcomes]
-    payouts = {payout.pk: payout for payout in
-               Payout.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    payouts = leasing.still_claimed(Payout, [outcome.claim.token for outcome in outcomes])
     changed, ended = [], []
     counts = PassResult()
     for outcome in outcomes:
         payout = payouts.get(outcome.claim.payout_id)
-        if payout is None or payout.attempts != outcome.claim.attempts:
+        if payout is None:
             counts.dropped += 1  # another worker took it since; its answer counts
             continue
         if payout.state in FINAL_STATES:
@@ -267,17 +278,27 @@ def _record(outcomes: list[Outcome], now: datetime) -> PassResult:
                         payout.last_error_message)
         else:
             counts.waiting += 1
-    # One UPDATE per row: bulk_update's CASE expressions cost more than they save here.
-    for payout in changed:
-        Payout.objects.filter(pk=payout.pk).update(
-            **{name: getattr(payout, name) for name in UPDATED_FIELDS})
+    _write(changed)
     closed = {outcome.claim.payout_id for outcome in outcomes
               if isinstance(outcome.error, RouteClosed)}
     for payout in [payout for payout in ended if payout.pk in closed]:
         if fall_back(payout, actor=PAYOUT_RUNNER, now=now) is not None:
             ended.remove(payout)  # replaced: finance has nothing to do about it
-    settle_cases(sorted({payout.case_id for payout in changed}), now=now, ended=ended)
+    settle_cases({payout.case_id for payout in changed}, actor=PAYOUT_RUNNER, now=now,
+                 ended=ended)
     return counts
+
+
+def _write(changed: list[Payout]) -> None:
+    """The batch's new payout values: on PostgreSQL in one statement (each statement is a
+    round trip there, and bulk_update's CASE expressions cost more than the trips they
+    save), elsewhere one UPDATE per row (SQLite answers in process)."""
+    if connection.vendor == "postgresql" and len(changed) > 1:
+        update_from_values(Payout, changed, UPDATED_FIELDS)
+        return
+    for payout in changed:
+        Payout.objects.filter(pk=payout.pk).update(
+            **{name: getattr(payout, name) for name in UPDATED_FIELDS})
 
 
 def _add(result: PassResult, counts: PassResult) -> None:

@@ -8,10 +8,12 @@ Views, the API, the CLI and tasks call these; they never save a case themselves.
 - decisions.py: staff decisions (ask, approve in full or part, four eyes, reject);
 - routing.py: who works a case (claim, assign, escalate);
 - deadlines.py: what the system does when a clock runs out;
-- compensating.py: the approved case a mass compensation run opens for a customer.
+- compensating.py: the approved case a mass compensation run opens for a customer;
+- settlement.py: what the payouts' states mean for their cases (the payout runner's).
 """
 
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.assisted import IdentityCheck, IdentityNotConfirmed, open_for_customer
+from refunddesk.cases.actions.base import (
     AppealNotAllowed,
     CaseError,
     LinesAlreadyInCase,
@@ -21,7 +23,6 @@ from refunddesk.cases.actions._base import (
     actor_kind,
     check_uploads,
 )
-from refunddesk.cases.actions.assisted import IdentityCheck, IdentityNotConfirmed, open_for_customer
 from refunddesk.cases.actions.compensating import CompensatedLine, open_compensation_case
 from refunddesk.cases.actions.customer import (
     add_documents,
@@ -44,6 +45,7 @@ from refunddesk.cases.actions.decisions import (
     request_info,
 )
 from refunddesk.cases.actions.routing import assign, claim, escalate
+from refunddesk.cases.actions.settlement import settle_case, settle_cases
 from refunddesk.cases.actions.submission import open_cases
 
 __all__ = [
@@ -53,5 +55,5 @@ __all__ = [
     "check_uploads", "claim", "close_after_appeal_window", "close_after_info_deadline",
     "confirm_approval", "decline_approval", "escalate", "escalate_overdue", "open_cases",
     "open_compensation_case", "open_for_customer", "post_message", "reject", "request_info",
-    "submit", "supplement", "withdraw",
+    "settle_case", "settle_cases", "submit", "supplement", "withdraw",
 ]

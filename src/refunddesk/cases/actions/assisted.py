@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import permissions
-from refunddesk.cases.actions._base import Actor, CaseError
+from refunddesk.cases.actions.base import Actor, CaseError
 from refunddesk.cases.actions.submission import open_cases
 from refunddesk.cases.models import RefundCase
 

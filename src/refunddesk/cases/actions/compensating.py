@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Order, OrderLine, Payment
 from refunddesk.cases import sla
-from refunddesk.cases.actions._base import Actor, CaseError, event, keep_written
+from refunddesk.cases.actions.base import Actor, CaseError, event, keep_written
 from refunddesk.cases.actions.decisions import automatic_decision
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Channel, RefundCase

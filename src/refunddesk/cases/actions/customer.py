@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import sla
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     Actor,
     AppealNotAllowed,
     CaseError,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions, sla
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     Actor,
     CaseError,
     SystemActor,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from refunddesk.billing.models import Account, Order
-from refunddesk.cases.actions._base import (
+from refunddesk.cases.actions.base import (
     Actor,
     CaseError,
     LinesAlreadyInCase,

@@ -1,10 +1,15 @@
 """What every case action shares: the errors, the row lock, the move through the state
-table and the one audit event each change writes."""
+table and the one audit event each change writes.
+
+Public, so that the other app whose functions change cases (payouts/actions.py, DESIGN
+rule 2) builds its changes from the same pieces instead of reaching into a private
+module."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +68,32 @@ def record(case: RefundCase, action: CaseEventType, *, actor: Actor, before: str
                     visible=visible, via=via)
     written.save()
     return written
+
+
+@dataclass
+class Moves:
+    """The changes of many cases written together (the batch of cases the payout worker
+    settles): each case still gets its own event per move, built by `event` (so the
+    actor's checks run for each); `write` inserts the events at once and sets the new
+    states with one UPDATE per state."""
+
+    now: datetime
+    events: list[CaseEvent] = field(default_factory=list)
+    states: dict[int, str] = field(default_factory=dict)  # case id → state after its moves
+
+    def add(self, case: RefundCase, action: CaseEventType, *, actor: Actor, before: str,
+            data: dict[str, Any] | None = None) -> None:
+        self.events.append(event(case, action, actor=actor, before=before, now=self.now,
+                                 data=data))
+        self.states[case.pk] = case.state
+
+    def write(self) -> None:
+        CaseEvent.objects.bulk_create(self.events)
+        by_state: dict[str, list[int]] = defaultdict(list)
+        for case_id, state in self.states.items():
+            by_state[state].append(case_id)
+        for state, case_ids in by_state.items():
+            RefundCase.objects.filter(pk__in=case_ids).update(state=state, updated_at=self.now)
 
 
 @dataclass(frozen=True)
