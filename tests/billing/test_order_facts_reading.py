@@ -169,10 +169,10 @@ def test_the_format_allows_exactly_the_values_the_mirror_can_keep(allowed, choic
 
 
 def test_a_payment_method_is_funded_as_the_mirror_says():
-    assert facts.FUNDING_OF_METHOD == {
+    assert {
         method: funding for method, funding in
         [(PaymentMethod.BALANCE, Funding.BALANCE), (PaymentMethod.VOUCHER, Funding.VOUCHER),
-         (PaymentMethod.GIFT, Funding.GIFT)]}
+         (PaymentMethod.GIFT, Funding.GIFT)]} == facts.FUNDING_OF_METHOD
 
 
 def test_an_email_the_mirror_cannot_use_is_refused_by_the_import(example_order):
