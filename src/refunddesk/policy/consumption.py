@@ -29,7 +29,10 @@ def consumed_amount(rule: PreparedRule, line: LineFacts, eligible: int, as_of: d
     method = settings.method
     if method == "none":
         return NOTHING
-    base, cap = _base(settings, line, eligible)
+    if settings.base == "amount_paid":  # the common case, without a call
+        base, cap = line.amount_paid, None
+    else:
+        base, cap = _base(settings, line, eligible)
     if method == "usage":
         return _usage(settings, line, as_of, currency, steps)
     assert line.start is not None  # a started line has a start
@@ -39,7 +42,11 @@ def consumed_amount(rule: PreparedRule, line: LineFacts, eligible: int, as_of: d
         steps.append(("line.no_period", (line.id,)))
         return base, 1, cap
     unit_us = MICROSECONDS[settings.unit]
-    used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
+    if settings.rounding == "exact":  # _used_units' common case, without a call
+        used = max(-(-((as_of - line.start) // ONE_MICROSECOND) // unit_us), settings.minimum)
+        total_us = (line.end - line.start) // ONE_MICROSECOND
+    else:
+        used, total_us = _used_units(settings, line.start, line.end, as_of, tz)
     numerator, denominator = base * used * unit_us, total_us
     factor_text = ""
     penalty = rule.penalty
