@@ -192,3 +192,14 @@ def test_on_sqlite_nothing_is_kept(settings):
     invalidation.kept(invalidation.API_KEYS, "k", reads)
 
     assert reads.count == 2 and not invalidation.is_on()
+
+
+@on_postgres
+def test_made_up_keys_do_not_grow_the_memory_without_bound(cache_on, monkeypatch):
+    listening()
+    monkeypatch.setattr(invalidation, "MAX_VALUES", 3)
+
+    for n in range(10):
+        invalidation.kept(invalidation.API_KEYS, f"made-up-{n}", lambda: None)
+
+    assert len(invalidation._values) <= 3

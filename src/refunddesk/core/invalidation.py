@@ -41,6 +41,9 @@ WEBHOOK_ENDPOINTS = "notifications_webhookendpoint"
 TABLES = (API_KEYS, POLICY_VERSIONS, CALENDAR_CHANGES, WEBHOOK_ENDPOINTS)
 # How long a wait for notices lasts before the listener checks it should go on.
 POLL_SECONDS = 5.0
+# Kept values per process at most (keys include API key digests a client sends: a client
+# sending made-up keys must not grow the memory without bound).
+MAX_VALUES = 10_000
 # Options of Django's PostgreSQL backend that are not psycopg connection parameters.
 BACKEND_ONLY_OPTIONS = frozenset({"server_side_binding", "isolation_level", "assume_role",
                                   "pool"})
@@ -160,6 +163,8 @@ def kept(table: str, key: Hashable, read: Callable[[], T]) -> T:
         return found[1]  # type: ignore[no-any-return]
     value = read()
     if _listener.generation(table) == generation:
+        if len(_values) >= MAX_VALUES:
+            _values.clear()
         _values[(table, key)] = (generation, value)
     return value
 
