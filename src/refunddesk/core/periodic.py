@@ -35,38 +35,31 @@ from refunddesk.reports.timings import refresh_timings
 log = logging.getLogger(__name__)
 
 
+# The counted steps of the minute's pass, in order, each with what its count means in the
+# log (a step that found nothing says nothing).
+STEPS: list[tuple[Callable[..., int], str]] = [
+    (send_digests, "queued %s staff digests"),
+    (lambda now: process_waiting(now=now),
+     "read %s e-mail messages stored but not yet processed"),
+    (send_stalled, "took %s e-mails whose task or worker was lost"),
+    (deliver_stalled, "took %s webhook deliveries whose task or worker was lost"),
+    (refresh_timings, "reports: service times of %s cases worked out"),
+    (roll_moves, "reports: state changes of %s days counted"),
+    (record_taking_effect, "policies: %s scheduled versions took effect"),
+    (resume_stalled, "compensation: %s runs whose worker stopped queued again"),
+    (purge_idempotency_keys, "forgot %s idempotency keys older than a day"),
+]
+
+
 def run_periodic() -> SweepResult:
     now = timezone.now()
     result = sweep_deadlines(now)
     if any(vars(result).values()):
         log.info("deadline sweep: %s", result)
-    digests = send_digests(now)
-    if digests:
-        log.info("queued %s staff digests", digests)
-    read = process_waiting(now=now)
-    if read:
-        log.info("read %s e-mail messages stored but not yet processed", read)
-    resent = send_stalled(now)
-    if resent:
-        log.info("took %s e-mails whose task or worker was lost", resent)
-    redelivered = deliver_stalled(now)
-    if redelivered:
-        log.info("took %s webhook deliveries whose task or worker was lost", redelivered)
-    timed = refresh_timings(now)
-    if timed:
-        log.info("reports: service times of %s cases worked out", timed)
-    rolled = roll_moves(now)
-    if rolled:
-        log.info("reports: state changes of %s days counted", rolled)
-    took_effect = record_taking_effect(now)
-    if took_effect:
-        log.info("policies: %s scheduled versions took effect", took_effect)
-    resumed = resume_stalled(now)
-    if resumed:
-        log.info("compensation: %s runs whose worker stopped queued again", resumed)
-    forgotten = purge_idempotency_keys(now)
-    if forgotten:
-        log.info("forgot %s idempotency keys older than a day", forgotten)
+    for step, message in STEPS:
+        count = step(now)
+        if count:
+            log.info(message, count)
     return result
 
 
