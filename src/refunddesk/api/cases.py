@@ -215,6 +215,7 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     opened = actions.open_cases(account=order.account, order=order, line_ids=payload.lines,
                                 actor=customer_of(order.account), channel="api",
                                 reason_text=payload.reason, language=payload.language)
-    # The cases as written, with their lines and payouts (kept by submit): nothing re-read.
-    shown = [case_out(case) for case in opened]
+    # Read back as a status read reads them (one prepared statement each), so the answer
+    # is what GET /cases/{number} will say.
+    shown = [case_status(case.tracking_number) for case in opened]
     return Status(201, {**shown[0], "cases": shown})

@@ -34,11 +34,8 @@ CLOCK_STATES = frozenset({State.SUBMITTED, State.IN_REVIEW, State.APPEALED})
 
 
 def policy_of(case: RefundCase) -> Policy:
-    """The policy version the case was assessed with (kept on the case by the action that
-    assessed it, so that action does not look it up again)."""
-    known = case.__dict__.get("assessed_with")
-    if known is not None and known.ref == case.policy_ref:
-        return known
+    """The policy version the case was assessed with (policies.store keeps the published
+    versions in each process, so asking again costs no query)."""
     return policy_by_ref(case.policy_ref)
 
 

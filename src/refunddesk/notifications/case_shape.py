@@ -86,14 +86,12 @@ PAYOUT_COLUMNS = ("id", "replaces_id", "destination", "amount_minor", "currency"
 
 def case_out(case: RefundCase, *, lines: Sequence[CaseLine] | None = None,
              payouts: Sequence[Payout] | None = None) -> dict[str, Any]:
-    """The case as the API shows it; its lines and payouts as given (a case being opened is
-    shown before it is written), else as the action that opened it wrote them
-    (cases.actions keep_written), else as read from the database."""
-    written = getattr(case, "written", None)
+    """The case as the API shows it; its lines and payouts as given (an action shows what it
+    has just written without reading it back), else as read from the database."""
     if lines is None:
-        lines = written.lines if written is not None else case.lines.all()
+        lines = case.lines.all()
     if payouts is None:
-        payouts = written.payouts if written is not None else case.payouts.all()
+        payouts = case.payouts.all()
     return shown_case(
         {**{name: getattr(case, name) for name in CASE_COLUMNS},
          "account": case.account.external_id, "order": case.order.external_id},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -34,9 +34,9 @@ from refunddesk.policy.money import parse_amount
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
 LEDGER_GATEWAY = "balance"
 def payments_left(case: RefundCase) -> list[Payment]:
-    """The payments of the case's order, each with `left`: its amount less every payout
-    that moved or may have moved money. The payment rows are locked, so two approvals on
-    one order plan one after the other; one query."""
+    """The payments of the case's order, each annotated with `left`: its amount less every
+    payout that moved or may have moved money, and `refunds`. The payment rows are locked,
+    so two approvals on one order plan one after the other; one query."""
     # A failed payout still counts until finance replaced it: its money is still owed,
     # and finance's retry or redirect will pay it.
     paid_out = (Payout.objects.filter(Q(state__in=COMMITTED_STATES)
@@ -49,11 +49,9 @@ def payments_left(case: RefundCase) -> list[Payment]:
                                      payment=OuterRef("pk"), destination=Destination.ORIGINAL)
                .values("payment").annotate(count=Count("pk")).values("count"))
     payments = list(Payment.objects.select_for_update().filter(order_id=case.order_id)
-                    .annotate(paid_out=Coalesce(Subquery(paid_out), 0),
+                    .annotate(left=F("amount_minor") - Coalesce(Subquery(paid_out), 0),
                               refunds=Coalesce(Subquery(refunds), 0))
                     .order_by("position", "pk"))
-    for payment in payments:
-        payment.left = payment.amount_minor - payment.paid_out
     return payments
 
 

@@ -93,11 +93,11 @@ def policy_by_ref(ref: str) -> Policy:
     if not version_text.isdigit():
         raise PolicyError([f"{ref}: not a policy reference like tencent-cloud@1"])
     version = int(version_text)
-    stored = (PolicyVersion.objects.filter(policy_id=policy_id, version=version,
-                                           state=VersionState.PUBLISHED)
-              .values_list("pk", "published_at").first())
-    if stored is not None:
-        return _parse(stored[0], policy_id, version, stored[1])
+    # The versions kept by the process (_published): a case's policy is looked up by every
+    # deadline, every page that shows the case and every payout planned for it.
+    for pk, number, published_at, _effective_at in _published(policy_id):
+        if number == version:
+            return _parse(pk, policy_id, version, published_at)
     if preset_version(policy_id) == version:
         return load_preset(policy_id)
     raise PolicyError([f"{ref}: no such policy version"])

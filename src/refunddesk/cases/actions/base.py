@@ -96,22 +96,6 @@ class Moves:
             RefundCase.objects.filter(pk__in=case_ids).update(state=state, updated_at=self.now)
 
 
-@dataclass(frozen=True)
-class Written:
-    """The rows an action has just written beside its case, as it wrote them."""
-
-    lines: list[Any]
-    payouts: list[Any]
-
-
-def keep_written(case: RefundCase, *, lines: Sequence[Any], payouts: Sequence[Any]) -> None:
-    """Keep on the case the lines and payouts an action has just written, so what it answers
-    with (the API's case, a webhook's body: api.schemas.case_out) does not read them back.
-    A plain attribute of ours, not Django's prefetch cache: the case's related managers
-    still read the database, and a refreshed case still reads what is there."""
-    case.written = Written(list(lines), list(payouts))
-
-
 def locked(case: RefundCase) -> RefundCase:
     """The case row, locked until the transaction ends, as it is now (not as the caller
     last saw it): every check after this sees what a concurrent action committed."""

@@ -13,7 +13,7 @@ granted refunds by their rule).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Order, OrderLine, Payment
 from refunddesk.cases import sla
-from refunddesk.cases.actions.base import Actor, CaseError, event, keep_written
+from refunddesk.cases.actions.base import Actor, CaseError, event
 from refunddesk.cases.actions.decisions import automatic_decision
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Channel, RefundCase
@@ -118,7 +118,6 @@ def open_compensation_case(*, order: Order, lines: Sequence[CompensatedLine], po
         assessment=assessment, currency=currency, assessed_total_minor=total,
         submitted_at=now, submission=submission, decision_note=note,
         **sla.due_times(policy, now, channel=Channel.BULK))
-    case.assessed_with = policy  # sla.policy_of: no second look-up of the version
     case.account = order.account
     ids = [line.order_line.line_id for line in lines]
     events = [event(case, CaseEventType.COMPENSATION_OPENED, actor=actor, before="",
@@ -140,24 +139,27 @@ def open_compensation_case(*, order: Order, lines: Sequence[CompensatedLine], po
         CaseLine.objects.bulk_create(case_lines)
         CaseEvent.objects.bulk_create(events)
         payouts = plan_payouts(case, now=now) if total else []
-        keep_written(case, lines=case_lines, payouts=payouts)
         if tells_customer:
             notify(case, "compensated")
+
+        def shown() -> dict[str, Any]:  # as written, not read back
+            return case_json(case, lines=case_lines, payouts=payouts)
+
         hooks: list[tuple[str, Any]] = [
-            ("case.submitted", lambda: {"case": case_json(case)}),
-            ("case.decided", lambda: {"case": case_json(case), "decision": {
+            ("case.submitted", lambda: {"case": shown()}),
+            ("case.decided", lambda: {"case": shown(), "decision": {
                 **automatic_decision(), "compensation": dict(run)}}),
-            *[(WebhookEvent.SUBSCRIPTION_EXTENDED, _extended(case, line))
+            *[(WebhookEvent.SUBSCRIPTION_EXTENDED, _extended(shown, case, line))
               for line in case_lines if line.service_extended_to is not None]]
         emit_many(hooks, now=now, endpoints=endpoints)
     return case
 
 
-def _extended(case: RefundCase, line: CaseLine) -> Any:
+def _extended(shown: Callable[[], dict[str, Any]], case: RefundCase, line: CaseLine) -> Any:
     order_line = line.order_line
 
     def data() -> dict[str, Any]:
-        return {"case": case_json(case), "order": case.order.external_id,
+        return {"case": shown(), "order": case.order.external_id,
                 "line": {"id": order_line.line_id, "sku": order_line.sku,
                          "product": order_line.product.code},
                 "subscription": (order_line.subscription.external_id

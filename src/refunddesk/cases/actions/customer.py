@@ -23,7 +23,6 @@ from refunddesk.cases.actions.base import (
     actor_kind,
     check_uploads,
     event,
-    keep_written,
     locked,
     move,
     record,
@@ -67,8 +66,8 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
 
     The busiest write of the desk (every channel, the API's integrations), so it is
     written in few statements: the first move is made before the case row is written,
-    rows of a kind go in together, and the case comes back with its lines and payouts
-    as written (keep_written)."""
+    rows of a kind go in together, and its webhooks show the lines and payouts as
+    written, not read back."""
     now = now or timezone.now()
     if order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
@@ -89,7 +88,6 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
         currency=assessment.currency, assessed_total_minor=assessment.total,
         submitted_at=now, opened_by=opened_by, identity_check=identity_check or {},
         submission=submission, **sla.due_times(policy, now, channel=channel))
-    case.assessed_with = policy  # sla.policy_of: no second look-up of the version
     data: dict[str, Any] = {"lines": list(line_ids), "total": case.assessment["total"],
                             "handling": assessment.handling, "channel": channel}
     if identity_check:
@@ -115,16 +113,18 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
             store(case, checked, actor=actor, now=now)
             CaseEvent.objects.bulk_create(events)
             payouts = plan_payouts(case, now=now) if approved else []
-            keep_written(case, lines=lines, payouts=payouts)
             kinds = ([] if submission else ["submitted"]) + (["decided"] if approved else [])
             if kinds:
                 notify_all(case, kinds)
             hooks: list[tuple[str, Any]] = [("case.submitted", {"case": submitted})]
             if approved:
-                hooks.append(("case.decided", lambda: {"case": case_json(case),
+                def decided() -> dict[str, Any]:
+                    return case_json(case, lines=lines, payouts=payouts)
+
+                hooks.append(("case.decided", lambda: {"case": decided(),
                                                        "decision": automatic_decision()}))
                 hooks += end_services(case, lines, actor=AUTO_DECISION, now=now,
-                                      case_data=lambda: case_json(case))
+                                      case_data=decided)
             emit_many(hooks, now=now, endpoints=endpoints)
     except IntegrityError:
         if CaseLine.objects.filter(order_line__order=order, holds_line=True,
