@@ -7,8 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://refunddesk:refunddesk@127.0.0.1:5432/refunddesk
 PYTEST_ARGS ?=
+# The package as a production install with REFUNDDESK_COMPILE=1 builds it (setup.py): the
+# policy engine's hot path compiled with mypyc. Rebuilt when any file under src/ changes.
+COMPILED := build/compiled
+SOURCES := $(shell find src/refunddesk -type f -not -path '*/__pycache__/*')
 
-.PHONY: help setup run test test-sqlite test-pg lint messages bench clean
+.PHONY: help setup run test test-sqlite test-pg test-compiled compiled lint messages bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -27,6 +31,7 @@ run: setup ## Migrate, load demo data and serve http://127.0.0.1:8000 with the w
 
 test: setup ## The whole suite: SQLite, then PostgreSQL (required when CI=true)
 	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-compiled
 	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
 	    "$(PG_TEST_URL)" 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-pg; \
@@ -40,6 +45,19 @@ test: setup ## The whole suite: SQLite, then PostgreSQL (required when CI=true)
 test-sqlite: setup ## The suite on SQLite
 	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
+test-compiled: compiled ## The policy engine's tests against its compiled build
+	@PYTHONPATH=$(COMPILED) $(BIN)/python -c 'import sys, refunddesk.policy.engine as e; \
+	  sys.exit("the engine under test is not the compiled one" if e.__file__.endswith(".py") else 0)'
+	DATABASE_URL= PYTHONPATH=$(COMPILED) $(BIN)/pytest $(PYTEST_ARGS) tests/policy
+
+compiled: $(COMPILED)/.built ## Build the package with the policy engine compiled (build/compiled)
+
+$(COMPILED)/.built: $(VENV)/.installed setup.py pyproject.toml $(SOURCES)
+	rm -rf build  # setuptools keeps copies there, of deleted files too
+	REFUNDDESK_COMPILE=1 $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation \
+	  --target $(COMPILED) .
+	@touch $@
+
 test-pg: setup ## The suite on PostgreSQL (PG_TEST_URL, default a local refunddesk database)
 	DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -51,8 +69,9 @@ messages: setup ## Extract new strings into the .po catalogues (needs GNU gettex
 	cd src/refunddesk && ../../$(BIN)/refunddesk makemessages -l zh_Hans --no-location --no-obsolete
 	$(BIN)/pybabel compile --domain django --directory src/refunddesk/locale --statistics
 
-bench: setup ## Benchmarks; each prints `name: value` lines
-	@for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
+bench: setup compiled ## Benchmarks of the production build; each prints `name: value` lines
+	@for script in bench/bench_*.py; do \
+	  PYTHONPATH=$(COMPILED) $(BIN)/python "$$script" || exit 1; done
 
 clean: ## Remove the virtual environment and local data (var/)
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) var build .pytest_cache .ruff_cache .mypy_cache .hypothesis

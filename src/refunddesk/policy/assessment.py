@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from refunddesk.policy.money import format_amount, minor_digits
-
-if TYPE_CHECKING:
-    from refunddesk.policy.schema import Policy
+from refunddesk.policy.schema import Policy  # at run time: compiled dataclasses need it
 
 
 class AssessmentError(ValueError):
