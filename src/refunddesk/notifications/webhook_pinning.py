@@ -14,13 +14,16 @@ This uses requests' documented hook for custom adapters
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from refunddesk.notifications.webhook_addresses import Destination
+
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -30,9 +33,9 @@ class PinnedAdapter(HTTPAdapter):
         self.destination = destination
         super().__init__()
 
-    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
-                                             verify: Any, cert: Any = None
-                                             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: str | tuple[str, str] | None = None) -> tuple[_HostParams, _PoolKwargs]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert)
         to = self.destination
@@ -42,8 +45,11 @@ class PinnedAdapter(HTTPAdapter):
             raise ValueError(f"{request.url} is not the checked address")
         host_params["host"], host_params["port"] = to.address, to.port
         if to.scheme == "https":
-            pool_kwargs["server_hostname"] = to.host
-            pool_kwargs["assert_hostname"] = to.host
+            # The stub's _PoolKwargs lists only the keys requests itself sets, but requests
+            # passes the dict on to urllib3's connection_from_host, which takes any pool
+            # argument (PoolManager's SSL_KEYWORDS) and documents overriding it here.
+            pool_kwargs["server_hostname"] = to.host  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["assert_hostname"] = to.host  # type: ignore[typeddict-unknown-key]
         return host_params, pool_kwargs
 
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
