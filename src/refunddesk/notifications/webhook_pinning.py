@@ -14,16 +14,13 @@ This uses requests' documented hook for custom adapters
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from refunddesk.notifications.webhook_addresses import Destination
-
-if TYPE_CHECKING:
-    from requests.adapters import _HostParams, _PoolKwargs
 
 
 class PinnedAdapter(HTTPAdapter):
@@ -35,9 +32,15 @@ class PinnedAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
             self, request: requests.PreparedRequest, verify: bool | str,
-            cert: str | tuple[str, str] | None = None) -> tuple[_HostParams, _PoolKwargs]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+            cert: str | tuple[str, str] | None = None) -> tuple[Any, Any]:
+        # Any: the stubs type the pool arguments as a TypedDict of only the keys requests
+        # itself sets, but requests passes them on to urllib3's connection_from_host, which
+        # takes any pool argument (server_hostname and assert_hostname below), and
+        # documents this hook for changing them.
+        attributes: Any = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any]
+        pool_kwargs: dict[str, Any]
+        host_params, pool_kwargs = attributes
         to = self.destination
         host = (host_params.get("host") or "").rstrip(".").lower()
         if (host, host_params.get("scheme")) != (to.host.lower(), to.scheme):
@@ -45,11 +48,8 @@ class PinnedAdapter(HTTPAdapter):
             raise ValueError(f"{request.url} is not the checked address")
         host_params["host"], host_params["port"] = to.address, to.port
         if to.scheme == "https":
-            # The stub's _PoolKwargs lists only the keys requests itself sets, but requests
-            # passes the dict on to urllib3's connection_from_host, which takes any pool
-            # argument (PoolManager's SSL_KEYWORDS) and documents overriding it here.
-            pool_kwargs["server_hostname"] = to.host  # type: ignore[typeddict-unknown-key]
-            pool_kwargs["assert_hostname"] = to.host  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["server_hostname"] = to.host
+            pool_kwargs["assert_hostname"] = to.host
         return host_params, pool_kwargs
 
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
