@@ -17,15 +17,17 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 NOT_STAFF = _("The console is for RefundDesk staff.")
 SECOND_FACTOR_NEEDED = _(
@@ -33,13 +35,15 @@ SECOND_FACTOR_NEEDED = _(
     "phone and enter the code it shows to continue.")
 
 
-def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
-    """A redirect to the TOTP set-up for staff who have no second factor yet, else None."""
+def second_factor_redirect(request: HttpRequest, user: AbstractBaseUser
+                           ) -> HttpResponse | None:
+    """A redirect to the TOTP set-up for staff (`user`, logged in on `request`) who have no
+    second factor yet, else None."""
     # allauth asks for the code at every login once TOTP is active; what remains to
     # decide here is only whether it is set up. REFUNDDESK_STAFF_MFA off skips it (dev).
     if not settings.REFUNDDESK_STAFF_MFA:
         return None
-    if is_mfa_enabled(request.user, [Authenticator.Type.TOTP]):
+    if is_mfa_enabled(user, [Authenticator.Type.TOTP]):
         return None
     messages.warning(request, SECOND_FACTOR_NEEDED)
     return redirect("mfa_activate_totp")
@@ -51,13 +55,13 @@ def console_view(check: Callable[[Any], bool] = permissions.can_view,
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not permissions.is_staff_member(user) or not permissions.can_view(user):
                 raise PermissionDenied(NOT_STAFF)
-            redirect = second_factor_redirect(request)
+            redirect = second_factor_redirect(request, user)
             if redirect is not None:
                 return redirect
             if not check(user):
@@ -72,6 +76,14 @@ def console_view(check: Callable[[Any], bool] = permissions.can_view,
 staff_required = console_view()
 
 
+def staff_member(request: HttpRequest) -> User:
+    """The staff member logged in on a request that a console view let through."""
+    user = request.user
+    if not user.is_authenticated:  # only a view without console_view gets here
+        raise PermissionDenied(NOT_STAFF)
+    return user
+
+
 class AdminSecondFactorMiddleware:
     """The administration asks for the second factor like the console: allauth asks for the
     code at login only of those who have one set up, so a superuser made on the command line
@@ -82,9 +94,9 @@ class AdminSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (request.path_info.startswith("/admin/") and request.user.is_authenticated
-                and request.user.is_staff):
-            redirect = second_factor_redirect(request)
+        user = request.user
+        if request.path_info.startswith("/admin/") and user.is_authenticated and user.is_staff:
+            redirect = second_factor_redirect(request, user)
             if redirect is not None:
                 return redirect
         return self.get_response(request)

@@ -14,7 +14,7 @@ from refunddesk.cases import permissions
 from refunddesk.cases.models import RefundCase, RejectionReason
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.console.bulk import ASSIGN, CLAIM, MAX_CASES, REJECT
-from refunddesk.console.case_forms import staff_name, text_area
+from refunddesk.console.case_forms import RejectionReasonField, StaffChoiceField, text_area
 from refunddesk.replies.editing import text_problem
 from refunddesk.replies.filling import filled, values_for
 from refunddesk.replies.models import CannedReply
@@ -37,12 +37,12 @@ class BulkForm(forms.Form):
     all_on_page = forms.BooleanField(label=_("Select all on this page"), required=False)
     on_page = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     action = forms.ChoiceField(label=_("With the selected cases"), choices=ACTION_CHOICES)
-    assignee = forms.ModelChoiceField(label=_("Assign to"), required=False,
-                                      queryset=permissions.assignable_staff(),
-                                      empty_label=_("Choose a staff member"))
-    reason = forms.ModelChoiceField(label=_("Rejection reason"), required=False,
-                                    queryset=RejectionReason.objects.filter(is_active=True),
-                                    empty_label=_("Choose a reason"))
+    assignee = StaffChoiceField(label=_("Assign to"), required=False,
+                                queryset=permissions.assignable_staff(),
+                                empty_label=_("Choose a staff member"))
+    reason = RejectionReasonField(label=_("Rejection reason"), required=False,
+                                  queryset=RejectionReason.objects.filter(is_active=True),
+                                  empty_label=_("Choose a reason"))
     message = forms.CharField(
         label=_("Message to each customer"), required=False, widget=text_area(4),
         max_length=5000,
@@ -56,12 +56,15 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = permissions.assignable_staff()
-        self.fields["assignee"].label_from_instance = staff_name
-        self.fields["reason"].queryset = RejectionReason.objects.filter(is_active=True)
-        self.fields["reply"].queryset = CannedReply.objects.filter(is_active=True)
-        self.fields["reason"].label_from_instance = (
-            lambda reason: reason.name_for(language))
+        assignee, reason, reply = (self.fields[name] for name in ("assignee", "reason", "reply"))
+        # Each declared so above.
+        assert isinstance(assignee, StaffChoiceField)
+        assert isinstance(reason, RejectionReasonField)
+        assert isinstance(reply, forms.ModelChoiceField)
+        assignee.queryset = permissions.assignable_staff()
+        reason.queryset = RejectionReason.objects.filter(is_active=True)
+        reason.language = language
+        reply.queryset = CannedReply.objects.filter(is_active=True)
 
     def _tracking_numbers(self, name: str) -> list[str]:
         numbers = []

@@ -34,20 +34,37 @@ def text_area(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
+class StaffChoiceField(forms.ModelChoiceField[Any]):
+    """Staff members by name and user name (staff_with gives any user model's rows)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return staff_name(obj)
+
+
+class RejectionReasonField(forms.ModelChoiceField[RejectionReason]):
+    """Rejection reasons named in `language`, which the form sets to the viewer's."""
+
+    language = "en"
+
+    def label_from_instance(self, obj: RejectionReason) -> str:
+        return obj.name_for(self.language)
+
+
 class ClaimForm(forms.Form):
     """No fields: the button and the CSRF token."""
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("Assign to"), queryset=permissions.assignable_staff(), required=False,
         empty_label=_("Nobody (back to the open queue)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Evaluated per form, so a colleague given a role a minute ago is offered.
-        self.fields["assignee"].queryset = permissions.assignable_staff()
-        self.fields["assignee"].label_from_instance = staff_name
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, StaffChoiceField)  # declared so above
+        assignee.queryset = permissions.assignable_staff()
 
 
 class NoteForm(forms.Form):
@@ -239,31 +256,32 @@ class DeclineForm(ProposalForm):
 
 
 class RejectForm(forms.Form):
-    reason = forms.ModelChoiceField(label=_("Reason"),
-                                    queryset=RejectionReason.objects.filter(is_active=True),
-                                    empty_label=_("Choose a reason"))
+    reason = RejectionReasonField(label=_("Reason"),
+                                  queryset=RejectionReason.objects.filter(is_active=True),
+                                  empty_label=_("Choose a reason"))
     message = forms.CharField(label=_("Message to the customer"), widget=text_area(4),
                               max_length=5000)
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = RejectionReason.objects.filter(
-            is_active=True)
-        self.fields["reason"].label_from_instance = (
-            lambda reason: reason.name_for(language))
+        reason = self.fields["reason"]
+        assert isinstance(reason, RejectionReasonField)  # declared so above
+        reason.queryset = RejectionReason.objects.filter(is_active=True)
+        reason.language = language
 
 
 class EscalateForm(forms.Form):
     reason = forms.CharField(label=_("Why it goes to a reviewer"), widget=text_area(2),
                              max_length=2000)
-    reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=permissions.reviewers(),
-                                      required=False,
-                                      empty_label=_("Any reviewer (the reviewers' queue)"))
+    reviewer = StaffChoiceField(label=_("Reviewer"), queryset=permissions.reviewers(),
+                                required=False,
+                                empty_label=_("Any reviewer (the reviewers' queue)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = permissions.reviewers()
-        self.fields["reviewer"].label_from_instance = staff_name
+        reviewer = self.fields["reviewer"]
+        assert isinstance(reviewer, StaffChoiceField)  # declared so above
+        reviewer.queryset = permissions.reviewers()
 
 
 FORM_CLASSES: dict[str, type[forms.Form]] = {

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.billing.models import Product
 from refunddesk.cases import permissions
@@ -52,7 +53,7 @@ def state_choices() -> list[tuple[str, Any]]:
     return [(value, state_label(value)) for value in State.values]
 
 
-def currency_choices(extra: str = "") -> list[tuple[str, str]]:
+def currency_choices(extra: str = "") -> list[tuple[str, StrOrPromise]]:
     codes = set(USUAL_CURRENCIES)
     codes.update(ApprovalLimit.objects.values_list("currency", flat=True).distinct())
     if extra and is_known_currency(extra):
@@ -110,11 +111,15 @@ class QueueFilterForm(forms.Form):
         super().__init__(with_default_states(data), **kwargs)
         # Who works cases: the assignee filter's choices, and the rows' assign menus.
         self.staff = list(permissions.assignable_staff())
-        self.fields["assignee"].choices = assignee_choices(self.staff)
-        self.fields["currency"].choices = currency_choices(self.data.get("currency", ""))
+        assignee, currency = self.fields["assignee"], self.fields["currency"]
+        # Each declared so above.
+        assert isinstance(assignee, forms.ChoiceField)
+        assert isinstance(currency, forms.ChoiceField)
+        assignee.choices = assignee_choices(self.staff)
+        currency.choices = currency_choices(self.data.get("currency", ""))
 
     def clean_rule(self) -> str:
-        rule = self.cleaned_data["rule"].strip()
+        rule: str = self.cleaned_data["rule"].strip()
         if rule and not RULE_SHAPE.match(rule):
             raise forms.ValidationError(_("A rule id is letters, digits and _ - . : only, "
                                           "like five_day_no_reason."))
@@ -129,10 +134,12 @@ class QueueFilterForm(forms.Form):
         return 1
 
     def clean_sort(self) -> str:
-        return self.cleaned_data["sort"] or queueing.DEFAULT_SORT
+        sort: str = self.cleaned_data["sort"] or queueing.DEFAULT_SORT
+        return sort
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._clean_amounts(data)
         self._clean_cursor(data)
         return data
@@ -208,13 +215,15 @@ class QueueFilterForm(forms.Form):
     def filter_query(self) -> QueryDict:
         """The filters as query parameters, without the page position and without empty
         values; the states always spelled out."""
+        data = self.data
+        assert isinstance(data, QueryDict)  # __init__ binds the form to one
         query = QueryDict(mutable=True)
-        for name, values in self.data.lists():
+        for name, values in data.lists():
             if name in PAGE_PARAMETERS or name == "state":
                 continue
             kept = [value for value in values if value]
             if kept:
                 query.setlist(name, kept)
-        query.setlist("state", self.data.getlist("state"))
+        query.setlist("state", data.getlist("state"))
         query["filtered"] = "1"
         return query

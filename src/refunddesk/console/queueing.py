@@ -226,8 +226,9 @@ SHORT_SEARCH = 2  # characters; a trigram index needs three
 def phone_digits() -> Func:
     """The account's phone without the separators people leave out when they type one.
     PostgreSQL indexes exactly this expression (billing migration 0004)."""
-    expression: Any = F("phone")
-    for separator in PHONE_SEPARATORS:
+    first, *others = PHONE_SEPARATORS
+    expression = Replace(F("phone"), Value(first), Value(""))
+    for separator in others:
         expression = Replace(expression, Value(separator), Value(""))
     return expression
 
@@ -251,8 +252,11 @@ def accounts_matching(text: str) -> QuerySet[Account]:
     phone, spaces and hyphens on either side); names only for a short `text`."""
     if is_short(text):
         if connection.vendor == "postgresql":
+            # The django-stubs plugin reads a lookup on an alias as the plain Field's
+            # (text `contains`, a str), not the alias's output field's: ArrayField's
+            # `contains` takes a list, as here.
             return Account.objects.alias(grams=short_grams("name")).filter(
-                grams__contains=[text.upper()])
+                grams__contains=[text.upper()])  # type: ignore[misc]
         return Account.objects.filter(name__icontains=text)
     found = Q(name__icontains=text)
     # An e-mail or phone holds no Chinese: skip reading them for what cannot be there.
@@ -314,7 +318,8 @@ def matching(filters: Filters, *, viewer: Any, now: datetime, tz: tzinfo
     elif filters.assignee == UNASSIGNED:
         cases = cases.filter(assignee__isnull=True)
     elif filters.assignee:
-        cases = cases.filter(assignee_id=filters.assignee)
+        # Anything else is a staff member's id (the form gives it as an int already).
+        cases = cases.filter(assignee_id=int(filters.assignee))
     if filters.is_escalated:
         cases = cases.filter(escalated_at__isnull=False)
     if filters.is_awaiting_second_approval:
@@ -417,18 +422,19 @@ def segments(sort: Sort, cursor: Cursor | None, *, backwards: bool,
         Q(**{f"{name}__isnull": False}) if cursor is None or is_among_unset
         else _beyond(name, cursor.key, cursor.id, descending), order, read)
     by = sort.nulls_by
-    without_value: Segment | None = (
+    unset_rows: Segment = (
         Q(**{f"{name}__isnull": True}),
         ([f"-{by}", "-id"] if backwards else [by, "id"]) if by
         else ["-id" if backwards else "id"],
         (name, by, "id") if by else read)
+    without_value: Segment | None = unset_rows
     if cursor is not None and is_among_unset:
         # The cursor is among the rows without a value: forwards only they remain.
         if by:
             tie = _beyond(by, cursor.key.by, cursor.id, backwards)
         else:
             tie = Q(id__lt=cursor.id) if backwards else Q(id__gt=cursor.id)
-        without_value = (without_value[0] & tie, *without_value[1:])
+        without_value = (unset_rows[0] & tie, *unset_rows[1:])
         if not backwards:
             with_value = None
     elif cursor is not None and backwards:
@@ -452,7 +458,8 @@ def partitions(filters: Filters) -> list[Q]:
 
 def keyset_querysets(filters: Filters, sort_name: str, *, viewer: Any, now: datetime,
                      tz: tzinfo, cursor: Cursor | None = None, backwards: bool = False,
-                     limit: int = PAGE_SIZE + 1) -> list[list[QuerySet[RefundCase]]]:
+                     limit: int = PAGE_SIZE + 1
+                     ) -> list[list[QuerySet[RefundCase, tuple[Any, ...]]]]:
     """Per state, the queries (one per range) that read its part of a page: (sort key,
     id) pairs in page order. Lazy: nothing runs until iterated."""
     sort = SORTS[sort_name]
@@ -464,7 +471,8 @@ def keyset_querysets(filters: Filters, sort_name: str, *, viewer: Any, now: date
             for part in partitions(filters)]
 
 
-def _read(querysets: Sequence[QuerySet[RefundCase]], limit: int) -> list[tuple[Any, int]]:
+def _read(querysets: Sequence[QuerySet[RefundCase, tuple[Any, ...]]], limit: int
+          ) -> list[tuple[Any, int]]:
     rows: list[tuple[Any, int]] = []
     for queryset in querysets:
         if len(rows) >= limit:

@@ -67,11 +67,16 @@ class ReportFilterForm(forms.Form):
             data["preset"] = "custom" if data.get("start") or data.get("end") else "this_month"
         super().__init__(data, **kwargs)
         self.viewer = viewer
-        self.fields["policy"].choices = policy_choices()
-        self.fields["currency"].choices = currency_choices(self.data.get("currency", ""))
+        policy, currency, agent = (self.fields[name] for name in ("policy", "currency", "agent"))
+        # Each declared so above.
+        assert isinstance(policy, forms.ChoiceField)
+        assert isinstance(currency, forms.ChoiceField)
+        assert isinstance(agent, forms.ChoiceField)
+        policy.choices = policy_choices()
+        currency.choices = currency_choices(self.data.get("currency", ""))
         if report_permissions.sees_whole_desk(viewer):
             deciders = case_permissions.staff_with("decide_case")
-            self.fields["agent"].choices = [("", _("Everyone")), *(
+            agent.choices = [("", _("Everyone")), *(
                 (str(user.pk), user.get_username()) for user in deciders)]
         else:
             # An agent's figures are always their own (reports/permissions.py narrows them):
@@ -80,7 +85,7 @@ class ReportFilterForm(forms.Form):
         self.fields["tz"].initial = timezone.get_current_timezone_name()
 
     def clean_version(self) -> str:
-        version = self.cleaned_data["version"].strip()
+        version: str = self.cleaned_data["version"].strip()
         if version and not VERSION_SHAPE.match(version):
             raise forms.ValidationError(_("A policy version is the policy's id, @ and its "
                                           "number, like tencent-cloud@2."))
@@ -98,7 +103,8 @@ class ReportFilterForm(forms.Form):
                                         % {"zone": name}) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         tz = data.get("tz")
         if tz is None:
             return data

@@ -76,7 +76,8 @@ def save(user: Any, name: str, query: str) -> SavedQueueView:
     name = " ".join(name.split())
     if not name:
         raise ViewNotSaved(_("Give the view a name."))
-    if len(name) > SavedQueueView._meta.get_field("name").max_length:
+    limit = SavedQueueView._meta.get_field("name").max_length
+    if limit is not None and len(name) > limit:
         raise ViewNotSaved(_("A view's name has at most 60 characters."))
     if SavedQueueView.objects.filter(owner=user).count() >= MAX_VIEWS:
         raise ViewNotSaved(_("You have 30 saved views; delete one before saving another."))

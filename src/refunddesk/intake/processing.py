@@ -41,9 +41,9 @@ from refunddesk.intake.replying import acknowledge
 
 log = logging.getLogger(__name__)
 VIA = "email"
+MAX_ATTEMPTS = 3
 RETRY = leasing.RetryPolicy(first=timedelta(minutes=1), longest=timedelta(hours=1),
-                            max_attempts=3)
-MAX_ATTEMPTS = RETRY.max_attempts
+                            max_attempts=MAX_ATTEMPTS)
 # Longer than reading and processing the largest message allowed can take.
 LEASE = timedelta(minutes=5)
 

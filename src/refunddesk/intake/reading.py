@@ -13,7 +13,7 @@ from email.policy import default
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailReplyParser
 
 # Chinese mail often declares GB2312 but holds GBK characters; GB18030 reads all of them.
 CHARSET_READ_AS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
@@ -156,7 +156,7 @@ def _part_text(part: Message) -> str:
 
 
 def _attachments(message: EmailMessage, body_ids: set[int]) -> list[Attachment]:
-    found = []
+    found: list[Attachment] = []
     for part in message.walk():
         if part.is_multipart() or id(part) in body_ids:
             continue

@@ -36,9 +36,11 @@ def _locked(mail: InboundMail, actor: Any) -> InboundMail:
     if mail.state not in OPEN_FOR_STAFF:
         raise TriageError(_("This message has been dealt with already (%(state)s).")
                           % {"state": mail.get_state_display()})
-    if mail.claimed_by_id not in (None, actor.pk):
+    # Read only when someone else holds it, as the message names them.
+    holder = mail.claimed_by if mail.claimed_by_id not in (None, actor.pk) else None
+    if holder is not None:
         raise TriageError(_("%(name)s has taken this e-mail already.")
-                          % {"name": mail.claimed_by.get_username()})
+                          % {"name": holder.get_username()})
     return mail
 
 

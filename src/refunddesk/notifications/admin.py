@@ -16,16 +16,17 @@ from refunddesk.notifications.models import EmailDelivery
 
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(ReadOnlyAdmin):
+class EmailDeliveryAdmin(ReadOnlyAdmin[EmailDelivery]):
     list_display = ["created_at", "kind", "to_address", "case", "language", "status",
                     "attempts", "sent_at", "subject"]
     list_filter = ["status", "kind", "language", "created_at"]
     search_fields = ["to_address", "case__tracking_number", "subject"]
     date_hierarchy = "created_at"
     list_select_related = ["case"]
-    fields = ["case", "kind", "to_address", "language", "status", "attempts", "created_at",
-              "sent_at", "last_error", "subject", "message_text"]
-    readonly_fields = fields
+    # One tuple for both: every field shown is read-only.
+    fields = readonly_fields = ("case", "kind", "to_address", "language", "status",
+                                "attempts", "created_at", "sent_at", "last_error", "subject",
+                                "message_text")
 
     @admin.display(description=_("message (plain text, as it reads now)"))
     def message_text(self, delivery: EmailDelivery) -> str:

@@ -8,7 +8,7 @@ actions' transactions, which must not reach up into a channel; api/schemas.py us
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,8 +84,8 @@ PAYOUT_COLUMNS = ("id", "replaces_id", "destination", "amount_minor", "currency"
                   "expected_at", "settled_at")
 
 
-def case_out(case: RefundCase, *, lines: Sequence[CaseLine] | None = None,
-             payouts: Sequence[Payout] | None = None) -> dict[str, Any]:
+def case_out(case: RefundCase, *, lines: Iterable[CaseLine] | None = None,
+             payouts: Iterable[Payout] | None = None) -> dict[str, Any]:
     """The case as the API shows it; its lines and payouts as given (an action shows what it
     has just written without reading it back), else as read from the database."""
     if lines is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -19,6 +19,20 @@ from refunddesk.notifications.auto_reply import acknowledgement, refused_sentenc
 from refunddesk.notifications.models import EmailDelivery, Kind
 from refunddesk.payouts.presenting import customer_payouts
 from refunddesk.recourse.texts import final_no
+
+if TYPE_CHECKING:
+    from refunddesk.cases.models import RefundCase
+
+T = TypeVar("T")
+
+
+def _about(value: T | None, delivery: EmailDelivery, what: str) -> T:
+    """What a delivery is about: its kind decides which of its optional links is set (the
+    outbox writes each kind with its own), so a missing one is a fault in our data. Failing
+    here names it; the sender records a delivery that cannot be composed as failed."""
+    if value is None:
+        raise ValueError(f"{delivery.kind} e-mail {delivery.pk} has no {what}")
+    return value
 
 
 def tracking_link(case: Any) -> str:
@@ -64,7 +78,7 @@ def _role_names(roles: list[str]) -> str:
 
 
 def _staff_paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
-    change = delivery.role_change
+    change = _about(delivery.role_change, delivery, "role change")
     member = change.member.get_username()
     by = change.changed_by.get_username() if change.changed_by else _("the command line")
     return (_("Roles of %(member)s changed") % {"member": member}, [
@@ -78,7 +92,7 @@ def _staff_paragraphs(delivery: EmailDelivery) -> tuple[str, list[str]]:
     ])
 
 
-def submitted_together(delivery: EmailDelivery) -> list[Any]:
+def submitted_together(delivery: EmailDelivery) -> list[RefundCase]:
     """The cases a "received" e-mail names when one submission opened several (lines
     under different refund policies), and a compensation e-mail when a run opened several
     for the customer (lines of several orders); empty for every other e-mail."""
@@ -105,7 +119,7 @@ def _case_summary(case: Any) -> str:
              "%(money)s.") % values
 
 
-def _submission_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[str]]:
+def _submission_paragraphs(case: Any, together: list[RefundCase]) -> tuple[str, list[str]]:
     count = len(together)
     numbers = _(", ").join(other.tracking_number for other in together)
     return (_("We have received your refund requests %(numbers)s") % {"numbers": numbers}, [
@@ -139,7 +153,7 @@ def _by_email(case: Any) -> list[str]:
     return lines
 
 
-def _compensation_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[str]]:
+def _compensation_paragraphs(case: Any, together: list[RefundCase]) -> tuple[str, list[str]]:
     """A mass compensation's cases for the customer: the desk's message once, then each
     case with its number, what it gives and, line by line, why (its decision note)."""
     message = (case.assessment.get("compensation") or {}).get("message", "")
@@ -163,14 +177,14 @@ def _compensation_paragraphs(case: Any, together: list[Any]) -> tuple[str, list[
     return _("Compensation for a disruption of our service"), lines
 
 
-def _paragraphs(delivery: EmailDelivery, together: list[Any]) -> tuple[str, list[str]]:
+def _paragraphs(delivery: EmailDelivery, together: list[RefundCase]) -> tuple[str, list[str]]:
     if delivery.role_change_id is not None:
         return _staff_paragraphs(delivery)
+    case = _about(delivery.case, delivery, "case")
     if delivery.kind == "compensated":
-        return _compensation_paragraphs(delivery.case, together)
+        return _compensation_paragraphs(case, together)
     if together:
-        return _submission_paragraphs(delivery.case, together)
-    case = delivery.case
+        return _submission_paragraphs(case, together)
     number = case.tracking_number
     money = format_money(case.approved_total_minor if case.approved_total_minor is not None
                          else case.assessed_total_minor, case.currency)
@@ -258,12 +272,14 @@ def compose(delivery: EmailDelivery) -> tuple[str, str, str]:
     """(subject, text, html) for a delivery, in the language of the person it goes to."""
     if delivery.kind in (Kind.STAFF_NOTICE, Kind.STAFF_DIGEST):
         return staff_mail(delivery)
+    together: list[RefundCase]
     with translation.override(delivery.language):
         if delivery.kind == Kind.MAIL_RECEIVED:
-            subject, paragraphs = acknowledgement(delivery.inbound_mail, delivery.language)
+            subject, paragraphs = acknowledgement(
+                _about(delivery.inbound_mail, delivery, "e-mail"), delivery.language)
             footer, together = _("RefundDesk — this is an automatic reply."), []
         elif delivery.kind == Kind.MAIL_ANSWERED:
-            written = delivery.mail_answer
+            written = _about(delivery.mail_answer, delivery, "answer")
             subject = _("Re: %(subject)s") % {"subject": written.mail.subject or _("your e-mail")}
             paragraphs = [part.strip() for part in written.body.split("\n\n") if part.strip()]
             footer, together = "", []

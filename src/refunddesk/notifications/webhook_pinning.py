@@ -30,11 +30,17 @@ class PinnedAdapter(HTTPAdapter):
         self.destination = destination
         super().__init__()
 
-    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
-                                             verify: Any, cert: Any = None
-                                             ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: str | tuple[str, str] | None = None) -> tuple[Any, Any]:
+        # Any: the stubs type the pool arguments as a TypedDict of only the keys requests
+        # itself sets, but requests passes them on to urllib3's connection_from_host, which
+        # takes any pool argument (server_hostname and assert_hostname below), and
+        # documents this hook for changing them.
+        attributes: Any = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params: dict[str, Any]
+        pool_kwargs: dict[str, Any]
+        host_params, pool_kwargs = attributes
         to = self.destination
         host = (host_params.get("host") or "").rstrip(".").lower()
         if (host, host_params.get("scheme")) != (to.host.lower(), to.scheme):

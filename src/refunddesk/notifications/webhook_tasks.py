@@ -180,10 +180,10 @@ def post(claim: Claim) -> Answer:
     if 200 <= status < 300:
         return Answer(status, took(), "", body)
     if 300 <= status < 400:
-        error = f"HTTP {status}: redirect to {location or '(no Location)'} not followed"
+        failure = f"HTTP {status}: redirect to {location or '(no Location)'} not followed"
     else:
-        error = f"HTTP {status}"
-    return Answer(status, took(), error[:1000], body)
+        failure = f"HTTP {status}"
+    return Answer(status, took(), failure[:1000], body)
 
 
 def record(claim: Claim, answer: Answer, at: datetime, *, sent_by: Any = None

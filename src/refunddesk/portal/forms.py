@@ -24,6 +24,11 @@ from refunddesk.applying.forms import (
 from refunddesk.cases.document_kinds import DocumentKind
 from refunddesk.core.login_throttle import forget_attempts, take_attempt
 
+# A field named `files` (the name the pages and the API post) is not the form's `files`
+# (the uploaded data): the form's metaclass moves declared fields out of the class. The
+# stubs declare BaseForm.files as a class attribute and cannot express that, so mypy takes
+# each such field for an override of it; those lines carry `type: ignore[assignment]`.
+
 
 class ConfirmForm(StackedForm):
     """The second step of an action that cannot be undone: the confirmation page posts it."""
@@ -37,7 +42,7 @@ class MessageForm(StackedForm):
 
 
 class DocumentsForm(StackedForm):
-    files = MultipleFileField(label=_("Files"), help_text=FILES_HELP)
+    files = MultipleFileField(label=_("Files"), help_text=FILES_HELP)  # type: ignore[assignment]
 
 
 class AnswerForm(StackedForm):
@@ -51,8 +56,8 @@ class AnswerForm(StackedForm):
 
     message = forms.CharField(label=_("Your answer"), required=False, max_length=TEXT_MAX,
                               widget=forms.Textarea(attrs={"rows": 4}))
-    files = MultipleFileField(label=_("Other files (optional)"), required=False,
-                              help_text=FILES_HELP)
+    files = MultipleFileField(  # type: ignore[assignment]
+        label=_("Other files (optional)"), required=False, help_text=FILES_HELP)
 
     def __init__(self, *args: Any, kinds: Iterable[str] = (),
                  uploaded: Iterable[str] = (), **kwargs: Any) -> None:
@@ -104,7 +109,7 @@ class AnswerForm(StackedForm):
 class AppealForm(StackedForm):
     text = forms.CharField(label=_("Why should the decision change?"), max_length=TEXT_MAX,
                            widget=forms.Textarea(attrs={"rows": 4}))
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("New evidence"), help_text=FILES_HELP,
         error_messages={"required": _("An appeal needs new evidence: attach at least one "
                                       "document.")})
@@ -124,8 +129,15 @@ class LoginForm(AllauthLoginForm):
         # (core/login_throttle.py); allauth's own check runs inside.
         login = str(self.cleaned_data.get("login") or "").strip().lower()
         if not login:
-            return super().clean()
+            return self._allauth_clean()
         take_attempt(self.request, f"login-{login}")
-        cleaned = super().clean()
+        cleaned = self._allauth_clean()
         forget_attempts(self.request, f"login-{login}")
+        return cleaned
+
+    def _allauth_clean(self) -> dict[str, Any]:
+        # Called on its class, not through super(): mypy does not apply
+        # untyped_calls_exclude to calls through super() (python/mypy#16653). Every path
+        # of allauth's clean returns self.cleaned_data.
+        cleaned: dict[str, Any] = AllauthLoginForm.clean(self)
         return cleaned

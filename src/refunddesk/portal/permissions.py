@@ -13,7 +13,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,7 +24,8 @@ from refunddesk.billing.models import Account, Order, Subscription
 from refunddesk.cases.models import Document, RefundCase
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 
-User = AbstractBaseUser | AnonymousUser
+# Whoever sent a request: request.user.
+User = AuthUser | AnonymousUser
 
 NOT_A_CUSTOMER = _("This page is for customers. Your login is not linked to a customer "
                    "account.")
@@ -37,6 +39,14 @@ def customer_account(user: User) -> Account:
         return Account.objects.get(user=user)
     except Account.DoesNotExist:
         raise PermissionDenied(NOT_A_CUSTOMER) from None
+
+
+def customer(request: HttpRequest) -> AuthUser:
+    """The customer's login behind a request that `customer_required` let through."""
+    user = request.user
+    if not user.is_authenticated:  # only a view without customer_required gets here
+        raise PermissionDenied(NOT_A_CUSTOMER)
+    return user
 
 
 def case_for_customer(user: User, tracking_number: str) -> RefundCase:

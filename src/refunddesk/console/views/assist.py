@@ -31,7 +31,7 @@ from refunddesk.billing.models import Account, Order
 from refunddesk.cases import actions, permissions
 from refunddesk.cases.actions.assisted import phone_matches
 from refunddesk.cases.uploads import UploadRefused
-from refunddesk.console.access import console_view
+from refunddesk.console.access import console_view, staff_member
 from refunddesk.console.assist_forms import AssistForm, CustomerSearchForm
 
 ACCOUNTS_PER_PAGE = 20
@@ -144,7 +144,8 @@ def _order_list(request: HttpRequest, account: Account, *, status: int = 200) ->
 
 def _apply_page(request: HttpRequest, account: Account, order: Order, form: AssistForm, *,
                 status: int = 200) -> HttpResponse:
-    chosen = form.data.getlist("lines") if form.is_bound else []
+    # A bound form is bound to request.POST (_form), which has every line chosen.
+    chosen = request.POST.getlist("lines") if form.is_bound else []
     lines = line_rows(list(order.lines.select_related("product")), request.LANGUAGE_CODE)
     return render(request, "console/assist/apply.html", {
         **_account_context(account), "order": order, "form": form, "lines": lines,
@@ -167,7 +168,7 @@ def _open_case(request: HttpRequest, account: Account, order: Order) -> HttpResp
         has_payment_receipt=data["has_payment_receipt"])
     try:
         cases = actions.open_for_customer(
-            account=account, order=order, line_ids=data["lines"], actor=request.user,
+            account=account, order=order, line_ids=data["lines"], actor=staff_member(request),
             identity=identity, reason_category=data["reason_category"],
             reason_text=data["reason_text"].strip(), uploads=data["attachments"],
             language=data["language"])

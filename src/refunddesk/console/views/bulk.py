@@ -62,7 +62,9 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, language=request.LANGUAGE_CODE)
     if not form.is_valid() and form.is_selection_error:
         for error in form.errors["case"]:
-            messages.error(request, error)
+            # Read from an ErrorList, each is its message already (ErrorList.__getitem__);
+            # the stubs type it as the ValidationError it may be stored as.
+            messages.error(request, str(error))
         return redirect(back)
     context: dict[str, Any] = {"form": form, "next": back}
     if not form.is_valid():

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
@@ -100,7 +100,8 @@ def reply_prefill(request: HttpRequest, case: RefundCase) -> dict[str, dict[str,
 @require_safe
 @xframe_options_sameorigin
 @staff_required
-def document(request: HttpRequest, tracking_number: str, document_id: int) -> HttpResponse:
+def document(request: HttpRequest, tracking_number: str, document_id: int
+             ) -> HttpResponseBase:
     """A document shown inline, for the previews; `?download` makes it an attachment.
     Only the types the upload check let in, served as exactly that type."""
     case = load_case(tracking_number)

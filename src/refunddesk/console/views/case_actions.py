@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from refunddesk.cases.errors import ApprovalChanged, CaseError, NotPermitted
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import InvalidTransition
 from refunddesk.console import case_forms
-from refunddesk.console.access import console_view
+from refunddesk.console.access import console_view, staff_member
 from refunddesk.console.case_presenting import state_label
 from refunddesk.console.views.case import load_case, render_case
 from refunddesk.core.money import format_money
@@ -72,20 +72,20 @@ def _act(request: HttpRequest, tracking_number: str, key: str, act: Act) -> Http
 # -- routing --------------------------------------------------------------------------------
 
 def _claim(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.claim(case, actor=request.user)
+    actions.claim(case, actor=staff_member(request))
     return _("You have taken the case.")
 
 
 def _assign(request: HttpRequest, case: RefundCase, form: Any) -> str:
     assignee = form.cleaned_data["assignee"]
-    actions.assign(case, actor=request.user, assignee=assignee)
+    actions.assign(case, actor=staff_member(request), assignee=assignee)
     if assignee is None:
         return _("The case is back in the open queue.")
     return _("The case is assigned to %(name)s.") % {"name": assignee.get_username()}
 
 
 def _escalate(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.escalate(case, actor=request.user, reason=form.cleaned_data["reason"],
+    actions.escalate(case, actor=staff_member(request), reason=form.cleaned_data["reason"],
                      assignee=form.cleaned_data["reviewer"])
     return _("The case is escalated to the reviewers.")
 
@@ -93,18 +93,19 @@ def _escalate(request: HttpRequest, case: RefundCase, form: Any) -> str:
 # -- the thread -----------------------------------------------------------------------------
 
 def _note(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.post_message(case, actor=request.user, body=form.cleaned_data["body"],
+    actions.post_message(case, actor=staff_member(request), body=form.cleaned_data["body"],
                          is_internal=True)
     return _("Your internal note is added.")
 
 
 def _message(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.post_message(case, actor=request.user, body=form.cleaned_data["body"])
+    actions.post_message(case, actor=staff_member(request), body=form.cleaned_data["body"])
     return _("Your message is sent to the customer.")
 
 
 def _request_info(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.request_info(case, actor=request.user, questions=form.cleaned_data["questions"],
+    actions.request_info(case, actor=staff_member(request),
+                         questions=form.cleaned_data["questions"],
                          documents=form.cleaned_data["documents"], due=form.due)
     return _("The customer is asked for information; the clock waits for their answer.")
 
@@ -112,7 +113,8 @@ def _request_info(request: HttpRequest, case: RefundCase, form: Any) -> str:
 # -- decisions ------------------------------------------------------------------------------
 
 def _approve(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    decided = actions.approve(case, actor=request.user, amounts=form.cleaned_data["amounts"],
+    decided = actions.approve(case, actor=staff_member(request),
+                              amounts=form.cleaned_data["amounts"],
                               note=form.cleaned_data["note"],
                               justification=form.cleaned_data.get("justification", ""))
     total = format_money(sum(form.cleaned_data["amounts"].values()), case.currency)
@@ -123,27 +125,29 @@ def _approve(request: HttpRequest, case: RefundCase, form: Any) -> str:
 
 
 def _confirm(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    decided = actions.confirm_approval(case, actor=request.user,
+    decided = actions.confirm_approval(case, actor=staff_member(request),
                                        seen=form.cleaned_data["proposal_at"])
+    total = decided.approved_total_minor
+    assert total is not None  # confirming decides the case: its total is approved
     return _("The approval is confirmed: %(total)s.") % {
-        "total": format_money(decided.approved_total_minor, case.currency)}
+        "total": format_money(total, case.currency)}
 
 
 def _decline(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.decline_approval(case, actor=request.user, note=form.cleaned_data["note"],
+    actions.decline_approval(case, actor=staff_member(request), note=form.cleaned_data["note"],
                              seen=form.cleaned_data["proposal_at"])
     return _("The proposed approval is declined; the case waits for a decision again.")
 
 
 def _reject(request: HttpRequest, case: RefundCase, form: Any) -> str:
-    actions.reject(case, actor=request.user, reason=form.cleaned_data["reason"],
+    actions.reject(case, actor=staff_member(request), reason=form.cleaned_data["reason"],
                    message=form.cleaned_data["message"])
     return _("The case is rejected; the customer is told why.")
 
 
 # -- the views ------------------------------------------------------------------------------
 
-def _view(key: str, act: Act) -> Callable[..., HttpResponse]:
+def _view(key: str, act: Act) -> Callable[..., HttpResponseBase]:
     @require_POST
     @works
     def view(request: HttpRequest, tracking_number: str) -> HttpResponse:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from refunddesk.console.access import staff_required
+from refunddesk.console.access import staff_member, staff_required
 from refunddesk.inbox.models import Preference
 from refunddesk.inbox.presenting import describe, target
 from refunddesk.inbox.reading import mark_all_read, mark_read, notices_of, unread_count
@@ -22,7 +22,7 @@ from refunddesk.inbox.reading import mark_all_read, mark_read, notices_of, unrea
 NOTICES_PER_PAGE = 25
 
 
-class PreferenceForm(forms.ModelForm):
+class PreferenceForm(forms.ModelForm[Preference]):
     class Meta:
         model = Preference
         fields = ["email", "language"]
@@ -66,8 +66,8 @@ def inbox_read_all(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def inbox_preferences(request: HttpRequest) -> HttpResponse:
-    preference = (Preference.objects.filter(user=request.user).first()
-                  or Preference(user=request.user))
+    user = staff_member(request)
+    preference = Preference.objects.filter(user=user).first() or Preference(user=user)
     form = PreferenceForm(request.POST if request.method == "POST" else None,
                           instance=preference)
     if request.method == "POST":

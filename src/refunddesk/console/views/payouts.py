@@ -19,7 +19,7 @@ from django import forms
 from django.contrib import messages
 from django.db import OperationalError
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -118,8 +118,12 @@ class PayoutFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("Any state")), *PayoutState.choices]
-        self.fields["gateway"].choices = [("", _("Any gateway")), *gateway_choices()]
+        state, gateway = self.fields["state"], self.fields["gateway"]
+        # Each declared so above.
+        assert isinstance(state, forms.ChoiceField)
+        assert isinstance(gateway, forms.ChoiceField)
+        state.choices = [("", _("Any state")), *PayoutState.choices]
+        gateway.choices = [("", _("Any gateway")), *gateway_choices()]
 
     def query(self, **changes: Any) -> str:
         data = {name: self.cleaned_data.get(name) for name in ("state", "gateway")}
@@ -327,7 +331,7 @@ def _act(request: HttpRequest, payout_id: int, key: str) -> HttpResponse:
     return _confirm_page(request, payout, action, form, status=status)
 
 
-def _view(key: str) -> Callable[..., HttpResponse]:
+def _view(key: str) -> Callable[..., HttpResponseBase]:
     @manager
     @require_http_methods(["GET", "HEAD", "POST"])
     def view(request: HttpRequest, payout_id: int) -> HttpResponse:

@@ -30,7 +30,7 @@ from refunddesk.cases.actions import CaseError
 from refunddesk.cases.models import Channel, RefundCase
 from refunddesk.cases.states import TERMINAL_STATES, State
 from refunddesk.console import queueing, saved_views
-from refunddesk.console.access import staff_required
+from refunddesk.console.access import staff_member, staff_required
 from refunddesk.console.queue_forms import QueueFilterForm, state_label
 from refunddesk.core.money import format_money
 from refunddesk.policy.presets import load_preset, preset_ids
@@ -126,7 +126,7 @@ def _chips(form: QueueFilterForm, counts: dict[str, int], my_count: int
     chosen = set(form.cleaned_data["state"])
     open_states = list(queueing.OPEN_STATES)
     is_mine = form.cleaned_data["assignee"] == queueing.ME
-    chips = [
+    chips: list[dict[str, Any]] = [
         {"label": _("Open"), "count": sum(counts[s] for s in open_states),
          "query": _query(form, state=open_states), "css": "",
          "is_current": chosen == set(open_states)},
@@ -180,10 +180,10 @@ def region_context(request: HttpRequest, form: QueueFilterForm) -> dict[str, Any
         return context
     data = form.cleaned_data
     filters = form.filters()
-    common = dict(viewer=request.user, now=now, tz=tz)
+    viewer = request.user
     page = queueing.page(filters, data["sort"], after=data["after"], before=data["before"],
-                         **common)
-    counts = queueing.state_counts(filters, **common)
+                         viewer=viewer, now=now, tz=tz)
+    counts = queueing.state_counts(filters, viewer=viewer, now=now, tz=tz)
     total = queueing.total_of(counts, filters)
     position = _position(form, page, total)
     here_at = {name: data[name].encode() for name in ("after", "before") if data[name]}
@@ -321,7 +321,7 @@ def _answer(request: HttpRequest, case: RefundCase, notice: str, level: str) -> 
 def claim(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = get_object_or_404(RefundCase, tracking_number=tracking_number)
     try:
-        actions.claim(case, actor=request.user)
+        actions.claim(case, actor=staff_member(request))
     except CaseError as error:
         return _answer(request, case, str(error.message), "error")
     return _answer(request, case, _("You have taken case %(tracking)s.")
@@ -341,7 +341,7 @@ def assign(request: HttpRequest, tracking_number: str) -> HttpResponse:
             return _answer(request, case, _("Choose a staff member who works refund cases."),
                            "error")
     try:
-        actions.assign(case, actor=request.user, assignee=assignee)
+        actions.assign(case, actor=staff_member(request), assignee=assignee)
     except CaseError as error:
         return _answer(request, case, str(error.message), "error")
     if assignee is None:

@@ -21,6 +21,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseBase,
     QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from refunddesk.cases.errors import NotPermitted
-from refunddesk.console.access import console_view
+from refunddesk.console.access import console_view, staff_member
 from refunddesk.console.list_exports import query_params
 from refunddesk.console.report_forms import ReportFilterForm
 from refunddesk.reports import catalogue, permissions
@@ -159,13 +160,13 @@ def payout_export(request: HttpRequest, format: str) -> HttpResponse:
 
 def _own_export(request: HttpRequest, export_id: int) -> Export:
     # Someone else's export does not exist for you: its figures are theirs.
-    return get_object_or_404(Export, pk=export_id, requested_by=request.user)
+    return get_object_or_404(Export, pk=export_id, requested_by=staff_member(request))
 
 
 @staff_viewer
 @require_safe
 def export_list(request: HttpRequest) -> HttpResponse:
-    exports = list(Export.objects.filter(requested_by=request.user)[:50])
+    exports = list(Export.objects.filter(requested_by=staff_member(request))[:50])
     return render(request, "console/reports/exports.html", {"exports": exports})
 
 
@@ -182,14 +183,15 @@ def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @staff_viewer
 @require_safe
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     export = _own_export(request, export_id)
-    if export.state != ExportState.DONE or not export.file:
+    stored = export.file.name  # a file field without a name holds no file
+    if export.state != ExportState.DONE or not stored:
         raise Http404(_("This export has no file to download."))
-    if not default_storage.exists(export.file.name):
+    if not default_storage.exists(stored):
         raise Http404(_("This export's file is no longer kept; export the list again."))
-    name = export.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
-    return FileResponse(default_storage.open(export.file.name, "rb"), as_attachment=True,
+    name = stored.rsplit("/", 1)[-1].split("-", 1)[-1]
+    return FileResponse(default_storage.open(stored, "rb"), as_attachment=True,
                         filename=name, content_type=CONTENT_TYPES[export.format])
 
 

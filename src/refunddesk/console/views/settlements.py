@@ -57,7 +57,9 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["gateway"].choices = [("", _("Choose the gateway")), *gateway_choices()]
+        gateway = self.fields["gateway"]
+        assert isinstance(gateway, forms.ChoiceField)  # declared so above
+        gateway.choices = [("", _("Choose the gateway")), *gateway_choices()]
 
 
 @dataclass

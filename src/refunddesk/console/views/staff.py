@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrOrPromise
 
 from refunddesk.cases.errors import NotPermitted
 from refunddesk.console.access import console_view
@@ -38,10 +39,12 @@ class RolesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [(role, role_label(role)) for role in ROLES]
+        roles = self.fields["roles"]
+        assert isinstance(roles, forms.MultipleChoiceField)  # declared so above
+        roles.choices = [(role, role_label(role)) for role in ROLES]
 
 
-def _members(request: HttpRequest) -> list[tuple[Any, list[str]]]:
+def _members(request: HttpRequest) -> list[tuple[Any, list[StrOrPromise]]]:
     users = (get_user_model().objects.filter(Q(is_staff=True) | Q(groups__name__in=ROLES))
              .prefetch_related("groups").distinct().order_by("username"))
     if not request.user.is_superuser:

@@ -54,9 +54,10 @@ class EndpointForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        events = self.fields["events"]
+        assert isinstance(events, forms.MultipleChoiceField)  # declared so above
         # The type as the receiver sees it beside what it means.
-        self.fields["events"].choices = [(value, f"{label} ({value})")
-                                         for value, label in WebhookEvent.choices]
+        events.choices = [(value, f"{label} ({value})") for value, label in WebhookEvent.choices]
 
     def clean_url(self) -> str:
         try:
@@ -76,7 +77,9 @@ class DeliveryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("Any state")), *DeliveryState.choices]
+        state = self.fields["state"]
+        assert isinstance(state, forms.ChoiceField)  # declared so above
+        state.choices = [("", _("Any state")), *DeliveryState.choices]
 
 
 def no_store(response: HttpResponse) -> HttpResponse:

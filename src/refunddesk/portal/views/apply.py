@@ -15,6 +15,7 @@ from refunddesk.cases import actions
 from refunddesk.cases.uploads import UploadRefused
 from refunddesk.portal.permissions import (
     case_for_customer,
+    customer,
     customer_account,
     customer_required,
     order_for_customer,
@@ -23,7 +24,8 @@ from refunddesk.portal.permissions import (
 
 def _page(request: HttpRequest, order: Order, form: ApplyForm, *, status: int = 200
           ) -> HttpResponse:
-    chosen = form.data.getlist("lines") if form.is_bound else []
+    # A bound form is bound to request.POST (_form), which has every line chosen.
+    chosen = request.POST.getlist("lines") if form.is_bound else []
     lines = line_rows(list(order.lines.select_related("product")), request.LANGUAGE_CODE)
     return render(request, "portal/apply.html", {
         "order": order, "form": form, "lines": lines, "chosen": chosen,
@@ -56,7 +58,7 @@ def apply(request: HttpRequest, order_id: str) -> HttpResponse:
     try:
         cases = actions.open_cases(
             account=customer_account(request.user), order=order,
-            line_ids=form.cleaned_data["lines"], actor=request.user, channel="portal",
+            line_ids=form.cleaned_data["lines"], actor=customer(request), channel="portal",
             reason_category=form.cleaned_data["reason_category"],
             reason_text=form.cleaned_data["reason_text"].strip(),
             uploads=form.cleaned_data["attachments"], language=request.LANGUAGE_CODE)

@@ -3,7 +3,7 @@ add material, answer a request for information, withdraw, appeal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -29,7 +29,12 @@ from refunddesk.portal.forms import (
     DocumentsForm,
     MessageForm,
 )
-from refunddesk.portal.permissions import case_for_customer, customer_account, customer_required
+from refunddesk.portal.permissions import (
+    case_for_customer,
+    customer,
+    customer_account,
+    customer_required,
+)
 from refunddesk.recourse.texts import final_no
 
 CASES_PER_PAGE = 20
@@ -70,7 +75,11 @@ def answer_form(case: RefundCase, asked: InformationRequest, *args: Any) -> Answ
 
 
 def render_case(request: HttpRequest, case: RefundCase, *, status: int = 200,
-                error: str = "", **bound: forms.Form) -> HttpResponse:
+                error: str = "", bound: Mapping[str, forms.Form] | None = None
+                ) -> HttpResponse:
+    """The case page; `bound` are the forms posted (by their context name), shown again
+    with their errors instead of empty ones."""
+    bound = bound or {}
     policy = sla.policy_of(case)
     can_supplement = case.state == State.AWAITING_CUSTOMER
     asked = information_request(case) if can_supplement else None
@@ -125,14 +134,14 @@ def _act(request: HttpRequest, case: RefundCase, form: forms.Form, form_key: str
     """Validate, call the action, and either go back to the case page with `done`, or show
     the page again with the error on the form; nothing is changed on an error."""
     if not form.is_valid():
-        return render_case(request, case, status=400, **{form_key: form})
+        return render_case(request, case, status=400, bound={form_key: form})
     try:
         act()
     except UploadRefused as refused:
         if isinstance(refused, FileRefused) and isinstance(form, AnswerForm):
             file_field = form.field_of_slot(refused.slot)
         form.add_error(file_field, refused.as_validation_error())
-        return render_case(request, case, status=400, **{form_key: form})
+        return render_case(request, case, status=400, bound={form_key: form})
     except InvalidTransition:
         case.refresh_from_db()
         return render_case(request, case, status=409, error=_(
@@ -142,7 +151,7 @@ def _act(request: HttpRequest, case: RefundCase, form: forms.Form, form_key: str
         # Shown at the top: the form it came from may no longer be offered (an appeal
         # after its window).
         return render_case(request, case, status=409, error=str(error.message),
-                           **{form_key: form})
+                           bound={form_key: form})
     messages.success(request, done)
     return redirect("portal:case", tracking_number=case.tracking_number)
 
@@ -153,7 +162,7 @@ def post_message(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
     form = MessageForm(request.POST)
     return _act(request, case, form, "message_form", None, lambda: actions.post_message(
-        case, actor=request.user, body=form.cleaned_data["body"]), _("Your message is sent."))
+        case, actor=customer(request), body=form.cleaned_data["body"]), _("Your message is sent."))
 
 
 @require_POST
@@ -162,7 +171,7 @@ def add_documents(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
     form = DocumentsForm(request.POST, request.FILES)
     return _act(request, case, form, "documents_form", "files", lambda: actions.add_documents(
-        case, actor=request.user, uploads=form.cleaned_data["files"]),
+        case, actor=customer(request), uploads=form.cleaned_data["files"]),
         _("Your documents are added to the case."))
 
 
@@ -172,7 +181,7 @@ def supplement(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
     form = answer_form(case, information_request(case), request.POST, request.FILES)
     return _act(request, case, form, "supplement_form", "files", lambda: actions.supplement(
-        case, actor=request.user, message=form.cleaned_data["message"],
+        case, actor=customer(request), message=form.cleaned_data["message"],
         uploads=form.cleaned_data["files"], documents=form.cleaned_data["documents"]),
         _("Thank you: your answer is sent and the case is back in review."))
 
@@ -183,7 +192,7 @@ def appeal(request: HttpRequest, tracking_number: str) -> HttpResponse:
     case = case_for_customer(request.user, tracking_number)
     form = AppealForm(request.POST, request.FILES)
     return _act(request, case, form, "appeal_form", "files", lambda: actions.appeal(
-        case, actor=request.user, text=form.cleaned_data["text"],
+        case, actor=customer(request), text=form.cleaned_data["text"],
         uploads=form.cleaned_data["files"]),
         _("Your appeal is received: a different reviewer will decide again."))
 
@@ -195,7 +204,7 @@ def withdraw(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.withdraw(case, actor=request.user)
+            actions.withdraw(case, actor=customer(request))
         except InvalidTransition:
             case.refresh_from_db()
             return render_case(request, case, status=409, error=_(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -13,7 +13,8 @@ from refunddesk.portal.permissions import NOT_A_CUSTOMER, document_for_viewer
 
 @require_safe
 @login_required
-def download(request: HttpRequest, tracking_number: str, document_id: int) -> HttpResponse:
+def download(request: HttpRequest, tracking_number: str, document_id: int
+             ) -> HttpResponseBase:
     try:
         document = document_for_viewer(request.user, tracking_number, document_id)
     except PermissionDenied:
