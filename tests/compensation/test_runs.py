@@ -278,6 +278,25 @@ def test_a_worker_that_lost_the_run_to_another_stops_and_nothing_is_done_twice(a
         account: 1 for account in accounts}
 
 
+def test_a_second_task_for_a_run_a_worker_holds_takes_nothing_until_its_lease_runs_out(
+        admins):
+    # given a running run a worker has taken (as every outbox row is taken: core/leasing)
+    order(1)
+    creator, approver = admins
+    run = actions.start(approved_run(creator, approver), actor=creator, now=LATER)
+    first = claim_run(run.pk, LATER)
+    assert first is not None and first.attempt == 1
+
+    # when another task for it runs while the worker holds it, it takes nothing
+    assert claim_run(run.pk, LATER + timedelta(seconds=10)) is None
+    # and once the lease ran out without news, the next one takes it, fencing the first out
+    second = claim_run(run.pk, LATER + timedelta(hours=1))
+    assert second is not None and second.attempt == 2
+    run.refresh_from_db()
+    assert run.attempts == 2
+    assert run.next_attempt_at > LATER + timedelta(hours=1)
+
+
 def test_the_sweep_queues_again_a_running_run_whose_lease_ran_out(admins):
     from django_tasks_db.models import DBTaskResult
 

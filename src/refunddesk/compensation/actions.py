@@ -199,7 +199,7 @@ def start(run: CompensationRun, *, actor: object, now: datetime | None = None
         run.started_at = now
         queue_run(run, now)
         move(run, "start", actor=actor, now=now, details=progress(run),
-             fields=("started_at", "lease_until"))
+             fields=("started_at", "next_attempt_at"))
     return run
 
 
@@ -211,9 +211,9 @@ def pause(run: CompensationRun, *, actor: object, now: datetime | None = None
     with transaction.atomic():
         run = locked(run)
         next_state(run.state, "pause")
-        run.lease_until = None
+        run.next_attempt_at = None
         move(run, "pause", actor=actor, now=now, details=progress(run),
-             fields=("lease_until",))
+             fields=("next_attempt_at",))
     return run
 
 
@@ -229,5 +229,5 @@ def resume(run: CompensationRun, *, actor: object, now: datetime | None = None
         run.error = ""
         queue_run(run, now)
         move(run, "resume", actor=actor, now=now, details=progress(run),
-             fields=("error", "lease_until"))
+             fields=("error", "next_attempt_at"))
     return run

@@ -24,7 +24,7 @@ class CompensationRunAdmin(ReadOnlyAdmin[CompensationRun]):
                     "customers_total", "customers_done", "cases_opened")
     list_filter = ("state", "remedy", "source")
     list_select_related = ("created_by", "approved_by")
-    exclude = ("lease_until", "claims")
+    exclude = ("next_attempt_at", "attempts")
     inlines = [RunEventInline]
     date_hierarchy = "created_at"
 

@@ -81,11 +81,12 @@ class CompensationRun(models.Model):
     customers_total = models.PositiveIntegerField(_("customers"), default=0)
     customers_done = models.PositiveIntegerField(_("customers done"), default=0)
     cases_opened = models.PositiveIntegerField(_("cases opened"), default=0)
-    # The worker's lease (running.py): who holds the run (`claims`, a fencing token: a
-    # worker whose claim is not the latest stops) and until when, after which the sweep
-    # hands the run to another worker.
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
-    claims = models.PositiveIntegerField(_("claims"), default=0)
+    # Taken by a worker as every outbox row is (core/leasing.py): due once
+    # `next_attempt_at` has come (None: no worker is to take it); `attempts` counts the
+    # claims, and a worker whose claim is not the latest stops (the fencing token). The
+    # worker moves `next_attempt_at` on with each customer, as its lease.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("compensation run")
@@ -93,7 +94,7 @@ class CompensationRun(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("run_compensation",
                         "Can plan, approve (another admin's) and run mass compensations")]
-        indexes = [models.Index(fields=["state", "lease_until"], name="compensation_due")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="compensation_due")]
         constraints = [
             models.CheckConstraint(condition=Q(outage_end__gt=models.F("outage_start")),
                                    name="compensation_outage_ends_after_it_starts"),

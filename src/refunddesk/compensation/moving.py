@@ -57,9 +57,9 @@ def finish(run: CompensationRun, *, actor: object, now: datetime | None = None
         if run.state != RunState.RUNNING or run.items.filter(
                 state=ItemState.PENDING).exists():
             return None
-        run.finished_at, run.lease_until = now, None
+        run.finished_at, run.next_attempt_at = now, None
         move(run, "finish", actor=actor, now=now, details=outcome(run),
-             fields=("finished_at", "lease_until"))
+             fields=("finished_at", "next_attempt_at"))
     return run
 
 
@@ -73,9 +73,9 @@ def fail(run: CompensationRun, *, actor: object, error: str, now: datetime | Non
         run = locked(run)
         if run.state != RunState.RUNNING:
             return None
-        run.error, run.lease_until = error[:2000], None
+        run.error, run.next_attempt_at = error[:2000], None
         move(run, "fail", actor=actor, now=now, details={**progress(run), "error": error[:500]},
-             fields=("error", "lease_until"))
+             fields=("error", "next_attempt_at"))
     return run
 
 

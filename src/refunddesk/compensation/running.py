@@ -6,12 +6,14 @@ Exactly once per line, whatever happens to the worker:
   their lines done (with the case) together, so a worker killed at any moment leaves
   each customer either untouched or wholly compensated, and a run taken up again skips
   the lines that are done;
-- a worker holds the run by a lease and a claim number (`claims`, a fencing token). Each
+- a worker takes the run as every outbox row is taken (core/leasing.py): claimed when
+  due, its attempt count the claim's fencing token, `next_attempt_at` its lease. Each
   customer's transaction locks the run row and goes on only while the run is running and
-  its claim is still the latest: a paused run stops after the customer at hand, and a
-  worker that lost the run (its lease ran out, another took it) stops too;
+  the claim is still the latest (and moves the lease on): a paused run stops after the
+  customer at hand, and a worker that lost the run (its lease ran out, another took it)
+  stops too;
 - a worker that died leaves its lease to run out; the periodic sweep (`resume_stalled`,
-  core/periodic.py) then queues the run again for any worker;
+  core/periodic.py) then queues the run again, and the first worker to take it has it;
 - the order lines are locked before they are compensated and checked against the other
   runs' compensated lines: two runs over overlapping outages never both compensate a line.
 
@@ -44,6 +46,7 @@ from refunddesk.compensation.moving import fail, finish
 from refunddesk.compensation.planning import compensated_elsewhere
 from refunddesk.compensation.remedies import Outcome
 from refunddesk.compensation.states import RunState
+from refunddesk.core import leasing
 from refunddesk.policies.store import current_policy
 from refunddesk.policy.schema import Policy, PolicyError
 
@@ -58,13 +61,15 @@ REFUSED = "refused"
 
 
 def lease() -> timedelta:
+    """How long a worker holds a run without news (each customer renews it); also how long
+    a run waits, due, for the task queued for it before the sweep queues another."""
     return timedelta(seconds=settings.REFUNDDESK_COMPENSATION_LEASE_SECONDS)
 
 
 @task()
 def run_compensation(run_id: int) -> str:
-    """Compensate the run's pending lines; idempotent and safe to run twice (the second
-    claim fences the first out)."""
+    """Compensate the run's pending lines; idempotent and safe to run twice (a run already
+    taken is not due; a later claim fences an earlier one out)."""
     claim = claim_run(run_id, timezone.now())
     if claim is None:
         return "not running"
@@ -93,23 +98,19 @@ def run_compensation(run_id: int) -> str:
 
 
 def queue_run(run: CompensationRun, now: datetime) -> None:
-    """Queue the run's task (the caller saves the run's `lease_until`)."""
+    """Make the run due and queue its task (the caller saves `next_attempt_at`)."""
     # Written in the step's transaction (django-tasks' database backend stores the task
     # as a row): a step that rolls back starts nothing, a committed one is never lost.
-    run.lease_until = now
+    run.next_attempt_at = now
     run_compensation.enqueue(run.pk)
 
 
-def claim_run(run_id: int, now: datetime) -> int | None:
-    """Take the run for this worker: its claim number, or None when it is not running."""
-    with transaction.atomic():
-        run = CompensationRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.state != RunState.RUNNING:
-            return None
-        run.claims += 1
-        run.lease_until = now + lease()
-        run.save(update_fields=["claims", "lease_until"])
-        return run.claims
+def claim_run(run_id: int, now: datetime) -> leasing.Claim | None:
+    """Take the run for this worker; None when it is not running, or another worker holds
+    it (it is not due)."""
+    running = CompensationRun.objects.filter(pk=run_id, state=RunState.RUNNING)
+    claimed = leasing.claim_due(running, now=now, lease=lease(), limit=1)
+    return leasing.Claim.of(claimed[0]) if claimed else None
 
 
 def next_customers(run_id: int, limit: int = CUSTOMERS_PER_READ) -> list[int]:
@@ -141,15 +142,15 @@ def outcome_of(item: CompensationItem) -> Outcome:
                    excluded=item.reason)
 
 
-def compensate_customer(run_id: int, account_id: int, *, claim: int,
+def compensate_customer(run_id: int, account_id: int, *, claim: leasing.Claim,
                         policies: dict[str, Policy | None], now: datetime,
                         approved_by: str | None = None) -> bool:
     """One customer's pending lines, in one transaction: their cases opened (one per order
     and refund policy, grouped as one submission with one e-mail), the lines marked done.
     False when the run is not this worker's to go on with (paused, or claimed since)."""
     with transaction.atomic():
-        run = CompensationRun.objects.select_for_update().get(pk=run_id)
-        if run.state != RunState.RUNNING or run.claims != claim:
+        run = leasing.still_claimed(CompensationRun, [claim]).get(run_id)
+        if run is None or run.state != RunState.RUNNING:
             return False
         items = list(CompensationItem.objects.select_for_update(of=("self",))
                      .filter(run_id=run_id, account_id=account_id, state=ItemState.PENDING)
@@ -161,8 +162,8 @@ def compensate_customer(run_id: int, account_id: int, *, claim: int,
         if items:  # none: done already (by this worker's earlier claim, say)
             run.customers_done += 1
             run.cases_opened += _compensate(run, items, policies, approved_by, now)
-        run.lease_until = now + lease()
-        run.save(update_fields=["customers_done", "cases_opened", "lease_until"])
+        run.next_attempt_at = now + lease()
+        run.save(update_fields=["customers_done", "cases_opened", "next_attempt_at"])
     return True
 
 
@@ -226,19 +227,20 @@ def _skip(items: list[CompensationItem], reason: str, ref: str = "") -> None:
 
 
 def resume_stalled(now: datetime | None = None) -> int:
-    """Queue again the running runs whose worker's lease ran out (it died, or its task was
-    lost); the lease is moved on so the next sweep waits for the new worker."""
+    """Queue again the running runs due for longer than a lease: their worker died, or
+    their task was lost (a run queued a moment ago waits for its task). Each stays due,
+    from now, so the first worker to run a task takes it, and the next sweep waits."""
     now = now or timezone.now()
     queued = 0
     stalled = CompensationRun.objects.filter(
-        Q(lease_until__lt=now) | Q(lease_until__isnull=True), state=RunState.RUNNING)
+        Q(next_attempt_at__lte=now - lease()) | Q(next_attempt_at__isnull=True),
+        state=RunState.RUNNING)
     for run_id in stalled.values_list("pk", flat=True):
         with transaction.atomic():
-            run = CompensationRun.objects.select_for_update().get(pk=run_id)
-            if run.state != RunState.RUNNING or (run.lease_until and run.lease_until >= now):
+            run = stalled.select_for_update().filter(pk=run_id).first()
+            if run is None:  # taken or paused meanwhile
                 continue
             queue_run(run, now)
-            run.lease_until = now + lease()
-            run.save(update_fields=["lease_until"])
+            run.save(update_fields=["next_attempt_at"])
             queued += 1
     return queued
