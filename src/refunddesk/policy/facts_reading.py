@@ -165,17 +165,25 @@ def _account(value: object, problems: list[Problem], times: Seen) -> AccountFact
     return AccountFacts(account_id, email, name, created_at, phone)
 
 
+def _part(value: object, keys: frozenset[str], part: str, index: int, currency: str,
+          problems: list[Problem]) -> dict[str, Any] | None:
+    """A line or payment as an object of known keys, or None (its problems noted). The
+    common case is checked inline; only an unusual one pays for its path's text."""
+    if type(value) is dict and keys.issuperset(value):
+        data: dict[str, Any] | None = value
+    else:
+        data = field.object_of(value, f"{part}[{index}]", keys, problems)
+    if data is not None and "currency" in data:
+        field.same_currency(data, f"{part}[{index}]", problems, currency)
+    return data
+
+
 def _line(value: object, index: int, currency: str, problems: list[Problem], times: Seen,
           amounts: Seen) -> LineFacts | None:
-    if type(value) is not dict or not LINE_KEYS.issuperset(value):
-        data = field.object_of(value, f"lines[{index}]", LINE_KEYS, problems)
-        if data is None:
-            return None
-    else:
-        data = value
+    data = _part(value, LINE_KEYS, "lines", index, currency, problems)
+    if data is None:
+        return None
     get = data.get
-    if "currency" in data:
-        field.same_currency(data, f"lines[{index}]", problems, currency)
     billing = get("billing")
     if billing not in BILLINGS or type(billing) is not str:
         billing = field.choice(data, "billing", f"lines[{index}]", problems, BILLINGS)
@@ -286,15 +294,10 @@ def _usage(value: object, path: str, problems: list[Problem]) -> UsageFacts | No
 
 def _payment(value: object, index: int, currency: str, problems: list[Problem], times: Seen,
              amounts: Seen) -> PaymentFacts | None:
-    if type(value) is not dict or not PAYMENT_KEYS.issuperset(value):
-        data = field.object_of(value, f"payments[{index}]", PAYMENT_KEYS, problems)
-        if data is None:
-            return None
-    else:
-        data = value
+    data = _part(value, PAYMENT_KEYS, "payments", index, currency, problems)
+    if data is None:
+        return None
     get = data.get
-    if "currency" in data:
-        field.same_currency(data, f"payments[{index}]", problems, currency)
     method = get("method")
     if method not in METHODS or type(method) is not str:
         method = field.choice(data, "method", f"payments[{index}]", problems, METHODS)
