@@ -5,6 +5,7 @@ it has one, and recording the API key it came through in the case's audit events
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ def customer_of(case: RefundCase) -> Any:
     return actors.customer_of(case.account)
 
 
-def _uploads(files: list[DjangoUpload] | None) -> list[DjangoUpload]:
+def _uploads(files: Sequence[DjangoUpload[bytes]] | None) -> list[DjangoUpload[bytes]]:
     files = list(files or [])
     if not files:
         raise ApiError(422, "invalid", _("Attach at least one file."), "files")

@@ -37,7 +37,7 @@ from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.cases.states import State
 from refunddesk.cases.tracking import NotATrackingNumber, normalise
 from refunddesk.payouts.models import Payout
-from refunddesk.policy.engine import AssessmentError
+from refunddesk.policy.assessment import AssessmentError
 
 router = Router(tags=["cases"])
 

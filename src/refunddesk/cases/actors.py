@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases.errors import NotPermitted
@@ -53,7 +53,9 @@ class AccountHolder(NotAPerson):
         return f"customer of account {self.account_id}"
 
 
-Actor = AbstractBaseUser | SystemActor | AccountHolder
+# A person is a row of Django's own user model, which the desk keeps (AUTH_USER_MODEL is
+# not swapped): the type the "who" columns hold and `request.user` is once logged in.
+Actor = User | SystemActor | AccountHolder
 
 # What the desk does by itself, each with the narrow list of what it may do.
 AUTO_DECISION = SystemActor("auto_decision", frozenset({E.APPROVED, E.ROUTED_TO_REVIEW}),
@@ -90,7 +92,7 @@ def system_label(name: str) -> Any:
 
 def require_actor(actor: Any) -> Actor:
     """`actor` itself, or NotPermitted when there is none (or it is not an actor)."""
-    if isinstance(actor, (AbstractBaseUser, SystemActor, AccountHolder)):
+    if isinstance(actor, (User, SystemActor, AccountHolder)):
         return actor
     raise NotPermitted(_("This change needs someone (or a named part of the system) to make "
                          "it; it was refused."))
@@ -102,10 +104,10 @@ def require_system_may(actor: SystemActor, power: str) -> None:
                            % {"name": actor.name, "power": power})
 
 
-def person(actor: Actor) -> Any:
+def person(actor: Actor) -> User | None:
     """The user to keep in "who" columns: the person, or None for the system and for a
     customer without a login (the event's kind and data say who it was)."""
-    return actor if isinstance(actor, AbstractBaseUser) else None
+    return actor if isinstance(actor, User) else None
 
 
 def kind_of(actor: Actor) -> str:

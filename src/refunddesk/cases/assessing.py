@@ -13,8 +13,8 @@ from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases.models import CaseLine
 from refunddesk.cases.states import State
 from refunddesk.policies.store import current_policy
-from refunddesk.policy.assessment import Assessment
-from refunddesk.policy.engine import AssessmentError, assess
+from refunddesk.policy.assessment import Assessment, AssessmentError
+from refunddesk.policy.engine import assess
 from refunddesk.policy.facts import OrderFacts, RefundHistory
 from refunddesk.policy.schema import Policy
 

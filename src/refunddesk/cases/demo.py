@@ -22,7 +22,7 @@ from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import CaseLine, ReasonCategory, RefundCase, RejectionReason
 from refunddesk.cases.states import State
-from refunddesk.policy.engine import AssessmentError
+from refunddesk.policy.assessment import AssessmentError
 
 REASONS = ("服务器性能不满足需求", "业务调整，不再需要", "The VPN was too slow in my city.",
            "Bought the wrong plan.", "迁移到其他平台", "")

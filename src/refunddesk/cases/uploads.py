@@ -104,7 +104,7 @@ class FileRefused(UploadRefused):
         self.refused, self.slot = refused, slot
 
 
-def check_named(uploaded: UploadedFile, slot: str = "") -> CheckedUpload:
+def check_named(uploaded: UploadedFile[bytes], slot: str = "") -> CheckedUpload:
     """check_upload, its refusal naming the file (FileRefused)."""
     try:
         return check_upload(uploaded)
@@ -129,7 +129,7 @@ class CheckedUpload:
     sha256: str
 
 
-def check_upload(uploaded: UploadedFile, *, max_bytes: int | None = None) -> CheckedUpload:
+def check_upload(uploaded: UploadedFile[bytes], *, max_bytes: int | None = None) -> CheckedUpload:
     """Read the whole file once (hashing it), decide its type by content, clean its name.
 
     Raises UploadRefused. The file is rewound afterwards, refused or not, so it can be saved.

@@ -20,8 +20,8 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from refunddesk.billing.facts import facts_of_orders, orders_of_accounts
 from refunddesk.cases.assessing import granted_lines, history_entry
 from refunddesk.cases.models import CaseLine, Channel, RefundCase
-from refunddesk.policy.assessment import Assessment
-from refunddesk.policy.engine import AssessmentError, assess
+from refunddesk.policy.assessment import Assessment, AssessmentError
+from refunddesk.policy.engine import assess
 from refunddesk.policy.facts import RefundHistory
 from refunddesk.policy.schema import Policy, PolicyError
 

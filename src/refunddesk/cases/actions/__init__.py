@@ -13,16 +13,7 @@ Views, the API, the CLI and tasks call these; they never save a case themselves.
 """
 
 from refunddesk.cases.actions.assisted import IdentityCheck, IdentityNotConfirmed, open_for_customer
-from refunddesk.cases.actions.base import (
-    AppealNotAllowed,
-    CaseError,
-    LinesAlreadyInCase,
-    NoRefundPolicy,
-    NotPermitted,
-    NotRefundable,
-    actor_kind,
-    check_uploads,
-)
+from refunddesk.cases.actions.base import actor_kind, check_uploads
 from refunddesk.cases.actions.compensating import CompensatedLine, open_compensation_case
 from refunddesk.cases.actions.customer import (
     add_documents,
@@ -47,6 +38,14 @@ from refunddesk.cases.actions.decisions import (
 from refunddesk.cases.actions.routing import assign, claim, escalate
 from refunddesk.cases.actions.settlement import settle_case, settle_cases
 from refunddesk.cases.actions.submission import open_cases
+from refunddesk.cases.errors import (
+    AppealNotAllowed,
+    CaseError,
+    LinesAlreadyInCase,
+    NoRefundPolicy,
+    NotPermitted,
+    NotRefundable,
+)
 
 __all__ = [
     "AppealNotAllowed", "CaseError", "CompensatedLine", "IdentityCheck",

@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import permissions
-from refunddesk.cases.actions.base import Actor, CaseError
 from refunddesk.cases.actions.submission import open_cases
+from refunddesk.cases.actors import Actor
+from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 
 # The fewest trailing characters of a payment reference a caller must read out.
@@ -56,7 +57,7 @@ def phone_matches(given: str, phone: str) -> bool:
 
 
 def verify_identity(account: Account, order: Order, check: IdentityCheck,
-                    uploads: Sequence[UploadedFile]) -> dict[str, Any]:
+                    uploads: Sequence[UploadedFile[bytes]]) -> dict[str, Any]:
     """What matched, to be recorded; IdentityNotConfirmed naming every answer that did
     not."""
     problems: dict[str, Any] = {}
@@ -102,7 +103,7 @@ def verify_identity(account: Account, order: Order, check: IdentityCheck,
 
 def open_for_customer(*, account: Account, order: Order, line_ids: Sequence[str],
                       actor: Actor, identity: IdentityCheck, reason_category: Any = None,
-                      reason_text: str = "", uploads: Sequence[UploadedFile] = (),
+                      reason_text: str = "", uploads: Sequence[UploadedFile[bytes]] = (),
                       language: str = "zh-hans", now: datetime | None = None
                       ) -> list[RefundCase]:
     """The caller's cases: one per refund policy of the chosen lines, as the portal opens

@@ -111,7 +111,7 @@ def move(case: RefundCase, action: str) -> str:
     return before
 
 
-def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]], *,
+def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile[bytes], CheckedUpload]], *,
           actor: Actor, now: datetime, kind: str = "") -> list[Document]:
     documents = []
     for uploaded, checked in uploads:
@@ -125,6 +125,7 @@ def store(case: RefundCase, uploads: Sequence[tuple[UploadedFile, CheckedUpload]
     return documents
 
 
-def check_uploads(uploads: Sequence[UploadedFile]) -> list[tuple[UploadedFile, CheckedUpload]]:
+def check_uploads(uploads: Sequence[UploadedFile[bytes]]
+                  ) -> list[tuple[UploadedFile[bytes], CheckedUpload]]:
     """Every upload checked before anything is written, so a refused one changes nothing."""
     return [(uploaded, check_upload(uploaded)) for uploaded in uploads]

@@ -24,8 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Order, OrderLine, Payment
 from refunddesk.cases import sla
-from refunddesk.cases.actions.base import Actor, CaseError, event
+from refunddesk.cases.actions.base import event
 from refunddesk.cases.actions.decisions import automatic_decision
+from refunddesk.cases.actors import Actor
+from refunddesk.cases.errors import CaseError
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Channel, RefundCase
 from refunddesk.cases.states import next_state

@@ -15,11 +15,6 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import sla
 from refunddesk.cases.actions.base import (
-    Actor,
-    AppealNotAllowed,
-    CaseError,
-    LinesAlreadyInCase,
-    NotRefundable,
     actor_kind,
     check_uploads,
     event,
@@ -29,9 +24,10 @@ from refunddesk.cases.actions.base import (
     store,
 )
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
-from refunddesk.cases.actors import AUTO_DECISION, person
+from refunddesk.cases.actors import AUTO_DECISION, Actor, person
 from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.document_kinds import label as document_label
+from refunddesk.cases.errors import AppealNotAllowed, CaseError, LinesAlreadyInCase, NotRefundable
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
 from refunddesk.cases.service_end import end_services, mark_service_ends
@@ -49,12 +45,12 @@ from refunddesk.notifications.webhook_events import (
     emit_many,
 )
 from refunddesk.payouts.planned import plan_payouts
-from refunddesk.policy.engine import AssessmentError
+from refunddesk.policy.assessment import AssessmentError
 
 
 def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Actor,
            channel: str, reason_category: Any = None, reason_text: str = "",
-           uploads: Sequence[UploadedFile] = (), language: str = "zh-hans",
+           uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
            identity_check: dict[str, Any] | None = None,
            submission: UUID | None = None, now: datetime | None = None) -> RefundCase:
     """Open a case for some lines of an order: assess it, and approve it at once where the
@@ -150,8 +146,8 @@ def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via
 
 
 def supplement(case: RefundCase, *, actor: Actor, message: str,
-               uploads: Sequence[UploadedFile] = (),
-               documents: Mapping[str, Sequence[UploadedFile]] | None = None,
+               uploads: Sequence[UploadedFile[bytes]] = (),
+               documents: Mapping[str, Sequence[UploadedFile[bytes]]] | None = None,
                now: datetime | None = None, via: str = "") -> RefundCase:
     """The customer answers a request for information: their answer, the documents asked
     for (`documents`: files by the document kind they were asked for, each stored as a
@@ -189,7 +185,7 @@ def supplement(case: RefundCase, *, actor: Actor, message: str,
     return case
 
 
-def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedFile],
+def add_documents(case: RefundCase, *, actor: Actor, uploads: Sequence[UploadedFile[bytes]],
                   now: datetime | None = None, via: str = "") -> list[Document]:
     """More material at any time while the case is open; the state does not change."""
     now = now or timezone.now()
@@ -243,7 +239,7 @@ def post_message(case: RefundCase, *, actor: Actor, body: str, is_internal: bool
     return message
 
 
-def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[UploadedFile],
+def appeal(case: RefundCase, *, actor: Actor, text: str, uploads: Sequence[UploadedFile[bytes]],
            now: datetime | None = None, via: str = "") -> RefundCase:
     """A rejected customer asks a different reviewer to decide again, with new evidence,
     within the policy's appeal window."""

@@ -9,7 +9,8 @@ from datetime import datetime
 from django.db import transaction
 
 from refunddesk.cases import permissions, sla
-from refunddesk.cases.actions.base import Actor, locked, move, record
+from refunddesk.cases.actions.base import locked, move, record
+from refunddesk.cases.actors import Actor
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import State

@@ -13,19 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions, sla
-from refunddesk.cases.actions.base import (
-    Actor,
-    CaseError,
-    SystemActor,
-    actor_kind,
-    event,
-    locked,
-    move,
-    record,
-)
-from refunddesk.cases.actors import AUTO_DECISION, person
+from refunddesk.cases.actions.base import actor_kind, event, locked, move, record
+from refunddesk.cases.actors import AUTO_DECISION, Actor, SystemActor, person
 from refunddesk.cases.document_kinds import DocumentKind
-from refunddesk.cases.errors import ApprovalChanged
+from refunddesk.cases.errors import ApprovalChanged, CaseError
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, CaseLine, Message, RefundCase, RejectionReason
 from refunddesk.cases.service_end import end_services, mark_service_ends

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.cases import permissions
-from refunddesk.cases.actions.base import Actor, CaseError, locked, move, record
+from refunddesk.cases.actions.base import locked, move, record
+from refunddesk.cases.actors import Actor
+from refunddesk.cases.errors import CaseError
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import RefundCase
 from refunddesk.cases.states import TERMINAL_STATES

@@ -18,18 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from refunddesk.billing.models import Account, Order
-from refunddesk.cases.actions.base import (
-    Actor,
-    CaseError,
-    LinesAlreadyInCase,
-    NoRefundPolicy,
-    check_uploads,
-)
+from refunddesk.cases.actions.base import check_uploads
 from refunddesk.cases.actions.customer import submit
+from refunddesk.cases.actors import Actor
 from refunddesk.cases.assessing import LinesWithoutPolicy, policy_groups
+from refunddesk.cases.errors import CaseError, LinesAlreadyInCase, NoRefundPolicy
 from refunddesk.cases.models import CaseLine, RefundCase
 from refunddesk.notifications.outbox import notify
-from refunddesk.policy.engine import AssessmentError
+from refunddesk.policy.assessment import AssessmentError
 
 
 def lines_without_policy_message(line_ids: Sequence[str]) -> str:
@@ -45,7 +41,7 @@ def lines_without_policy_message(line_ids: Sequence[str]) -> str:
 
 def open_cases(*, account: Account, order: Order, line_ids: Sequence[str], actor: Actor,
                channel: str, reason_category: Any = None, reason_text: str = "",
-               uploads: Sequence[UploadedFile] = (), language: str = "zh-hans",
+               uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
                identity_check: dict[str, Any] | None = None,
                now: datetime | None = None) -> list[RefundCase]:
     """Open one case per refund policy of the chosen lines, in the order's line order.
