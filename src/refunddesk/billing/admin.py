@@ -23,7 +23,7 @@ from refunddesk.billing.models import (
 from refunddesk.core.read_only_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class OrderLineInline(ReadOnlyInline):
+class OrderLineInline(ReadOnlyInline[OrderLine, Order]):
     model = OrderLine
     fields = ["line_id", "sku", "product", "billing", "service_start", "service_end",
               "list_price_minor", "amount_paid_minor", "flags"]
@@ -31,13 +31,13 @@ class OrderLineInline(ReadOnlyInline):
     show_change_link = True
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(ReadOnlyInline[Payment, Order]):
     model = Payment
     fields = ["payment_id", "method", "funding", "amount_minor", "paid_at", "gateway", "reference"]
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(ReadOnlyAdmin[Account]):
     list_display = ["external_id", "name", "email", "created_at"]
     search_fields = ["external_id", "name", "email", "phone"]
     raw_id_fields = ["user"]
@@ -45,7 +45,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ["code", "name_zh", "name_en", "category", "policy_id"]
     list_filter = ["category", "policy_id"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -59,7 +59,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(ReadOnlyAdmin[Order]):
     list_display = ["external_id", "account", "kind", "channel", "placed_at", "currency",
                     "is_invoiced"]
     list_filter = ["kind", "channel", "currency", "is_invoiced"]
@@ -71,13 +71,13 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Usage)
-class UsageAdmin(ReadOnlyAdmin):
+class UsageAdmin(ReadOnlyAdmin[Usage]):
     list_display = ["line", "metric", "quantity", "unit", "period_start", "period_end"]
     raw_id_fields = ["line"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin[Subscription]):
     list_display = ["external_id", "account", "product", "current_period_end", "is_auto_renew"]
     list_filter = ["is_auto_renew", "product"]
     search_fields = ["external_id", "account__external_id", "account__email"]
@@ -86,7 +86,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BalanceEntry)
-class BalanceEntryAdmin(ReadOnlyAdmin):
+class BalanceEntryAdmin(ReadOnlyAdmin[BalanceEntry]):
     """The ledger is append-only; its entries come from payouts, never from here."""
 
     list_display = ["account", "created_at", "kind", "currency", "amount_minor", "reference"]

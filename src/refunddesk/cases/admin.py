@@ -18,41 +18,41 @@ from refunddesk.core.read_only_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(ReasonCategory, RejectionReason)
-class ManagedReasonAdmin(admin.ModelAdmin):
+class ManagedReasonAdmin(admin.ModelAdmin[ReasonCategory | RejectionReason]):
     list_display = ["code", "name_zh", "name_en", "position", "is_active"]
     list_editable = ["position", "is_active"]
 
 
 @admin.register(ApprovalLimit)
-class ApprovalLimitAdmin(admin.ModelAdmin):
+class ApprovalLimitAdmin(admin.ModelAdmin[ApprovalLimit]):
     list_display = ["group", "currency", "limit_minor"]
     list_filter = ["group", "currency"]
 
 
-class CaseLineInline(ReadOnlyInline):
+class CaseLineInline(ReadOnlyInline[CaseLine, RefundCase]):
     model = CaseLine
     fields = ["order_line", "rule", "excluded_reason", "assessed_minor", "approved_minor",
               "holds_line"]
 
 
-class CaseEventInline(ReadOnlyInline):
+class CaseEventInline(ReadOnlyInline[CaseEvent, RefundCase]):
     model = CaseEvent
     fields = ["at", "actor", "actor_kind", "action", "from_state", "to_state", "data",
               "is_customer_visible"]
 
 
-class DocumentInline(ReadOnlyInline):
+class DocumentInline(ReadOnlyInline[Document, RefundCase]):
     model = Document
     fields = ["name", "content_type", "size", "uploaded_by_kind", "uploaded_at"]
 
 
-class MessageInline(ReadOnlyInline):
+class MessageInline(ReadOnlyInline[Message, RefundCase]):
     model = Message
     fields = ["created_at", "author_kind", "is_internal", "body"]
 
 
 @admin.register(RefundCase)
-class RefundCaseAdmin(ReadOnlyAdmin):
+class RefundCaseAdmin(ReadOnlyAdmin[RefundCase]):
     list_display = ["tracking_number", "account", "order", "state", "channel",
                     "assessed_total_minor", "currency", "submitted_at"]
     list_filter = ["state", "channel", "policy_ref"]

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef
 
 from refunddesk.billing.models import Order, OrderLine
 from refunddesk.cases import actions
+from refunddesk.cases.actors import customer_of
 from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import CaseLine, ReasonCategory, RefundCase, RejectionReason
@@ -48,7 +50,8 @@ def _candidates(now: datetime, count: int, rng: random.Random) -> list[Order]:
         .filter(Exists(long_prepaid)).exclude(Exists(open_case)).order_by("placed_at", "pk")
         .select_related("account")[:count * 6])
     rng.shuffle(orders)
-    chosen, nothing_due = [], 0
+    chosen: list[Order] = []
+    nothing_due = 0
     for order in orders:
         if len(chosen) == count:
             break
@@ -89,7 +92,7 @@ def open_demo_cases(now: datetime, *, count: int = 48, seed: int = 2026,
         try:
             case = actions.submit(
                 account=order.account, order=order, line_ids=_prepaid_lines(order)[:1],
-                actor=order.account.user, channel="portal",
+                actor=customer_of(order.account), channel="portal",
                 reason_category=rng.choice(reasons) if reasons else None,
                 reason_text=rng.choice(REASONS), language=rng.choice(("zh-hans", "en")),
                 now=submitted)
@@ -111,8 +114,8 @@ def open_demo_cases(now: datetime, *, count: int = 48, seed: int = 2026,
     return result
 
 
-def _work(case: RefundCase, index: int, *, agent, reviewer, rejection, at: datetime,
-          now: datetime) -> None:
+def _work(case: RefundCase, index: int, *, agent: User, reviewer: User,
+          rejection: RejectionReason | None, at: datetime, now: datetime) -> None:
     """What the demo staff have already done with some of the cases."""
     kind = index % 8
     if kind == 0:

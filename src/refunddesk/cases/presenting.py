@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -79,7 +79,18 @@ class Presented:
         return self.handling == "reject"
 
 
-def payout_key(entry: dict[str, Any]) -> str:
+class AllocationJson(TypedDict):
+    """One entry of an assessment's "allocation" as Assessment.to_dict() writes it."""
+
+    payment: str
+    method: str
+    funding: str
+    destination: str
+    amount: str  # a decimal string in the currency
+    fallback: NotRequired[str]
+
+
+def payout_key(entry: AllocationJson) -> str:
     """The policy's payout-time key for an allocation entry: the payment method when money
     goes back by it, else where it goes (balance, gift, voucher)."""
     return entry["method"] if entry["destination"] == "original" else entry["destination"]

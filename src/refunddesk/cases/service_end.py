@@ -46,12 +46,13 @@ def end_services(case: RefundCase, lines: Iterable[CaseLine], *, actor: Any, now
                 Subscription(pk=line.order_line.subscription_id), actor=actor,
                 ends_at=line.service_ends_at, now=now)
         hooks.append((WebhookEvent.SUBSCRIPTION_ENDED,
-                      _ended(case, line, subscription, case_data)))
+                      _ended(case, line, subscription, line.service_ends_at, case_data)))
     return hooks
 
 
 def _ended(case: RefundCase, line: CaseLine, subscription: Subscription | None,
-           case_data: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+           ends_at: datetime, case_data: Callable[[], dict[str, Any]]
+           ) -> Callable[[], dict[str, Any]]:
     order_line = line.order_line
 
     def data() -> dict[str, Any]:
@@ -59,6 +60,6 @@ def _ended(case: RefundCase, line: CaseLine, subscription: Subscription | None,
                 "line": {"id": order_line.line_id, "sku": order_line.sku,
                          "product": order_line.product.code},
                 "subscription": subscription.external_id if subscription else None,
-                "ends_at": line.service_ends_at.astimezone(UTC), "auto_renew": False}
+                "ends_at": ends_at.astimezone(UTC), "auto_renew": False}
 
     return data

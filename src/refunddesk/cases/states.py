@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_stubs_ext import StrPromise
 
 
 class State(models.TextChoices):
@@ -22,8 +23,9 @@ class State(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# The state names customers read, except where staff need the other side of it.
-STAFF_STATE_LABELS = {State.AWAITING_CUSTOMER: _("Waiting for the customer")}
+# The state names customers read, except where staff need the other side of it; by the
+# state's value, as a case's `state` column reads.
+STAFF_STATE_LABELS: dict[str, StrPromise] = {State.AWAITING_CUSTOMER: _("Waiting for the customer")}
 
 
 def staff_state_label(state: str) -> object:

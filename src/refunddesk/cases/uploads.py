@@ -21,8 +21,9 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.functional import Promise, lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 ALLOWED_TYPES: Mapping[str, str] = MappingProxyType({
     "application/pdf": ".pdf",
@@ -71,7 +72,7 @@ class UploadRefused(ValueError):
     """
 
     def __init__(
-        self, code: RefusalCode, message: str | Promise, params: Mapping[str, Any] | None = None
+        self, code: RefusalCode, message: StrOrPromise, params: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(code, message, params)
         self.code = code

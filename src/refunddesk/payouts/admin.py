@@ -8,7 +8,7 @@ from refunddesk.payouts.models import Payout
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(ReadOnlyAdmin[Payout]):
     list_display = ["id", "case", "destination", "gateway", "amount_minor", "currency",
                     "state", "attempts", "updated_at"]
     list_filter = ["state", "gateway", "destination"]

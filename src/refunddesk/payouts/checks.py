@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
+
+from refunddesk.payouts.gateways import configured
 
 
 def gateways_are_usable(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
-    for name, config in settings.REFUNDDESK_GATEWAYS.items():
+    for name, config in configured().items():
         try:
             adapter = import_string(config["BACKEND"])(name, **config.get("OPTIONS", {}))
         except Exception as error:  # any failure to build it is a configuration problem

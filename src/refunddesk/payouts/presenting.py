@@ -27,7 +27,8 @@ SHOWN_REFERENCE_CHARACTERS = 4
 
 ON_ITS_WAY, PAID, FAILED, NEEDS_ACTION = "on_its_way", "paid", "failed", "needs_action"
 
-_STATUS_OF_STATE = {
+# By the state's value: a payout's `state` is read from its column as a plain string.
+_STATUS_OF_STATE: dict[str, str] = {
     PayoutState.PENDING: ON_ITS_WAY,
     PayoutState.SUBMITTED: ON_ITS_WAY,
     PayoutState.UNKNOWN: ON_ITS_WAY,
@@ -61,11 +62,12 @@ def destination_label(payout: Payout) -> str:
         masked = masked_reference(payment.reference)
         method = method_label(payment.method)
         return f"{method} {masked}" if masked else method
-    return {
+    labels: dict[str, str] = {
         Destination.BALANCE: _("Account balance"),
         Destination.VOUCHER: _("Voucher credit"),
         Destination.GIFT: _("Gift credit"),
-    }.get(payout.destination, payout.destination)
+    }
+    return labels.get(payout.destination, payout.destination)
 
 
 def status(payout: Payout) -> str:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from refunddesk.billing.models import Account, Order
 from refunddesk.cases import permissions
 from refunddesk.cases.actions.submission import open_cases
-from refunddesk.cases.actors import Actor
+from refunddesk.cases.actors import Actor, person
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 
@@ -111,7 +111,8 @@ def open_for_customer(*, account: Account, order: Order, line_ids: Sequence[str]
     now = now or timezone.now()
     permissions.require_open_for_customer(actor)
     checked = verify_identity(account, order, identity, uploads)
-    checked.update(checked_by=actor.get_username() if actor else "", at=now.isoformat())
+    agent = person(actor)
+    checked.update(checked_by=agent.get_username() if agent else "", at=now.isoformat())
     return open_cases(account=account, order=order, line_ids=line_ids, actor=actor,
                       channel="agent", reason_category=reason_category,
                       reason_text=reason_text, uploads=uploads, language=language,

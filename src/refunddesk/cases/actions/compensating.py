@@ -151,22 +151,27 @@ def open_compensation_case(*, order: Order, lines: Sequence[CompensatedLine], po
             ("case.submitted", lambda: {"case": shown()}),
             ("case.decided", lambda: {"case": shown(), "decision": {
                 **automatic_decision(), "compensation": dict(run)}}),
-            *[(WebhookEvent.SUBSCRIPTION_EXTENDED, _extended(shown, case, line))
+            *[(WebhookEvent.SUBSCRIPTION_EXTENDED,
+               _extended(shown, case, line, line.service_extended_to))
               for line in case_lines if line.service_extended_to is not None]]
         emit_many(hooks, now=now, endpoints=endpoints)
     return case
 
 
-def _extended(shown: Callable[[], dict[str, Any]], case: RefundCase, line: CaseLine) -> Any:
+def _extended(shown: Callable[[], dict[str, Any]], case: RefundCase, line: CaseLine,
+              extended_to: datetime) -> Any:
     order_line = line.order_line
 
     def data() -> dict[str, Any]:
+        subscription = order_line.subscription  # None, unread, for a line without one
+        service_end = order_line.service_end
+        # Only a line with an end is extended (compensation/remedies.py excludes the others).
+        assert service_end is not None
         return {"case": shown(), "order": case.order.external_id,
                 "line": {"id": order_line.line_id, "sku": order_line.sku,
                          "product": order_line.product.code},
-                "subscription": (order_line.subscription.external_id
-                                 if order_line.subscription_id else None),
-                "service_end": order_line.service_end.astimezone(UTC),
-                "extended_to": line.service_extended_to.astimezone(UTC)}
+                "subscription": subscription.external_id if subscription else None,
+                "service_end": service_end.astimezone(UTC),
+                "extended_to": extended_to.astimezone(UTC)}
 
     return data

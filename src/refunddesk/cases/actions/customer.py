@@ -76,7 +76,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
                               "apply for them separately.")) from None
     except AssessmentError as error:
         raise CaseError(str(error)) from None
-    opened_by = actor if actor_kind(actor) == "staff" else None
+    opened_by = person(actor) if actor_kind(actor) == "staff" else None
     case = RefundCase(
         tracking_number=new_tracking_number(), account=account, order=order,
         channel=channel, reason_category=reason_category, reason_text=reason_text,

@@ -60,7 +60,8 @@ def escalate_overdue(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
     permissions.require_system(actor, CaseEventType.ESCALATED)
     with transaction.atomic():
         case = locked(case)
-        if (case.state != State.IN_REVIEW or case.escalated_at is not None
+        due = case.sla_due_at  # a case without a due time is never overdue
+        if (case.state != State.IN_REVIEW or case.escalated_at is not None or due is None
                 or not sla.is_overdue(case, now)):
             return False
         before = move(case, "escalate")
@@ -69,6 +70,6 @@ def escalate_overdue(case: RefundCase, *, actor: Actor, now: datetime) -> bool:
         case.escalated_at, case.assignee = now, None
         case.save()
         record(case, CaseEventType.ESCALATED, actor=actor, before=before, now=now, visible=False,
-               data={"reason": "overdue", "due": case.sla_due_at.isoformat(),
+               data={"reason": "overdue", "due": due.isoformat(),
                      "from": previous})
     return True

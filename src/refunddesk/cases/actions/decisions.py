@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +129,8 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
         case = locked(case)
         next_state(case.state, "approve")  # a clear refusal before anything else
         permissions.require_decide(actor, case)
+        decider = person(actor)
+        assert decider is not None  # require_decide lets only a staff member through
         if case.proposal is not None:
             raise CaseError(_("An approval of this case is waiting for a second person; "
                               "confirm or decline it first."))
@@ -149,22 +152,22 @@ def approve(case: RefundCase, *, actor: Actor, amounts: Mapping[str, int] | None
                     "at": now.isoformat()}
         threshold = sla.four_eyes_threshold(case)
         if threshold is not None and total > threshold:
-            case.proposal, case.proposed_by = proposal, actor
+            case.proposal, case.proposed_by = proposal, decider
             case.save()
             record(case, CaseEventType.APPROVAL_PROPOSED, actor=actor, before=case.state, now=now,
                    visible=False, data=_figures(case, proposal), via=via)
             tell(may_confirm(case), NoticeKind.CONFIRMATION_WANTED, actor=actor, case=case,
-                 now=now, data={"by": actor.get_username(), "amount_minor": total,
+                 now=now, data={"by": decider.get_username(), "amount_minor": total,
                                 "currency": case.currency})
             return case
-        _decide_approved(case, proposal, decided_by=actor, actor=actor, now=now, via=via)
+        _decide_approved(case, proposal, decided_by=decider, actor=actor, now=now, via=via)
     return case
 
 
-def _check_seen(case: RefundCase, seen: str | None) -> None:
+def _check_seen(proposal: Mapping[str, Any], seen: str | None) -> None:
     # `seen` is the proposal the person was shown (its "at"); checked under the lock, so
     # nobody confirms or declines an approval that changed after they read it.
-    if seen is not None and case.proposal["at"] != seen:
+    if seen is not None and proposal["at"] != seen:
         raise ApprovalChanged(_("The approval waiting for confirmation has changed since you "
                                 "opened the page. Nothing was changed: read it again."))
 
@@ -177,7 +180,7 @@ def confirm_approval(case: RefundCase, *, actor: Actor, seen: str | None = None,
         case = locked(case)
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
-        _check_seen(case, seen)
+        _check_seen(case.proposal, seen)
         next_state(case.state, "approve")
         permissions.require_confirm(actor, case)
         permissions.require_within_limit(actor, case, case.proposal["total"])
@@ -195,7 +198,7 @@ def decline_approval(case: RefundCase, *, actor: Actor, note: str, seen: str | N
         case = locked(case)
         if case.proposal is None:
             raise CaseError(_("No approval of this case is waiting for confirmation."))
-        _check_seen(case, seen)
+        _check_seen(case.proposal, seen)
         if person(actor) is not None and case.proposed_by_id == actor.pk:
             permissions.require_work(actor)  # taking back one's own proposal
         else:
@@ -219,12 +222,13 @@ def _figures(case: RefundCase, proposal: Mapping[str, Any]) -> dict[str, Any]:
             "justification": proposal["justification"]}
 
 
-def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *, decided_by: Actor,
-                     actor: Actor, now: datetime, via: str = "") -> None:
+def _decide_approved(case: RefundCase, proposal: Mapping[str, Any], *,
+                     decided_by: User | None, actor: Actor, now: datetime, via: str = ""
+                     ) -> None:
     before = move(case, "approve")
     data = _figures(case, proposal)
     is_confirmed = case.proposed_by_id is not None  # four eyes: cleared below
-    if case.proposed_by_id is not None:
+    if case.proposed_by is not None:
         data["proposed_by"] = case.proposed_by.get_username()
     case.approved_total_minor = proposal["total"]
     case.decided_at, case.decided_by, case.decision_note = now, decided_by, proposal["note"]
@@ -268,7 +272,7 @@ def reject(case: RefundCase, *, actor: Actor, reason: RejectionReason | None, me
                               "decline it before rejecting."))
         before = move(case, "reject")
         case.approved_total_minor = 0
-        case.decided_at, case.decided_by, case.decision_note = now, actor, message.strip()
+        case.decided_at, case.decided_by, case.decision_note = now, person(actor), message.strip()
         case.rejection_reason = reason
         case.appeal_closes_at = sla.appeal_closes(case)
         sla.responded(case, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import uuid
 from argparse import ArgumentParser
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -32,7 +33,7 @@ CHUNK = 1000
 
 def template_facts(run: str) -> dict[str, Any]:
     now = timezone.now().replace(microsecond=0)
-    placed = (now - timezone.timedelta(days=1)).isoformat()
+    placed = (now - timedelta(days=1)).isoformat()
     return {
         "id": f"SEED-{run}-0", "kind": "new", "channel": "direct", "placed_at": placed,
         "currency": "CNY", "invoiced": False,
@@ -41,7 +42,7 @@ def template_facts(run: str) -> dict[str, Any]:
         "lines": [{"id": "1", "sku": "vpn.month", "product": "seed-vpn", "category": "vpn",
                    "billing": "prepaid", "term": {"unit": "month", "count": 1},
                    "service_start": placed,
-                   "service_end": (now + timezone.timedelta(days=29)).isoformat(),
+                   "service_end": (now + timedelta(days=29)).isoformat(),
                    "list_price": "30.00", "amount_paid": "30.00", "flags": []}],
         "payments": [{"id": "P1", "method": "alipay", "funding": "cash", "amount": "30.00",
                       "paid_at": placed, "gateway": "sandbox", "reference": f"seed-{run}-0"}],
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         for start in range(1, count, CHUNK):
             with transaction.atomic():
                 self.copies(order, case, payout, range(start, min(count, start + CHUNK)), run)
-        due = timezone.now() + timezone.timedelta(seconds=due_in)
+        due = timezone.now() + timedelta(seconds=due_in)
         Payout.objects.filter(case__order__external_id__startswith=f"SEED-{run}-").update(
             next_attempt_at=due)
         self.stdout.write(f"{count} approved payouts due at {due.isoformat()}")
