@@ -148,8 +148,7 @@ def read_account(request: HttpRequest, account: str) -> Any:
 def _orders() -> Any:
     holding = CaseLine.objects.filter(holds_line=True).select_related("case")
     return (Order.objects.select_related("account")
-            .prefetch_related(Prefetch("lines__case_lines", queryset=holding,
-                                       to_attr="holding"),
+            .prefetch_related(Prefetch("lines__case_lines", queryset=holding),
                               "lines__product", "lines__subscription", "payments",
                               "refund_cases"))
 
@@ -171,7 +170,8 @@ def order_out(order: Order) -> dict[str, Any]:
             "service_end": line.service_end, "list_price": money(line.list_price_minor),
             "amount_paid": money(line.amount_paid_minor), "flags": list(line.flags),
             "subscription": line.subscription.external_id if line.subscription else None,
-            "open_case": line.holding[0].case.tracking_number if line.holding else None,
+            "open_case": next((held.case.tracking_number for held in line.case_lines.all()
+                               if held.holds_line), None),  # _orders reads only these
         } for line in order.lines.all()],
         "payments": [{"id": payment.payment_id, "method": payment.method,
                       "funding": payment.funding, "amount": money(payment.amount_minor),

@@ -115,6 +115,8 @@ class AnswerIn(Schema):
 @router.post("/cases/{number}/answer", response={200: CaseOut, **ERRORS},
              openapi_extra=IDEMPOTENT,
              summary="Answer a request for information: the answer and the documents asked for")
+# Ninja takes a None default as "optional"; its File[T] type (Annotated[T, ...] for mypy)
+# cannot say so, and File[T | None] would publish `files` as nullable in the OpenAPI document.
 def answer(request: HttpRequest, number: str, payload: Form[AnswerIn],
            files: File[list[UploadedFile]] = None) -> Any:  # type: ignore[assignment]
     """`multipart/form-data` while the case is `awaiting_customer`: `message`, each document

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -113,7 +113,7 @@ class IdempotencyMiddleware:
             IdempotencyRecord.objects.filter(pk=claim.pk, is_done=False).delete()
         return response
 
-    def _claim(self, owner: str, key: str, print_: str, now: object
+    def _claim(self, owner: str, key: str, print_: str, now: datetime
                ) -> IdempotencyRecord | HttpResponse:
         for _attempt in range(2):
             try:
@@ -125,7 +125,7 @@ class IdempotencyMiddleware:
             earlier = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
             if earlier is None:
                 continue  # purged or given back a moment ago: claim again
-            if not earlier.is_done and earlier.created_at < now - CLAIM_TIMEOUT:  # type: ignore[operator]
+            if not earlier.is_done and earlier.created_at < now - CLAIM_TIMEOUT:
                 # Its request died without an answer, and nothing of it was committed: the
                 # key never answered anything, so it is free again.
                 IdempotencyRecord.objects.filter(pk=earlier.pk, is_done=False).delete()
@@ -147,8 +147,8 @@ class IdempotencyMiddleware:
             "answered."))
 
 
-def purge(now: object = None) -> int:
+def purge(now: datetime | None = None) -> int:
     """Forget keys older than 24 hours (the periodic sweep calls this)."""
-    cutoff = (now or timezone.now()) - KEPT_FOR  # type: ignore[operator]
+    cutoff = (now or timezone.now()) - KEPT_FOR
     deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils.dateparse import parse_datetime
 
 from refunddesk.api.schemas import CASE_COLUMNS, LINE_COLUMNS, PAYOUT_COLUMNS
@@ -32,7 +32,10 @@ JSON = frozenset({"requested_documents"})
 
 
 def _column(model: type[Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    field = model._meta.get_field(name)
+    # Each name is one of the model's own fields stored in a column of its table.
+    assert isinstance(field, Field) and field.column is not None
+    return connection.ops.quote_name(field.column)
 
 
 def _table(model: type[Model]) -> str:

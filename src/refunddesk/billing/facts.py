@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
@@ -119,6 +120,7 @@ def facts_of_orders(order_pks: Collection[int]) -> dict[int, OrderFacts]:
         line_of_pk[line_pk].usage.append(
             UsageFacts(metric, _quantity(quantity), period_start, unit, period_end))
     payments: dict[int, list[PaymentFacts]] = {}
+    payment: list[Any]  # the columns of PaymentFacts, in its order (of mixed types)
     for order_pk, *payment in (Payment.objects.filter(order_id__in=pks)
                                .order_by("order_id", "position")
                                .values_list("order_id", "payment_id", "method", "funding",
@@ -127,6 +129,7 @@ def facts_of_orders(order_pks: Collection[int]) -> dict[int, OrderFacts]:
         payments.setdefault(order_pk, []).append(PaymentFacts(*payment))
     accounts: dict[int, AccountFacts] = {}
     facts = {}
+    account: list[Any]  # the columns of AccountFacts, in its order (of mixed types)
     for (pk, external_id, account_pk, kind, channel, placed_at, currency, invoiced,
          *account) in (Order.objects.filter(pk__in=pks)
                        .values_list("pk", "external_id", "account_id", "kind", "channel",

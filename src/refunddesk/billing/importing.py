@@ -23,7 +23,13 @@ from refunddesk.billing.order_facts import (
     order_digest,
     read_order,
 )
-from refunddesk.policy.facts import AccountFacts, LineFacts, OrderFacts, PaymentFacts
+from refunddesk.policy.facts import (
+    AccountFacts,
+    LineFacts,
+    OrderFacts,
+    PaymentFacts,
+    UsageFacts,
+)
 
 
 class Outcome(enum.Enum):
@@ -188,13 +194,17 @@ def _write_lines(order: Order, lines: list[LineFacts], product_ids: dict[str, in
             created.append(OrderLine(order=order, line_id=line.id, **fields))
     OrderLine.objects.bulk_create(created)
     line_pks = existing | {row.line_id: row.pk for row in created}
-    usage = [
-        Usage(line_id=line_pks[line.id], metric=u.metric, quantity=u.quantity,
-              unit=u.unit, period_start=u.period_start, period_end=u.period_end)
-        for line in lines for u in line.usage
-    ]
+    usage = [_usage(line_pks[line.id], u) for line in lines for u in line.usage]
     if usage:
         Usage.objects.bulk_create(usage)
+
+
+def _usage(line_pk: int, usage: UsageFacts) -> Usage:
+    # UsageFacts leaves the end optional; an imported order's usage has one, as reading
+    # the order requires period_end (policy/facts_reading.py).
+    assert usage.period_end is not None
+    return Usage(line_id=line_pk, metric=usage.metric, quantity=usage.quantity,
+                 unit=usage.unit, period_start=usage.period_start, period_end=usage.period_end)
 
 
 def _write_payments(order: Order, payments: list[PaymentFacts], *, is_new: bool) -> None:
@@ -219,7 +229,7 @@ def import_jsonl(
     lines: Iterable[str],
     *,
     importer: OrderImporter | None = None,
-    on_line: Callable[[], None] | None = None,
+    on_line: Callable[[], object] | None = None,  # what it returns is not used
 ) -> ImportReport:
     """Import order-facts JSON lines; every failure is named by line number and field."""
     importer = importer or OrderImporter()

@@ -107,7 +107,7 @@ def _read_bytes(uploaded_file: Any) -> bytes:
         raise SettlementFileError(_too_large())
     if hasattr(uploaded_file, "seek"):
         uploaded_file.seek(0)
-    data = uploaded_file.read(MAX_BYTES + 1)
+    data: bytes | str = uploaded_file.read(MAX_BYTES + 1)  # str from a file opened as text
     if isinstance(data, str):
         data = data.encode("utf-8")
     if len(data) > MAX_BYTES:

@@ -22,6 +22,7 @@ import threading
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -173,7 +174,8 @@ def notification_of(body: bytes) -> Notification:
     if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
         raise NotificationRejected("the body is not a PayPal event")
     event_type = str(event["event_type"])
-    resource = event.get("resource") if isinstance(event.get("resource"), dict) else {}
+    found = event.get("resource")
+    resource: dict[str, Any] = found if isinstance(found, dict) else {}
     if event_type not in REFUND_EVENTS | OTHER_REFUND_EVENTS:
         # Verified, but nothing to do with our refunds: taken, so PayPal stops sending it.
         return Notification(str(event["id"]), event_type, None)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ class SandboxLedger:
             if row is not None:
                 db.execute("UPDATE refunds SET requests = requests + 1 "
                            "WHERE idempotency_key = ?", (key,))
-                return LedgerRefund(*row[:8], requests=row[8] + 1), False
+                return replace(LedgerRefund(*row), requests=row[8] + 1), False
             refund = LedgerRefund("sbre_" + secrets.token_hex(8), key, charge, method,
                                   amount, currency, now, settles_at, 1)
             db.execute("INSERT INTO refunds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

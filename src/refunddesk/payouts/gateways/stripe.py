@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 import stripe
+from stripe.params import RefundCreateParams, RefundListParams
 from urllib3.exceptions import ConnectTimeoutError
 
 from refunddesk.payouts.gateways.base import (
@@ -80,16 +81,15 @@ class StripeGateway(Gateway):
         if not reference:
             raise TerminalError("missing_payment_reference",
                                 "the payment has no Stripe charge or PaymentIntent id")
-        params: dict[str, Any] = {
-            "payment_intent" if reference.startswith("pi_") else "charge": reference,
-            "amount": stripe_amount(request.amount_minor, request.currency),
-            "metadata": {"refunddesk_payout": str(request.payout_id),
-                         "refunddesk_case": request.case},
-        }
+        params: RefundCreateParams = (
+            {"payment_intent": reference} if reference.startswith("pi_")
+            else {"charge": reference})
+        params["amount"] = stripe_amount(request.amount_minor, request.currency)
+        params["metadata"] = {"refunddesk_payout": str(request.payout_id),
+                              "refunddesk_case": request.case}
         try:
             refund = client.v1.refunds.create(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": request.idempotency_key})
+                params, {"idempotency_key": request.idempotency_key})
         except stripe.StripeError as error:
             raise self._translate(error, is_write=True) from error
         return status_of(refund.to_dict())
@@ -108,9 +108,11 @@ class StripeGateway(Gateway):
         # The answer to our create never arrived (or Stripe answered 500, which it replays
         # for the same key): the refund, if Stripe made it, carries our payout id.
         reference = request.payment_reference
-        listing = client.v1.refunds.list({  # type: ignore[arg-type]
-            "payment_intent" if reference.startswith("pi_") else "charge": reference,
-            "limit": 100})
+        params: RefundListParams = (
+            {"payment_intent": reference} if reference.startswith("pi_")
+            else {"charge": reference})
+        params["limit"] = 100
+        listing = client.v1.refunds.list(params)
         for refund in listing.auto_paging_iter():
             data = refund.to_dict()
             if (data.get("metadata") or {}).get("refunddesk_payout") == str(request.payout_id):

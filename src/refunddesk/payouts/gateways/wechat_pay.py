@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import WeChatPay
+from wechatpayv3.type import WeChatPayType
 
 from refunddesk.payouts.gateways.base import (
     Acknowledgement,
