@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -33,7 +34,18 @@ from refunddesk.policy.money import parse_amount
 
 # Credits in kind (balance, voucher, gift) are written to the account's ledger.
 LEDGER_GATEWAY = "balance"
-def payments_left(case: RefundCase) -> list[Payment]:
+
+
+if TYPE_CHECKING:
+    # Python 3.11 cannot subscript WithAnnotations with two arguments: for mypy only.
+    from django_stubs_ext import WithAnnotations
+
+    class _Left(TypedDict):
+        left: int  # minor units
+        refunds: int
+
+    PaymentLeft = WithAnnotations[Payment, _Left]  # a payment as payments_left reads it
+def payments_left(case: RefundCase) -> list[PaymentLeft]:
     """The payments of the case's order, each annotated with `left`: its amount less every
     payout that moved or may have moved money, and `refunds`. The payment rows are locked,
     so two approvals on one order plan one after the other; one query."""
@@ -106,7 +118,8 @@ def goodwill_shares(case: RefundCase, payments: Iterable[Payment], shares: Seque
     return extra
 
 
-def route_of(item: PlannedPayout, payment: Payment, now: datetime) -> tuple[str, str, str]:
+def route_of(item: PlannedPayout, payment: PaymentLeft, now: datetime
+             ) -> tuple[str, str, str]:
     """(destination, gateway, why not the original route) of a planned payout. A cash
     refund whose gateway cannot take it now (the method is switched off, the payment is
     older than the provider refunds, no gateway is named) goes to the policy's fallback,
