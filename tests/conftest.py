@@ -51,15 +51,24 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def no_process_cache(settings):
+@pytest.fixture(scope="session", autouse=True)
+def no_process_cache():
     # Processes keep API keys, policies, calendars and webhook endpoints until PostgreSQL
     # announces a change (core/invalidation.py); a test changes them inside a transaction
     # that is never committed, so nothing would announce it. Tests read the database; the
-    # cache has tests of its own (tests/core/test_invalidation.py).
-    from refunddesk.core import invalidation
+    # cache has tests of its own (tests/core/test_invalidation.py, which turn it on).
+    # Off for the whole session, not test by test: a module's shared data is written
+    # before any test's own fixtures run (tests/url_patterns.py), and was read through a
+    # cache kept from then on.
+    from django.conf import settings
 
     settings.REFUNDDESK_PROCESS_CACHE = False
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept_from_an_earlier_test():
+    from refunddesk.core import invalidation
+
     invalidation.forget()
 
 
