@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 run: setup ## Migrate, load demo data and serve http://127.0.0.1:8000 with the worker
 	$(BIN)/refunddesk demo
 
-test: setup ## The whole suite: SQLite, then PostgreSQL (required when CI=true)
+test: setup ## The whole suite: SQLite, the compiled engine, then PostgreSQL (required when CI=true)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-compiled
 	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
