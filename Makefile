@@ -16,7 +16,7 @@ SOURCES := $(shell find src/refunddesk -type f -not -path '*/__pycache__/*')
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 setup: $(VENV)/.installed ## Create .venv and install RefundDesk with its development tools
 
