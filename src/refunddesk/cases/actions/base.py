@@ -1,5 +1,5 @@
-"""What every case action shares: the errors, the row lock, the move through the state
-table and the one audit event each change writes.
+"""What every case action shares: the row lock, the move through the state table and the
+one audit event each change writes (the errors are cases/errors.py's).
 
 Public, so that the other app whose functions change cases (payouts/actions.py, DESIGN
 rule 2) builds its changes from the same pieces instead of reaching into a private
@@ -22,14 +22,6 @@ from refunddesk.cases.actors import (
     person,
     require_actor,
     require_system_may,
-)
-from refunddesk.cases.errors import (  # noqa: F401 (re-exported)
-    AppealNotAllowed,
-    CaseError,
-    LinesAlreadyInCase,
-    NoRefundPolicy,
-    NotPermitted,
-    NotRefundable,
 )
 from refunddesk.cases.events import CaseEventType
 from refunddesk.cases.models import CaseEvent, Document, RefundCase
