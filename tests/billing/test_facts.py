@@ -12,13 +12,21 @@ from hypothesis import strategies as st
 
 from refunddesk.billing.facts import (
     facts_of_orders,
-    load_order,
+    history_orders,
     order_facts,
-    with_facts,
+    orders_of_accounts,
 )
 from refunddesk.billing.importing import OrderImporter, Outcome
 from refunddesk.billing.models import Order
 from refunddesk.billing.order_facts import order_digest, read_order
+from refunddesk.billing.order_records import (
+    BY_ACCOUNT_AND_ID,
+    BY_ID,
+    BY_PK,
+    OrderRecord,
+    read_record,
+    record_of,
+)
 from refunddesk.policy.facts import RefundHistory
 from refunddesk.policy.facts_reading import read_facts
 from refunddesk.policy.facts_writing import write_facts
@@ -28,6 +36,12 @@ GOLDEN = Path(__file__).parent / "golden" / "order_facts.json"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.django_db
+
+
+def load_order(external_id: str) -> OrderRecord:
+    record = read_record(BY_ID, external_id)
+    assert record is not None, external_id
+    return record
 
 
 @pytest.fixture
@@ -89,27 +103,68 @@ def test_the_facts_hold_instants_whatever_zone_they_were_written_in(imported):
 
 
 def test_reading_the_facts_takes_a_fixed_number_of_queries(imported, django_assert_num_queries):
-    with django_assert_num_queries(5):
+    # the order with its account, lines and products; its payments; its usage; and the
+    # account's other orders
+    with django_assert_num_queries(4):
         order_facts(load_order("TC-20260301-0001"))
 
 
-def test_an_order_read_with_its_facts_is_not_read_again(imported, django_assert_num_queries):
-    order = load_order("TC-20260301-0001")
+def test_a_record_passed_along_is_not_read_again(imported, django_assert_num_queries):
+    record = load_order("TC-20260301-0001")
 
     with django_assert_num_queries(0):
-        assert with_facts(order) is order
-        [line.product.code for line in order.lines.all()]
+        assert record_of(record) is record
+        assert [line.product.code for line in record.lines] == ["cvm"]
+        assert record.account.external_id == "acct-1001"
 
 
-def test_an_order_read_alone_gets_its_facts_loaded_once(imported, django_assert_num_queries):
+def test_an_order_held_as_a_model_is_read_once_whole(imported, django_assert_num_queries):
     order = Order.objects.get(external_id="TC-20260301-0001")
 
-    with django_assert_num_queries(3):  # lines with their products, usage, payments
-        with_facts(order)
-    with django_assert_num_queries(2):  # the account, read on first use; its other orders
-        facts = order_facts(order)
+    with django_assert_num_queries(3):  # the order with its lines; payments; usage
+        record = record_of(order)
 
-    assert facts == order_facts(load_order("TC-20260301-0001"))
+    assert order_facts(record) == order_facts(load_order("TC-20260301-0001"))
+
+
+def test_the_three_lookups_find_the_same_order_and_nothing_else(imported):
+    order = Order.objects.select_related("account").get(external_id="TC-20260301-0001")
+
+    found = [read_record(BY_PK, order.pk), read_record(BY_ID, "TC-20260301-0001"),
+             read_record(BY_ACCOUNT_AND_ID, order.account.external_id, "TC-20260301-0001")]
+
+    assert {record.order.pk for record in found if record} == {order.pk}
+    assert all(record is not None for record in found)
+    assert read_record(BY_ID, "TC-nope") is None
+    assert read_record(BY_ACCOUNT_AND_ID, "someone-else", "TC-20260301-0001") is None
+
+
+def test_a_record_holds_what_the_orm_reads_of_the_order(imported):
+    record = load_order("TC-20260301-0001")
+    order = Order.objects.select_related("account").get(external_id="TC-20260301-0001")
+
+    assert record.order.__dict__.keys() >= {"id", "placed_at", "currency"}
+    assert ([(f.attname, getattr(record.order, f.attname)) for f in Order._meta.concrete_fields]
+            == [(f.attname, getattr(order, f.attname)) for f in Order._meta.concrete_fields])
+    assert record.account == order.account
+    assert record.lines == list(order.lines.order_by("position", "id"))
+    assert [line.product for line in record.lines] == [
+        line.product for line in order.lines.order_by("position", "id")]
+    assert record.payments == list(order.payments.order_by("position", "id"))
+    assert all(line.order is record.order for line in record.lines)
+
+
+def test_an_order_without_lines_reads_as_a_record_without_lines(imported):
+    Order.objects.get(external_id="TC-20260301-0001").lines.all().delete()
+
+    assert load_order("TC-20260301-0001").lines == []
+
+
+def test_the_history_of_one_account_is_the_batch_history_without_the_order(imported):
+    for order in Order.objects.all():
+        batch = orders_of_accounts([order.account_id])[order.account_id]
+
+        assert history_orders(order) == batch.without(order.pk)
 
 
 def test_facts_from_plain_rows_equal_the_facts_from_the_order(imported, django_assert_num_queries):
@@ -132,9 +187,9 @@ def test_any_valid_order_comes_back_from_the_mirror_as_the_facts_it_was_read_as(
     read = read_facts(sent)
     # when the import keeps them and the mirror builds them again, one way or the other
     OrderImporter().import_order(read_order(sent))
-    order = load_order(read.id)
+    order = load_order(read.id)  # its record
     built = order_facts(order, other_orders=[])
     # then they are the facts the one reader made of the JSON, and write back to them
     assert built == read
-    assert facts_of_orders([order.pk])[order.pk] == read
+    assert facts_of_orders([order.order.pk])[order.order.pk] == read
     assert read_facts(write_facts(built, zone)) == read

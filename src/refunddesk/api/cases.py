@@ -27,8 +27,8 @@ from refunddesk.api.schemas import (
     shown_case,
 )
 from refunddesk.api.status import status_rows
-from refunddesk.billing.facts import orders_with_facts
-from refunddesk.billing.models import Account, Order
+from refunddesk.billing.models import Account
+from refunddesk.billing.order_records import BY_ACCOUNT_AND_ID, BY_ID, OrderRecord, read_record
 from refunddesk.cases import actions
 from refunddesk.cases.actions.submission import lines_without_policy_message
 from refunddesk.cases.actors import customer_of
@@ -120,9 +120,9 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
             "next_cursor": cursor_for(page[-1].pk) if more else None}
 
 
-def _order(order_id: str) -> Order:
+def _order(order_id: str) -> OrderRecord:
     """The order, read with everything its assessment needs (once for the quote)."""
-    order = orders_with_facts().filter(external_id=order_id).first()
+    order = read_record(BY_ID, order_id)
     if order is None:
         raise ApiError(404, "not_found", _("There is no order %(order)s.")
                        % {"order": order_id}, "order")
@@ -175,25 +175,25 @@ def explanation_locale(request: HttpRequest) -> str:
     return "en" if language.startswith("en") else "zh-Hans"
 
 
-def _check_lines(order: Order, line_ids: list[str]) -> None:
+def _check_lines(order: OrderRecord, line_ids: list[str]) -> None:
     """What a quote would refuse, refused the same way before a case is opened (the action
     would refuse it too, but in its own words)."""
-    lines = {line.line_id: line for line in order.lines.all()}
+    lines = {line.line_id: line for line in order.lines}
     unknown = [line_id for line_id in line_ids if line_id not in lines]
     if unknown:
         raise ApiError(422, "invalid", _("The order %(order)s has no line %(lines)s.")
-                       % {"order": order.external_id, "lines": ", ".join(unknown)}, "lines")
+                       % {"order": order.order.external_id, "lines": ", ".join(unknown)},
+                       "lines")
     without = [line_id for line_id in dict.fromkeys(line_ids)
                if not lines[line_id].product.policy_id]
     if without:
         raise ApiError(409, "no_policy", lines_without_policy_message(without), "lines")
 
 
-def _account_order(account_id: str, order_id: str) -> Order:
+def _account_order(account_id: str, order_id: str) -> OrderRecord:
     """The account's order, read with everything its assessment needs (one read for the
     checks, the assessment and the case)."""
-    order = (orders_with_facts()
-             .filter(account__external_id=account_id, external_id=order_id).first())
+    order = read_record(BY_ACCOUNT_AND_ID, account_id, order_id)
     if order is None:
         if not Account.objects.filter(external_id=account_id).exists():
             raise ApiError(404, "not_found", _("There is no account %(account)s.")

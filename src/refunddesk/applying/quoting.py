@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from refunddesk.billing.facts import with_facts
 from refunddesk.billing.models import Order
+from refunddesk.billing.order_records import record_of
 from refunddesk.cases.actions.submission import lines_without_policy_message
 from refunddesk.cases.assessing import LinesWithoutPolicy, assess_groups
 from refunddesk.cases.presenting import present_groups
@@ -21,13 +21,13 @@ def quote_context(order: Order, line_ids: list[str], language: str) -> dict[str,
     if not line_ids:
         return {"grouped_quote": None, "quote_problem": ""}
     now = timezone.now()
-    order = with_facts(order)
+    record = record_of(order)
     try:
-        quotes = assess_groups(order, line_ids, as_of=now)
+        quotes = assess_groups(record, line_ids, as_of=now)
     except LinesWithoutPolicy as error:
         return {"grouped_quote": None,
                 "quote_problem": lines_without_policy_message(error.line_ids)}
     except AssessmentError as error:
         return {"grouped_quote": None, "quote_problem": str(error)}
-    return {"grouped_quote": present_groups(order, quotes, language=language, now=now),
+    return {"grouped_quote": present_groups(record, quotes, language=language, now=now),
             "quote_problem": ""}

@@ -1,8 +1,8 @@
 """Order → order facts (DESIGN.md): the only thing the policy engine ever sees of an order.
 
 The mirror builds the policy's domain values (policy.facts) straight from its rows, never
-JSON for the engine to read again. Two ways in, one result: `order_facts(order)` from an
-order read with its facts (orders_with_facts, or loaded on demand by with_facts), and
+JSON for the engine to read again. Two ways in, one result: `order_facts(record)` from an
+order's record (order_records.py: one order, as every application reads it), and
 `facts_of_orders(pks)` from plain rows for many orders at once (the policy simulator).
 Refunds made earlier are known to the cases app, which passes them in (`refunds=`): billing
 sits below cases and must not reach up into it.
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db import connection
 
-from refunddesk.billing.models import Account, Order, OrderLine, Payment, Usage
+from refunddesk.billing.models import Account, Order, OrderLine, Payment, Product, Usage
+from refunddesk.billing.order_records import OrderRecord, normal_quantity
+from refunddesk.core.statements import column, fetch, moment, table
 from refunddesk.policy.facts import (
     AccountFacts,
     LineFacts,
@@ -28,44 +30,20 @@ from refunddesk.policy.facts import (
     UsageFacts,
 )
 
-# What an order's facts read beyond the order row, in three queries however many lines.
-FACTS_LOOKUPS = (Prefetch("lines", OrderLine.objects.select_related("product")),
-                 "lines__usage", "payments")
 
-
-def orders_with_facts() -> QuerySet[Order]:
-    """Orders with everything order_facts reads, in four queries however many lines."""
-    return Order.objects.select_related("account").prefetch_related(*FACTS_LOOKUPS)
-
-
-def load_order(external_id: str) -> Order:
-    return orders_with_facts().get(external_id=external_id)
-
-
-def with_facts(order: Order) -> Order:
-    """`order` with everything order_facts reads loaded. What was read with it
-    (orders_with_facts: the API reads the order once for its checks, the assessment and the
-    case) is not read again: Django's public prefetch_related_objects only fetches the
-    relations an instance does not hold yet. (Its account, when not read with it, is read
-    on first use, as by a prefetch.) Call it where an order comes in, not again below: even
-    when everything is loaded, it walks the relations to see so (some 20 µs)."""
-    prefetch_related_objects([order], *FACTS_LOOKUPS, "lines__product")
-    return order
-
-
-def order_facts(order: Order, *, refunds: Iterable[RefundHistory] = (),
+def order_facts(record: OrderRecord, *, refunds: Iterable[RefundHistory] = (),
                 other_orders: list[OrderHistory] | None = None) -> OrderFacts:
-    """The order as the policy engine reads it, from an order read with its facts.
+    """The order as the policy engine reads it, from its record (order_records.py).
 
     `other_orders` is the account's history of orders when the caller read it already
     (orders_of_accounts), else it is read here."""
-    currency = order.currency
+    order = record.order
     return OrderFacts(
-        order.external_id, account_facts(order.account), order.kind, order.channel,
-        order.placed_at, currency, order.is_invoiced,
-        [line_facts(line) for line in order.lines.all()],
+        order.external_id, account_facts(record.account), order.kind, order.channel,
+        order.placed_at, order.currency, order.is_invoiced,
+        [line_facts(line, record.usage.get(line.pk, [])) for line in record.lines],
         [PaymentFacts(p.payment_id, p.method, p.funding, p.amount_minor, p.paid_at, p.gateway,
-                      p.reference) for p in order.payments.all()],
+                      p.reference) for p in record.payments],
         list(refunds),
         history_orders(order) if other_orders is None else other_orders,
     )
@@ -76,19 +54,11 @@ def account_facts(account: Account) -> AccountFacts:
                         account.phone)
 
 
-def line_facts(line: OrderLine) -> LineFacts:
+def line_facts(line: OrderLine, usage: list[UsageFacts]) -> LineFacts:
     return LineFacts(
         line.line_id, line.sku, line.product.code, line.product.category, line.billing,
         line.term_unit or None, line.term_count, line.service_start, line.service_end,
-        line.list_price_minor, line.amount_paid_minor, frozenset(line.flags),
-        [UsageFacts(u.metric, _quantity(u.quantity), u.period_start, u.unit, u.period_end)
-         for u in line.usage.all()],
-    )
-
-
-def _quantity(value: Decimal) -> Decimal:
-    # "12.500000" from the database is 12.5, as the sender wrote it.
-    return value.normalize()
+        line.list_price_minor, line.amount_paid_minor, frozenset(line.flags), usage)
 
 
 # -- many orders from plain rows ------------------------------------------------------------
@@ -118,7 +88,7 @@ def facts_of_orders(order_pks: Collection[int]) -> dict[int, OrderFacts]:
             .values_list("line_id", "metric", "quantity", "unit", "period_start",
                          "period_end")):
         line_of_pk[line_pk].usage.append(
-            UsageFacts(metric, _quantity(quantity), period_start, unit, period_end))
+            UsageFacts(metric, normal_quantity(quantity), period_start, unit, period_end))
     payments: dict[int, list[PaymentFacts]] = {}
     payment: list[Any]  # the columns of PaymentFacts, in its order (of mixed types)
     for order_pk, *payment in (Payment.objects.filter(order_id__in=pks)
@@ -149,9 +119,31 @@ def facts_of_orders(order_pks: Collection[int]) -> dict[int, OrderFacts]:
 
 
 def history_orders(order: Order) -> list[OrderHistory]:
-    """The account's other orders, one entry per product bought, oldest first."""
-    orders = orders_of_accounts([order.account_id]).get(order.account_id)
-    return orders.without(order.pk) if orders is not None else []
+    """The account's other orders, one entry per product bought, oldest first: one fixed
+    statement (core/statements.py), as every application asks."""
+    orders = AccountOrders()
+    for order_pk, external_id, product, kind, placed_at in fetch(
+            _history_statement(connection.vendor), [order.account_id]):
+        placed = moment(placed_at)
+        assert placed is not None  # the column is not null
+        orders.add(order_pk, external_id, product, kind, placed)
+    return orders.without(order.pk)
+
+
+@cache
+def _history_statement(vendor: str) -> str:
+    # The same rows, in the same order, as orders_of_accounts reads for many accounts.
+    return (
+        f"SELECT o.{column(Order, 'id')}, o.{column(Order, 'external_id')}, "
+        f"pr.{column(Product, 'code')}, o.{column(Order, 'kind')}, "
+        f"o.{column(Order, 'placed_at')} "
+        f"FROM {table(OrderLine)} l "
+        f"JOIN {table(Order)} o ON o.{column(Order, 'id')} = l.{column(OrderLine, 'order')} "
+        f"JOIN {table(Product)} pr ON pr.{column(Product, 'id')} = "
+        f"l.{column(OrderLine, 'product')} "
+        f"WHERE o.{column(Order, 'account')} = %s "
+        f"ORDER BY o.{column(Order, 'placed_at')}, o.{column(Order, 'external_id')}, "
+        f"l.{column(OrderLine, 'position')}")
 
 
 class AccountOrders:

@@ -12,7 +12,8 @@ from typing import Any, NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
-from refunddesk.billing.models import Order, PaymentMethod
+from refunddesk.billing.models import PaymentMethod
+from refunddesk.billing.order_records import OrderRecord
 from refunddesk.cases import sla
 from refunddesk.cases.assessing import GroupQuote
 from refunddesk.policy.explain import duration_text, render
@@ -156,9 +157,9 @@ class ServiceEnd:
     is_at_once: bool
 
 
-def service_ends(order: Order, quote: GroupQuote, names: dict[str, str],
+def service_ends(record: OrderRecord, quote: GroupQuote, names: dict[str, str],
                  now: datetime) -> list[ServiceEnd]:
-    lines = {line.line_id: line for line in order.lines.all()}
+    lines = {line.line_id: line for line in record.lines}
     rules = {rule.id: rule for rule in quote.policy.rules}
     ends = []
     for result in quote.assessment.lines:
@@ -183,10 +184,10 @@ class GroupedQuote:
         return len(self.groups) > 1
 
 
-def present_groups(order: Order, quotes: list[GroupQuote], *, language: str,
+def present_groups(record: OrderRecord, quotes: list[GroupQuote], *, language: str,
                    now: datetime) -> GroupedQuote:
     """Each group's assessment as the customer reads it, with its lines named."""
-    names = {line.line_id: line.product.name_for(language) for line in order.lines.all()}
+    names = {line.line_id: line.product.name_for(language) for line in record.lines}
     groups = [
         QuoteGroup(
             policy_name=policy_name(quote.policy, language),
@@ -194,7 +195,7 @@ def present_groups(order: Order, quotes: list[GroupQuote], *, language: str,
             quote=present(quote.assessment.to_dict(), language=language, policy=quote.policy,
                           payout_start=now if quote.assessment.handling == "approve"
                           else None),
-            service_ends=service_ends(order, quote, names, now))
+            service_ends=service_ends(record, quote, names, now))
         for quote in quotes]
-    total = Money(sum(quote.assessment.total for quote in quotes), order.currency)
+    total = Money(sum(quote.assessment.total for quote in quotes), record.order.currency)
     return GroupedQuote(groups, total)

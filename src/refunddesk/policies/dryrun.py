@@ -12,8 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from refunddesk.billing.facts import load_order, order_facts
+from refunddesk.billing.facts import order_facts
 from refunddesk.billing.models import Order
+from refunddesk.billing.order_records import BY_ID, OrderRecord, read_record
 from refunddesk.cases.assessing import refund_history
 from refunddesk.policy.assessment import AssessmentError
 from refunddesk.policy.engine import assess
@@ -65,17 +66,16 @@ def parse_line_ids(text: str) -> list[str] | None:
     return ids or None
 
 
-def find_order(external_id: str) -> Order:
-    try:
-        return load_order(external_id.strip())
-    except Order.DoesNotExist:
-        raise DryRunError(_("There is no order %(order)s.") % {"order": external_id}
-                          ) from None
+def find_order(external_id: str) -> OrderRecord:
+    record = read_record(BY_ID, external_id.strip())
+    if record is None:
+        raise DryRunError(_("There is no order %(order)s.") % {"order": external_id})
+    return record
 
 
-def dry_run(policy: Policy, order: Order, line_ids: list[str] | None, *,
+def dry_run(policy: Policy, record: OrderRecord, line_ids: list[str] | None, *,
             as_of: datetime) -> DryRun:
-    facts = order_facts(order, refunds=refund_history(order))
+    facts = order_facts(record, refunds=refund_history(record.order))
     try:
         assessment = assess(policy, facts, as_of=as_of, lines=line_ids)
     except (AssessmentError, PolicyError) as error:
@@ -83,7 +83,7 @@ def dry_run(policy: Policy, order: Order, line_ids: list[str] | None, *,
     locale = engine_locale()
     result = assessment.to_dict(locale)
     language = translation.get_language() or "en"
-    by_id = {line.line_id: line for line in order.lines.all()}
+    by_id = {line.line_id: line for line in record.lines}
     lines = []
     for figures in result["lines"]:
         line = by_id.get(figures["id"])
@@ -98,7 +98,7 @@ def dry_run(policy: Policy, order: Order, line_ids: list[str] | None, *,
     allocation = [{**entry, "method_name": _named(METHODS, entry["method"], locale),
                    "destination_name": _named(DESTINATIONS, entry["destination"], locale)}
                   for entry in result["allocation"]]
-    return DryRun(order=order, assessment=result, lines=lines, allocation=allocation)
+    return DryRun(order=record.order, assessment=result, lines=lines, allocation=allocation)
 
 
 def _named(table: dict[str, tuple[str, str]], code: str, locale: str) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Account, Order
+from refunddesk.billing.order_records import OrderRecord, record_of
 from refunddesk.cases import sla
 from refunddesk.cases.actions.base import (
     actor_kind,
@@ -48,7 +49,7 @@ from refunddesk.payouts.planned import plan_payouts
 from refunddesk.policy.assessment import AssessmentError
 
 
-def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Actor,
+def submit(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str], actor: Actor,
            channel: str, reason_category: Any = None, reason_text: str = "",
            uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
            identity_check: dict[str, Any] | None = None,
@@ -60,17 +61,19 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
     under different policies, cases/actions/submission.py): the caller then sends the one
     "received" e-mail that names them all, so this case sends none of its own.
 
+    `order` may come as its record (billing/order_records.py), read once by the caller.
     The busiest write of the desk (every channel, the API's integrations), so it is
     written in few statements: the first move is made before the case row is written,
     rows of a kind go in together, and its webhooks show the lines and payouts as
     written, not read back."""
     now = now or timezone.now()
+    record = record_of(order)
+    order = record.order
     if order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
     checked = check_uploads(uploads)
     try:
-        # Loads what the order's facts need (billing.facts.with_facts), once.
-        policy, assessment = assess_order(order, list(line_ids), as_of=now)
+        policy, assessment = assess_order(record, list(line_ids), as_of=now)
     except NoPolicy:
         raise NotRefundable(_("These lines fall under different refund policies (or none); "
                               "apply for them separately.")) from None
@@ -89,7 +92,7 @@ def submit(*, account: Account, order: Order, line_ids: Sequence[str], actor: Ac
     if identity_check:
         data["identity_check"] = identity_check
     events = [event(case, CaseEventType.SUBMITTED, actor=actor, before="", now=now, data=data)]
-    order_lines = {line.line_id: line for line in order.lines.all()}
+    order_lines = {line.line_id: line for line in record.lines}
     lines = [CaseLine(case=case, order_line=order_lines[result.id], rule=result.rule or "",
                       excluded_reason=result.excluded or "", assessed_minor=result.refund)
              for result in assessment.lines]

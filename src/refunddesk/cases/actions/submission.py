@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from refunddesk.billing.models import Account, Order
+from refunddesk.billing.order_records import OrderRecord, record_of
 from refunddesk.cases.actions.base import check_uploads
 from refunddesk.cases.actions.customer import submit
 from refunddesk.cases.actors import Actor
@@ -39,33 +40,35 @@ def lines_without_policy_message(line_ids: Sequence[str]) -> str:
         len(line_ids)) % {"lines": ", ".join(line_ids)}
 
 
-def open_cases(*, account: Account, order: Order, line_ids: Sequence[str], actor: Actor,
-               channel: str, reason_category: Any = None, reason_text: str = "",
+def open_cases(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str],
+               actor: Actor, channel: str, reason_category: Any = None, reason_text: str = "",
                uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
                identity_check: dict[str, Any] | None = None,
                now: datetime | None = None) -> list[RefundCase]:
     """Open one case per refund policy of the chosen lines, in the order's line order.
 
-    The reason, the customer's documents and (for an agent) the identity check go with
+    `order` may come as its record (billing/order_records.py), read once for the checks
+before. The reason, the customer's documents and (for an agent) the identity check go with
     every case: each is decided on its own, by someone who needs them. If any case cannot
     be opened (a line already in a case, a refused upload), none is."""
     now = now or timezone.now()
-    if order.account_id != account.pk:
+    record = record_of(order)  # one read of the order for every case
+    if record.order.account_id != account.pk:
         raise CaseError(_("This order does not belong to this account."))
     try:
-        groups = policy_groups(order, line_ids)  # loads what the facts need, once
+        groups = policy_groups(record, line_ids)
     except LinesWithoutPolicy as error:
         raise NoRefundPolicy(lines_without_policy_message(error.line_ids)) from None
     except AssessmentError as error:
         raise CaseError(str(error)) from None
     common: dict[str, Any] = dict(
-        account=account, order=order, actor=actor, channel=channel,
+        account=account, order=record, actor=actor, channel=channel,
         reason_category=reason_category, reason_text=reason_text, uploads=uploads,
         language=language, identity_check=identity_check, now=now)
     if len(groups) == 1:
         return [submit(line_ids=list(line_ids), **common)]
     check_uploads(uploads)  # a refused file refuses the submission before anything is kept
-    if CaseLine.objects.filter(order_line__order=order, holds_line=True,
+    if CaseLine.objects.filter(order_line__order=record.order, holds_line=True,
                                order_line__line_id__in=line_ids).exists():
         # Said before the first case stores its documents; a concurrent submission that
         # gets past this is still refused by the unique index, inside the transaction.
