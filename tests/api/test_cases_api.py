@@ -3,9 +3,13 @@ time, as a merchant's console does."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from ninja.responses import NinjaJSONEncoder
 
 from refunddesk.cases.tracking import check_symbol
+from refunddesk.notifications.case_shape import CaseOut, case_out
 from tests.api.conftest import (
     EXAMPLE_ACCOUNT,
     assert_invalid,
@@ -48,6 +52,22 @@ def test_a_case_is_read_by_its_tracking_number(db, reader):
                               "service_ends_at": body["decided_at"]}]
     assert [(p["destination"], p["amount"], p["currency"]) for p in body["payouts"]] == [
         ("original", "900.00", "CNY")]
+
+
+@pytest.mark.parametrize("make", [approved_case, lambda: case_for(example_order())],
+                         ids=["approved with a payout", "in review"])
+def test_the_read_is_byte_for_byte_what_ninja_renders_after_checking_it_against_case_out(
+        db, reader, make):
+    # Given a case (the read skips Ninja's check of its answer against CaseOut)
+    case = make()
+
+    # When it is read
+    response = reader.get(f"/api/v1/cases/{case.tracking_number}")
+
+    # Then the answer is what Ninja gives for the case checked against CaseOut
+    checked = CaseOut.model_validate(case_out(case)).model_dump(by_alias=True)
+    assert response.content == json.dumps(checked, cls=NinjaJSONEncoder).encode()
+    assert response["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_a_case_in_review_shows_no_decision_yet(db, reader):

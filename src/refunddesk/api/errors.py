@@ -41,11 +41,11 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from refunddesk.api.rendering import json_answer
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.states import InvalidTransition
 
 API_PREFIX = "/api/v1/"
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"  # as Ninja's renderer sends it
 # The one field of the API that carries files (documents and appeal).
 FILES_FIELD = "files"
 # What Django's multipart parser says when a part's headers pass 1,024 bytes: in practice a
@@ -87,7 +87,7 @@ def json_error(status: int, code: str, message: Any, field: str | None = None
                ) -> HttpResponse:
     """The error shape outside Ninja (the middlewares), byte for byte as Ninja renders it."""
     body = {"error": {"code": code, "message": str(message), "field": field}}
-    return HttpResponse(json.dumps(body), status=status, content_type=JSON_CONTENT_TYPE)
+    return json_answer(body, status=status)
 
 
 def is_api(request: HttpRequest) -> bool:
