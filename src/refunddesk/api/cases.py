@@ -125,11 +125,11 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> Any:
 
 def _order(order_id: str) -> OrderRecord:
     """The order, read with everything its assessment needs (once for the quote)."""
-    order = read_record(BY_ID, order_id)
-    if order is None:
+    record = read_record(BY_ID, order_id)
+    if record is None:
         raise ApiError(404, "not_found", _("There is no order %(order)s.")
                        % {"order": order_id}, "order")
-    return order
+    return record
 
 
 class QuoteGroupOut(Schema):
@@ -157,9 +157,9 @@ class QuoteOut(Schema):
              summary="What a refund of these lines would give now, without opening a case")
 def quote(request: HttpRequest, payload: QuoteIn) -> Any:
     require(request, "cases:read")
-    order = _order(payload.order)
+    record = _order(payload.order)
     try:
-        quotes = assess_groups(order, payload.lines, as_of=timezone.now())
+        quotes = assess_groups(record, payload.lines, as_of=timezone.now())
     except LinesWithoutPolicy as error:
         raise ApiError(409, "no_policy", lines_without_policy_message(error.line_ids),
                        "lines") from None
@@ -178,14 +178,14 @@ def explanation_locale(request: HttpRequest) -> str:
     return "en" if language.startswith("en") else "zh-Hans"
 
 
-def _check_lines(order: OrderRecord, line_ids: list[str]) -> None:
+def _check_lines(record: OrderRecord, line_ids: list[str]) -> None:
     """What a quote would refuse, refused the same way before a case is opened (the action
     would refuse it too, but in its own words)."""
-    lines = {line.line_id: line for line in order.lines}
+    lines = {line.line_id: line for line in record.lines}
     unknown = [line_id for line_id in line_ids if line_id not in lines]
     if unknown:
         raise ApiError(422, "invalid", _("The order %(order)s has no line %(lines)s.")
-                       % {"order": order.order.external_id, "lines": ", ".join(unknown)},
+                       % {"order": record.order.external_id, "lines": ", ".join(unknown)},
                        "lines")
     without = [line_id for line_id in dict.fromkeys(line_ids)
                if not lines[line_id].product.policy_id]
@@ -196,14 +196,14 @@ def _check_lines(order: OrderRecord, line_ids: list[str]) -> None:
 def _account_order(account_id: str, order_id: str) -> OrderRecord:
     """The account's order, read with everything its assessment needs (one read for the
     checks, the assessment and the case)."""
-    order = read_record(BY_ACCOUNT_AND_ID, account_id, order_id)
-    if order is None:
+    record = read_record(BY_ACCOUNT_AND_ID, account_id, order_id)
+    if record is None:
         if not Account.objects.filter(external_id=account_id).exists():
             raise ApiError(404, "not_found", _("There is no account %(account)s.")
                            % {"account": account_id}, "account")
         raise ApiError(404, "not_found", _("This account has no order %(order)s.")
                        % {"order": order_id}, "order")
-    return order
+    return record
 
 
 @router.post("/cases", response={201: OpenedCasesOut, **ERRORS}, openapi_extra=IDEMPOTENT,
@@ -213,10 +213,10 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Any:
     """Lines under different refund policies get one case each, all opened or none; the
     answer is the first case with every case opened in `cases`."""
     require(request, "cases:write")
-    order = _account_order(payload.account, payload.order)
-    _check_lines(order, payload.lines)
-    opened = actions.open_cases(account=order.account, order=order, line_ids=payload.lines,
-                                actor=customer_of(order.account), channel="api",
+    record = _account_order(payload.account, payload.order)
+    _check_lines(record, payload.lines)
+    opened = actions.open_cases(account=record.account, order=record, line_ids=payload.lines,
+                                actor=customer_of(record.account), channel="api",
                                 reason_text=payload.reason, language=payload.language)
     # Read back as a status read reads them (one prepared statement each), so the answer
     # is what GET /cases/{number} will say.
