@@ -29,7 +29,7 @@ from refunddesk.compensation.models import CompensationItem, ItemState
 from refunddesk.compensation.remedies import LineInput, Outcome, Remedy, Window, evaluate
 from refunddesk.compensation.selection import Selection, candidates
 from refunddesk.compensation.states import HOLDING_STATES
-from refunddesk.payouts.models import COMMITTED_STATES, Payout, PayoutState
+from refunddesk.payouts.models import Payout, still_owed
 from refunddesk.policies.store import current_policy
 from refunddesk.policy.money import format_amount
 from refunddesk.policy.schema import PolicyError
@@ -211,8 +211,7 @@ def left_to_refund(order_ids: QuerySet[Any] | Iterable[int]) -> dict[int, int | 
     paid = dict(Payment.objects.filter(order_id__in=order_ids).values("order_id")
                 .annotate(total=Sum("amount_minor")).values_list("order_id", "total"))
     out = dict(Payout.objects.filter(payment__order_id__in=order_ids)
-               .filter(Q(state__in=COMMITTED_STATES)
-                       | Q(state=PayoutState.FAILED, replaced_by__isnull=True))
+               .filter(still_owed())
                .values("payment__order_id").annotate(total=Sum("amount_minor"))
                .values_list("payment__order_id", "total"))
     return {order_id: total - out.get(order_id, 0) for order_id, total in paid.items()}

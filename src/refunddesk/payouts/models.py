@@ -59,6 +59,14 @@ def needs_attention(now: datetime) -> Q:
             | Q(state__in=[PayoutState.PENDING, PayoutState.SUBMITTED], expected_at__lt=now))
 
 
+def still_owed() -> Q:
+    """Payouts that moved or may move money: committed, or failed and not yet replaced by
+    finance (its money is still owed: finance's retry or redirect will pay it). What a
+    payment has left to refund is its amount less these (payouts/planned.py says it in
+    SQL)."""
+    return Q(state__in=COMMITTED_STATES) | Q(state=PayoutState.FAILED, replaced_by__isnull=True)
+
+
 # The `gateway` of a payout finance made outside RefundDesk (payouts/actions.py records it).
 OUTSIDE_GATEWAY = "outside"
 

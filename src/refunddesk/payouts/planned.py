@@ -6,11 +6,11 @@ all, and the worker finds the plan as soon as it is committed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from functools import cache
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from refunddesk.billing.models import Payment
@@ -18,6 +18,7 @@ from refunddesk.cases import sla
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 from refunddesk.core.money import format_money
+from refunddesk.core.statements import Columns, column, fetch, table
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
@@ -36,48 +37,70 @@ from refunddesk.policy.money import parse_amount
 LEDGER_GATEWAY = "balance"
 
 
-if TYPE_CHECKING:
-    # Python 3.11 cannot subscript WithAnnotations with two arguments: for mypy only.
-    from django_stubs_ext import WithAnnotations
+@dataclass(frozen=True)
+class PaymentLeft:
+    """A payment of the order, with what it has left to refund (minor units: its amount
+    less every payout still owed, models.still_owed) and how many refunds by its own route
+    it has had (providers limit how many one payment may have)."""
 
-    class _Left(TypedDict):
-        left: int  # minor units
-        refunds: int
+    payment: Payment
+    left: int
+    refunds: int
 
-    PaymentLeft = WithAnnotations[Payment, _Left]  # a payment as payments_left reads it
+
+_PAYMENT = Columns(Payment, "p")
+
+
+@cache
+def _payments_statement(vendor: str, lock: bool) -> str:
+    """models.still_owed in SQL, summed per payment beside the payment's columns, by two
+    correlated subqueries (each an index read of the payment's payouts), so the payment rows
+    alone can be locked."""
+    payout, pk = table(Payout), column(Payout, "id")
+    owed = (f"(po.{column(Payout, 'state')} IN ({', '.join(['%s'] * len(COMMITTED_STATES))}) "
+            f"OR (po.{column(Payout, 'state')} = %s AND NOT EXISTS (SELECT 1 FROM {payout} r "
+            f"WHERE r.{column(Payout, 'replaces')} = po.{pk})))")
+    of_payment = f"po.{column(Payout, 'payment')} = p.{column(Payment, 'id')}"
+    return (
+        f"SELECT {_PAYMENT.sql()}, "
+        f"COALESCE((SELECT SUM(po.{column(Payout, 'amount_minor')}) FROM {payout} po "
+        f"WHERE {of_payment} AND {owed}), 0), "
+        f"(SELECT COUNT(*) FROM {payout} po WHERE {of_payment} AND {owed} "
+        f"AND po.{column(Payout, 'destination')} = %s) "
+        f"FROM {table(Payment)} p WHERE p.{column(Payment, 'order')} = %s "
+        f"ORDER BY p.{column(Payment, 'position')}, p.{column(Payment, 'id')}"
+        + (" FOR UPDATE OF p" if lock else ""))
+
+
 def payments_left(case: RefundCase) -> list[PaymentLeft]:
-    """The payments of the case's order, each annotated with `left`: its amount less every
-    payout that moved or may have moved money, and `refunds`. The payment rows are locked,
-    so two approvals on one order plan one after the other; one query."""
-    # A failed payout still counts until finance replaced it: its money is still owed,
-    # and finance's retry or redirect will pay it.
-    paid_out = (Payout.objects.filter(Q(state__in=COMMITTED_STATES)
-                                      | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
-                                      payment=OuterRef("pk"))
-                .values("payment").annotate(total=Sum("amount_minor")).values("total"))
-    # Refunds by the payment's own route so far: providers limit how many one payment has.
-    refunds = (Payout.objects.filter(Q(state__in=COMMITTED_STATES)
-                                     | Q(state=PayoutState.FAILED, replaced_by__isnull=True),
-                                     payment=OuterRef("pk"), destination=Destination.ORIGINAL)
-               .values("payment").annotate(count=Count("pk")).values("count"))
-    payments = list(Payment.objects.select_for_update().filter(order_id=case.order_id)
-                    .annotate(left=F("amount_minor") - Coalesce(Subquery(paid_out), 0),
-                              refunds=Coalesce(Subquery(refunds), 0))
-                    .order_by("position", "pk"))
-    return payments
+    """The payments of the case's order, in their order, each with what it has left. The
+    payment rows are locked, so two approvals on one order plan one after the other. One
+    fixed statement (core/statements.py): it runs with every approval."""
+    owed = [*COMMITTED_STATES, PayoutState.FAILED]
+    rows = fetch(_payments_statement(connection.vendor,
+                                     connection.features.has_select_for_update_of),
+                 [*owed, *owed, Destination.ORIGINAL, case.order_id])
+    found = []
+    for row in rows:
+        payment = _PAYMENT.instance(row)
+        owed, refunds = row[_PAYMENT.width:]
+        # PostgreSQL sums a bigint column as numeric: a Decimal of a whole number.
+        found.append(PaymentLeft(payment, payment.amount_minor - int(owed), refunds))
+    return found
 
 
 def left_to_refund(case: RefundCase) -> dict[str, int]:
-    return {payment.payment_id: payment.left for payment in payments_left(case)}
+    return {found.payment.payment_id: found.left for found in payments_left(case)}
 
 
 def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
-    payments = {payment.payment_id: payment for payment in payments_left(case)}
-    left = {payment_id: payment.left for payment_id, payment in payments.items()}
+    payments = {found.payment.payment_id: found for found in payments_left(case)}
+    left = {payment_id: found.left for payment_id, found in payments.items()}
     approved = case.approved_total_minor or 0
     shares = shares_of(case.assessment, lambda text: parse_amount(text, case.currency))
     if approved > sum(max(0, left.get(share.payment, 0)) for share in shares):
-        shares += goodwill_shares(case, payments.values(), shares)
+        shares += goodwill_shares(case, [found.payment for found in payments.values()],
+                                  shares)
     try:
         planned = plan(shares, approved, left)
     except PlanError:
@@ -86,12 +109,12 @@ def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
                           "to refund.") % {"left": format_money(room, case.currency)}) from None
     payouts = []
     for item in planned:
-        payment = payments[item.payment]
-        destination, gateway_name, fallback_reason = route_of(item, payment, now)
+        found = payments[item.payment]
+        destination, gateway_name, fallback_reason = route_of(item, found, now)
         method = item.method if destination == Destination.ORIGINAL else "balance"
         # Due at once: the worker takes it up with its next pass (runner.py).
         payouts.append(Payout(
-            case=case, payment=payment, destination=destination, gateway=gateway_name,
+            case=case, payment=found.payment, destination=destination, gateway=gateway_name,
             fallback_reason=fallback_reason, amount_minor=item.amount,
             currency=case.currency, created_at=now, next_attempt_at=now,
             expected_at=sla.payout_expected(case, method, now)))
@@ -118,7 +141,7 @@ def goodwill_shares(case: RefundCase, payments: Iterable[Payment], shares: Seque
     return extra
 
 
-def route_of(item: PlannedPayout, payment: PaymentLeft, now: datetime
+def route_of(item: PlannedPayout, found: PaymentLeft, now: datetime
              ) -> tuple[str, str, str]:
     """(destination, gateway, why not the original route) of a planned payout. A cash
     refund whose gateway cannot take it now (the method is switched off, the payment is
@@ -127,10 +150,11 @@ def route_of(item: PlannedPayout, payment: PaymentLeft, now: datetime
     finance to redirect or pay by hand: guessing a gateway would "pay" nothing."""
     if item.destination != Destination.ORIGINAL:
         return item.destination, LEDGER_GATEWAY, ""
+    payment = found.payment
     name = payment.gateway
     try:
         reason = (gateway(name).why_not_original(payment.method, payment.paid_at, now,
-                                                 payment.refunds)
+                                                 found.refunds)
                   if name else FallbackReason.METHOD_UNAVAILABLE)
     except GatewayError:
         reason = None  # not configured: the payout waits for it (runner.py)
