@@ -120,6 +120,21 @@ class Boom(Exception):
     pass
 
 
+def test_a_case_opened_and_approved_at_once_queues_its_two_mails_with_one_task(mailbox):
+    # when a customer applies inside the five days (approved at once)
+    case = submit_case("en")
+
+    # then the "received" and "decided" mails wait for one task, which sends both
+    ids = sorted(EmailDelivery.objects.filter(case=case).values_list("pk", flat=True))
+    assert len(ids) == 2
+    [task] = DBTaskResult.objects.filter(status="READY")
+    assert (task.task_path, task.args_kwargs["args"]) == (
+        "refunddesk.notifications.tasks.send_deliveries", [ids])
+    run_worker()
+    assert set(EmailDelivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        Status.SENT}
+
+
 def test_a_change_that_rolls_back_queues_no_mail_and_no_task(mailbox):
     # given a case, and its own mails already sent
     case = submit_case("en")
@@ -185,6 +200,9 @@ def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_with_a
     case = submit_case("en")
     ids = sorted(EmailDelivery.objects.filter(case=case).values_list("pk", flat=True))
     monkeypatch.setattr(tasks, "LEASE", timedelta(0))
+    batch_tasks = DBTaskResult.objects.filter(
+        task_path="refunddesk.notifications.tasks.send_deliveries", status="READY")
+    queued_with_the_case = set(batch_tasks.values_list("pk", flat=True))
 
     # when the batch's task runs
     assert tasks.send_deliveries.call(ids) == 0
@@ -196,8 +214,7 @@ def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_with_a
         assert (delivery.status, delivery.attempts, delivery.last_error) == (
             Status.QUEUED, 1, "")
         assert delivery.next_attempt_at <= timezone.now()
-    [task] = DBTaskResult.objects.filter(
-        task_path="refunddesk.notifications.tasks.send_deliveries", status="READY")
+    [task] = batch_tasks.exclude(pk__in=queued_with_the_case)
     assert task.args_kwargs["args"] == [ids]
 
     # and with time enough, that task sends them, once each

@@ -31,36 +31,38 @@ def notify(case: RefundCase, kind: str) -> EmailDelivery:
 
 def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
     """Several e-mails about one change (a case opened and approved at once), written
-    together."""
-    from refunddesk.notifications.tasks import send_delivery
-
+    together and sent by one task."""
     kinds = [Kind(kind) for kind in kinds]  # a misspelt kind fails the caller's transaction
     now = timezone.now()
     deliveries = EmailDelivery.objects.bulk_create(
         _to_customer(case, kind, now) for kind in kinds)
-    for delivery in deliveries:
-        if delivery.status == Status.QUEUED:
-            send_delivery.enqueue(delivery.pk)
+    _enqueue(deliveries)
     return deliveries
+
+
+def _enqueue(deliveries: Sequence[EmailDelivery]) -> None:
+    """One task for the queued deliveries of one change, however many: a task row per
+    change, not per e-mail (each task claims its deliveries one by one, tasks.py)."""
+    from refunddesk.notifications.tasks import send_deliveries, send_delivery
+
+    queued = [delivery.pk for delivery in deliveries if delivery.status == Status.QUEUED]
+    if len(queued) == 1:
+        send_delivery.enqueue(queued[0])
+    elif queued:
+        send_deliveries.enqueue(queued)
 
 
 def notify_each(cases: Sequence[RefundCase], kind: str) -> list[EmailDelivery]:
     """The same e-mail to the customer of each case (the cases a batch of payouts
-    refunded), written together and sent by one task: a task row per batch, not per
-    e-mail, in the transaction that moved the cases."""
-    from refunddesk.notifications.tasks import send_deliveries, send_delivery
-
+    refunded), written together and sent by one task, in the transaction that moved the
+    cases."""
     kind = Kind(kind)
     if not cases:
         return []
     now = timezone.now()
     deliveries = EmailDelivery.objects.bulk_create(
         _to_customer(case, kind, now) for case in cases)
-    queued = [delivery.pk for delivery in deliveries if delivery.status == Status.QUEUED]
-    if len(queued) == 1:
-        send_delivery.enqueue(queued[0])
-    elif queued:
-        send_deliveries.enqueue(queued)
+    _enqueue(deliveries)
     return deliveries
 
 
@@ -82,22 +84,17 @@ def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
     the desk's language; queued in the change's transaction like every e-mail."""
     from django.conf import settings
 
-    from refunddesk.notifications.tasks import send_delivery
-
     now = timezone.now()
     deliveries = EmailDelivery.objects.bulk_create(
         EmailDelivery(role_change=change, kind=Kind.ROLES_CHANGED, to_address=address,
                       language=settings.LANGUAGE_CODE, created_at=now, next_attempt_at=now)
         for address in addresses)
-    for delivery in deliveries:
-        send_delivery.enqueue(delivery.pk)
+    _enqueue(deliveries)
     return deliveries
 
 
 def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
     """Write staff e-mails; one without an address is kept as failed, never sent."""
-    from refunddesk.notifications.tasks import send_delivery
-
     for delivery in deliveries:
         if not delivery.to_address:
             delivery.status = Status.FAILED
@@ -105,9 +102,7 @@ def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
         else:
             delivery.next_attempt_at = delivery.created_at
     written = EmailDelivery.objects.bulk_create(deliveries)
-    for delivery in written:
-        if delivery.status == Status.QUEUED:
-            send_delivery.enqueue(delivery.pk)
+    _enqueue(written)
     return written
 
 
@@ -133,23 +128,19 @@ def notify_digest(digest: Digest, address: str, language: str) -> EmailDelivery:
 def notify_sender(mail: InboundMail, address: str, language: str) -> EmailDelivery:
     """The automatic reply to an e-mail that waits for a person (intake/replying.py decides
     whether one is due), queued in the transaction that placed the e-mail."""
-    from refunddesk.notifications.tasks import send_delivery
-
     now = timezone.now()
     delivery = EmailDelivery.objects.create(
         inbound_mail=mail, kind=Kind.MAIL_RECEIVED, to_address=address, language=language,
         created_at=now, next_attempt_at=now)
-    send_delivery.enqueue(delivery.pk)
+    _enqueue([delivery])
     return delivery
 
 
 def notify_answer(answer: MailAnswer, address: str, language: str) -> EmailDelivery:
     """An agent's answer to the sender of an e-mail in triage, queued in its transaction."""
-    from refunddesk.notifications.tasks import send_delivery
-
     now = timezone.now()
     delivery = EmailDelivery.objects.create(
         inbound_mail=answer.mail, mail_answer=answer, kind=Kind.MAIL_ANSWERED,
         to_address=address, language=language, created_at=now, next_attempt_at=now)
-    send_delivery.enqueue(delivery.pk)
+    _enqueue([delivery])
     return delivery

@@ -69,7 +69,7 @@ def send_delivery(delivery_id: int) -> str:
 
 @task()
 def send_deliveries(delivery_ids: list[int]) -> int:
-    """The e-mails of one batch (outbox.notify_each), each claimed and sent as by
+    """The e-mails of one change or batch (outbox), each claimed and sent as by
     send_delivery; how many were taken."""
     return len(send_due(waiting().filter(pk__in=delivery_ids), now=timezone.now(),
                         limit=len(delivery_ids)))
