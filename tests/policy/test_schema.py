@@ -71,7 +71,7 @@ def test_every_preset_loads_and_is_named_by_its_id_and_version(preset):
 
 def test_the_presets_are_the_four_published_policies():
     # given the presets folder, when its ids are listed, then the four policies are there
-    assert preset_ids() == ["alibaba-cloud", "huawei-cloud", "tencent-cloud", "vpn-30-day"]
+    assert preset_ids() == ("alibaba-cloud", "huawei-cloud", "tencent-cloud", "vpn-30-day")
 
 
 def test_a_window_length_written_in_words_is_refused_with_the_forms_it_accepts():

@@ -14,8 +14,11 @@ from refunddesk.policy.schema import Policy, PolicyError, policy_from_toml
 PRESETS_DIR = Path(__file__).parent
 
 
-def preset_ids() -> list[str]:
-    return sorted(path.stem for path in PRESETS_DIR.glob("*.toml"))
+@cache
+def preset_ids() -> tuple[str, ...]:
+    # Files of the installed package: they change only with a new release (and a restart),
+    # and every assessment asks.
+    return tuple(sorted(path.stem for path in PRESETS_DIR.glob("*.toml")))
 
 
 @cache
