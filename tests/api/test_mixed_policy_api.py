@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from ninja.responses import NinjaJSONEncoder
 
+from refunddesk.api.schemas import OpenedCasesOut
 from refunddesk.billing.models import Product
 from refunddesk.cases.models import RefundCase
 from refunddesk.notifications.models import EmailDelivery
@@ -99,6 +101,17 @@ def test_opening_a_case_for_lines_under_two_policies_opens_one_case_per_policy(
         assert writer.get(f"/api/v1/cases/{case['tracking_number']}").json() == case
     # And the customer gets one "received" e-mail for both
     assert EmailDelivery.objects.filter(kind="submitted").count() == 1
+
+
+def test_the_answer_is_byte_for_byte_what_ninja_renders_after_checking_it(writer, order):
+    # When cases are opened (the answer skips Ninja's check against OpenedCasesOut)
+    response = open_cases(writer, order)
+
+    # Then the answer is what Ninja gives for it checked against OpenedCasesOut
+    assert response.status_code == 201
+    checked = OpenedCasesOut.model_validate(response.json()).model_dump(by_alias=True)
+    assert response.content == json.dumps(checked, cls=NinjaJSONEncoder).encode()
+    assert response["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_a_retry_with_the_same_idempotency_key_gets_the_same_cases(writer, order):
