@@ -10,8 +10,13 @@ as text, JSON both give as text, booleans and decimals SQLite gives as numbers) 
 converted here, by the field's type. Rows become model instances through the public
 `Model.from_db`, as the ORM makes them.
 
-Use it where a read runs on every request and its shape is fixed; everywhere else the ORM
-is clearer.
+Writes: `insert` writes new instances of one model as `bulk_create` does (each field's
+public `pre_save` and `get_db_prep_save`, the key back by RETURNING), with a statement
+fixed per model and number of rows instead of one compiled each time — some 0.3 ms of CPU
+per insert, and an API case makes five.
+
+Use it where a read or an insert runs on every request and its shape is fixed; everywhere
+else the ORM is clearer.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Context, Decimal
+from functools import cache
 from typing import Any, Generic, TypeVar
 
-from django.db import connection
-from django.db.models import Field, Model
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, ForeignKey, Model
 from django.utils.dateparse import parse_date, parse_datetime
 
 M = TypeVar("M", bound=Model)
@@ -132,3 +138,53 @@ def fetch(statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         cursor.execute(statement, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
+
+
+@cache
+def _insert_statement(model: type[Model], vendor: str, rows: int
+                      ) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    pk = model._meta.pk
+    assert pk is not None and pk.db_returning, model  # a key the database gives
+    assert connection.features.can_return_rows_from_bulk_insert  # PostgreSQL, SQLite 3.35+
+    fields = tuple(field for field in model._meta.concrete_fields
+                   if field is not pk and not field.generated)
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields
+                      if field.column is not None)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return (f"INSERT INTO {table(model)} ({names}) VALUES {', '.join([row] * rows)} "
+            f"RETURNING {connection.ops.quote_name(pk.column or '')}"), fields
+
+
+def insert(instances: Sequence[M]) -> Sequence[M]:
+    """Write new instances of one model, in one statement: what `bulk_create` writes, the
+    keys set on them in their order. Signals are not sent (bulk_create sends none
+    either); values are plain (no expressions); each foreign key is taken from the related
+    instance when only that was given (a case line made before its case was written)."""
+    if not instances:
+        return instances
+    model = type(instances[0])
+    statement, fields = _insert_statement(model, connection.vendor, len(instances))
+    # The connection itself, not the proxy `connection`: looked up once, not per value.
+    database = connections[DEFAULT_DB_ALIAS]
+    params: list[Any] = []
+    for instance in instances:
+        assert type(instance) is model and instance.pk is None, instance
+        for field in fields:
+            if isinstance(field, ForeignKey) and getattr(instance, field.attname) is None:
+                # Reads the related instance only when it is held (no query otherwise).
+                related = getattr(instance, field.name)
+                if related is not None:
+                    if related.pk is None:  # as bulk_create refuses it: it would write NULL
+                        raise ValueError(f"{model.__name__}.{field.name}: the related "
+                                         f"{type(related).__name__} is not saved yet")
+                    setattr(instance, field.attname, related.pk)
+            value = field.pre_save(instance, True)
+            if hasattr(value, "resolve_expression"):  # F(), Now(), a database default
+                raise TypeError(f"{model.__name__}.{field.name}: insert writes values only")
+            params.append(field.get_db_prep_save(value, database))
+    rows = fetch(statement, params)
+    for instance, (key,) in zip(instances, rows, strict=True):
+        instance.pk = key
+        # As a saved instance (documented: Model._state).
+        instance._state.adding, instance._state.db = False, database.alias
+    return instances

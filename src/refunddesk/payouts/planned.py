@@ -18,7 +18,7 @@ from refunddesk.cases import sla
 from refunddesk.cases.errors import CaseError
 from refunddesk.cases.models import RefundCase
 from refunddesk.core.money import format_money
-from refunddesk.core.statements import Columns, column, fetch, table
+from refunddesk.core.statements import Columns, column, fetch, insert, table
 from refunddesk.payouts.gateways import gateway
 from refunddesk.payouts.gateways.base import GatewayError
 from refunddesk.payouts.models import (
@@ -118,7 +118,7 @@ def plan_payouts(case: RefundCase, *, now: datetime) -> list[Payout]:
             fallback_reason=fallback_reason, amount_minor=item.amount,
             currency=case.currency, created_at=now, next_attempt_at=now,
             expected_at=sla.payout_expected(case, method, now)))
-    return Payout.objects.bulk_create(payouts)
+    return list(insert(payouts))  # a fixed statement: every approval plans payouts
 
 
 def goodwill_shares(case: RefundCase, payments: Iterable[Payment], shares: Sequence[Share]

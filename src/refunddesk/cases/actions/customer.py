@@ -30,11 +30,12 @@ from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.document_kinds import label as document_label
 from refunddesk.cases.errors import AppealNotAllowed, CaseError, LinesAlreadyInCase, NotRefundable
 from refunddesk.cases.events import CaseEventType
-from refunddesk.cases.models import CaseEvent, CaseLine, Document, Message, RefundCase
+from refunddesk.cases.models import CaseLine, Document, Message, RefundCase
 from refunddesk.cases.service_end import end_services, mark_service_ends
 from refunddesk.cases.states import State, holds_lines
 from refunddesk.cases.tracking import new_tracking_number
 from refunddesk.cases.uploads import check_named
+from refunddesk.core.statements import insert
 from refunddesk.inbox.models import NoticeKind
 from refunddesk.inbox.recipients import appeal_reviewers, working_on
 from refunddesk.inbox.telling import tell
@@ -107,10 +108,11 @@ def submit(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[s
                 line.approved_minor = line.assessed_minor if approved else None
             if approved:
                 mark_service_ends(case, lines, now=now)
-            case.save(force_insert=True)
-            CaseLine.objects.bulk_create(lines)
+            # Fixed statements (core/statements.py): the busiest write of the desk.
+            insert([case])
+            insert(lines)
             store(case, checked, actor=actor, now=now)
-            CaseEvent.objects.bulk_create(events)
+            insert(events)
             payouts = plan_payouts(case, now=now) if approved else []
             kinds = ([] if submission else ["submitted"]) + (["decided"] if approved else [])
             if kinds:
