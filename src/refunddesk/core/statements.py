@@ -147,9 +147,8 @@ def _insert_statement(model: type[Model], vendor: str, rows: int
     assert pk is not None and pk.db_returning, model  # a key the database gives
     assert connection.features.can_return_rows_from_bulk_insert  # PostgreSQL, SQLite 3.35+
     fields = tuple(field for field in model._meta.concrete_fields
-                   if field is not pk and not field.generated)
-    names = ", ".join(connection.ops.quote_name(field.column) for field in fields
-                      if field.column is not None)
+                   if field is not pk and not field.generated and field.column is not None)
+    names = ", ".join(connection.ops.quote_name(field.column or "") for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return (f"INSERT INTO {table(model)} ({names}) VALUES {', '.join([row] * rows)} "
             f"RETURNING {connection.ops.quote_name(pk.column or '')}"), fields
