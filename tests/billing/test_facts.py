@@ -2,7 +2,8 @@
 the same as the one reader makes of the order-facts JSON."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from refunddesk.billing.facts import (
     orders_of_accounts,
 )
 from refunddesk.billing.importing import OrderImporter, Outcome
-from refunddesk.billing.models import Order
+from refunddesk.billing.models import Order, Usage
 from refunddesk.billing.order_facts import order_digest, read_order
 from refunddesk.billing.order_records import (
     BY_ACCOUNT_AND_ID,
@@ -103,9 +104,9 @@ def test_the_facts_hold_instants_whatever_zone_they_were_written_in(imported):
 
 
 def test_reading_the_facts_takes_a_fixed_number_of_queries(imported, django_assert_num_queries):
-    # the order with its account, lines and products; its payments; its usage; and the
+    # the order with its account, lines, products and usage; its payments; and the
     # account's other orders
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         order_facts(load_order("TC-20260301-0001"))
 
 
@@ -121,7 +122,7 @@ def test_a_record_passed_along_is_not_read_again(imported, django_assert_num_que
 def test_an_order_held_as_a_model_is_read_once_whole(imported, django_assert_num_queries):
     order = Order.objects.get(external_id="TC-20260301-0001")
 
-    with django_assert_num_queries(3):  # the order with its lines; payments; usage
+    with django_assert_num_queries(2):  # the order with its lines and usage; payments
         record = record_of(order)
 
     assert order_facts(record) == order_facts(load_order("TC-20260301-0001"))
@@ -152,6 +153,26 @@ def test_a_record_holds_what_the_orm_reads_of_the_order(imported):
         line.product for line in order.lines.order_by("position", "id")]
     assert record.payments == list(order.payments.order_by("position", "id"))
     assert all(line.order is record.order for line in record.lines)
+
+
+def test_a_line_with_several_usage_periods_is_one_line_with_its_periods_in_order(imported):
+    # given the example's line with two more periods, written out of order, one of them
+    # with two metrics
+    [line] = Order.objects.get(external_id="TC-20260301-0001").lines.all()
+    for start, metric in (("2026-03-05", "traffic"), ("2026-03-03", "traffic"),
+                          ("2026-03-03", "cpu_hours")):
+        moment = datetime.fromisoformat(f"{start}T00:00:00+00:00")
+        Usage.objects.create(line=line, metric=metric, quantity=Decimal("1.5"), unit="h",
+                             period_start=moment, period_end=moment + timedelta(days=1))
+
+    record = load_order("TC-20260301-0001")
+
+    # then the line is there once, and its periods are those the ORM reads, oldest first
+    assert [found.pk for found in record.lines] == [line.pk]
+    assert [(u.metric, u.period_start) for u in record.usage[line.pk]] == [
+        (u.metric, u.period_start)
+        for u in line.usage.order_by("period_start", "metric")]
+    assert len(record.usage[line.pk]) == 4
 
 
 def test_an_order_without_lines_reads_as_a_record_without_lines(imported):

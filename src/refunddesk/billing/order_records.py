@@ -1,9 +1,9 @@
 """An order with everything its assessment and its case read — its account, its lines
-with their products and usage, its payments — read in three fixed statements
+with their products and usage, its payments — read in two fixed statements
 (core/statements.py) and passed along explicitly, never read again through relations.
 
 Every application (the portal, an agent, an e-mail, the API) reads its order this way, so
-the busiest write of the desk starts with three prepared statements instead of four ORM
+the busiest write of the desk starts with two prepared statements instead of four ORM
 queries, and what the checks, the assessment and the case see is one read.
 """
 
@@ -48,26 +48,32 @@ _PRODUCT = Columns(Product, "pr")
 _PAYMENT = Columns(Payment, "p")
 _USAGE = Columns(Usage, "u", ["line", "metric", "quantity", "unit", "period_start",
                               "period_end"])
+_LINE_KEY = _LINE.attnames.index("id")
 
 
 @cache
 def _order_statement(vendor: str, lookup: str) -> str:
-    """The order, its account and each of its lines with its product (one row per line;
-    one row with empty line columns for an order without lines)."""
+    """The order, its account, each of its lines with its product, and each line's usage
+    periods: one row per period (a line without usage has one row with empty usage
+    columns; an order without lines one row with empty line columns). A line has a period
+    or a few, so one round trip beats two."""
     where = {BY_PK: f"o.{column(Order, 'id')} = %s",
              BY_ID: f"o.{column(Order, 'external_id')} = %s",
              BY_ACCOUNT_AND_ID: (f"a.{column(Account, 'external_id')} = %s "
                                  f"AND o.{column(Order, 'external_id')} = %s")}[lookup]
     return (
-        f"SELECT {_ORDER.sql()}, {_ACCOUNT.sql()}, {_LINE.sql()}, {_PRODUCT.sql()} "
+        f"SELECT {_ORDER.sql()}, {_ACCOUNT.sql()}, {_LINE.sql()}, {_PRODUCT.sql()}, "
+        f"{_USAGE.sql()} "
         f"FROM {table(Order)} o "
         f"JOIN {table(Account)} a ON a.{column(Account, 'id')} = o.{column(Order, 'account')} "
         f"LEFT JOIN {table(OrderLine)} l ON l.{column(OrderLine, 'order')} = "
         f"o.{column(Order, 'id')} "
         f"LEFT JOIN {table(Product)} pr ON pr.{column(Product, 'id')} = "
         f"l.{column(OrderLine, 'product')} "
+        f"LEFT JOIN {table(Usage)} u ON u.{column(Usage, 'line')} = l.{column(OrderLine, 'id')} "
         f"WHERE {where} "
-        f"ORDER BY l.{column(OrderLine, 'position')}, l.{column(OrderLine, 'id')}")
+        f"ORDER BY l.{column(OrderLine, 'position')}, l.{column(OrderLine, 'id')}, "
+        f"u.{column(Usage, 'period_start')}, u.{column(Usage, 'metric')}")
 
 
 @cache
@@ -75,16 +81,6 @@ def _payments_statement(vendor: str) -> str:
     return (f"SELECT {_PAYMENT.sql()} FROM {table(Payment)} p "
             f"WHERE p.{column(Payment, 'order')} = %s "
             f"ORDER BY p.{column(Payment, 'position')}, p.{column(Payment, 'id')}")
-
-
-@cache
-def _usage_statement(vendor: str) -> str:
-    return (f"SELECT {_USAGE.sql()} FROM {table(Usage)} u "
-            f"JOIN {table(OrderLine)} l ON l.{column(OrderLine, 'id')} = "
-            f"u.{column(Usage, 'line')} "
-            f"WHERE l.{column(OrderLine, 'order')} = %s "
-            f"ORDER BY u.{column(Usage, 'line')}, u.{column(Usage, 'period_start')}, "
-            f"u.{column(Usage, 'metric')}")
 
 
 def read_record(lookup: str, *params: object) -> OrderRecord | None:
@@ -96,23 +92,25 @@ def read_record(lookup: str, *params: object) -> OrderRecord | None:
     order = _ORDER.instance(rows[0])
     order.account = _ACCOUNT.instance(rows[0], _ORDER.width)
     at = _ORDER.width + _ACCOUNT.width
-    lines = []
+    usage_at = at + _LINE.width + _PRODUCT.width
+    lines: list[OrderLine] = []
+    usage: dict[int, list[UsageFacts]] = {}
     for row in rows:
         if row[at] is None:  # no lines: the LEFT JOIN's one empty row
             continue
-        line = _LINE.instance(row, at)
-        line.product = _PRODUCT.instance(row, at + _LINE.width)
-        line.order = order
-        lines.append(line)
+        if not lines or lines[-1].pk != row[at + _LINE_KEY]:  # a line's first period
+            line = _LINE.instance(row, at)
+            line.product = _PRODUCT.instance(row, at + _LINE.width)
+            line.order = order
+            lines.append(line)
+        if row[usage_at] is not None:
+            line_pk, metric, quantity, unit, start, end = _USAGE.values(row, usage_at)
+            usage.setdefault(line_pk, []).append(
+                UsageFacts(metric, normal_quantity(quantity), start, unit, end))
     payments = [_PAYMENT.instance(row)
                 for row in fetch(_payments_statement(connection.vendor), [order.pk])]
     for payment in payments:
         payment.order = order
-    usage: dict[int, list[UsageFacts]] = {}
-    for row in fetch(_usage_statement(connection.vendor), [order.pk]):
-        line_pk, metric, quantity, unit, start, end = _USAGE.values(row)
-        usage.setdefault(line_pk, []).append(
-            UsageFacts(metric, normal_quantity(quantity), start, unit, end))
     return OrderRecord(order, lines, payments, usage)
 
 
