@@ -76,10 +76,10 @@ def payments_left(case: RefundCase) -> list[PaymentLeft]:
     """The payments of the case's order, in their order, each with what it has left. The
     payment rows are locked, so two approvals on one order plan one after the other. One
     fixed statement (core/statements.py): it runs with every approval."""
-    owed = [*COMMITTED_STATES, PayoutState.FAILED]
+    states = [*COMMITTED_STATES, PayoutState.FAILED]  # still_owed's, once per subquery
     rows = fetch(_payments_statement(connection.vendor,
                                      connection.features.has_select_for_update_of),
-                 [*owed, *owed, Destination.ORIGINAL, case.order_id])
+                 [*states, *states, Destination.ORIGINAL, case.order_id])
     found = []
     for row in rows:
         payment = _PAYMENT.instance(row)
