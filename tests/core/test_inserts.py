@@ -108,3 +108,17 @@ def test_an_expression_for_a_value_is_refused():
 
     with pytest.raises(TypeError, match=r"CaseEvent\.at: insert writes values only"):
         insert([copy_of(event, at=Now())])
+
+
+def test_more_rows_than_a_statement_takes_are_written_in_batches_keys_in_order(
+        django_assert_num_queries):
+    from refunddesk.core.statements import INSERT_BATCH
+
+    [event] = approved_case().events.all()[:1]
+    many = [copy_of(event, data={"n": n}) for n in range(INSERT_BATCH + 1)]
+
+    with django_assert_num_queries(2):
+        insert(many)
+
+    assert [CaseEvent.objects.get(pk=e.pk).data["n"] for e in many] == list(
+        range(INSERT_BATCH + 1))

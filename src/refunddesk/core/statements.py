@@ -154,13 +154,23 @@ def _insert_statement(model: type[Model], vendor: str, rows: int
             f"RETURNING {connection.ops.quote_name(pk.column or '')}"), fields
 
 
+# Rows per insert statement at most: one statement is kept per number of rows, so their
+# count stays bounded, and the parameters stay far below SQLite's limit (32,766).
+INSERT_BATCH = 100
+
+
 def insert(instances: Sequence[M]) -> Sequence[M]:
-    """Write new instances of one model, in one statement: what `bulk_create` writes, the
-    keys set on them in their order. Signals are not sent (bulk_create sends none
-    either); values are plain (no expressions); each foreign key is taken from the related
-    instance when only that was given (a case line made before its case was written)."""
-    if not instances:
-        return instances
+    """Write new instances of one model, in one statement per INSERT_BATCH of them: what
+    `bulk_create` writes, the keys set on them in their order. Signals are not sent
+    (bulk_create sends none either); values are plain (no expressions); each foreign key
+    is taken from the related instance when only that was given (a case line made before
+    its case was written)."""
+    for start in range(0, len(instances), INSERT_BATCH):
+        _insert_batch(instances[start:start + INSERT_BATCH])
+    return instances
+
+
+def _insert_batch(instances: Sequence[M]) -> None:
     model = type(instances[0])
     statement, fields = _insert_statement(model, connection.vendor, len(instances))
     # The connection itself, not the proxy `connection`: looked up once, not per value.
@@ -186,4 +196,3 @@ def insert(instances: Sequence[M]) -> Sequence[M]:
         instance.pk = key
         # As a saved instance (documented: Model._state).
         instance._state.adding, instance._state.db = False, database.alias
-    return instances
