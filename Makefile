@@ -29,15 +29,18 @@ $(VENV)/.installed: pyproject.toml
 run: setup ## Migrate, load demo data and serve http://127.0.0.1:8000 with the worker
 	$(BIN)/refunddesk demo
 
-test: setup ## The whole suite: SQLite, the compiled engine, then PostgreSQL (required when CI=true)
-	$(MAKE) --no-print-directory test-sqlite
+# The SQLite and PostgreSQL runs share nothing (each its own database, files and ports), so
+# they run side by side: each is mostly one core of Python, and CI's time nearly halves.
+# Each run's output is printed whole when it ends (--output-sync).
+test: setup ## The whole suite: the compiled engine, then SQLite and PostgreSQL side by side (PostgreSQL required when CI=true)
 	$(MAKE) --no-print-directory test-compiled
 	@if $(BIN)/python -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \
 	    "$(PG_TEST_URL)" 2>/dev/null; then \
-	  $(MAKE) --no-print-directory test-pg; \
+	  $(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-pg; \
 	elif [ "$(CI)" = "true" ]; then \
 	  echo "PostgreSQL is not reachable at PG_TEST_URL; CI must run the suite on it." >&2; exit 1; \
 	else \
+	  $(MAKE) --no-print-directory test-sqlite && \
 	  echo "PostgreSQL is not reachable at PG_TEST_URL: the PostgreSQL run was skipped" \
 	       "(see docs/development.md)."; \
 	fi
