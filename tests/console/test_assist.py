@@ -14,7 +14,7 @@ from refunddesk.cases import actions
 from refunddesk.cases.actors import customer_of
 from refunddesk.cases.models import CaseEvent, Document, ReasonCategory, RefundCase
 from refunddesk.notifications.models import EmailDelivery
-from refunddesk.notifications.tasks import send_delivery
+from refunddesk.notifications.sending import send_waiting
 from tests.portal.builders import customer_for, mixed_order, pdf, vpn_order
 
 pytestmark = pytest.mark.django_db
@@ -293,7 +293,7 @@ def test_the_customer_gets_the_submitted_e_mail_in_the_language_the_agent_chose(
     case = RefundCase.objects.get()
     delivery = EmailDelivery.objects.get(case=case, kind="submitted")
     assert delivery.to_address == "alice@example.com" and delivery.language == "en"
-    send_delivery.call(delivery.pk)
+    send_waiting()
     sent = [message for message in mail.outbox if case.tracking_number in message.body]
     assert sent and sent[0].to == ["alice@example.com"]
 

@@ -28,7 +28,7 @@ from refunddesk.core.leasing import (
 )
 from refunddesk.intake import processing
 from refunddesk.intake.models import InboundMail
-from refunddesk.notifications import tasks, webhook_tasks
+from refunddesk.notifications import sending, webhook_tasks
 from refunddesk.notifications.models import EmailDelivery, Kind, WebhookDelivery, WebhookEndpoint
 from refunddesk.payouts import runner
 from refunddesk.payouts.models import Payout
@@ -71,7 +71,7 @@ def inbound_mail(count: int) -> None:
 # Each outbox: how to fill its queue, the queue its worker claims from, its table.
 OUTBOXES: dict[str, tuple[Callable[[int], None], Callable[[], QuerySet], type[Model]]] = {
     "payouts": (payouts, runner.waiting, Payout),
-    "e-mail": (emails, tasks.waiting, EmailDelivery),
+    "e-mail": (emails, sending.waiting, EmailDelivery),
     "webhooks": (webhooks, webhook_tasks.waiting, WebhookDelivery),
     "inbound mail": (inbound_mail, processing.waiting, InboundMail),
 }
@@ -244,7 +244,7 @@ def test_a_retry_policy_gives_up_after_its_last_attempt():
 def test_every_outbox_waits_by_the_same_function():
     # e-mail 1, 2, 4 … minutes; webhooks the same up to 4 hours; payouts from 30 seconds up
     # to an hour (settings); stored mail from a minute
-    assert [tasks.retry_delay(n) for n in (1, 2, 3)] == [MINUTE, 2 * MINUTE, 4 * MINUTE]
+    assert [sending.retry_delay(n) for n in (1, 2, 3)] == [MINUTE, 2 * MINUTE, 4 * MINUTE]
     assert webhook_tasks.retry_delay(20) == timedelta(hours=4)
     assert runner.retry_delay(1) == timedelta(seconds=30)
     assert processing.RETRY.delay(2) == 2 * MINUTE

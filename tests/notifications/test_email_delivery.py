@@ -1,8 +1,10 @@
 """E-mail to the customer reaches a real SMTP server through the worker, in the customer's
 language, with the tracking number and the tracking link; each delivery is logged and is
-sent once however often its task runs."""
+sent once however often the worker's pass runs."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -14,13 +16,7 @@ from refunddesk.cases.states import State
 from refunddesk.core.leasing import claim_due
 from refunddesk.notifications.models import EmailDelivery, Status
 from refunddesk.notifications.outbox import notify
-from refunddesk.notifications.tasks import (
-    LEASE,
-    STALLED_AFTER,
-    send_delivery,
-    send_stalled,
-    waiting,
-)
+from refunddesk.notifications.sending import LEASE, send_waiting, waiting
 from tests.notifications.conftest import BASE_URL, run_worker, submit_case
 from tests.outside_probe import held_back
 
@@ -123,7 +119,7 @@ def test_each_delivery_is_logged_as_sent_once_with_one_attempt(mailbox):
     assert deliveries[1].subject == "Your refund of CN¥900.00 is approved"
 
 
-def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
+def test_running_the_worker_or_its_pass_again_sends_nothing_more(mailbox):
     # given a case whose mails have been sent
     case = submit_case("en")
     run_worker()
@@ -131,14 +127,12 @@ def test_running_the_worker_or_the_task_again_sends_nothing_more(mailbox):
     delivery = EmailDelivery.objects.get(case=case, kind="submitted")
     sent_at = delivery.sent_at
 
-    # when the worker runs again, and the task is queued again and run twice more
+    # when the worker runs again, and its pass twice more, later
     run_worker()
-    send_delivery.enqueue(delivery.pk)
-    run_worker()
-    outcome = send_delivery.call(delivery.pk)
+    assert send_waiting() == 0
+    assert send_waiting(timezone.now() + LEASE) == 0
 
     # then nothing more was sent and the log is unchanged
-    assert outcome == Status.SENT
     assert len(mailbox.messages) == 3
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == (Status.SENT, 1, sent_at)
@@ -161,7 +155,8 @@ def test_the_smtp_conversation_runs_with_no_transaction_open_and_no_lock_on_the_
     assert seen == [[], [], []]
 
 
-def test_a_mail_whose_worker_died_while_sending_is_sent_by_the_sweep_after_its_lease(mailbox):
+def test_a_mail_whose_worker_died_while_sending_is_sent_by_a_later_pass_after_its_lease(
+        mailbox):
     # given a case whose mails are sent, and a new one a worker took and then died on
     case = submit_case("en")
     run_worker()
@@ -170,13 +165,14 @@ def test_a_mail_whose_worker_died_while_sending_is_sent_by_the_sweep_after_its_l
     now = timezone.now()
     assert claim_due(waiting().filter(pk=delivery.pk), now=now, lease=LEASE, limit=1)
 
-    # when its task runs, and the worker's sweep runs while the lease holds
-    assert send_delivery.call(delivery.pk) == Status.QUEUED
-    assert send_stalled(now + LEASE) == 0
+    # when the worker's pass runs while the lease holds
+    assert send_waiting(now) == 0
+    assert send_waiting(now + LEASE - timedelta(seconds=1)) == 0
 
-    # then nothing was sent; once the lease has run out the sweep sends it, once
+    # then nothing was sent; once the lease has run out a pass sends it, once
     assert len(mailbox.messages) == 3
-    assert send_stalled(now + LEASE + STALLED_AFTER) == 1
+    assert send_waiting(now + LEASE) == 1
+    assert send_waiting(now + 2 * LEASE) == 0
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (
         Status.SENT, 2, None)

@@ -1,6 +1,7 @@
 """When the SMTP server is down or refuses, the delivery stays queued, the error is logged
-and a retry is queued with exponential backoff; after MAX_ATTEMPTS the delivery is failed.
-A change that rolls back queues nothing."""
+and the next attempt falls due on an exponential backoff; after MAX_ATTEMPTS the delivery
+is failed. A change that rolls back queues nothing. A change queues no task: the deliveries
+are the queue."""
 
 from __future__ import annotations
 
@@ -12,27 +13,17 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from refunddesk.cases.models import RefundCase
-from refunddesk.notifications import tasks
+from refunddesk.notifications import sending
 from refunddesk.notifications.models import EmailDelivery, Status
 from refunddesk.notifications.outbox import notify
-from refunddesk.notifications.tasks import MAX_ATTEMPTS, retry_delay
+from refunddesk.notifications.sending import MAX_ATTEMPTS, retry_delay
 from tests.notifications.conftest import free_port, point_django_at, run_worker, submit_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TASK_PATH = "refunddesk.notifications.tasks.send_delivery"
-
-
-def waiting_retries(delivery: EmailDelivery):
-    """The queued send_delivery tasks of one delivery that are not due yet."""
-    return [task for task in DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY")
-            if task.args_kwargs["args"] == [delivery.pk]]
-
-
 def let_the_retries_fall_due() -> None:
-    """Time passes: every waiting task, and every delivery it is for, is due now."""
+    """Time passes: every delivery waiting for its next attempt is due now."""
     now = timezone.now() - timedelta(seconds=1)
-    DBTaskResult.objects.filter(status="READY").update(run_after=now)
     EmailDelivery.objects.filter(status=Status.QUEUED).update(next_attempt_at=now)
 
 
@@ -57,15 +48,16 @@ def test_a_failed_send_stays_queued_with_the_error_and_a_retry_a_minute_later(br
     run_worker()
 
     # then each delivery is still queued after one attempt, with the error written down,
-    # and a retry waits about a minute
+    # and falls due again in about a minute, not before
     after = timezone.now()
     for delivery in EmailDelivery.objects.filter(case=case):
         assert delivery.status == Status.QUEUED
         assert delivery.attempts == 1
         assert delivery.sent_at is None
         assert delivery.last_error
-        [retry] = waiting_retries(delivery)
-        assert before + timedelta(minutes=1) <= retry.run_after <= after + timedelta(minutes=1)
+        assert (before + timedelta(minutes=1) <= delivery.next_attempt_at
+                <= after + timedelta(minutes=1))
+    assert sending.send_waiting() == 0
     expected_error = {"nothing listening": "ConnectionRefusedError",
                       "451 on RCPT": "451", "554 on DATA": "554"}[broken_smtp]
     assert expected_error in EmailDelivery.objects.filter(case=case).first().last_error
@@ -87,13 +79,13 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_last_attempt(m
         let_the_retries_fall_due()
         run_worker()
 
-    # then the deliveries are failed after MAX_ATTEMPTS, and no further retry waits
+    # then the deliveries are failed after MAX_ATTEMPTS, and no further attempt waits
     for delivery in EmailDelivery.objects.filter(case=case):
         assert delivery.status == Status.FAILED
         assert delivery.attempts == MAX_ATTEMPTS
         assert "554" in delivery.last_error
         assert delivery.sent_at is None
-        assert waiting_retries(delivery) == []
+        assert delivery.next_attempt_at is None
     assert mailbox.messages == []
 
 
@@ -113,33 +105,34 @@ def test_a_retry_that_succeeds_sends_the_mail_once(mailbox):
     assert len(mailbox.messages) == 3
     for delivery in EmailDelivery.objects.filter(case=case):
         assert (delivery.status, delivery.attempts, delivery.last_error) == (Status.SENT, 2, "")
-        assert waiting_retries(delivery) == []
+        assert delivery.next_attempt_at is None
 
 
 class Boom(Exception):
     pass
 
 
-def test_a_case_opened_and_approved_at_once_queues_its_two_mails_with_one_task(mailbox):
+def test_a_case_opened_and_approved_at_once_queues_its_two_mails_and_no_task(mailbox):
     # when a customer applies inside the five days (approved at once)
+    before = timezone.now()
     case = submit_case("en")
 
-    # then the "received" and "decided" mails wait for one task, which sends both
-    ids = sorted(EmailDelivery.objects.filter(case=case).values_list("pk", flat=True))
-    assert len(ids) == 2
-    [task] = DBTaskResult.objects.filter(status="READY")
-    assert (task.task_path, task.args_kwargs["args"]) == (
-        "refunddesk.notifications.tasks.send_deliveries", [ids])
-    run_worker()
-    assert set(EmailDelivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        Status.SENT}
+    # then the "received" and "decided" mails are queued, due at once, with no task row;
+    # the worker's next pass sends both
+    deliveries = EmailDelivery.objects.filter(case=case)
+    assert [(delivery.status, delivery.attempts) for delivery in deliveries] == [
+        (Status.QUEUED, 0), (Status.QUEUED, 0)]
+    assert all(before <= delivery.next_attempt_at <= timezone.now() for delivery in deliveries)
+    assert not DBTaskResult.objects.exists()
+    assert sending.send_waiting() == 2
+    assert set(deliveries.values_list("status", flat=True)) == {Status.SENT}
 
 
-def test_a_change_that_rolls_back_queues_no_mail_and_no_task(mailbox):
+def test_a_change_that_rolls_back_queues_no_mail(mailbox):
     # given a case, and its own mails already sent
     case = submit_case("en")
     run_worker()
-    deliveries, tasks = EmailDelivery.objects.count(), DBTaskResult.objects.count()
+    deliveries = EmailDelivery.objects.count()
 
     # when a change notifies the customer and then fails
     with pytest.raises(Boom), transaction.atomic():
@@ -147,21 +140,19 @@ def test_a_change_that_rolls_back_queues_no_mail_and_no_task(mailbox):
         assert EmailDelivery.objects.count() == deliveries + 1  # written in the transaction
         raise Boom
 
-    # then neither the delivery nor its task exists, and the worker sends nothing
+    # then the delivery does not exist, and the worker sends nothing
     assert EmailDelivery.objects.count() == deliveries
-    assert DBTaskResult.objects.count() == tasks
     run_worker()
     assert len(mailbox.messages) == 3
 
 
 
-def test_a_customer_without_an_address_gets_a_failed_delivery_and_no_task(mailbox):
+def test_a_customer_without_an_address_gets_a_failed_delivery_never_due(mailbox):
     # given a case whose account has no e-mail address
     case = submit_case("en")
     run_worker()
     case.account.email = ""
     case.account.save()
-    tasks = DBTaskResult.objects.count()
 
     # when the case notifies the customer
     with transaction.atomic():
@@ -171,7 +162,8 @@ def test_a_customer_without_an_address_gets_a_failed_delivery_and_no_task(mailbo
     delivery.refresh_from_db()
     assert delivery.status == Status.FAILED
     assert delivery.last_error == "the account has no e-mail address"
-    assert DBTaskResult.objects.count() == tasks
+    assert delivery.next_attempt_at is None
+    assert sending.send_waiting() == 0
 
 
 def test_a_mail_that_cannot_be_composed_fails_at_once_without_retries(mailbox, monkeypatch):
@@ -179,7 +171,7 @@ def test_a_mail_that_cannot_be_composed_fails_at_once_without_retries(mailbox, m
     def broken_compose(delivery):
         raise KeyError("number")
 
-    monkeypatch.setattr("refunddesk.notifications.tasks.compose", broken_compose)
+    monkeypatch.setattr("refunddesk.notifications.sending.compose", broken_compose)
     case = submit_case("en")
 
     # when the worker runs
@@ -189,35 +181,31 @@ def test_a_mail_that_cannot_be_composed_fails_at_once_without_retries(mailbox, m
     for delivery in EmailDelivery.objects.filter(case=case):
         assert (delivery.status, delivery.attempts) == (Status.FAILED, 1)
         assert delivery.last_error == "KeyError: 'number'"
-        assert waiting_retries(delivery) == []
+        assert delivery.next_attempt_at is None
     assert mailbox.messages == []
 
 
-def test_what_a_batch_cannot_send_within_its_lease_goes_back_to_the_queue_with_a_task(
+def test_what_a_pass_cannot_send_within_its_lease_goes_back_to_the_queue_due_at_once(
         mailbox, monkeypatch):
-    # given a case's queued mails sent as one batch, with a lease so short that the batch's
-    # time is up before its first mail
+    # given a case's queued mails, and a lease so short that the pass's time is up before
+    # its first mail
     case = submit_case("en")
     ids = sorted(EmailDelivery.objects.filter(case=case).values_list("pk", flat=True))
-    monkeypatch.setattr(tasks, "LEASE", timedelta(0))
-    batch_tasks = DBTaskResult.objects.filter(
-        task_path="refunddesk.notifications.tasks.send_deliveries", status="READY")
-    queued_with_the_case = set(batch_tasks.values_list("pk", flat=True))
+    monkeypatch.setattr(sending, "LEASE", timedelta(0))
 
-    # when the batch's task runs
-    assert tasks.send_deliveries.call(ids) == 0
+    # when the worker's pass runs
+    now = timezone.now()
+    assert sending.send_waiting(now) == 0
 
-    # then nothing was sent: each mail is queued and due again, untouched but for the
-    # claim, and one task waits to send them
+    # then nothing was sent: each mail is queued and due again at once, untouched but for
+    # the claim
     assert mailbox.messages == []
     for delivery in EmailDelivery.objects.filter(pk__in=ids):
         assert (delivery.status, delivery.attempts, delivery.last_error) == (
             Status.QUEUED, 1, "")
-        assert delivery.next_attempt_at <= timezone.now()
-    [task] = batch_tasks.exclude(pk__in=queued_with_the_case)
-    assert task.args_kwargs["args"] == [ids]
+        assert delivery.next_attempt_at == now
 
-    # and with time enough, that task sends them, once each
-    monkeypatch.setattr(tasks, "LEASE", timedelta(minutes=5))
-    assert tasks.send_deliveries.call(ids) == 2
+    # and with time enough, the next pass sends them, once each
+    monkeypatch.setattr(sending, "LEASE", timedelta(minutes=5))
+    assert sending.send_waiting() == 2
     assert len(mailbox.messages) == 2

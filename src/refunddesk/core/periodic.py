@@ -3,10 +3,10 @@ worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports
 times, the audit of scheduled policy versions that took effect and the mass
 compensation runs whose worker stopped, once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
-(intake/processing.py) and the e-mail and webhook deliveries whose task or worker was lost
-(notifications/tasks.py, webhook_tasks.py), and the payouts, whose rows are their own queue
-(payouts/runner.py), every second. All of them take their rows by the same claim-and-lease
-protocol (core/leasing.py)."""
+(intake/processing.py) and the webhook deliveries whose task or worker was lost
+(notifications/webhook_tasks.py); and, every second, the payouts (payouts/runner.py) and the
+outgoing e-mail (notifications/sending.py), whose rows are their own queues. All of them
+take their rows by the same claim-and-lease protocol (core/leasing.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
-from refunddesk.notifications.tasks import send_stalled
+from refunddesk.notifications import sending
 from refunddesk.notifications.webhook_tasks import deliver_stalled
 from refunddesk.payouts.runner import BATCH, run_pass
 from refunddesk.policies.publishing import record_taking_effect
@@ -41,7 +41,6 @@ STEPS: list[tuple[Callable[..., int], str]] = [
     (send_digests, "queued %s staff digests"),
     (lambda now: process_waiting(now=now),
      "read %s e-mail messages stored but not yet processed"),
-    (send_stalled, "took %s e-mails whose task or worker was lost"),
     (deliver_stalled, "took %s webhook deliveries whose task or worker was lost"),
     (refresh_timings, "reports: service times of %s cases worked out"),
     (roll_moves, "reports: state changes of %s days counted"),
@@ -80,6 +79,14 @@ def run_payouts() -> bool:
                  result.taken, result.succeeded, result.failed, result.waiting,
                  result.dropped)
     return result.taken >= BATCH
+
+
+def send_email() -> bool:
+    """One pass over the e-mails that are due; True when there may be more right now."""
+    taken = sending.send_waiting()
+    if taken:
+        log.info("e-mail: %s deliveries taken", taken)
+    return taken >= sending.BATCH
 
 
 class PeriodicThread(threading.Thread):

@@ -1,11 +1,10 @@
 """notify(case, kind): an e-mail for the customer, queued in the caller's transaction (and
 the staff's: a change of roles, an inbox notice, a digest).
 
-The delivery row and the task that sends it are written in the same transaction as the
-change they report (django-tasks' database backend stores the task as a row), so a
-rolled-back change sends nothing and a committed one is never forgotten. A delivery is due
-at once (`next_attempt_at`); its task sends it (tasks.py), or the worker's sweep should the
-task be lost.
+The delivery row is written in the same transaction as the change it reports, so a
+rolled-back change sends nothing and a committed one is never forgotten. The rows are the
+queue: a delivery is due at once (`next_attempt_at`), and the worker's pass, every second,
+sends it (sending.py). A change writes no task row for its mail.
 """
 
 from __future__ import annotations
@@ -32,39 +31,21 @@ def notify(case: RefundCase, kind: str) -> EmailDelivery:
 
 def notify_all(case: RefundCase, kinds: Sequence[str]) -> list[EmailDelivery]:
     """Several e-mails about one change (a case opened and approved at once), written
-    together and sent by one task."""
+    together."""
     kinds = [Kind(kind) for kind in kinds]  # a misspelt kind fails the caller's transaction
     now = timezone.now()
     # A fixed statement (core/statements.py): every opened case writes its mails.
-    deliveries = list(insert([_to_customer(case, kind, now) for kind in kinds]))
-    _enqueue(deliveries)
-    return deliveries
-
-
-def _enqueue(deliveries: Sequence[EmailDelivery]) -> None:
-    """One task for the queued deliveries of one change, however many: a task row per
-    change, not per e-mail (each task claims its deliveries one by one, tasks.py)."""
-    from refunddesk.notifications.tasks import send_deliveries, send_delivery
-
-    queued = [delivery.pk for delivery in deliveries if delivery.status == Status.QUEUED]
-    if len(queued) == 1:
-        send_delivery.enqueue(queued[0])
-    elif queued:
-        send_deliveries.enqueue(queued)
+    return list(insert([_to_customer(case, kind, now) for kind in kinds]))
 
 
 def notify_each(cases: Sequence[RefundCase], kind: str) -> list[EmailDelivery]:
     """The same e-mail to the customer of each case (the cases a batch of payouts
-    refunded), written together and sent by one task, in the transaction that moved the
-    cases."""
+    refunded), written together in the transaction that moved the cases."""
     kind = Kind(kind)
     if not cases:
         return []
     now = timezone.now()
-    deliveries = EmailDelivery.objects.bulk_create(
-        _to_customer(case, kind, now) for case in cases)
-    _enqueue(deliveries)
-    return deliveries
+    return EmailDelivery.objects.bulk_create(_to_customer(case, kind, now) for case in cases)
 
 
 def _to_customer(case: RefundCase, kind: str, now: datetime) -> EmailDelivery:
@@ -86,12 +67,10 @@ def notify_of_role_change(change: StaffRoleChange, addresses: Sequence[str]
     from django.conf import settings
 
     now = timezone.now()
-    deliveries = EmailDelivery.objects.bulk_create(
+    return EmailDelivery.objects.bulk_create(
         EmailDelivery(role_change=change, kind=Kind.ROLES_CHANGED, to_address=address,
                       language=settings.LANGUAGE_CODE, created_at=now, next_attempt_at=now)
         for address in addresses)
-    _enqueue(deliveries)
-    return deliveries
 
 
 def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
@@ -102,9 +81,7 @@ def _staff_deliveries(deliveries: list[EmailDelivery]) -> list[EmailDelivery]:
             delivery.last_error = "the staff member has no e-mail address"
         else:
             delivery.next_attempt_at = delivery.created_at
-    written = EmailDelivery.objects.bulk_create(deliveries)
-    _enqueue(written)
-    return written
+    return EmailDelivery.objects.bulk_create(deliveries)
 
 
 def notify_staff(notices: Sequence[tuple[Notice, str, str]]) -> list[EmailDelivery]:
@@ -130,18 +107,14 @@ def notify_sender(mail: InboundMail, address: str, language: str) -> EmailDelive
     """The automatic reply to an e-mail that waits for a person (intake/replying.py decides
     whether one is due), queued in the transaction that placed the e-mail."""
     now = timezone.now()
-    delivery = EmailDelivery.objects.create(
+    return EmailDelivery.objects.create(
         inbound_mail=mail, kind=Kind.MAIL_RECEIVED, to_address=address, language=language,
         created_at=now, next_attempt_at=now)
-    _enqueue([delivery])
-    return delivery
 
 
 def notify_answer(answer: MailAnswer, address: str, language: str) -> EmailDelivery:
     """An agent's answer to the sender of an e-mail in triage, queued in its transaction."""
     now = timezone.now()
-    delivery = EmailDelivery.objects.create(
+    return EmailDelivery.objects.create(
         inbound_mail=answer.mail, mail_answer=answer, kind=Kind.MAIL_ANSWERED,
         to_address=address, language=language, created_at=now, next_attempt_at=now)
-    _enqueue([delivery])
-    return delivery

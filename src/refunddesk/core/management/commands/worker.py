@@ -1,5 +1,6 @@
 """`refunddesk worker` — the background worker: runs the tasks the web application queued,
-and once a minute the deadline sweep and the staff's hourly digests (core/periodic.py).
+sends the payouts and e-mails that are due every second, and once a minute runs the
+deadline sweep and the staff's hourly digests (core/periodic.py).
 
 A thin layer over django-tasks-db's `db_worker`, so that operators run a RefundDesk command
 and every option of the worker stays available unchanged.
@@ -13,18 +14,25 @@ from typing import Any
 from django.conf import settings
 from django_tasks_db.management.commands import db_worker
 
-from refunddesk.core.periodic import PeriodicThread, read_mailboxes, run_payouts, run_periodic
+from refunddesk.core.periodic import (
+    PeriodicThread,
+    read_mailboxes,
+    run_payouts,
+    run_periodic,
+    send_email,
+)
 
 
 class Command(db_worker.Command):
     help = (
-        "Run RefundDesk's background worker: it takes tasks from the database queue (e-mail "
-        "to customers, payouts, …) and runs each once it is due (retries wait their turn), "
-        "and once a minute sweeps the case deadlines and sends the staff's hourly "
-        "digests. Run one or more next to the web server; on PostgreSQL workers on many "
-        "machines share the queue. --batch runs what is due now (after one sweep and the "
-        "payouts due now) and exits. Payouts are sent and followed every "
-        "REFUNDDESK_PAYOUT_POLL_SECONDS (default 1). The mailboxes of "
+        "Run RefundDesk's background worker: it takes tasks from the database queue "
+        "(webhooks, reports, …) and runs each once it is due (retries wait their turn), "
+        "sends the due e-mails every REFUNDDESK_EMAIL_POLL_SECONDS (default 1), sends and "
+        "follows payouts every REFUNDDESK_PAYOUT_POLL_SECONDS (default 1), and once a "
+        "minute sweeps the case deadlines and sends the staff's hourly digests. Run one or "
+        "more next to the web server; on PostgreSQL workers on many machines share the "
+        "queues. --batch runs what is due now (after one sweep and the payouts and e-mails "
+        "due now) and exits. The mailboxes of "
         "REFUNDDESK_IMAP_MAILBOXES are read every REFUNDDESK_IMAP_POLL_SECONDS (default 60)."
     )
 
@@ -39,12 +47,16 @@ class Command(db_worker.Command):
         if options.get("batch"):
             while run_payouts():
                 pass
+            while send_email():
+                pass
             if seconds:
                 run_periodic()
             read_mailboxes()
             return super().handle(*args, **options)
         threads = [PeriodicThread(settings.REFUNDDESK_PAYOUT_POLL_SECONDS, run_payouts,
-                                  "refunddesk-payouts")]
+                                  "refunddesk-payouts"),
+                   PeriodicThread(settings.REFUNDDESK_EMAIL_POLL_SECONDS, send_email,
+                                  "refunddesk-email")]
         if seconds:
             threads.append(PeriodicThread(seconds))
         if settings.REFUNDDESK_IMAP_MAILBOXES.strip():

@@ -1,17 +1,18 @@
-"""Sending queued e-mail, by the claim-and-lease protocol every outbox shares
-(core/leasing.py): claim the delivery in a short transaction, talk to the SMTP server with
-no transaction open and no lock held, record the outcome in a short transaction that
-checks the claim is still ours.
+"""Sending queued e-mail. The EmailDelivery rows are the queue (outbox.py writes them in the
+transaction of the change they report), taken by the claim-and-lease protocol every outbox
+shares (core/leasing.py): claim due deliveries in a short transaction, talk to the SMTP
+server with no transaction open and no lock held, record the outcome in a short
+transaction that checks the claim is still ours.
 
-- Each delivery's task (queued in the transaction that wrote it; one task for the
-  e-mails of a batch) claims that delivery if it is still queued and due; a duplicate run
-  of the task finds it claimed, sent or not yet due again, and sends nothing.
-- A failure is retried on the shared backoff (1, 2, 4, 8, 16 minutes): the retry's task is
-  queued in the transaction that records the failure, so it exists exactly when the
-  attempt is recorded. After MAX_ATTEMPTS the delivery is failed.
+- Every worker takes the due deliveries every REFUNDDESK_EMAIL_POLL_SECONDS (default 1;
+  core/periodic.py), as it takes the due payouts: a change writes its deliveries and
+  nothing else, and a second worker skips the rows the first is claiming.
+- A failure is retried on the shared backoff (1, 2, 4, 8, 16 minutes): the outcome moves
+  the delivery's `next_attempt_at`, and the pass after that moment takes it. After
+  MAX_ATTEMPTS the delivery is failed.
 - A worker that dies while the SMTP server answers leaves the delivery claimed until its
-  lease runs out; the worker's sweep (`send_stalled`, once a minute) then takes it. The
-  mail may have gone out before the worker died: e-mail is delivered at least once.
+  lease runs out; the next pass then takes it. The mail may have gone out before the
+  worker died: e-mail is delivered at least once.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_tasks import task
 
 from refunddesk.core import leasing
 from refunddesk.notifications.compose import compose
@@ -39,9 +38,7 @@ RETRY = leasing.RetryPolicy(first=timedelta(minutes=1), longest=timedelta(hours=
 MAX_ATTEMPTS = RETRY.max_attempts
 # Longer than an SMTP conversation can take (EMAIL_TIMEOUT bounds each of its steps).
 LEASE = timedelta(minutes=5)
-# A delivery due for this long has lost its task (or its worker): the sweep takes it.
-STALLED_AFTER = timedelta(minutes=1)
-BATCH = 50
+BATCH = 50  # deliveries claimed at once; a pass that took as many runs again at once
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -58,36 +55,17 @@ def waiting() -> QuerySet[EmailDelivery]:
             .select_related("case__account", "case__order"))
 
 
-@task()
-def send_delivery(delivery_id: int) -> str:
-    sent = send_due(waiting().filter(pk=delivery_id), now=timezone.now(), limit=1)
-    if sent:
-        return sent[0]
-    status = EmailDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True)
-    return status.first() or "missing"
-
-
-@task()
-def send_deliveries(delivery_ids: list[int]) -> int:
-    """The e-mails of one change or batch (outbox), each claimed and sent as by
-    send_delivery; how many were taken."""
-    return len(send_due(waiting().filter(pk__in=delivery_ids), now=timezone.now(),
-                        limit=len(delivery_ids)))
-
-
-def send_stalled(now: datetime | None = None, *, limit: int = BATCH) -> int:
-    """The worker's sweep: send the deliveries whose task was lost or whose worker died
-    (due for longer than STALLED_AFTER); how many it took."""
-    now = now or timezone.now()
-    return len(send_due(waiting().filter(next_attempt_at__lte=now - STALLED_AFTER),
-                        now=now, limit=limit))
+def send_waiting(now: datetime | None = None, *, limit: int = BATCH) -> int:
+    """The worker's pass: claim up to `limit` due deliveries and send each; how many it
+    took."""
+    return len(send_due(waiting(), now=now or timezone.now(), limit=limit))
 
 
 def send_due(deliveries: QuerySet[EmailDelivery], *, now: datetime, limit: int) -> list[str]:
     """Claim the due deliveries among `deliveries`, send each; the statuses of those sent
     or tried. A slow SMTP server must not keep a batch past its lease (the sweep would
     take the rest and send them twice): what is left when most of the lease is used goes
-    back to the queue untouched, with a task of its own."""
+    back to the queue untouched, due again at once."""
     deadline = time.monotonic() + 0.8 * LEASE.total_seconds()
     statuses, left = [], []
     for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit):
@@ -95,12 +73,8 @@ def send_due(deliveries: QuerySet[EmailDelivery], *, now: datetime, limit: int) 
             statuses.append(send_claimed(delivery, now=now))
         else:
             left.append(leasing.Claim.of(delivery))
-    if left:
-        with transaction.atomic():
-            released = [claim.pk for claim in left
-                        if leasing.release(EmailDelivery, claim, now)]
-            if released:
-                send_deliveries.enqueue(released)
+    for claim in left:
+        leasing.release(EmailDelivery, claim, now)
     return statuses
 
 
@@ -138,14 +112,8 @@ def _failed(delivery: EmailDelivery, claim: leasing.Claim, *, subject: str, erro
                   claim.attempt, error)
         return _record(claim, status=Status.FAILED, subject=subject[:200], last_error=error,
                        next_attempt_at=None)
-    retry_at = RETRY.next_attempt_at(claim.attempt, now)
-    with transaction.atomic():
-        status = _record(claim, subject=subject[:200], last_error=error,
-                         next_attempt_at=retry_at)
-        if status == Status.QUEUED:
-            # In the transaction that records the attempt: the retry exists exactly when
-            # the attempt is recorded.
-            send_delivery.using(run_after=retry_at).enqueue(delivery.pk)
+    status = _record(claim, subject=subject[:200], last_error=error,
+                     next_attempt_at=RETRY.next_attempt_at(claim.attempt, now))
     log.warning("e-mail %s failed (attempt %s), retrying: %s", delivery.pk, claim.attempt,
                 error)
     return status
