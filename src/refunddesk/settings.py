@@ -456,8 +456,9 @@ REFUNDDESK_MAIL_AUTO_REPLIES_PER_HOUR = int(
 REFUNDDESK_MAIL_MAX_BYTES = int(os.environ.get("REFUNDDESK_MAIL_MAX_BYTES", str(30 * 2**20)))
 REFUNDDESK_MAIL_MAX_ATTACHMENTS = int(os.environ.get("REFUNDDESK_MAIL_MAX_ATTACHMENTS", "10"))
 REFUNDDESK_IMAP_POLL_SECONDS = float(os.environ.get("REFUNDDESK_IMAP_POLL_SECONDS", "60"))
-# How often each worker takes the e-mails that are due (notifications/sending.py).
-REFUNDDESK_EMAIL_POLL_SECONDS = float(os.environ.get("REFUNDDESK_EMAIL_POLL_SECONDS", "1"))
+# How often each worker takes the e-mails and webhook deliveries that are due
+# (notifications/sending.py, webhook_sending.py).
+REFUNDDESK_OUTBOX_POLL_SECONDS = float(os.environ.get("REFUNDDESK_OUTBOX_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_POLL_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_POLL_SECONDS", "1"))
 REFUNDDESK_PAYOUT_LEASE_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_LEASE_SECONDS", "120"))
 REFUNDDESK_PAYOUT_RETRY_SECONDS = float(os.environ.get("REFUNDDESK_PAYOUT_RETRY_SECONDS", "30"))

@@ -18,7 +18,7 @@ from refunddesk.notifications.models import (
     WebhookEndpoint,
 )
 from refunddesk.notifications.webhook_events import emit
-from refunddesk.notifications.webhook_tasks import attempt_delivery
+from refunddesk.notifications.webhook_sending import attempt_delivery
 from tests.console.case_builders import EN
 from tests.notifications.network_guard import (
     PUBLIC,

@@ -28,7 +28,7 @@ from refunddesk.core.leasing import (
 )
 from refunddesk.intake import processing
 from refunddesk.intake.models import InboundMail
-from refunddesk.notifications import sending, webhook_tasks
+from refunddesk.notifications import sending, webhook_sending
 from refunddesk.notifications.models import EmailDelivery, Kind, WebhookDelivery, WebhookEndpoint
 from refunddesk.payouts import runner
 from refunddesk.payouts.models import Payout
@@ -72,7 +72,7 @@ def inbound_mail(count: int) -> None:
 OUTBOXES: dict[str, tuple[Callable[[int], None], Callable[[], QuerySet], type[Model]]] = {
     "payouts": (payouts, runner.waiting, Payout),
     "e-mail": (emails, sending.waiting, EmailDelivery),
-    "webhooks": (webhooks, webhook_tasks.waiting, WebhookDelivery),
+    "webhooks": (webhooks, webhook_sending.waiting, WebhookDelivery),
     "inbound mail": (inbound_mail, processing.waiting, InboundMail),
 }
 
@@ -245,6 +245,6 @@ def test_every_outbox_waits_by_the_same_function():
     # e-mail 1, 2, 4 … minutes; webhooks the same up to 4 hours; payouts from 30 seconds up
     # to an hour (settings); stored mail from a minute
     assert [sending.retry_delay(n) for n in (1, 2, 3)] == [MINUTE, 2 * MINUTE, 4 * MINUTE]
-    assert webhook_tasks.retry_delay(20) == timedelta(hours=4)
+    assert webhook_sending.retry_delay(20) == timedelta(hours=4)
     assert runner.retry_delay(1) == timedelta(seconds=30)
     assert processing.RETRY.delay(2) == 2 * MINUTE

@@ -21,7 +21,7 @@ from refunddesk.notifications.webhook_addresses import Destination, Refused, che
 from refunddesk.notifications.webhook_endpoints import WebhookError, add_endpoint
 from refunddesk.notifications.webhook_events import emit
 from refunddesk.notifications.webhook_pinning import pin, webhook_session
-from refunddesk.notifications.webhook_tasks import attempt_delivery
+from refunddesk.notifications.webhook_sending import attempt_delivery
 from tests.cases.conftest import in_english  # noqa: F401 (the messages matched are English)
 from tests.notifications.network_guard import PUBLIC
 from tests.notifications.tls_certificates import certificates_for
@@ -229,7 +229,7 @@ def test_a_dns_answer_changed_to_127_0_0_1_after_saving_is_refused_at_delivery(
 
     # when the name now answers 127.0.0.1 and the worker tries the delivery
     stub_dns.answers["rebind.example"] = ["127.0.0.1"]
-    with caplog.at_level(logging.WARNING, logger="refunddesk.notifications.webhook_tasks"):
+    with caplog.at_level(logging.WARNING, logger="refunddesk.notifications.webhook_sending"):
         attempt_delivery(delivery.pk, now=T0)
 
     # then nothing is sent: the attempt is logged as refused and the worker's log says so

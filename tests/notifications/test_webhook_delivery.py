@@ -11,24 +11,22 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from refunddesk.cases.errors import NotPermitted
-from refunddesk.notifications import webhook_tasks
+from refunddesk.notifications import webhook_sending
 from refunddesk.notifications.models import DeliveryState, WebhookAttempt, WebhookDelivery
 from refunddesk.notifications.webhook_endpoints import WebhookError, redeliver, set_active
 from refunddesk.notifications.webhook_events import emit
-from refunddesk.notifications.webhook_signing import verify
-from refunddesk.notifications.webhook_tasks import (
+from refunddesk.notifications.webhook_sending import (
     LEASE,
     RETRY_FOR,
-    STALLED_AFTER,
     attempt_delivery,
     claim_due,
-    deliver_stalled,
+    deliver_waiting,
     next_attempt,
     retry_delay,
 )
+from refunddesk.notifications.webhook_signing import verify
 from tests.cases.conftest import in_english  # noqa: F401 (the messages matched are English)
 from tests.notifications.webhook_receiver import nothing_listening, subscribe
 from tests.outside_probe import held_back
@@ -36,7 +34,6 @@ from tests.staff import staff_member
 
 pytestmark = pytest.mark.django_db
 
-TASK_PATH = "refunddesk.notifications.webhook_tasks.deliver_webhook"
 T0 = datetime.fromisoformat("2026-03-04T12:00:00+08:00")
 
 
@@ -49,14 +46,6 @@ def an_event(url: str, event_type: str = "case.submitted") -> WebhookDelivery:
 
 def fresh(delivery: WebhookDelivery) -> WebhookDelivery:
     return WebhookDelivery.objects.get(pk=delivery.pk)
-
-
-def booked(delivery: WebhookDelivery) -> list[datetime]:
-    """When the delivery's queued tasks are due, in order (a task queued to run at once
-    shows django-tasks-db's far-future sentinel)."""
-    return sorted(task.run_after for task in
-                  DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY")
-                  if task.args_kwargs["args"] == [delivery.pk])
 
 
 @pytest.fixture
@@ -142,15 +131,15 @@ def test_a_server_error_is_retried_on_the_backoff_schedule(receiver):
     assert fresh(delivery).next_attempt_at == T0 + timedelta(minutes=3)
     attempt_delivery(delivery.pk, now=T0 + timedelta(minutes=3))
 
-    # then the delivery waits for its fourth attempt 4 minutes later, a task is booked for
-    # it, and each attempt is logged with the answer
+    # then the delivery waits for its fourth attempt 4 minutes later, which no pass takes
+    # before, and each attempt is logged with the answer
     delivery = fresh(delivery)
     assert delivery.state == DeliveryState.PENDING
     assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (
         3, 500, "HTTP 500")
     assert delivery.first_attempt_at == T0
     assert delivery.next_attempt_at == T0 + timedelta(minutes=7)
-    assert T0 + timedelta(minutes=7) in booked(delivery)
+    assert deliver_waiting(T0 + timedelta(minutes=7) - timedelta(seconds=1)) == 0
     assert [(a.status_code, a.response_body) for a in delivery.attempt_log.all()] == [
         (500, "database down")] * 3
     assert len(receiver.requests) == 3
@@ -172,7 +161,7 @@ def test_a_retry_that_succeeds_ends_the_delivery(receiver):
 
 def test_no_answer_within_the_timeout_is_a_failure_retried(receiver, monkeypatch):
     # given a receiver slower than the timeout (shortened: the test waits for real)
-    monkeypatch.setattr(webhook_tasks, "TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(webhook_sending, "TIMEOUT_SECONDS", 0.2)
     receiver.delay = 1.5
     delivery = an_event(receiver.url)
 
@@ -268,25 +257,50 @@ def test_a_run_before_the_next_attempt_is_due_sends_nothing(receiver):
     assert fresh(delivery).attempts == 1
 
 
-def test_a_worker_that_dies_during_the_call_leaves_the_delivery_to_the_sweep(receiver):
+def test_a_worker_that_dies_during_the_call_leaves_the_delivery_to_a_later_pass(receiver):
     # given a worker that claimed the delivery and died before recording anything
     delivery = an_event(receiver.url)
     assert claim_due(delivery.pk, T0) is not None
 
-    # then nobody takes it while its lease runs, nor the moment it ends (its task may
-    # still come)
+    # then nobody takes it while its lease runs
     assert fresh(delivery).next_attempt_at == T0 + LEASE
     assert attempt_delivery(delivery.pk, now=T0 + timedelta(minutes=1)) == "pending"
-    assert deliver_stalled(T0 + LEASE) == 0
+    assert deliver_waiting(T0 + LEASE - timedelta(seconds=1)) == 0
     assert receiver.requests == []
 
-    # when the worker's sweep runs after the lease has run out
-    assert deliver_stalled(T0 + LEASE + STALLED_AFTER) == 1
+    # when the worker's pass runs once the lease has run out
+    assert deliver_waiting(T0 + LEASE) == 1
 
     # then the delivery is made, as the second attempt
     delivery = fresh(delivery)
     assert (delivery.state, delivery.attempts) == (DeliveryState.SUCCEEDED, 2)
     assert len(receiver.requests) == 1
+
+
+def test_what_a_pass_cannot_deliver_within_its_lease_goes_back_to_the_queue_due_at_once(
+        receiver, monkeypatch):
+    # given two deliveries, and a lease so short that the pass's time is up before the
+    # first call
+    first = an_event(receiver.url)
+    [second] = emit("case.submitted", {"case": {"tracking_number": "ABCD-EFGH-JKM"}}, now=T0)
+    monkeypatch.setattr(webhook_sending, "LEASE", timedelta(0))
+
+    # when the worker's pass runs
+    assert deliver_waiting(T0) == 0
+
+    # then nothing was sent: both are pending and due again at once, untouched but for the
+    # claim
+    assert receiver.requests == []
+    for delivery in (fresh(first), fresh(second)):
+        assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (
+            DeliveryState.PENDING, 1, T0)
+        assert not delivery.attempt_log.exists()
+
+    # and with time enough, the next pass delivers both, once each
+    monkeypatch.setattr(webhook_sending, "LEASE", timedelta(minutes=2))
+    assert deliver_waiting(T0) == 2
+    assert len(receiver.requests) == 2
+    assert deliver_waiting(T0 + timedelta(hours=1)) == 0
 
 
 def test_a_pending_delivery_of_a_disabled_endpoint_gives_up_without_sending(receiver, admin):
@@ -347,7 +361,6 @@ def test_a_succeeded_delivery_can_be_sent_again_and_a_failure_then_keeps_it_succ
     delivery = an_event(receiver.url)
     attempt_delivery(delivery.pk)
     receiver.status = 410
-    queued = booked(delivery)
 
     attempt = redeliver(fresh(delivery), actor=admin)
 
@@ -356,7 +369,7 @@ def test_a_succeeded_delivery_can_be_sent_again_and_a_failure_then_keeps_it_succ
     assert delivery.state == DeliveryState.SUCCEEDED  # it did arrive once
     assert delivery.last_status_code == 410
     assert delivery.attempt_log.count() == 2
-    assert booked(delivery) == queued  # nothing new was scheduled
+    assert delivery.next_attempt_at is None  # nothing new was scheduled
 
 
 def test_a_delivery_still_on_its_schedule_is_not_sent_by_hand(receiver, admin):

@@ -122,7 +122,7 @@ def test_only_active_endpoints_subscribed_to_the_event_get_a_delivery(order):
     assert len(ids) == 1 and WebhookDelivery.objects.filter(event_type="case.decided").count() == 2
 
 
-def test_each_delivery_is_pending_with_its_task_queued_in_the_same_transaction(order):
+def test_each_delivery_is_pending_and_due_at_once_with_no_task_row(order):
     endpoint = subscribe(events=["case.submitted"])
 
     submit(order, AFTER_FIVE_DAYS)
@@ -130,9 +130,7 @@ def test_each_delivery_is_pending_with_its_task_queued_in_the_same_transaction(o
     [delivery] = WebhookDelivery.objects.filter(endpoint=endpoint)
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (
         DeliveryState.PENDING, 0, AFTER_FIVE_DAYS)  # due at once
-    queued = [task for task in DBTaskResult.objects.filter(
-        task_path="refunddesk.notifications.webhook_tasks.deliver_webhook")]
-    assert [task.args_kwargs["args"] for task in queued] == [[delivery.pk]]
+    assert not DBTaskResult.objects.exists()  # the deliveries are the queue
 
 
 def test_with_no_endpoint_emitting_costs_one_query_and_builds_no_payload():
@@ -156,10 +154,10 @@ class Boom(Exception):
     pass
 
 
-def test_a_change_that_rolls_back_leaves_no_delivery_and_no_task(order):
+def test_a_change_that_rolls_back_leaves_no_delivery(order):
     subscribe()
     case = submit(order, AFTER_FIVE_DAYS)
-    deliveries, tasks = WebhookDelivery.objects.count(), DBTaskResult.objects.count()
+    deliveries = WebhookDelivery.objects.count()
 
     with pytest.raises(Boom), transaction.atomic():
         emit_case("case.withdrawn", RefundCase.objects.get(pk=case.pk))
@@ -167,7 +165,6 @@ def test_a_change_that_rolls_back_leaves_no_delivery_and_no_task(order):
         raise Boom
 
     assert WebhookDelivery.objects.count() == deliveries
-    assert DBTaskResult.objects.count() == tasks
 
 
 def test_a_refused_action_emits_nothing(order):

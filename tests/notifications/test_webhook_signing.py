@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from refunddesk.notifications.webhook_events import emit
+from refunddesk.notifications.webhook_sending import attempt_delivery
 from refunddesk.notifications.webhook_signing import (
     new_secret,
     signature,
     signature_header,
     verify,
 )
-from refunddesk.notifications.webhook_tasks import attempt_delivery
 from tests.notifications.webhook_receiver import subscribe
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"

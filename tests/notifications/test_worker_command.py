@@ -10,8 +10,14 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from refunddesk.notifications.models import EmailDelivery, Status
+from refunddesk.notifications.models import (
+    DeliveryState,
+    EmailDelivery,
+    Status,
+    WebhookDelivery,
+)
 from tests.notifications.conftest import BASE_URL, run_worker, submit_case
+from tests.notifications.webhook_receiver import subscribe
 
 
 def refunddesk(*arguments: str, env: dict[str, str] | None = None
@@ -46,6 +52,25 @@ def test_worker_in_batch_mode_sends_every_due_mail_and_exits(mailbox):
     # then it returned with every mail sent, the "paid" mail of the payout it made on the
     # way included
     assert EmailDelivery.objects.filter(case=case, status=Status.SENT).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_in_batch_mode_delivers_every_due_webhook_and_exits(mailbox, receiver):
+    # given an endpoint listening for submitted cases, and a case submitted
+    subscribe(receiver.url, ["case.submitted"])
+    case = submit_case("en")
+    [delivery] = WebhookDelivery.objects.all()
+    assert DBTaskResult.objects.count() == 0
+
+    # when `refunddesk worker --batch --no-startup-delay` runs
+    run_worker()
+
+    # then the receiver has the event, once
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.SUCCEEDED, 1)
+    [request] = receiver.requests
+    assert request.headers["RefundDesk-Event-Type"] == "case.submitted"
+    assert case.tracking_number in request.body.decode()
 
 
 def database_url_of_the_test_database() -> str:

@@ -1,5 +1,5 @@
 """One way for every outbox to take its work: payouts (payouts/runner.py), e-mail
-(notifications/sending.py), webhooks (notifications/webhook_tasks.py), stored inbound
+(notifications/sending.py), webhooks (notifications/webhook_sending.py), stored inbound
 e-mail (intake/processing.py) and mass compensation runs (compensation/running.py, whose
 worker renews its lease with each customer). Each outbox is a table whose rows carry `attempts` and
 `next_attempt_at` (None: nothing left to do); a row is due once `next_attempt_at` has come.

@@ -3,10 +3,10 @@ worker`'s task loop: the deadline sweep, the staff's hourly digests, the reports
 times, the audit of scheduled policy versions that took effect and the mass
 compensation runs whose worker stopped, once a minute (also
 `refunddesk sweep` for cron), with the e-mail stored but not yet processed
-(intake/processing.py) and the webhook deliveries whose task or worker was lost
-(notifications/webhook_tasks.py); and, every second, the payouts (payouts/runner.py) and the
-outgoing e-mail (notifications/sending.py), whose rows are their own queues. All of them
-take their rows by the same claim-and-lease protocol (core/leasing.py)."""
+(intake/processing.py); and, every second, the payouts (payouts/runner.py), the outgoing
+e-mail (notifications/sending.py) and the webhook deliveries (webhook_sending.py), whose
+rows are their own queues. All of them take their rows by the same claim-and-lease
+protocol (core/leasing.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ from refunddesk.inbox.digests import send_digests
 from refunddesk.intake.imap import poll_all
 from refunddesk.intake.mailboxes import mailboxes_from_setting
 from refunddesk.intake.processing import process_waiting
-from refunddesk.notifications import sending
-from refunddesk.notifications.webhook_tasks import deliver_stalled
+from refunddesk.notifications import sending, webhook_sending
 from refunddesk.payouts.runner import BATCH, run_pass
 from refunddesk.policies.publishing import record_taking_effect
 from refunddesk.reports.moves import roll_moves
@@ -41,7 +40,6 @@ STEPS: list[tuple[Callable[..., int], str]] = [
     (send_digests, "queued %s staff digests"),
     (lambda now: process_waiting(now=now),
      "read %s e-mail messages stored but not yet processed"),
-    (deliver_stalled, "took %s webhook deliveries whose task or worker was lost"),
     (refresh_timings, "reports: service times of %s cases worked out"),
     (roll_moves, "reports: state changes of %s days counted"),
     (record_taking_effect, "policies: %s scheduled versions took effect"),
@@ -87,6 +85,14 @@ def send_email() -> bool:
     if taken:
         log.info("e-mail: %s deliveries taken", taken)
     return taken >= sending.BATCH
+
+
+def send_webhooks() -> bool:
+    """One pass over the webhook deliveries that are due; True when there may be more."""
+    taken = webhook_sending.deliver_waiting()
+    if taken:
+        log.info("webhooks: %s deliveries taken", taken)
+    return taken >= webhook_sending.BATCH
 
 
 class PeriodicThread(threading.Thread):

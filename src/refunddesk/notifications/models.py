@@ -143,7 +143,7 @@ class WebhookEndpoint(models.Model):
 
 class WebhookDelivery(models.Model):
     """One event for one endpoint: written in the transaction of the change it reports,
-    sent by the worker (webhook_tasks.py) until it succeeds or 24 hours have passed."""
+    sent by the worker (webhook_sending.py) until it succeeds or 24 hours have passed."""
 
     endpoint = models.ForeignKey(WebhookEndpoint, verbose_name=_("endpoint"),
                                  on_delete=models.PROTECT, related_name="deliveries")

@@ -4,7 +4,7 @@ shares (core/leasing.py): claim due deliveries in a short transaction, talk to t
 server with no transaction open and no lock held, record the outcome in a short
 transaction that checks the claim is still ours.
 
-- Every worker takes the due deliveries every REFUNDDESK_EMAIL_POLL_SECONDS (default 1;
+- Every worker takes the due deliveries every REFUNDDESK_OUTBOX_POLL_SECONDS (default 1;
   core/periodic.py), as it takes the due payouts: a change writes its deliveries and
   nothing else, and a second worker skips the rows the first is claiming.
 - A failure is retried on the shared backoff (1, 2, 4, 8, 16 minutes): the outcome moves

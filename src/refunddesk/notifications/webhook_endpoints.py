@@ -26,8 +26,8 @@ from refunddesk.notifications.models import (
     WebhookEvent,
 )
 from refunddesk.notifications.permissions import require_manage_webhooks
+from refunddesk.notifications.webhook_sending import SCHEMES, Claim, claim_of, post, record
 from refunddesk.notifications.webhook_signing import new_secret
-from refunddesk.notifications.webhook_tasks import SCHEMES, Claim, claim_of, post, record
 
 
 class WebhookError(Exception):

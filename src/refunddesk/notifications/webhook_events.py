@@ -1,7 +1,7 @@
 """Events for the merchant's systems: `emit` writes one WebhookDelivery per active endpoint
-subscribed to the event, in the caller's transaction, and queues its delivery task in the
-same transaction (django-tasks' database backend stores the task as a row). A change that
-rolls back sends nothing; a committed one is never forgotten.
+subscribed to the event, in the caller's transaction, due at once; the deliveries are the
+queue, which every worker takes every second (webhook_sending.py). A change that rolls back
+sends nothing; a committed one is never forgotten.
 
 With no endpoint subscribed, emitting costs one small query (the active endpoints) and
 builds no payload: the data is passed as a function, called only when someone listens.
@@ -67,8 +67,6 @@ def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None
     """Several events with one look at the endpoints (a settled batch of payouts), or
     none when the caller looked already (`endpoints`, from active_endpoints() in the same
     transaction)."""
-    from refunddesk.notifications.webhook_tasks import deliver_webhook
-
     for event_type, _data in events:
         WebhookEvent(event_type)  # a misspelt type fails the caller's transaction
     if endpoints is None:
@@ -90,10 +88,8 @@ def emit_many(events: Sequence[tuple[str, Data]], *, now: datetime | None = None
                        for endpoint in listening]
     if not deliveries:
         return []
-    created = WebhookDelivery.objects.bulk_create(deliveries)
-    for delivery in created:
-        deliver_webhook.enqueue(delivery.pk)
-    return created
+    # Due at once: the worker's next pass sends them (webhook_sending.py).
+    return WebhookDelivery.objects.bulk_create(deliveries)
 
 
 # -- what the events say ----------------------------------------------------------------------

@@ -32,7 +32,7 @@ from refunddesk.notifications.models import (
 )
 from refunddesk.notifications.permissions import can_manage_webhooks
 from refunddesk.notifications.webhook_endpoints import WebhookError
-from refunddesk.notifications.webhook_tasks import REFUSED
+from refunddesk.notifications.webhook_sending import REFUSED
 
 DELIVERIES_PER_PAGE = 25
 

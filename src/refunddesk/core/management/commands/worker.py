@@ -1,5 +1,5 @@
 """`refunddesk worker` — the background worker: runs the tasks the web application queued,
-sends the payouts and e-mails that are due every second, and once a minute runs the
+sends the payouts, e-mails and webhooks that are due every second, and once a minute runs the
 deadline sweep and the staff's hourly digests (core/periodic.py).
 
 A thin layer over django-tasks-db's `db_worker`, so that operators run a RefundDesk command
@@ -20,19 +20,20 @@ from refunddesk.core.periodic import (
     run_payouts,
     run_periodic,
     send_email,
+    send_webhooks,
 )
 
 
 class Command(db_worker.Command):
     help = (
         "Run RefundDesk's background worker: it takes tasks from the database queue "
-        "(webhooks, reports, …) and runs each once it is due (retries wait their turn), "
-        "sends the due e-mails every REFUNDDESK_EMAIL_POLL_SECONDS (default 1), sends and "
-        "follows payouts every REFUNDDESK_PAYOUT_POLL_SECONDS (default 1), and once a "
-        "minute sweeps the case deadlines and sends the staff's hourly digests. Run one or "
-        "more next to the web server; on PostgreSQL workers on many machines share the "
-        "queues. --batch runs what is due now (after one sweep and the payouts and e-mails "
-        "due now) and exits. The mailboxes of "
+        "(report exports, simulations, compensation runs) and runs each once it is due, "
+        "sends the due e-mails and webhooks every REFUNDDESK_OUTBOX_POLL_SECONDS (default "
+        "1), sends and follows payouts every REFUNDDESK_PAYOUT_POLL_SECONDS (default 1), "
+        "and once a minute sweeps the case deadlines and sends the staff's hourly digests. "
+        "Run one or more next to the web server; on PostgreSQL workers on many machines "
+        "share the queues. --batch runs what is due now (one sweep, the tasks, then the "
+        "payouts, e-mails and webhooks due) and exits. The mailboxes of "
         "REFUNDDESK_IMAP_MAILBOXES are read every REFUNDDESK_IMAP_POLL_SECONDS (default 60)."
     )
 
@@ -45,18 +46,23 @@ class Command(db_worker.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         seconds = options.pop("sweep_seconds")
         if options.get("batch"):
-            while run_payouts():
-                pass
-            while send_email():
-                pass
+            # In the order work makes work: the sweep and the mailboxes queue tasks and
+            # mail, tasks (a compensation run) write payouts, payouts settle cases and
+            # queue mail and webhooks.
             if seconds:
                 run_periodic()
             read_mailboxes()
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
+            for one_pass in (run_payouts, send_email, send_webhooks):
+                while one_pass():
+                    pass
+            return
         threads = [PeriodicThread(settings.REFUNDDESK_PAYOUT_POLL_SECONDS, run_payouts,
                                   "refunddesk-payouts"),
-                   PeriodicThread(settings.REFUNDDESK_EMAIL_POLL_SECONDS, send_email,
-                                  "refunddesk-email")]
+                   PeriodicThread(settings.REFUNDDESK_OUTBOX_POLL_SECONDS, send_email,
+                                  "refunddesk-email"),
+                   PeriodicThread(settings.REFUNDDESK_OUTBOX_POLL_SECONDS, send_webhooks,
+                                  "refunddesk-webhooks")]
         if seconds:
             threads.append(PeriodicThread(seconds))
         if settings.REFUNDDESK_IMAP_MAILBOXES.strip():

@@ -1,11 +1,13 @@
-"""Sending webhook deliveries, by the claim-and-lease protocol every outbox shares
-(core/leasing.py): claim, call, record.
+"""Sending webhook deliveries. The WebhookDelivery rows are the queue (webhook_events.py
+writes them in the transaction of the change they report); every worker takes the due
+ones every REFUNDDESK_OUTBOX_POLL_SECONDS (default 1; core/periodic.py), by the
+claim-and-lease protocol every outbox shares (core/leasing.py): claim, call, record.
 
 1. Claim, in a short transaction: a delivery still pending and due is taken — its attempt
    counted and a lease set (`next_attempt_at` moved LEASE ahead, longer than a call can
-   take). A duplicate run of the task finds the delivery claimed, not due or finished, and
-   sends nothing. A worker that dies during the call leaves it claimed until the lease
-   runs out; the worker's sweep (`deliver_stalled`, once a minute) then takes it.
+   take). A second worker finds the delivery claimed, not due or finished, and sends
+   nothing. A worker that dies during the call leaves it claimed until the lease runs
+   out; it is then due again, and the next pass takes it.
 2. Call, with no transaction open and no row locked: check the address again
    (webhook_addresses.py) and POST the stored body, signed afresh, to the very address
    checked (webhook_pinning.py), with a 10-second timeout. An address refused now is
@@ -15,7 +17,7 @@
    the admin registers the final URL.
 3. Record, in a second short transaction: the attempt's log row; a 2xx ends the delivery;
    a failure at or after 24 hours from the first attempt gives up. Between, the next try
-   is booked (its task queued in the same transaction) on the shared backoff: 1, 2, 4 …
+   is booked (`next_attempt_at`) on the shared backoff: 1, 2, 4 …
    minutes after each attempt, at most LONGEST_WAIT, the last one at the 24-hour mark. A
    failure recorded after the claim was lost (the lease ran out and another worker took
    the delivery) is logged and moves nothing: the newer attempt decides.
@@ -34,7 +36,6 @@ import requests
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_tasks import task
 
 from refunddesk.core import leasing
 from refunddesk.notifications import webhook_addresses
@@ -55,9 +56,7 @@ RETRY = leasing.RetryPolicy(first=FIRST_RETRY, longest=LONGEST_WAIT)
 RETRY_FOR = timedelta(hours=24)
 # Longer than a call can take: TIMEOUT_SECONDS to connect, as long for each read.
 LEASE = timedelta(minutes=2)
-# A delivery due for this long has lost its task (or its worker): the sweep takes it.
-STALLED_AFTER = timedelta(minutes=1)
-BATCH = 50
+BATCH = 50  # deliveries claimed at once; a pass that took as many runs again at once
 RESPONSE_KEPT = 500  # characters of the receiver's answer kept in the log
 USER_AGENT = "RefundDesk-Webhooks/1"
 SCHEMES = ("http", "https")
@@ -215,8 +214,6 @@ def record(claim: Claim, answer: Answer, at: datetime, *, sent_by: Any = None
             else:
                 delivery.next_attempt_at = next_attempt(delivery.first_attempt_at,
                                                         delivery.attempts, at)
-                deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(
-                    delivery.pk)
         elif sent_by is None and not is_ours:
             log.warning("webhook %s: attempt %s came back after its lease ran out; the "
                         "newer attempt decides", delivery.event_id, claim.attempt)
@@ -234,15 +231,22 @@ def deliver(claim: Claim, now: datetime) -> str:
     return record(claim, answer, now).delivery.state
 
 
-def deliver_stalled(now: datetime | None = None, *, limit: int = BATCH) -> int:
-    """The worker's sweep: deliver what lost its task or its worker (due for longer than
-    STALLED_AFTER); how many it took."""
+def deliver_waiting(now: datetime | None = None, *, limit: int = BATCH) -> int:
+    """The worker's pass: claim up to `limit` due deliveries and make each attempt; how
+    many attempts it made. Slow receivers must not keep a batch past its lease (another worker
+    would take the rest and send them twice): what is left when most of the lease is used
+    goes back to the queue untouched, due again at once."""
     now = now or timezone.now()
-    claims = _claim(waiting().filter(next_attempt_at__lte=now - STALLED_AFTER), now=now,
-                    limit=limit)
-    for claim in claims:
-        deliver(claim, now)
-    return len(claims)
+    deadline = time.monotonic() + 0.8 * LEASE.total_seconds()
+    made = 0
+    for claim in _claim(waiting(), now=now, limit=limit):
+        if time.monotonic() < deadline:
+            deliver(claim, now)
+            made += 1
+        else:
+            leasing.release(WebhookDelivery, leasing.Claim(claim.delivery_id, claim.attempt),
+                            now)
+    return made
 
 
 def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> str:
@@ -254,8 +258,3 @@ def attempt_delivery(delivery_id: int, *, now: datetime | None = None) -> str:
                  .values_list("state", flat=True).first())
         return state or "missing"
     return deliver(claim, now)
-
-
-@task()
-def deliver_webhook(delivery_id: int) -> str:
-    return attempt_delivery(delivery_id)
