@@ -3,7 +3,10 @@ merchant's console does on its customer's behalf."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from ninja.responses import NinjaJSONEncoder
 
 from refunddesk.billing.models import Product
 from refunddesk.cases.models import RefundCase
@@ -45,6 +48,35 @@ def test_opening_a_case_gives_201_and_the_case_through_the_api_channel(db, write
     shown = {name: value for name, value in body.items() if name != "cases"}
     assert writer.get(f"/api/v1/cases/{case.tracking_number}").json() == shown
     assert body["cases"] == [shown]
+
+
+@pytest.mark.parametrize("approved_at_once", [True, False],
+                         ids=["approved with its payouts", "sent to review"])
+def test_the_answer_shows_the_cases_as_written_byte_for_byte_as_reading_them_back(
+        db, writer, approved_at_once):
+    # Given an order of two lines, inside its money-back window or (the account's refund
+    # already used) not
+    order = fresh_order(lines=2)
+    if not approved_at_once:
+        first = post(writer, "/api/v1/cases", {
+            "account": order.account.external_id, "order": order.external_id,
+            "lines": ["1"]})
+        assert first.json()["state"] == "approved"
+        order = fresh_order(order.account.external_id, order.account.email, lines=2)
+
+    # When a case is opened for both lines (shown as written, not read back)
+    response = post(writer, "/api/v1/cases", {
+        "account": order.account.external_id, "order": order.external_id,
+        "lines": ["1", "2"], "reason": "Not needed.", "language": "en"})
+
+    # Then the answer is, to the byte, what reading the case back gives
+    assert response.status_code == 201, response.content
+    number = response.json()["tracking_number"]
+    read = writer.get(f"/api/v1/cases/{number}").json()
+    assert (read["state"] == "approved") is approved_at_once
+    assert bool(read["payouts"]) is approved_at_once
+    assert response.content == json.dumps({**read, "cases": [read]},
+                                          cls=NinjaJSONEncoder).encode()
 
 
 def test_a_case_opened_without_a_language_writes_to_the_customer_in_chinese(db, writer):

@@ -152,7 +152,7 @@ def test_a_line_of_one_group_already_in_a_case_refuses_the_whole_submission(orde
 def test_when_a_later_case_cannot_be_opened_the_earlier_ones_are_not_opened_either(
         order, monkeypatch):
     # Given opening the second case fails, after the first has been written
-    real_submit = submission.submit
+    real_submit = submission.submit_written
     opened = []
 
     def failing_second(**kwargs):
@@ -161,7 +161,7 @@ def test_when_a_later_case_cannot_be_opened_the_earlier_ones_are_not_opened_eith
         opened.append(real_submit(**kwargs))
         return opened[-1]
 
-    monkeypatch.setattr(submission, "submit", failing_second)
+    monkeypatch.setattr(submission, "submit_written", failing_second)
 
     # When both lines are applied for
     with pytest.raises(actions.CaseError, match="the second case failed"):

@@ -35,9 +35,10 @@ from refunddesk.cases.actions.decisions import (
     reject,
     request_info,
 )
+from refunddesk.cases.actions.opened import Opened
 from refunddesk.cases.actions.routing import assign, claim, escalate
 from refunddesk.cases.actions.settlement import settle_case, settle_cases
-from refunddesk.cases.actions.submission import open_cases
+from refunddesk.cases.actions.submission import open_cases, open_cases_written
 from refunddesk.cases.errors import (
     AppealNotAllowed,
     CaseError,
@@ -48,11 +49,39 @@ from refunddesk.cases.errors import (
 )
 
 __all__ = [
-    "AppealNotAllowed", "CaseError", "CompensatedLine", "IdentityCheck",
-    "IdentityNotConfirmed", "LinesAlreadyInCase", "NoRefundPolicy", "NotPermitted",
-    "NotRefundable", "actor_kind", "add_documents", "appeal", "approve", "assign",
-    "check_uploads", "claim", "close_after_appeal_window", "close_after_info_deadline",
-    "confirm_approval", "decline_approval", "escalate", "escalate_overdue", "open_cases",
-    "open_compensation_case", "open_for_customer", "post_message", "reject", "request_info",
-    "settle_case", "settle_cases", "submit", "supplement", "withdraw",
+    "AppealNotAllowed",
+    "CaseError",
+    "CompensatedLine",
+    "IdentityCheck",
+    "IdentityNotConfirmed",
+    "LinesAlreadyInCase",
+    "NoRefundPolicy",
+    "NotPermitted",
+    "NotRefundable",
+    "Opened",
+    "actor_kind",
+    "add_documents",
+    "appeal",
+    "approve",
+    "assign",
+    "check_uploads",
+    "claim",
+    "close_after_appeal_window",
+    "close_after_info_deadline",
+    "confirm_approval",
+    "decline_approval",
+    "escalate",
+    "escalate_overdue",
+    "open_cases",
+    "open_cases_written",
+    "open_compensation_case",
+    "open_for_customer",
+    "post_message",
+    "reject",
+    "request_info",
+    "settle_case",
+    "settle_cases",
+    "submit",
+    "supplement",
+    "withdraw",
 ]

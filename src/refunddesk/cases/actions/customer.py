@@ -25,6 +25,7 @@ from refunddesk.cases.actions.base import (
     store,
 )
 from refunddesk.cases.actions.decisions import automatic_decision, first_move
+from refunddesk.cases.actions.opened import Opened, case_only
 from refunddesk.cases.actors import AUTO_DECISION, Actor, person
 from refunddesk.cases.assessing import NoPolicy, assess_order
 from refunddesk.cases.document_kinds import label as document_label
@@ -50,11 +51,11 @@ from refunddesk.payouts.planned import plan_payouts
 from refunddesk.policy.assessment import AssessmentError
 
 
-def submit(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str], actor: Actor,
-           channel: str, reason_category: Any = None, reason_text: str = "",
-           uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
-           identity_check: dict[str, Any] | None = None,
-           submission: UUID | None = None, now: datetime | None = None) -> RefundCase:
+def submit_written(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str],
+                   actor: Actor, channel: str, reason_category: Any = None,
+                   reason_text: str = "", uploads: Sequence[UploadedFile[bytes]] = (),
+                   language: str = "zh-hans", identity_check: dict[str, Any] | None = None,
+                   submission: UUID | None = None, now: datetime | None = None) -> Opened:
     """Open a case for some lines of an order: assess it, and approve it at once where the
     policy says so, or send it to review.
 
@@ -65,8 +66,9 @@ def submit(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[s
     `order` may come as its record (billing/order_records.py), read once by the caller.
     The busiest write of the desk (every channel, the API's integrations), so it is
     written in few statements: the first move is made before the case row is written,
-    rows of a kind go in together, and its webhooks show the lines and payouts as
-    written, not read back."""
+    rows of a kind go in together, and its webhooks (and the API's answer: `Opened`) show
+    the lines and payouts as written, not read back. `submit` answers with the case
+    alone."""
     now = now or timezone.now()
     record = record_of(order)
     order = record.order
@@ -133,7 +135,10 @@ def submit(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[s
             raise LinesAlreadyInCase(_("A refund case is already open for this order line; "
                                        "follow that case instead.")) from None
         raise
-    return case
+    return Opened(case, lines, payouts)
+
+
+submit = case_only(submit_written)
 
 
 def withdraw(case: RefundCase, *, actor: Actor, now: datetime | None = None, via: str = ""

@@ -20,11 +20,12 @@ from django.utils.translation import ngettext
 from refunddesk.billing.models import Account, Order
 from refunddesk.billing.order_records import OrderRecord, record_of
 from refunddesk.cases.actions.base import check_uploads
-from refunddesk.cases.actions.customer import submit
+from refunddesk.cases.actions.customer import submit_written
+from refunddesk.cases.actions.opened import Opened, cases_only
 from refunddesk.cases.actors import Actor
 from refunddesk.cases.assessing import LinesWithoutPolicy, policy_groups
 from refunddesk.cases.errors import CaseError, LinesAlreadyInCase, NoRefundPolicy
-from refunddesk.cases.models import CaseLine, RefundCase
+from refunddesk.cases.models import CaseLine
 from refunddesk.notifications.outbox import notify
 from refunddesk.policy.assessment import AssessmentError
 
@@ -40,12 +41,13 @@ def lines_without_policy_message(line_ids: Sequence[str]) -> str:
         len(line_ids)) % {"lines": ", ".join(line_ids)}
 
 
-def open_cases(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str],
+def open_cases_written(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str],
                actor: Actor, channel: str, reason_category: Any = None, reason_text: str = "",
                uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
                identity_check: dict[str, Any] | None = None,
-               now: datetime | None = None) -> list[RefundCase]:
-    """Open one case per refund policy of the chosen lines, in the order's line order.
+               now: datetime | None = None) -> list[Opened]:
+    """Open one case per refund policy of the chosen lines, in the order's line order; each
+    as written (cases/actions/opened.py). `open_cases` answers with the cases alone.
 
     `order` may come as its record (billing/order_records.py), read once for the checks
 before. The reason, the customer's documents and (for an agent) the identity check go with
@@ -66,7 +68,7 @@ before. The reason, the customer's documents and (for an agent) the identity che
         reason_category=reason_category, reason_text=reason_text, uploads=uploads,
         language=language, identity_check=identity_check, now=now)
     if len(groups) == 1:
-        return [submit(line_ids=list(line_ids), **common)]
+        return [submit_written(line_ids=list(line_ids), **common)]
     check_uploads(uploads)  # a refused file refuses the submission before anything is kept
     if CaseLine.objects.filter(order_line__order=record.order, holds_line=True,
                                order_line__line_id__in=line_ids).exists():
@@ -76,7 +78,12 @@ before. The reason, the customer's documents and (for an agent) the identity che
                                    "follow that case instead."))
     submission = uuid.uuid4()
     with transaction.atomic():
-        cases = [submit(line_ids=list(group.line_ids), submission=submission, **common)
-                 for group in groups]
-        notify(cases[0], "submitted")  # one e-mail naming every case (notifications/compose)
-    return cases
+        opened = [submit_written(line_ids=list(group.line_ids), submission=submission,
+                                 **common)
+                  for group in groups]
+        # One e-mail naming every case (notifications/compose).
+        notify(opened[0].case, "submitted")
+    return opened
+
+
+open_cases = cases_only(open_cases_written)
