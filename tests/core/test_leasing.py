@@ -25,6 +25,7 @@ from refunddesk.core.leasing import (
     claim_due,
     record_if_current,
     still_claimed,
+    time_left,
 )
 from refunddesk.intake import processing
 from refunddesk.intake.models import InboundMail
@@ -239,6 +240,19 @@ def test_a_retry_policy_gives_up_after_its_last_attempt():
     policy = RetryPolicy(first=MINUTE, longest=timedelta(hours=1), max_attempts=3)
     assert [policy.is_exhausted(n) for n in (1, 2, 3)] == [False, False, True]
     assert not RetryPolicy(first=MINUTE, longest=MINUTE).is_exhausted(10**6)
+
+
+def test_a_batch_has_time_for_its_next_row_only_within_most_of_its_lease(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("refunddesk.core.leasing.time.monotonic", lambda: clock[0])
+    in_time = time_left(timedelta(seconds=100))
+
+    assert in_time()
+    clock[0] += 79.9
+    assert in_time()
+    clock[0] += 0.1  # four fifths of the lease: the rest is kept to record the outcome
+    assert not in_time()
+    assert not time_left(timedelta(0))()
 
 
 def test_every_outbox_waits_by_the_same_function():

@@ -26,7 +26,8 @@ to a longest wait, never shorter than what the other side asked for).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -91,6 +92,15 @@ def record_if_current(model: type[models.Model], claim: Claim, **changes: Any) -
 def release(model: type[models.Model], claim: Claim, now: datetime) -> bool:
     """Give a claimed row back untouched, due again at once (the work was not started)."""
     return record_if_current(model, claim, next_attempt_at=now)
+
+
+def time_left(lease: timedelta) -> Callable[[], bool]:
+    """For a batch claimed just now: whether there is still time to start on its next row.
+    Most of the lease, the rest a margin to record the outcome: a batch kept past its
+    lease would be taken by another worker and its rows worked twice. What is left when
+    time is up goes back to the queue untouched (`release`)."""
+    deadline = time.monotonic() + 0.8 * lease.total_seconds()
+    return lambda: time.monotonic() < deadline
 
 
 def backoff(attempts: int, *, first: timedelta, longest: timedelta,

@@ -18,7 +18,6 @@ transaction that checks the claim is still ours.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -63,18 +62,15 @@ def send_waiting(now: datetime | None = None, *, limit: int = BATCH) -> int:
 
 def send_due(deliveries: QuerySet[EmailDelivery], *, now: datetime, limit: int) -> list[str]:
     """Claim the due deliveries among `deliveries`, send each; the statuses of those sent
-    or tried. A slow SMTP server must not keep a batch past its lease (the sweep would
-    take the rest and send them twice): what is left when most of the lease is used goes
-    back to the queue untouched, due again at once."""
-    deadline = time.monotonic() + 0.8 * LEASE.total_seconds()
-    statuses, left = [], []
+    or tried. What a slow SMTP server leaves no time for goes back to the queue untouched,
+    due again at once (leasing.time_left)."""
+    in_time = leasing.time_left(LEASE)
+    statuses = []
     for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit):
-        if time.monotonic() < deadline:
+        if in_time():
             statuses.append(send_claimed(delivery, now=now))
         else:
-            left.append(leasing.Claim.of(delivery))
-    for claim in left:
-        leasing.release(EmailDelivery, claim, now)
+            leasing.release(EmailDelivery, leasing.Claim.of(delivery), now)
     return statuses
 
 

@@ -233,14 +233,13 @@ def deliver(claim: Claim, now: datetime) -> str:
 
 def deliver_waiting(now: datetime | None = None, *, limit: int = BATCH) -> int:
     """The worker's pass: claim up to `limit` due deliveries and make each attempt; how
-    many attempts it made. Slow receivers must not keep a batch past its lease (another worker
-    would take the rest and send them twice): what is left when most of the lease is used
-    goes back to the queue untouched, due again at once."""
+    many attempts it made. What slow receivers leave no time for goes back to the queue
+    untouched, due again at once (leasing.time_left)."""
     now = now or timezone.now()
-    deadline = time.monotonic() + 0.8 * LEASE.total_seconds()
+    in_time = leasing.time_left(LEASE)
     made = 0
     for claim in _claim(waiting(), now=now, limit=limit):
-        if time.monotonic() < deadline:
+        if in_time():
             deliver(claim, now)
             made += 1
         else:

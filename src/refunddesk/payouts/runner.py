@@ -19,7 +19,6 @@ count: the slow worker's answer is dropped and the newer one counts.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -315,12 +314,10 @@ def run_pass(now: datetime | None = None, *, limit: int = BATCH,
     result = PassResult()
     claims = claim_due(now or timezone.now(), limit=limit, case_ids=case_ids)
     result.taken = len(claims)
-    # Slow gateways must not keep a batch past its lease (another worker would take the
-    # rest and ask twice): what is left when most of the lease is used goes back to the
-    # queue untouched.
-    deadline = time.monotonic() + 0.8 * settings.REFUNDDESK_PAYOUT_LEASE_SECONDS
-    outcomes = [call_gateway(claim) if time.monotonic() < deadline
-                else Outcome(claim, is_released=True) for claim in claims]
+    # What slow gateways leave no time for goes back to the queue untouched.
+    in_time = leasing.time_left(timedelta(seconds=settings.REFUNDDESK_PAYOUT_LEASE_SECONDS))
+    outcomes = [call_gateway(claim) if in_time() else Outcome(claim, is_released=True)
+                for claim in claims]
     record(outcomes, now or timezone.now(), result)
     return result
 
