@@ -56,22 +56,18 @@ def waiting() -> QuerySet[EmailDelivery]:
 
 def send_waiting(now: datetime | None = None, *, limit: int = BATCH) -> int:
     """The worker's pass: claim up to `limit` due deliveries and send each; how many it
-    took."""
-    return len(send_due(waiting(), now=now or timezone.now(), limit=limit))
-
-
-def send_due(deliveries: QuerySet[EmailDelivery], *, now: datetime, limit: int) -> list[str]:
-    """Claim the due deliveries among `deliveries`, send each; the statuses of those sent
-    or tried. What a slow SMTP server leaves no time for goes back to the queue untouched,
-    due again at once (leasing.time_left)."""
+    sent or tried. What a slow SMTP server leaves no time for goes back to the queue
+    untouched, due again at once (leasing.time_left)."""
+    now = now or timezone.now()
     in_time = leasing.time_left(LEASE)
-    statuses = []
-    for delivery in leasing.claim_due(deliveries, now=now, lease=LEASE, limit=limit):
+    tried = 0
+    for delivery in leasing.claim_due(waiting(), now=now, lease=LEASE, limit=limit):
         if in_time():
-            statuses.append(send_claimed(delivery, now=now))
+            send_claimed(delivery, now=now)
+            tried += 1
         else:
             leasing.release(EmailDelivery, leasing.Claim.of(delivery), now)
-    return statuses
+    return tried
 
 
 def send_claimed(delivery: EmailDelivery, *, now: datetime) -> str:

@@ -41,11 +41,12 @@ def lines_without_policy_message(line_ids: Sequence[str]) -> str:
         len(line_ids)) % {"lines": ", ".join(line_ids)}
 
 
-def open_cases_written(*, account: Account, order: Order | OrderRecord, line_ids: Sequence[str],
-               actor: Actor, channel: str, reason_category: Any = None, reason_text: str = "",
-               uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
-               identity_check: dict[str, Any] | None = None,
-               now: datetime | None = None) -> list[Opened]:
+def open_cases_written(*, account: Account, order: Order | OrderRecord,
+                       line_ids: Sequence[str], actor: Actor, channel: str,
+                       reason_category: Any = None, reason_text: str = "",
+                       uploads: Sequence[UploadedFile[bytes]] = (), language: str = "zh-hans",
+                       identity_check: dict[str, Any] | None = None,
+                       now: datetime | None = None) -> list[Opened]:
     """Open one case per refund policy of the chosen lines, in the order's line order; each
     as written (cases/actions/opened.py). `open_cases` answers with the cases alone.
 
